@@ -1,0 +1,51 @@
+//! Reading a certificate the way Windows' certificate dialog shows it.
+
+use ::time::OffsetDateTime;
+use x509_parser::prelude::*;
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CertInfo {
+    /// The full subject, RFC 4514 style.
+    pub subject: String,
+    pub common_name: String,
+    pub organizational_unit: Option<String>,
+    pub issuer: String,
+    pub issuer_common_name: String,
+    pub not_before: OffsetDateTime,
+    pub not_after: OffsetDateTime,
+    pub is_ca: bool,
+    /// The subject CN when it is a 10-digit 医療機関コード.
+    pub institution_code: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("証明書を読み取れません (not a DER X.509 certificate): {0}")]
+pub struct InspectError(String);
+
+fn first<'a>(mut it: impl Iterator<Item = &'a AttributeTypeAndValue<'a>>) -> Option<String> {
+    it.next().and_then(|a| a.as_str().ok()).map(str::to_owned)
+}
+
+pub fn inspect(der: &[u8]) -> Result<CertInfo, InspectError> {
+    let (_, c) = X509Certificate::from_der(der).map_err(|e| InspectError(e.to_string()))?;
+    let common_name = first(c.subject().iter_common_name()).unwrap_or_default();
+    let institution_code =
+        (common_name.len() == 10 && common_name.bytes().all(|b| b.is_ascii_digit())).then(|| common_name.clone());
+    Ok(CertInfo {
+        subject: c.subject().to_string(),
+        organizational_unit: first(c.subject().iter_organizational_unit()),
+        issuer: c.issuer().to_string(),
+        issuer_common_name: first(c.issuer().iter_common_name()).unwrap_or_default(),
+        not_before: c.validity().not_before.to_datetime(),
+        not_after: c.validity().not_after.to_datetime(),
+        is_ca: c.is_ca(),
+        institution_code,
+        common_name,
+    })
+}
+
+/// SHA-1 of the DER in upper-case hex: the 拇印 (thumbprint) Windows shows.
+pub fn thumbprint(der: &[u8]) -> String {
+    let d = ring::digest::digest(&ring::digest::SHA1_FOR_LEGACY_USE_ONLY, der);
+    d.as_ref().iter().map(|b| format!("{b:02X}")).collect()
+}

@@ -1,0 +1,108 @@
+//! JSON bodies of the simulated qualification server's web API, shared by the server and every
+//! client (the fake Edge, the components). The endpoints are documented in `oqs_sim::qualification`.
+
+use crate::account::AccountKind;
+use crate::institution::InstitutionKind;
+use serde::{Deserialize, Serialize};
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LoginRequest {
+    pub user_id: String,
+    pub password: String,
+}
+
+/// Why the server asks for a new password before anything else.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ChangeReason {
+    /// The password is an initial one (from registration or a master reset).
+    InitialPassword,
+    /// The password is past its expiry (e.g. a master account unused for a while).
+    Expired,
+}
+
+impl ChangeReason {
+    pub fn message(self) -> &'static str {
+        match self {
+            Self::InitialPassword => "初回ログインのため、パスワードを変更してください",
+            Self::Expired => "パスワードの有効期限が切れています。パスワードを変更してください",
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LoginResponse {
+    pub session: String,
+    pub user_id: String,
+    pub kind: AccountKind,
+    /// Set when the session may do nothing but change the password.
+    pub password_change_required: Option<ChangeReason>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PasswordChange {
+    pub old_password: String,
+    pub new_password: String,
+    /// 新パスワード（確認）
+    pub new_password_confirm: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NewAccount {
+    pub kind: AccountKind,
+    pub user_id: String,
+    pub user_name: String,
+    #[serde(default)]
+    pub user_name_kana: String,
+}
+
+/// What registration returns (the real system offers it as a PDF download).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IssuedAccount {
+    pub user_id: String,
+    pub kind: AccountKind,
+    pub initial_password: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AccountSummary {
+    pub user_id: String,
+    pub kind: AccountKind,
+    pub user_name: String,
+    /// RFC 3339, or none when the password never expires.
+    pub password_expires_at: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MasterReset {
+    /// マスタアカウントリセット用ID: the master ID followed by `R`.
+    pub reset_id: String,
+    /// 秘密の番号 (4 digits)
+    pub secret_number: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InstitutionInfo {
+    pub code: String,
+    pub name: String,
+    pub kind: InstitutionKind,
+}
+
+/// Every refusal: a stable code for programs, the manual's words for people.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ApiError {
+    pub code: String,
+    pub message: String,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub details: Vec<String>,
+}
+
+impl std::fmt::Display for ApiError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} ({})", self.message, self.code)?;
+        for d in &self.details {
+            write!(f, "; {d}")?;
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,19 @@
+//! Formats of the online qualification terminal (オンライン資格確認), written once and shared by
+//! the simulator and the components. Nothing here does I/O: every function takes its inputs
+//! (including "now") as values, so the rules can be tested in memory.
+//!
+//! | module | what it holds |
+//! |---|---|
+//! | [`institution`] | 医療機関コード (the 10-digit institution code) and institution kinds |
+//! | [`account`] | account kinds and their ID rules (master `H`+7 digits, linkage `R0`/`R1`, face `F0`, …) |
+//! | [`password`] | the password policy of the manuals, with the manual's words in every violation |
+//! | [`settings`] | 環境設定: character code and the service flags |
+//! | [`qualification`] | qualification lookup by insurance data: search info and result |
+//! | [`api`] | the JSON bodies of the simulated qualification server's web API |
+
+pub mod account;
+pub mod api;
+pub mod institution;
+pub mod password;
+pub mod qualification;
+pub mod settings;
