@@ -16,6 +16,8 @@ pub struct CertInfo {
     pub is_ca: bool,
     /// The subject CN when it is a 10-digit 医療機関コード.
     pub institution_code: Option<String>,
+    /// DER of the issuer Name (with its SEQUENCE header), to match TLS root hints.
+    pub issuer_der: Vec<u8>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -41,6 +43,7 @@ pub fn inspect(der: &[u8]) -> Result<CertInfo, InspectError> {
         is_ca: c.is_ca(),
         institution_code,
         common_name,
+        issuer_der: c.issuer().as_raw().to_vec(),
     })
 }
 

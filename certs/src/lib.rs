@@ -204,7 +204,7 @@ impl Pki {
     /// A fresh PKI with new keys.
     pub fn generate() -> Result<Self, CertError> {
         let root = Ca::new("Test Root")?;
-        let foreign = Ca::new("Foreign Test Root")?;
+        let foreign = Ca::new("Test Root")?;
         let server = {
             let mut p = CertificateParams::new(SERVER_NAMES.iter().map(|s| s.to_string()).collect::<Vec<_>>())?;
             p.subject_alt_names.push(SanType::IpAddress([127, 0, 0, 1].into()));

@@ -1,0 +1,81 @@
+//! The World's name table: the manual's host names mapped to services on loopback.
+//! Services bind `127.0.0.1:0`; the table says where `hweb.oqs.onshikaku.org:443` really is.
+
+use oqs_host::Resolver;
+use std::collections::BTreeMap;
+use std::io;
+use std::net::SocketAddr;
+use std::sync::{Arc, RwLock};
+
+/// Host names of the manuals [000 op3, op6, op7; 002].
+pub mod hosts {
+    /// オンライン資格確認等システム (production)
+    pub const QUALIFICATION: &str = "hweb.oqs.onshikaku.org";
+    /// The verification environment (接続検証環境): what a mistyped shortcut reaches.
+    pub const VERIFICATION: &str = "hweb.oqs-st.onshikaku.org";
+    pub const PROXY: &str = "proxy.base.oqs-pdl.org";
+    pub const NTP: &str = "ntp.base.oqs-pdl.org";
+    /// 配信拠点 distribution server.
+    pub const DISTRO_BASE: &str = "pweb.base.oqs-pdl.org";
+    /// クラウド distribution server.
+    pub const DISTRO_CLOUD: &str = "d2vhvuj0j7c8bh.cloudfront.net";
+    /// Certificate request (`/p/rcr`) and download (`/p/rcd`) site.
+    pub const CERTIFICATE_SITE: &str = "cert.obn.managedpki.ne.jp";
+}
+
+/// Shared, cheap to clone.
+#[derive(Clone, Default, Debug)]
+pub struct NameTable(Arc<RwLock<BTreeMap<(String, u16), Vec<SocketAddr>>>>);
+
+impl NameTable {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// `host:port` now leads to `addrs` (several = round robin).
+    pub fn insert(&self, host: &str, port: u16, addrs: Vec<SocketAddr>) {
+        let mut t = self.0.write().unwrap_or_else(|e| e.into_inner());
+        t.insert((host.to_ascii_lowercase(), port), addrs);
+    }
+
+    pub fn remove(&self, host: &str, port: u16) -> bool {
+        let mut t = self.0.write().unwrap_or_else(|e| e.into_inner());
+        t.remove(&(host.to_ascii_lowercase(), port)).is_some()
+    }
+
+    /// Every entry, for printing.
+    pub fn entries(&self) -> Vec<(String, u16, Vec<SocketAddr>)> {
+        let t = self.0.read().unwrap_or_else(|e| e.into_inner());
+        t.iter().map(|((h, p), a)| (h.clone(), *p, a.clone())).collect()
+    }
+}
+
+impl Resolver for NameTable {
+    fn resolve(&self, host: &str, port: u16) -> io::Result<Vec<SocketAddr>> {
+        let t = self.0.read().unwrap_or_else(|e| e.into_inner());
+        match t.get(&(host.to_ascii_lowercase(), port)) {
+            Some(a) if !a.is_empty() => Ok(a.clone()),
+            _ => Err(io::Error::new(
+                io::ErrorKind::NotFound,
+                format!("名前「{host}」(port {port}) を解決できません (no such name in the World's name table)"),
+            )),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_case_insensitive_and_unknown_names_fail() {
+        let n = NameTable::new();
+        let a = SocketAddr::from(([127, 0, 0, 1], 4000));
+        n.insert("HWEB.oqs.onshikaku.org", 443, vec![a]);
+        assert_eq!(n.resolve(hosts::QUALIFICATION, 443).unwrap(), vec![a]);
+        assert!(n.resolve(hosts::QUALIFICATION, 80).is_err());
+        let e = n.resolve("hweb.oqs.onshikaku.com", 443).unwrap_err();
+        assert_eq!(e.kind(), io::ErrorKind::NotFound);
+        assert!(e.to_string().contains("hweb.oqs.onshikaku.com"));
+    }
+}

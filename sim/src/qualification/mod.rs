@@ -1,0 +1,323 @@
+//! The mock オンライン資格確認等システム: an HTTPS server that only lets in terminals with a
+//! client certificate from the test common root CA, identifies the institution from the
+//! certificate's subject, and serves a small web API over the sans-I/O [`registry::Registry`].
+//!
+//! ## Pages (what a browser sees)
+//! | request | answer |
+//! |---|---|
+//! | `GET /web/` on `hweb.oqs.onshikaku.org` | the portal: 「オンライン資格確認等システム」 and 「システムの利用を始める」 |
+//! | `GET /web/` on `hweb.oqs-st.onshikaku.org` | the 「接続検証環境」 page (a mistyped shortcut) |
+//! | `GET /web/?mode=etsuran` | the 「医療情報閲覧用端末」 page |
+//!
+//! ## JSON API (bodies in `oqs_proto::api`; session in `Authorization: Bearer <session>`)
+//! | method and path | body → answer |
+//! |---|---|
+//! | `GET /web/api/institution` | → `InstitutionInfo` of the client certificate's institution |
+//! | `POST /web/api/login` | `LoginRequest` → `LoginResponse` |
+//! | `POST /web/api/logout` | → 204 |
+//! | `POST /web/api/password` | `PasswordChange` → 204 |
+//! | `POST /web/api/master-reset` | `MasterReset` → `IssuedAccount` (the new initial password) |
+//! | `GET /web/api/accounts` | → `[AccountSummary]` (master/admin) |
+//! | `POST /web/api/accounts` | `NewAccount` → `IssuedAccount` (master/admin) |
+//! | `GET /web/api/settings` | → `EnvironmentSettings` |
+//! | `PUT /web/api/settings` | `SettingsChange` → `EnvironmentSettings` (admin only) |
+//! | `POST /web/api/qualification` | `SearchInfo` → `QualificationResult` |
+//!
+//! Every refusal is an `ApiError` `{code, message, details}` with the manual's words.
+
+pub mod insured;
+pub mod registry;
+pub mod tls;
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full, Limited};
+use hyper::body::Incoming;
+use hyper::{Method, Request, Response, StatusCode};
+use hyper_util::rt::TokioIo;
+use oqs_certs::Pki;
+use oqs_host::Clock;
+use oqs_proto::api::{ApiError, LoginRequest, MasterReset, NewAccount, PasswordChange};
+use oqs_proto::institution::InstitutionCode;
+use oqs_proto::qualification::SearchInfo;
+use oqs_proto::settings::SettingsChange;
+use registry::{Refusal, Registry};
+use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use tls::{Rejection, RejectionLog, TerminalVerifier};
+use tokio::net::TcpListener;
+use tokio::task::{JoinHandle, JoinSet};
+
+pub use crate::names::hosts::{QUALIFICATION as HOST, VERIFICATION as VERIFICATION_HOST};
+
+pub type SharedRegistry = Arc<Mutex<Registry>>;
+
+/// A running server. Dropping it stops it and every open connection.
+pub struct QualificationServer {
+    addr: SocketAddr,
+    rejections: RejectionLog,
+    task: JoinHandle<()>,
+}
+
+impl Drop for QualificationServer {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+impl QualificationServer {
+    /// Binds `127.0.0.1:0` and serves until dropped.
+    pub async fn start(registry: SharedRegistry, clock: Arc<dyn Clock>, pki: &Pki) -> std::io::Result<Self> {
+        let rejections = RejectionLog::default();
+        let config = server_config(pki, clock.clone(), rejections.clone())?;
+        let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
+        let listener = TcpListener::bind(("127.0.0.1", 0)).await?;
+        let addr = listener.local_addr()?;
+        let log = rejections.clone();
+        let task = tokio::spawn(async move {
+            // Connections live in this set, so aborting the accept loop ends them too.
+            let mut conns = JoinSet::new();
+            loop {
+                let Ok((tcp, _peer)) = listener.accept().await else { continue };
+                let ctx = Ctx {
+                    registry: registry.clone(),
+                    clock: clock.clone(),
+                    code: None,
+                };
+                conns.spawn(serve_connection(acceptor.clone(), tcp, ctx, log.clone()));
+                while conns.try_join_next().is_some() {}
+            }
+        });
+        tracing::info!(%addr, "qualification server listening");
+        Ok(Self { addr, rejections, task })
+    }
+
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// Every terminal turned away so far, with its reason.
+    pub fn rejections(&self) -> &RejectionLog {
+        &self.rejections
+    }
+}
+
+fn server_config(pki: &Pki, clock: Arc<dyn Clock>, log: RejectionLog) -> std::io::Result<rustls::ServerConfig> {
+    let io = |e: rustls::Error| std::io::Error::other(e);
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let mut roots = rustls::RootCertStore::empty();
+    roots.add(CertificateDer::from(pki.root.cert_der.clone())).map_err(io)?;
+    let inner = rustls::server::WebPkiClientVerifier::builder_with_provider(Arc::new(roots), provider.clone())
+        .build()
+        .map_err(std::io::Error::other)?;
+    let verifier = Arc::new(TerminalVerifier { inner, clock, log });
+    let server = pki.server();
+    let chain = std::iter::once(&server.cert_der)
+        .chain(&server.chain_der)
+        .map(|d| CertificateDer::from(d.clone()))
+        .collect();
+    let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(server.key_der.clone()));
+    let mut cfg = rustls::ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(io)?
+        .with_client_cert_verifier(verifier)
+        .with_single_cert(chain, key)
+        .map_err(io)?;
+    cfg.alpn_protocols = vec![b"http/1.1".to_vec()];
+    Ok(cfg)
+}
+
+#[derive(Clone)]
+struct Ctx {
+    registry: SharedRegistry,
+    clock: Arc<dyn Clock>,
+    /// The institution of the connection's client certificate, once known to be registered.
+    code: Option<InstitutionCode>,
+}
+
+async fn serve_connection(acceptor: tokio_rustls::TlsAcceptor, tcp: tokio::net::TcpStream, mut ctx: Ctx, log: RejectionLog) {
+    let tls = match acceptor.accept(tcp).await {
+        Ok(t) => t,
+        Err(e) => {
+            let no_cert = e
+                .get_ref()
+                .and_then(|i| i.downcast_ref::<rustls::Error>())
+                .is_some_and(|r| matches!(r, rustls::Error::NoCertificatesPresented));
+            if no_cert {
+                log.record(Rejection::NoCertificate);
+            } else {
+                tracing::debug!("TLS handshake failed: {e}");
+            }
+            return;
+        }
+    };
+    let code = tls
+        .get_ref()
+        .1
+        .peer_certificates()
+        .and_then(|c| c.first())
+        .and_then(|c| oqs_certs::inspect(c).ok())
+        .and_then(|i| i.institution_code)
+        .and_then(|c| c.parse::<InstitutionCode>().ok());
+    if let Some(code) = code {
+        let registered = ctx.registry.lock().unwrap_or_else(|e| e.into_inner()).is_registered(&code);
+        if registered {
+            ctx.code = Some(code);
+        } else {
+            log.record(Rejection::UnregisteredInstitution(code.to_string()));
+        }
+    }
+    let svc = hyper::service::service_fn(move |req| {
+        let ctx = ctx.clone();
+        async move { Ok::<_, std::convert::Infallible>(route(req, ctx).await) }
+    });
+    if let Err(e) = hyper::server::conn::http1::Builder::new()
+        .serve_connection(TokioIo::new(tls), svc)
+        .await
+    {
+        tracing::debug!("connection ended: {e}");
+    }
+}
+
+fn json<T: Serialize>(status: StatusCode, body: &T) -> Response<Full<Bytes>> {
+    let bytes = serde_json::to_vec(body).unwrap_or_default();
+    Response::builder()
+        .status(status)
+        .header("content-type", "application/json; charset=utf-8")
+        .body(Full::new(Bytes::from(bytes)))
+        .unwrap_or_default()
+}
+
+fn refusal(r: &Refusal) -> Response<Full<Bytes>> {
+    json(StatusCode::from_u16(r.status()).unwrap_or(StatusCode::BAD_REQUEST), &r.to_api())
+}
+
+fn bad_request(msg: String) -> Response<Full<Bytes>> {
+    json(
+        StatusCode::BAD_REQUEST,
+        &ApiError {
+            code: "bad_request".into(),
+            message: msg,
+            details: vec![],
+        },
+    )
+}
+
+fn html(title: &str, body: &str) -> Response<Full<Bytes>> {
+    let page = format!(
+        "<!DOCTYPE html><html lang=\"ja\"><head><meta charset=\"utf-8\"><title>{title}</title></head><body><h1>{title}</h1>{body}</body></html>"
+    );
+    Response::builder()
+        .header("content-type", "text/html; charset=utf-8")
+        .body(Full::new(Bytes::from(page)))
+        .unwrap_or_default()
+}
+
+async fn body<T: DeserializeOwned>(req: Request<Incoming>) -> Result<T, Response<Full<Bytes>>> {
+    let bytes = Limited::new(req.into_body(), 1 << 20)
+        .collect()
+        .await
+        .map_err(|e| bad_request(format!("リクエストを受信できません: {e}")))?
+        .to_bytes();
+    serde_json::from_slice(&bytes).map_err(|e| bad_request(format!("リクエストの形式に誤りがあります: {e}")))
+}
+
+fn bearer(req: &Request<Incoming>) -> String {
+    req.headers()
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .unwrap_or_default()
+        .to_owned()
+}
+
+fn reply<T: Serialize>(r: Result<T, Refusal>) -> Response<Full<Bytes>> {
+    match r {
+        Ok(v) => json(StatusCode::OK, &v),
+        Err(e) => refusal(&e),
+    }
+}
+
+async fn route(req: Request<Incoming>, ctx: Ctx) -> Response<Full<Bytes>> {
+    let host = req
+        .headers()
+        .get("host")
+        .and_then(|h| h.to_str().ok())
+        .map(|h| h.split(':').next().unwrap_or(h).to_ascii_lowercase())
+        .unwrap_or_default();
+    let path = req.uri().path().to_owned();
+    let query = req.uri().query().unwrap_or_default().to_owned();
+    let Some(code) = ctx.code.clone() else {
+        return json(
+            StatusCode::FORBIDDEN,
+            &ApiError {
+                code: "unregistered_institution".into(),
+                message: "この電子証明書の医療機関等は利用登録されていません。利用申請の内容を確認してください".into(),
+                details: vec![],
+            },
+        );
+    };
+    let now = ctx.clock.now();
+    let token = bearer(&req);
+    let reg = || ctx.registry.lock().unwrap_or_else(|e| e.into_inner());
+    match (req.method().clone(), path.trim_end_matches('/')) {
+        (Method::GET, "/web") | (Method::GET, "") => {
+            if host == VERIFICATION_HOST {
+                html("接続検証環境", "<p>オンライン資格確認等システム 接続検証環境です。本番環境ではありません。</p>")
+            } else if query.split('&').any(|kv| kv == "mode=etsuran") {
+                html("医療情報閲覧用端末", "<p>医療情報閲覧用端末のログイン画面です。</p>")
+            } else {
+                let name = reg().site(&code).map(|s| s.info.name.clone()).unwrap_or_default();
+                html(
+                    "オンライン資格確認等システム",
+                    &format!("<p>{name}</p><a href=\"/web/login\">システムの利用を始める</a>"),
+                )
+            }
+        }
+        (Method::GET, "/web/api/institution") => reply(reg().site(&code).map(|s| s.info.clone()).ok_or(Refusal::UnregisteredInstitution(code.to_string()))),
+        (Method::POST, "/web/api/login") => match body::<LoginRequest>(req).await {
+            Ok(b) => reply(reg().login(&code, &b.user_id, &b.password, now)),
+            Err(r) => r,
+        },
+        (Method::POST, "/web/api/logout") => {
+            reg().logout(&token);
+            Response::builder().status(204).body(Full::default()).unwrap_or_default()
+        }
+        (Method::POST, "/web/api/password") => match body::<PasswordChange>(req).await {
+            Ok(b) => reply(
+                reg()
+                    .change_password(&code, &token, &b.old_password, &b.new_password, &b.new_password_confirm, now)
+                    .map(|()| serde_json::json!({"result": "更新しました。"})),
+            ),
+            Err(r) => r,
+        },
+        (Method::POST, "/web/api/master-reset") => match body::<MasterReset>(req).await {
+            Ok(b) => reply(reg().reset_master(&code, &b.reset_id, &b.secret_number, now)),
+            Err(r) => r,
+        },
+        (Method::GET, "/web/api/accounts") => reply(reg().accounts(&code, &token)),
+        (Method::POST, "/web/api/accounts") => match body::<NewAccount>(req).await {
+            Ok(b) => reply(reg().register_account(&code, &token, b, now)),
+            Err(r) => r,
+        },
+        (Method::GET, "/web/api/settings") => reply(reg().settings(&code, &token)),
+        (Method::PUT, "/web/api/settings") => match body::<SettingsChange>(req).await {
+            Ok(b) => reply(reg().change_settings(&code, &token, b)),
+            Err(r) => r,
+        },
+        (Method::POST, "/web/api/qualification") => match body::<SearchInfo>(req).await {
+            Ok(b) => reply(reg().lookup(&code, &token, b, now)),
+            Err(r) => r,
+        },
+        (m, p) => json(
+            StatusCode::NOT_FOUND,
+            &ApiError {
+                code: "not_found".into(),
+                message: format!("{m} {p} はありません"),
+                details: vec![],
+            },
+        ),
+    }
+}

@@ -1,0 +1,511 @@
+//! The qualification server's state and rules, with no I/O: sites (institutions), their
+//! accounts, sessions and environment settings. The HTTP layer in [`super`] only translates.
+//! Every method takes `now`, so tests move time by passing another instant.
+
+use super::insured::InsuredRegistry;
+use oqs_proto::account::{AccountKind, InvalidAccountId, reset_id_of};
+use oqs_proto::api::{AccountSummary, ApiError, ChangeReason, InstitutionInfo, IssuedAccount, LoginResponse, NewAccount};
+use oqs_proto::institution::{InstitutionCode, InstitutionKind};
+use oqs_proto::password::{self, Violation};
+use oqs_proto::qualification::{QualificationResult, SearchInfo, SearchInfoError};
+use oqs_proto::settings::{EnvironmentSettings, Service, SettingsChange, Usage};
+use rand::Rng;
+use rand::seq::IndexedRandom;
+use rand_chacha::ChaCha8Rng;
+use std::collections::{BTreeMap, HashMap};
+use time::OffsetDateTime;
+
+/// Why the server refused; each carries the words a person acts on.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Refusal {
+    #[error("ユーザID又はパスワードに誤りがあります。入力したID、パスワードに間違いがないか確認してください")]
+    BadCredentials,
+    #[error("ログインしていません。ログインし直してください")]
+    NotLoggedIn,
+    #[error("{}", .0.message())]
+    PasswordChangeRequired(ChangeReason),
+    #[error("パスワードが条件を満たしていません")]
+    PasswordRules(Vec<Violation>),
+    #[error("旧パスワードに誤りがあります")]
+    OldPasswordWrong,
+    #[error("新パスワードと新パスワード（確認）が一致しません")]
+    ConfirmMismatch,
+    #[error("この操作は{0}でのみ実施可能です")]
+    NotPermitted(&'static str),
+    #[error("ユーザID「{0}」は既に登録されています")]
+    DuplicateUserId(String),
+    #[error("{0}")]
+    InvalidUserId(#[from] InvalidAccountId),
+    #[error("マスタアカウントは利用申請により発行されます。登録できません")]
+    MasterNotRegistrable,
+    #[error(
+        "救急時医療情報は、実施機関により救急時医療情報閲覧の権限を付与された「病院」である医療機関のみ設定が可能です"
+    )]
+    EmergencyNotAuthorized,
+    #[error("マスタアカウントリセット用ID又は秘密の番号に誤りがあります")]
+    BadResetSecret,
+    #[error("医療機関コード「{0}」は利用登録されていません")]
+    UnregisteredInstitution(String),
+    #[error("{0}")]
+    BadSearch(#[from] SearchInfoError),
+}
+
+impl Refusal {
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::BadCredentials => "bad_credentials",
+            Self::NotLoggedIn => "not_logged_in",
+            Self::PasswordChangeRequired(_) => "password_change_required",
+            Self::PasswordRules(_) => "password_policy",
+            Self::OldPasswordWrong => "old_password_wrong",
+            Self::ConfirmMismatch => "confirm_mismatch",
+            Self::NotPermitted(_) => "not_permitted",
+            Self::DuplicateUserId(_) => "duplicate_user_id",
+            Self::InvalidUserId(_) => "invalid_user_id",
+            Self::MasterNotRegistrable => "master_not_registrable",
+            Self::EmergencyNotAuthorized => "emergency_not_authorized",
+            Self::BadResetSecret => "bad_reset_secret",
+            Self::UnregisteredInstitution(_) => "unregistered_institution",
+            Self::BadSearch(_) => "bad_search",
+        }
+    }
+
+    /// The HTTP status the web API answers with.
+    pub fn status(&self) -> u16 {
+        match self {
+            Self::BadCredentials | Self::NotLoggedIn | Self::BadResetSecret => 401,
+            Self::PasswordChangeRequired(_)
+            | Self::NotPermitted(_)
+            | Self::EmergencyNotAuthorized
+            | Self::UnregisteredInstitution(_) => 403,
+            Self::DuplicateUserId(_) => 409,
+            _ => 400,
+        }
+    }
+
+    pub fn to_api(&self) -> ApiError {
+        ApiError {
+            code: self.code().into(),
+            message: self.to_string(),
+            details: match self {
+                Self::PasswordRules(v) => v.iter().map(Violation::message).collect(),
+                _ => Vec::new(),
+            },
+        }
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct Account {
+    pub user_id: String,
+    pub kind: AccountKind,
+    pub user_name: String,
+    pub user_name_kana: String,
+    /// Newest first; `history[0]` is the current password.
+    history: Vec<String>,
+    pub password_set_at: OffsetDateTime,
+    /// An initial password (registration or reset) must be changed at first login.
+    pub initial: bool,
+    pub last_login: Option<OffsetDateTime>,
+}
+
+impl Account {
+    fn new(user_id: &str, kind: AccountKind, name: &str, kana: &str, pw: String, now: OffsetDateTime) -> Self {
+        Self {
+            user_id: user_id.into(),
+            kind,
+            user_name: name.into(),
+            user_name_kana: kana.into(),
+            history: vec![pw],
+            password_set_at: now,
+            initial: true,
+            last_login: None,
+        }
+    }
+
+    pub fn password_expires_at(&self) -> Option<OffsetDateTime> {
+        password::expires_at(self.kind, &self.history[0], self.password_set_at)
+    }
+
+    fn set_password(&mut self, pw: String, now: OffsetDateTime, initial: bool) {
+        self.history.insert(0, pw);
+        self.history.truncate(password::HISTORY + 1);
+        self.password_set_at = now;
+        self.initial = initial;
+    }
+}
+
+/// A registered 医療機関等.
+pub struct Site {
+    pub info: InstitutionInfo,
+    /// 救急時医療情報閲覧の権限 (hospitals only).
+    pub emergency_authorized: bool,
+    pub settings: EnvironmentSettings,
+    pub master_id: String,
+    /// 秘密の番号 of the master reset ID.
+    pub secret_number: String,
+    accounts: BTreeMap<String, Account>,
+}
+
+impl Site {
+    pub fn account(&self, user_id: &str) -> Option<&Account> {
+        self.accounts.get(user_id)
+    }
+    pub fn accounts(&self) -> impl Iterator<Item = &Account> {
+        self.accounts.values()
+    }
+    /// The current password of an account, as the usage application letter or PDF shows it.
+    pub fn current_password(&self, user_id: &str) -> Option<&str> {
+        self.accounts.get(user_id).map(|a| a.history[0].as_str())
+    }
+}
+
+struct Session {
+    code: InstitutionCode,
+    user_id: String,
+    restricted: Option<ChangeReason>,
+}
+
+/// What a new site starts with.
+#[derive(Clone, Debug)]
+pub struct SiteSpec {
+    pub code: InstitutionCode,
+    pub name: String,
+    pub kind: InstitutionKind,
+    pub emergency_authorized: bool,
+}
+
+pub struct Registry {
+    sites: BTreeMap<InstitutionCode, Site>,
+    sessions: HashMap<String, Session>,
+    rng: ChaCha8Rng,
+    pub insured: InsuredRegistry,
+}
+
+const PW_CLASSES: [&str; 4] = ["abcdefghijkmnpqrstuvwxyz", "ABCDEFGHJKLMNPQRSTUVWXYZ", "23456789", "#$%&*-_"];
+
+impl Registry {
+    pub fn new(mut rng: ChaCha8Rng, today: time::Date) -> Self {
+        let insured = InsuredRegistry::seeded(&mut rng, today, 40);
+        Self {
+            sites: BTreeMap::new(),
+            sessions: HashMap::new(),
+            rng,
+            insured,
+        }
+    }
+
+    /// A password that meets the policy, 12 characters (so it expires like a person's would).
+    fn initial_password(&mut self) -> String {
+        let mut v: Vec<char> = (0..12)
+            .map(|i| {
+                let class = PW_CLASSES[i % 4].as_bytes();
+                *class.choose(&mut self.rng).expect("non-empty") as char
+            })
+            .collect();
+        // shuffle without moving the class guarantee out of the string
+        for i in (1..v.len()).rev() {
+            let j = self.rng.random_range(0..=i);
+            v.swap(i, j);
+        }
+        v.into_iter().collect()
+    }
+
+    /// Registers a site as the usage application does: a master account `H`+7 digits with its
+    /// password and a 4-digit 秘密の番号 for the reset ID.
+    pub fn register_site(&mut self, spec: SiteSpec, now: OffsetDateTime) -> &Site {
+        let master_id = format!("H{:07}", self.rng.random_range(0..10_000_000u32));
+        let secret_number = format!("{:04}", self.rng.random_range(0..10_000u32));
+        let pw = self.initial_password();
+        let mut master = Account::new(&master_id, AccountKind::Master, "マスタアカウント", "ﾏｽﾀｱｶｳﾝﾄ", pw, now);
+        // The application letter's password is a working one: the manual makes changing it optional.
+        master.initial = false;
+        let site = Site {
+            info: InstitutionInfo {
+                code: spec.code.to_string(),
+                name: spec.name,
+                kind: spec.kind,
+            },
+            emergency_authorized: spec.emergency_authorized && spec.kind == InstitutionKind::Hospital,
+            settings: EnvironmentSettings::default(),
+            master_id: master_id.clone(),
+            secret_number,
+            accounts: BTreeMap::from([(master_id, master)]),
+        };
+        self.sites.insert(spec.code.clone(), site);
+        &self.sites[&spec.code]
+    }
+
+    pub fn site(&self, code: &InstitutionCode) -> Option<&Site> {
+        self.sites.get(code)
+    }
+
+    pub fn is_registered(&self, code: &InstitutionCode) -> bool {
+        self.sites.contains_key(code)
+    }
+
+    fn site_mut(&mut self, code: &InstitutionCode) -> Result<&mut Site, Refusal> {
+        self.sites
+            .get_mut(code)
+            .ok_or_else(|| Refusal::UnregisteredInstitution(code.to_string()))
+    }
+
+    pub fn login(&mut self, code: &InstitutionCode, user_id: &str, pw: &str, now: OffsetDateTime) -> Result<LoginResponse, Refusal> {
+        let site = self.site_mut(code)?;
+        let acc = site.accounts.get_mut(user_id).ok_or(Refusal::BadCredentials)?;
+        if acc.history[0] != pw {
+            return Err(Refusal::BadCredentials);
+        }
+        let restricted = if acc.initial {
+            Some(ChangeReason::InitialPassword)
+        } else if acc.password_expires_at().is_some_and(|t| t <= now) {
+            Some(ChangeReason::Expired)
+        } else {
+            None
+        };
+        acc.last_login = Some(now);
+        let kind = acc.kind;
+        let token: String = (0..32).map(|_| format!("{:x}", self.rng.random_range(0..16u8))).collect();
+        self.sessions.insert(
+            token.clone(),
+            Session {
+                code: code.clone(),
+                user_id: user_id.into(),
+                restricted,
+            },
+        );
+        Ok(LoginResponse {
+            session: token,
+            user_id: user_id.into(),
+            kind,
+            password_change_required: restricted,
+        })
+    }
+
+    pub fn logout(&mut self, token: &str) {
+        self.sessions.remove(token);
+    }
+
+    /// The session's site and account; `allow_restricted` for the one thing a restricted
+    /// session may do (change the password).
+    fn who(&self, code: &InstitutionCode, token: &str, allow_restricted: bool) -> Result<(InstitutionCode, String, AccountKind), Refusal> {
+        let s = self.sessions.get(token).ok_or(Refusal::NotLoggedIn)?;
+        // A session belongs to the terminal certificate it was opened with.
+        if &s.code != code {
+            return Err(Refusal::NotLoggedIn);
+        }
+        if let (Some(r), false) = (s.restricted, allow_restricted) {
+            return Err(Refusal::PasswordChangeRequired(r));
+        }
+        let kind = self.sites[&s.code].accounts[&s.user_id].kind;
+        Ok((s.code.clone(), s.user_id.clone(), kind))
+    }
+
+    pub fn change_password(
+        &mut self,
+        code: &InstitutionCode,
+        token: &str,
+        old: &str,
+        new: &str,
+        confirm: &str,
+        now: OffsetDateTime,
+    ) -> Result<(), Refusal> {
+        let (code, user, _) = self.who(code, token, true)?;
+        let acc = self.site_mut(&code)?.accounts.get_mut(&user).ok_or(Refusal::NotLoggedIn)?;
+        if acc.history[0] != old {
+            return Err(Refusal::OldPasswordWrong);
+        }
+        if new != confirm {
+            return Err(Refusal::ConfirmMismatch);
+        }
+        password::check(new, &acc.history).map_err(Refusal::PasswordRules)?;
+        acc.set_password(new.into(), now, false);
+        if let Some(s) = self.sessions.get_mut(token) {
+            s.restricted = None;
+        }
+        Ok(())
+    }
+
+    /// アカウント管理（登録）: master and admin accounts register the others.
+    pub fn register_account(&mut self, code: &InstitutionCode, token: &str, new: NewAccount, now: OffsetDateTime) -> Result<IssuedAccount, Refusal> {
+        let (code, _, by) = self.who(code, token, false)?;
+        if !matches!(by, AccountKind::Master | AccountKind::Admin) {
+            return Err(Refusal::NotPermitted("マスタアカウント又は管理アカウント"));
+        }
+        if new.kind == AccountKind::Master {
+            return Err(Refusal::MasterNotRegistrable);
+        }
+        let site_kind = self.sites[&code].info.kind;
+        new.kind.check_id(&new.user_id, site_kind)?;
+        if self.sites[&code].accounts.contains_key(&new.user_id) {
+            return Err(Refusal::DuplicateUserId(new.user_id));
+        }
+        let pw = self.initial_password();
+        let acc = Account::new(&new.user_id, new.kind, &new.user_name, &new.user_name_kana, pw.clone(), now);
+        self.site_mut(&code)?.accounts.insert(new.user_id.clone(), acc);
+        Ok(IssuedAccount {
+            user_id: new.user_id,
+            kind: new.kind,
+            initial_password: pw,
+        })
+    }
+
+    pub fn accounts(&self, code: &InstitutionCode, token: &str) -> Result<Vec<AccountSummary>, Refusal> {
+        let (code, _, by) = self.who(code, token, false)?;
+        if !matches!(by, AccountKind::Master | AccountKind::Admin) {
+            return Err(Refusal::NotPermitted("マスタアカウント又は管理アカウント"));
+        }
+        Ok(self.sites[&code]
+            .accounts
+            .values()
+            .map(|a| AccountSummary {
+                user_id: a.user_id.clone(),
+                kind: a.kind,
+                user_name: a.user_name.clone(),
+                password_expires_at: a
+                    .password_expires_at()
+                    .and_then(|t| t.format(&time::format_description::well_known::Rfc3339).ok()),
+            })
+            .collect())
+    }
+
+    /// Resets the master password with the reset ID and 秘密の番号; the new password is an
+    /// initial one (the PDF), to be changed at first login.
+    pub fn reset_master(&mut self, code: &InstitutionCode, reset_id: &str, secret: &str, now: OffsetDateTime) -> Result<IssuedAccount, Refusal> {
+        let pw = self.initial_password();
+        let site = self.site_mut(code)?;
+        if reset_id != reset_id_of(&site.master_id) || secret != site.secret_number {
+            return Err(Refusal::BadResetSecret);
+        }
+        let master_id = site.master_id.clone();
+        let acc = site.accounts.get_mut(&master_id).ok_or(Refusal::BadResetSecret)?;
+        acc.set_password(pw.clone(), now, true);
+        Ok(IssuedAccount {
+            user_id: master_id,
+            kind: AccountKind::Master,
+            initial_password: pw,
+        })
+    }
+
+    pub fn settings(&self, code: &InstitutionCode, token: &str) -> Result<EnvironmentSettings, Refusal> {
+        let (code, _, _) = self.who(code, token, false)?;
+        Ok(self.sites[&code].settings.clone())
+    }
+
+    /// 環境設定: admin only [000 op9].
+    pub fn change_settings(&mut self, code: &InstitutionCode, token: &str, change: SettingsChange) -> Result<EnvironmentSettings, Refusal> {
+        let (code, _, by) = self.who(code, token, false)?;
+        if by != AccountKind::Admin {
+            return Err(Refusal::NotPermitted("管理アカウント"));
+        }
+        let site = self.site_mut(&code)?;
+        if change.services.get(&Service::EmergencyInfo) == Some(&Usage::Use) && !site.emergency_authorized {
+            return Err(Refusal::EmergencyNotAuthorized);
+        }
+        if let Some(c) = change.character_code {
+            site.settings.character_code = c;
+        }
+        site.settings.services.extend(change.services);
+        Ok(site.settings.clone())
+    }
+
+    /// 資格確認 by insurance data.
+    pub fn lookup(&self, code: &InstitutionCode, token: &str, q: SearchInfo, now: OffsetDateTime) -> Result<QualificationResult, Refusal> {
+        self.who(code, token, false)?;
+        let q = q.normalized()?;
+        Ok(self.insured.lookup(&q, now.to_offset(oqs_host::clock::JST).date()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand::SeedableRng;
+    use time::Duration;
+    use time::macros::datetime;
+
+    const T0: OffsetDateTime = datetime!(2025-04-01 09:00 +9);
+
+    fn registry() -> (Registry, InstitutionCode) {
+        let mut r = Registry::new(ChaCha8Rng::seed_from_u64(1), T0.date());
+        let code: InstitutionCode = "1312345678".parse().unwrap();
+        r.register_site(
+            SiteSpec {
+                code: code.clone(),
+                name: "テスト診療所".into(),
+                kind: InstitutionKind::Clinic,
+                emergency_authorized: false,
+            },
+            T0,
+        );
+        (r, code)
+    }
+
+    fn master(r: &Registry, code: &InstitutionCode) -> (String, String) {
+        let s = r.site(code).unwrap();
+        (s.master_id.clone(), s.current_password(&s.master_id).unwrap().to_owned())
+    }
+
+    #[test]
+    fn master_unused_for_sixty_days_must_change_password() {
+        let (mut r, code) = registry();
+        let (id, pw) = master(&r, &code);
+        let ok = r.login(&code, &id, &pw, T0 + Duration::days(59)).unwrap();
+        assert_eq!(ok.password_change_required, None);
+        let late = r.login(&code, &id, &pw, T0 + Duration::days(60)).unwrap();
+        assert_eq!(late.password_change_required, Some(ChangeReason::Expired));
+        // nothing but a password change is allowed
+        assert_eq!(
+            r.settings(&code, &late.session).unwrap_err(),
+            Refusal::PasswordChangeRequired(ChangeReason::Expired)
+        );
+        r.change_password(&code, &late.session, &pw, "Kaze#2025abc", "Kaze#2025abc", T0 + Duration::days(60))
+            .unwrap();
+        assert!(r.settings(&code, &late.session).is_ok());
+    }
+
+    #[test]
+    fn registered_accounts_start_with_a_forced_change_except_nothing_else() {
+        let (mut r, code) = registry();
+        let (id, pw) = master(&r, &code);
+        let s = r.login(&code, &id, &pw, T0).unwrap().session;
+        let issued = r
+            .register_account(
+                &code,
+                &s,
+                NewAccount {
+                    kind: AccountKind::Linkage,
+                    user_id: "R0RENK01".into(),
+                    user_name: "連携".into(),
+                    user_name_kana: String::new(),
+                },
+                T0,
+            )
+            .unwrap();
+        let l = r.login(&code, "R0RENK01", &issued.initial_password, T0).unwrap();
+        assert_eq!(l.password_change_required, Some(ChangeReason::InitialPassword));
+        r.change_password(&code, &l.session, &issued.initial_password, "Renk#0001", "Renk#0001", T0)
+            .unwrap();
+        // linkage passwords never expire
+        let later = r.login(&code, "R0RENK01", "Renk#0001", T0 + Duration::days(3650)).unwrap();
+        assert_eq!(later.password_change_required, None);
+    }
+
+    #[test]
+    fn sessions_do_not_cross_institutions() {
+        let (mut r, code) = registry();
+        let (id, pw) = master(&r, &code);
+        let s = r.login(&code, &id, &pw, T0).unwrap().session;
+        let other: InstitutionCode = "2712345678".parse().unwrap();
+        assert_eq!(r.settings(&other, &s).unwrap_err(), Refusal::NotLoggedIn);
+    }
+
+    #[test]
+    fn initial_passwords_meet_the_policy() {
+        let (mut r, _) = registry();
+        for _ in 0..500 {
+            let p = r.initial_password();
+            assert_eq!(password::check(&p, &[]), Ok(()), "{p}");
+        }
+    }
+}

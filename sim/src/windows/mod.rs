@@ -1,0 +1,410 @@
+//! The fake Windows terminal (資格確認端末): a temp directory standing in for `C:\`, the
+//! current user's certificate stores and Credential Manager, all as real files, behind the
+//! `oqs-host` traits. The full Windows layer (tasks, proxy, power, users) is its own issue.
+//!
+//! Layout under the terminal's root:
+//! ```text
+//! C/…                          C:\ (names matched case-insensitively, like NTFS)
+//! state/credentials/<hex>.json generic credentials
+//! state/certs/{My,Root}/<thumbprint>.{der,key,json}
+//! ```
+
+pub mod edge;
+
+use oqs_certs::pkcs12::{self, Pkcs12Error};
+use oqs_host::certificates::{CertificateStore, StoreName, StoredCertificate};
+use oqs_host::credentials::{CredentialManager, GenericCredential};
+use oqs_host::files::{Files, WinPath};
+use oqs_host::{Clock, Host, Resolver};
+use serde::{Deserialize, Serialize};
+use std::io;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+pub struct FakeTerminal {
+    name: String,
+    root: PathBuf,
+    clock: Arc<dyn Clock>,
+    names: Arc<dyn Resolver>,
+}
+
+impl std::fmt::Debug for FakeTerminal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FakeTerminal").field("name", &self.name).field("root", &self.root).finish()
+    }
+}
+
+impl FakeTerminal {
+    /// A terminal whose disk lives under `root` (created if missing).
+    pub fn open(name: &str, root: &Path, clock: Arc<dyn Clock>, names: Arc<dyn Resolver>) -> io::Result<Self> {
+        for d in ["C", "state/credentials", "state/certs/My", "state/certs/Root"] {
+            std::fs::create_dir_all(root.join(d))?;
+        }
+        Ok(Self {
+            name: name.into(),
+            root: root.into(),
+            clock,
+            names,
+        })
+    }
+
+    /// コンピューター名
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    fn store_dir(&self, store: StoreName) -> PathBuf {
+        self.root.join("state/certs").join(match store {
+            StoreName::My => "My",
+            StoreName::Root => "Root",
+        })
+    }
+
+    /// 証明書のインポートウィザード for a `.p12`/`.pfx` file [000 op6 01].
+    ///
+    /// `answer_security_warning` is asked only when the file's root CA is not yet trusted
+    /// (セキュリティ警告); answering no (いいえ) aborts the whole import, as the manual warns.
+    pub fn import_pfx(
+        &self,
+        data: &[u8],
+        password: &str,
+        options: ImportOptions,
+        mut answer_security_warning: impl FnMut(&SecurityWarning) -> bool,
+    ) -> Result<ImportReport, ImportError> {
+        let p = pkcs12::import(data, password).map_err(ImportError::Pkcs12)?;
+        let leaf = stored(&p.cert_der, Some(p.key_der.clone()), options.exportable, options.strong_protection)?;
+        let trusted = self.list(StoreName::Root)?;
+        let mut new_roots = Vec::new();
+        for ca in &p.chain_der {
+            let info = oqs_certs::inspect(ca).map_err(|e| ImportError::Pkcs12(Pkcs12Error::Malformed(e.to_string())))?;
+            let thumb = oqs_certs::thumbprint(ca);
+            if info.is_ca && info.issuer == info.subject && !trusted.iter().any(|t| t.thumbprint == thumb) {
+                new_roots.push((ca.clone(), info, thumb));
+            }
+        }
+        let mut security_warning_shown = false;
+        for (_, info, thumb) in &new_roots {
+            security_warning_shown = true;
+            let warning = SecurityWarning {
+                issuer: info.common_name.clone(),
+                thumbprint: thumb.clone(),
+            };
+            if !answer_security_warning(&warning) {
+                return Err(ImportError::RootDeclined { issuer: warning.issuer });
+            }
+        }
+        for (der, _, _) in new_roots {
+            self.add(StoreName::Root, stored(&der, None, false, false)?)?;
+        }
+        let report = ImportReport {
+            thumbprint: leaf.thumbprint.clone(),
+            issued_to: leaf.issued_to.clone(),
+            issued_by: leaf.issued_by.clone(),
+            security_warning_shown,
+            strong_protection_prompt_shown: options.strong_protection,
+        };
+        self.add(StoreName::My, leaf)?;
+        Ok(report)
+    }
+}
+
+fn stored(der: &[u8], key: Option<Vec<u8>>, exportable: bool, strong: bool) -> io::Result<StoredCertificate> {
+    let info = oqs_certs::inspect(der).map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))?;
+    Ok(StoredCertificate {
+        issued_to: info.common_name,
+        issued_by: info.issuer_common_name,
+        not_before: info.not_before,
+        not_after: info.not_after,
+        thumbprint: oqs_certs::thumbprint(der),
+        der: der.to_vec(),
+        private_key: key,
+        exportable,
+        strong_protection: strong,
+    })
+}
+
+/// The wizard's choices (インポート オプション). The manual's values are the default.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ImportOptions {
+    /// 秘密キーの保護を強力にする (manual: チェックをしない)
+    pub strong_protection: bool,
+    /// このキーをエクスポート可能にする (manual: チェックをしない)
+    pub exportable: bool,
+    /// すべての拡張プロパティを含める (manual: チェックをする)
+    pub include_extended_properties: bool,
+}
+
+impl Default for ImportOptions {
+    fn default() -> Self {
+        Self {
+            strong_protection: false,
+            exportable: false,
+            include_extended_properties: true,
+        }
+    }
+}
+
+/// セキュリティ警告: "about to install a certificate from a CA claiming to represent …".
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SecurityWarning {
+    pub issuer: String,
+    pub thumbprint: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ImportReport {
+    pub thumbprint: String,
+    pub issued_to: String,
+    pub issued_by: String,
+    pub security_warning_shown: bool,
+    /// 新しい秘密交換キーをインポートします (only with strong protection).
+    pub strong_protection_prompt_shown: bool,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ImportError {
+    #[error("{0}")]
+    Pkcs12(Pkcs12Error),
+    #[error(
+        "インストール中止: 「{issuer}」を信頼されたルート証明機関に登録しなかったため、電子証明書はセットアップされていません。1に戻り、再セットアップしてください"
+    )]
+    RootDeclined { issuer: String },
+    #[error("証明書ストアに書き込めません: {0}")]
+    Io(#[from] io::Error),
+}
+
+#[derive(Serialize, Deserialize)]
+struct CredFile {
+    target: String,
+    user: String,
+    password: String,
+}
+
+#[derive(Serialize, Deserialize)]
+struct CertMeta {
+    exportable: bool,
+    strong_protection: bool,
+}
+
+fn hex(s: &str) -> String {
+    s.to_lowercase().bytes().map(|b| format!("{b:02x}")).collect()
+}
+
+impl CredentialManager for FakeTerminal {
+    fn read_generic(&self, target: &str) -> io::Result<Option<GenericCredential>> {
+        let path = self.root.join("state/credentials").join(format!("{}.json", hex(target)));
+        match std::fs::read(&path) {
+            Ok(b) => {
+                let c: CredFile = serde_json::from_slice(&b).map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))?;
+                Ok(Some(GenericCredential {
+                    target: c.target,
+                    user: c.user,
+                    password: c.password,
+                }))
+            }
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    fn write_generic(&self, c: GenericCredential) -> io::Result<()> {
+        let path = self.root.join("state/credentials").join(format!("{}.json", hex(&c.target)));
+        let body = serde_json::to_vec_pretty(&CredFile {
+            target: c.target,
+            user: c.user,
+            password: c.password,
+        })?;
+        write_atomic(&path, &body)
+    }
+
+    fn delete_generic(&self, target: &str) -> io::Result<bool> {
+        let path = self.root.join("state/credentials").join(format!("{}.json", hex(target)));
+        match std::fs::remove_file(path) {
+            Ok(()) => Ok(true),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(false),
+            Err(e) => Err(e),
+        }
+    }
+
+    fn list_generic(&self) -> io::Result<Vec<GenericCredential>> {
+        let mut out = Vec::new();
+        for e in std::fs::read_dir(self.root.join("state/credentials"))? {
+            let b = std::fs::read(e?.path())?;
+            let c: CredFile = serde_json::from_slice(&b).map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))?;
+            out.push(GenericCredential {
+                target: c.target,
+                user: c.user,
+                password: c.password,
+            });
+        }
+        out.sort_by(|a, b| a.target.to_lowercase().cmp(&b.target.to_lowercase()));
+        Ok(out)
+    }
+}
+
+fn write_atomic(path: &Path, data: &[u8]) -> io::Result<()> {
+    let tmp = path.with_extension("tmp");
+    std::fs::write(&tmp, data)?;
+    std::fs::rename(tmp, path)
+}
+
+impl CertificateStore for FakeTerminal {
+    fn list(&self, store: StoreName) -> io::Result<Vec<StoredCertificate>> {
+        let dir = self.store_dir(store);
+        let mut out = Vec::new();
+        for e in std::fs::read_dir(&dir)? {
+            let path = e?.path();
+            if path.extension().is_some_and(|x| x == "der") {
+                let der = std::fs::read(&path)?;
+                let key = std::fs::read(path.with_extension("key")).ok();
+                let meta: CertMeta = std::fs::read(path.with_extension("json"))
+                    .ok()
+                    .and_then(|b| serde_json::from_slice(&b).ok())
+                    .unwrap_or(CertMeta {
+                        exportable: false,
+                        strong_protection: false,
+                    });
+                out.push(stored(&der, key, meta.exportable, meta.strong_protection)?);
+            }
+        }
+        out.sort_by(|a, b| a.thumbprint.cmp(&b.thumbprint));
+        Ok(out)
+    }
+
+    fn add(&self, store: StoreName, cert: StoredCertificate) -> io::Result<()> {
+        let base = self.store_dir(store).join(&cert.thumbprint);
+        if let Some(k) = &cert.private_key {
+            write_atomic(&base.with_extension("key"), k)?;
+        }
+        let meta = serde_json::to_vec(&CertMeta {
+            exportable: cert.exportable,
+            strong_protection: cert.strong_protection,
+        })?;
+        write_atomic(&base.with_extension("json"), &meta)?;
+        // The DER last: a certificate is in the store once its .der exists.
+        write_atomic(&base.with_extension("der"), &cert.der)
+    }
+
+    fn remove(&self, store: StoreName, thumbprint: &str) -> io::Result<bool> {
+        let base = self.store_dir(store).join(thumbprint.to_ascii_uppercase());
+        let existed = base.with_extension("der").exists();
+        for ext in ["der", "key", "json"] {
+            let _ = std::fs::remove_file(base.with_extension(ext));
+        }
+        Ok(existed)
+    }
+}
+
+impl Files for FakeTerminal {
+    fn resolve(&self, path: &WinPath) -> io::Result<PathBuf> {
+        if path.drive != 'C' {
+            return Err(io::Error::new(
+                io::ErrorKind::NotFound,
+                format!("ドライブ {}: はこの端末にありません", path.drive),
+            ));
+        }
+        // NTFS is case-insensitive: reuse an existing entry whatever its case.
+        let mut p = self.root.join("C");
+        for c in &path.components {
+            let existing = std::fs::read_dir(&p).ok().and_then(|rd| {
+                rd.filter_map(Result::ok)
+                    .map(|e| e.file_name())
+                    .find(|n| n.to_string_lossy().to_lowercase() == c.to_lowercase())
+            });
+            p.push(existing.unwrap_or_else(|| c.into()));
+        }
+        Ok(p)
+    }
+}
+
+impl Host for FakeTerminal {
+    fn files(&self) -> &dyn Files {
+        self
+    }
+    fn credentials(&self) -> &dyn CredentialManager {
+        self
+    }
+    fn certificates(&self) -> &dyn CertificateStore {
+        self
+    }
+    fn clock(&self) -> &dyn Clock {
+        self.clock.as_ref()
+    }
+    fn names(&self) -> &dyn Resolver {
+        self.names.as_ref()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::clock::SimClock;
+    use crate::names::NameTable;
+    use oqs_certs::{ClientSpec, Pki};
+
+    fn terminal(dir: &Path) -> FakeTerminal {
+        FakeTerminal::open("T1", dir, Arc::new(SimClock::default()), Arc::new(NameTable::new())).unwrap()
+    }
+
+    #[test]
+    fn import_adds_leaf_and_root_and_declining_changes_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let t = terminal(dir.path());
+        let p12 = Pki::shared().client(&ClientSpec::new("1312345678", "T1")).to_pkcs12("1357");
+        let e = t.import_pfx(&p12, "1357", ImportOptions::default(), |_| false).unwrap_err();
+        assert!(matches!(e, ImportError::RootDeclined { .. }));
+        assert!(t.list(StoreName::My).unwrap().is_empty());
+        assert!(t.list(StoreName::Root).unwrap().is_empty());
+
+        let r = t.import_pfx(&p12, "1357", ImportOptions::default(), |_| true).unwrap();
+        assert!(r.security_warning_shown);
+        assert_eq!(r.issued_by, oqs_certs::ROOT_CA_NAME);
+        let my = t.list(StoreName::My).unwrap();
+        assert_eq!(my.len(), 1);
+        assert!(my[0].private_key.is_some() && !my[0].exportable);
+        assert_eq!(t.list(StoreName::Root).unwrap().len(), 1);
+        // second time the root is trusted already: no warning
+        let r = t.import_pfx(&p12, "1357", ImportOptions::default(), |_| panic!("asked")).unwrap();
+        assert!(!r.security_warning_shown);
+    }
+
+    #[test]
+    fn wrong_password_imports_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let t = terminal(dir.path());
+        let p12 = Pki::shared().client(&ClientSpec::new("1312345678", "T1")).to_pkcs12("1357");
+        let e = t.import_pfx(&p12, "2468", ImportOptions::default(), |_| true).unwrap_err();
+        assert!(e.to_string().contains("パスワードが正しくありません"), "{e}");
+        assert!(t.list(StoreName::My).unwrap().is_empty());
+    }
+
+    #[test]
+    fn credentials_persist_and_match_case_insensitively() {
+        let dir = tempfile::tempdir().unwrap();
+        let t = terminal(dir.path());
+        t.write_generic(GenericCredential {
+            target: "OQS_LOGIN_KEY".into(),
+            user: "R0RENK01".into(),
+            password: "Renk#0001".into(),
+        })
+        .unwrap();
+        let t2 = terminal(dir.path());
+        assert_eq!(t2.read_generic("oqs_login_key").unwrap().unwrap().user, "R0RENK01");
+        assert!(t2.delete_generic("OQS_LOGIN_KEY").unwrap());
+        assert!(t2.read_generic("OQS_LOGIN_KEY").unwrap().is_none());
+    }
+
+    #[test]
+    fn files_resolve_case_insensitively() {
+        let dir = tempfile::tempdir().unwrap();
+        let t = terminal(dir.path());
+        let p = t.resolve(&WinPath::parse(r"C:\OQS\req").unwrap()).unwrap();
+        std::fs::create_dir_all(&p).unwrap();
+        assert_eq!(t.resolve(&WinPath::parse(r"c:\oqs\REQ").unwrap()).unwrap(), p);
+        assert!(t.resolve(&WinPath::parse(r"D:\x").unwrap()).is_err());
+    }
+}

@@ -1,0 +1,162 @@
+//! The World: one simulated environment around one or more terminals — one seed, one clock,
+//! one name table, services on loopback started on first use and stopped on drop.
+
+use crate::clock::{DEFAULT_START, SimClock};
+use crate::names::{NameTable, hosts};
+use crate::qualification::registry::{Registry, Site, SiteSpec};
+use crate::qualification::{QualificationServer, SharedRegistry};
+use crate::windows::FakeTerminal;
+use oqs_certs::Pki;
+use oqs_host::Clock;
+use oqs_proto::institution::{InstitutionCode, InstitutionKind};
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
+use std::io;
+use std::path::Path;
+use std::sync::{Arc, Mutex, MutexGuard};
+use time::OffsetDateTime;
+
+/// The institution every World has unless the builder names others.
+pub const DEFAULT_INSTITUTION: &str = "1312345678";
+pub const DEFAULT_INSTITUTION_NAME: &str = "オンライン資格確認テスト診療所";
+
+pub struct WorldBuilder {
+    seed: u64,
+    start: OffsetDateTime,
+    sites: Vec<SiteSpec>,
+}
+
+impl WorldBuilder {
+    /// Every random choice of the World (master IDs, passwords, insured persons…) follows it.
+    pub fn seed(mut self, seed: u64) -> Self {
+        self.seed = seed;
+        self
+    }
+
+    pub fn start_at(mut self, at: OffsetDateTime) -> Self {
+        self.start = at;
+        self
+    }
+
+    /// Registers a site (利用申請 done, master account issued).
+    pub fn institution(mut self, code: InstitutionCode, name: &str, kind: InstitutionKind) -> Self {
+        self.sites.push(SiteSpec {
+            code,
+            name: name.into(),
+            kind,
+            emergency_authorized: false,
+        });
+        self
+    }
+
+    /// A hospital authorised for 救急時医療情報.
+    pub fn emergency_hospital(mut self, code: InstitutionCode, name: &str) -> Self {
+        self.sites.push(SiteSpec {
+            code,
+            name: name.into(),
+            kind: InstitutionKind::Hospital,
+            emergency_authorized: true,
+        });
+        self
+    }
+
+    pub fn build(self) -> io::Result<World> {
+        let clock = SimClock::new(self.start);
+        let mut registry = Registry::new(ChaCha8Rng::seed_from_u64(self.seed), self.start.date());
+        let mut sites = self.sites;
+        if sites.is_empty() {
+            sites.push(SiteSpec {
+                code: DEFAULT_INSTITUTION.parse().expect("10 digits"),
+                name: DEFAULT_INSTITUTION_NAME.into(),
+                kind: InstitutionKind::Clinic,
+                emergency_authorized: false,
+            });
+        }
+        for s in sites {
+            registry.register_site(s, self.start);
+        }
+        Ok(World {
+            seed: self.seed,
+            clock,
+            names: NameTable::new(),
+            registry: Arc::new(Mutex::new(registry)),
+            qualification: tokio::sync::OnceCell::new(),
+            dir: tempfile::Builder::new().prefix("oqs-world-").tempdir()?,
+        })
+    }
+}
+
+pub struct World {
+    seed: u64,
+    clock: SimClock,
+    names: NameTable,
+    registry: SharedRegistry,
+    qualification: tokio::sync::OnceCell<QualificationServer>,
+    dir: tempfile::TempDir,
+}
+
+impl World {
+    pub fn builder() -> WorldBuilder {
+        WorldBuilder {
+            seed: 0,
+            start: DEFAULT_START,
+            sites: Vec::new(),
+        }
+    }
+
+    pub fn seed(&self) -> u64 {
+        self.seed
+    }
+
+    pub fn clock(&self) -> &SimClock {
+        &self.clock
+    }
+
+    pub fn names(&self) -> &NameTable {
+        &self.names
+    }
+
+    pub fn pki(&self) -> &'static Pki {
+        Pki::shared()
+    }
+
+    /// The World's own folder (terminals' disks live under it); removed on drop.
+    pub fn dir(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// The qualification server's state, for setting up and checking scenarios.
+    pub fn registry(&self) -> MutexGuard<'_, Registry> {
+        self.registry.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The registered site of `code`, through `f`.
+    pub fn with_site<R>(&self, code: &InstitutionCode, f: impl FnOnce(&Site) -> R) -> Option<R> {
+        self.registry().site(code).map(f)
+    }
+
+    /// The qualification server, started on first use. Its production and verification-environment
+    /// names then lead to it on port 443.
+    pub async fn qualification(&self) -> io::Result<&QualificationServer> {
+        self.qualification
+            .get_or_try_init(|| async {
+                let clock: Arc<dyn Clock> = Arc::new(self.clock.clone());
+                let server = QualificationServer::start(self.registry.clone(), clock, Pki::shared()).await?;
+                for h in [hosts::QUALIFICATION, hosts::VERIFICATION] {
+                    self.names.insert(h, 443, vec![server.addr()]);
+                }
+                Ok(server)
+            })
+            .await
+    }
+
+    /// A fake terminal (コンピューター名 `name`) whose disk lives in this World.
+    pub fn terminal(&self, name: &str) -> io::Result<FakeTerminal> {
+        FakeTerminal::open(
+            name,
+            &self.dir.path().join("terminals").join(name),
+            Arc::new(self.clock.clone()),
+            Arc::new(self.names.clone()),
+        )
+    }
+}

@@ -1,0 +1,166 @@
+//! The qualification server over real TLS: who gets in, who is turned away and why, and what a
+//! browser on the terminal sees.
+
+use oqs_certs::{Authority, ClientSpec, Validity};
+use oqs_proto::api::{ChangeReason, InstitutionInfo, LoginRequest, LoginResponse, PasswordChange};
+use oqs_sim::qualification::tls::Rejection;
+use oqs_sim::windows::edge::{BrowseError, Edge};
+use oqs_sim::windows::{FakeTerminal, ImportOptions};
+use oqs_sim::{PORTAL_URL, World};
+use std::sync::Arc;
+
+const CODE: &str = "1312345678";
+
+fn install(t: &FakeTerminal, spec: ClientSpec) {
+    let p12 = oqs_certs::Pki::shared().client(&spec).to_pkcs12("1357");
+    t.import_pfx(&p12, "1357", ImportOptions::default(), |_| true).unwrap();
+}
+
+fn trust_test_root(t: &FakeTerminal) {
+    use oqs_host::CertificateStore;
+    let ca = &oqs_certs::Pki::shared().root.cert_der;
+    let info = oqs_certs::inspect(ca).unwrap();
+    t.add(
+        oqs_host::StoreName::Root,
+        oqs_host::StoredCertificate {
+            issued_to: info.common_name.clone(),
+            issued_by: info.issuer_common_name,
+            not_before: info.not_before,
+            not_after: info.not_after,
+            thumbprint: oqs_certs::thumbprint(ca),
+            der: ca.clone(),
+            private_key: None,
+            exportable: false,
+            strong_protection: false,
+        },
+    )
+    .unwrap();
+}
+
+async fn visit_with(spec: Option<ClientSpec>) -> (World, oqs_sim::windows::edge::Visit) {
+    let world = World::builder().seed(42).build().unwrap();
+    world.qualification().await.unwrap();
+    let t = world.terminal("T1").unwrap();
+    // The real test root is trusted in every case, so the server is always believed and
+    // only the client certificate varies.
+    trust_test_root(&t);
+    if let Some(s) = spec {
+        install(&t, s);
+    }
+    let visit = Edge::new(Arc::new(t)).open(PORTAL_URL).await;
+    (world, visit)
+}
+
+async fn last_rejection(world: &World) -> Option<Rejection> {
+    // the server records after the handshake; give its task a moment to run
+    for _ in 0..100 {
+        if let Some(r) = world.qualification().await.unwrap().rejections().last() {
+            return Some(r);
+        }
+        tokio::task::yield_now().await;
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    }
+    None
+}
+
+#[tokio::test]
+async fn a_registered_terminal_reaches_the_portal() {
+    let (world, v) = visit_with(Some(ClientSpec::new(CODE, "T1"))).await;
+    let page = v.outcome.unwrap();
+    assert_eq!(page.status, 200);
+    assert_eq!(page.title(), Some("オンライン資格確認等システム"));
+    assert!(page.body.contains("システムの利用を始める"));
+    assert_eq!(v.certificate_prompt.unwrap(), vec![format!("{CODE} / Online Billing NW Common Root CA")]);
+    assert!(world.qualification().await.unwrap().rejections().all().is_empty());
+}
+
+#[tokio::test]
+async fn each_rejection_has_its_own_reason() {
+    let cases = [
+        (None, Rejection::NoCertificate),
+        (Some(ClientSpec::new(CODE, "T1").authority(Authority::Foreign)), Rejection::ForeignCa),
+        (Some(ClientSpec::new(CODE, "T1").validity(Validity::Expired)), Rejection::Expired),
+        (Some(ClientSpec::new(CODE, "T1").validity(Validity::NotYetValid)), Rejection::NotYetValid),
+        (
+            Some(ClientSpec::new("2712345678", "T1")),
+            Rejection::UnregisteredInstitution("2712345678".into()),
+        ),
+    ];
+    for (spec, want) in cases {
+        let (world, v) = visit_with(spec.clone()).await;
+        assert_eq!(last_rejection(&world).await, Some(want.clone()), "{spec:?}");
+        match want {
+            Rejection::UnregisteredInstitution(_) => {
+                let p = v.outcome.unwrap();
+                assert_eq!(p.status, 403);
+                assert!(p.body.contains("利用登録されていません"));
+            }
+            Rejection::NoCertificate => {
+                assert!(v.certificate_prompt.is_none(), "no dialog without a certificate");
+                assert!(matches!(v.outcome, Err(BrowseError::ClientCertificateRejected { .. })), "{:?}", v.outcome);
+            }
+            _ => assert!(matches!(v.outcome, Err(BrowseError::ClientCertificateRejected { .. })), "{:?}", v.outcome),
+        }
+        // every reason reads differently
+        assert!(!want.message().is_empty());
+    }
+}
+
+#[tokio::test]
+async fn a_browser_without_the_root_does_not_trust_the_server() {
+    let world = World::builder().build().unwrap();
+    world.qualification().await.unwrap();
+    let t = world.terminal("T1").unwrap();
+    let v = Edge::new(Arc::new(t)).open(PORTAL_URL).await;
+    assert!(matches!(v.outcome, Err(BrowseError::UntrustedServer { .. })), "{:?}", v.outcome);
+}
+
+#[tokio::test]
+async fn unknown_names_do_not_resolve() {
+    let (world, _) = visit_with(Some(ClientSpec::new(CODE, "T1"))).await;
+    let t = world.terminal("T1").unwrap();
+    let v = Edge::new(Arc::new(t)).open("https://hweb.oqs.onshikaku.com/web/").await;
+    assert_eq!(
+        v.outcome.unwrap_err(),
+        BrowseError::NameNotResolved {
+            host: "hweb.oqs.onshikaku.com".into()
+        }
+    );
+}
+
+#[tokio::test]
+async fn clock_jump_makes_the_master_password_expire() {
+    let world = World::builder().seed(3).build().unwrap();
+    world.qualification().await.unwrap();
+    let t = world.terminal("T1").unwrap();
+    install(&t, ClientSpec::new(CODE, "T1"));
+    let edge = Edge::new(Arc::new(t));
+    let code = CODE.parse().unwrap();
+    let (id, pw) = world
+        .with_site(&code, |s| (s.master_id.clone(), s.current_password(&s.master_id).unwrap().to_owned()))
+        .unwrap();
+    let info: InstitutionInfo = edge
+        .api::<(), _>("GET", "https://hweb.oqs.onshikaku.org/web/api/institution", None, None)
+        .await
+        .unwrap();
+    assert_eq!(info.code, CODE);
+    let login = LoginRequest {
+        user_id: id,
+        password: pw.clone(),
+    };
+    let url = "https://hweb.oqs.onshikaku.org/web/api/login";
+    let r: LoginResponse = edge.api("POST", url, None, Some(&login)).await.unwrap();
+    assert_eq!(r.password_change_required, None);
+    world.clock().advance(time::Duration::days(61));
+    let r: LoginResponse = edge.api("POST", url, None, Some(&login)).await.unwrap();
+    assert_eq!(r.password_change_required, Some(ChangeReason::Expired));
+    let change = PasswordChange {
+        old_password: pw,
+        new_password: "Haru#2025xyz".into(),
+        new_password_confirm: "Haru#2025xyz".into(),
+    };
+    let _: serde_json::Value = edge
+        .api("POST", "https://hweb.oqs.onshikaku.org/web/api/password", Some(&r.session), Some(&change))
+        .await
+        .unwrap();
+}
