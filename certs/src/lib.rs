@@ -3,7 +3,9 @@
 //! - a test root CA named like the real one, **"Online Billing NW Common Root CA"**, marked as a
 //!   test CA in its O and OU so it can never be mistaken for the production CA;
 //! - a *foreign* CA with the very same name but another key (what a rogue or wrong CA looks like);
-//! - one server certificate for the manual's host names;
+//! - one server certificate for the manual's host names, issued by a separate *web* root that
+//!   stands for the public CAs Windows trusts out of the box (the common root CA only ever signs
+//!   terminal certificates, and is trusted once op 6 imports it);
 //! - client certificates per terminal whose subject carries the 10-digit institution code (CN)
 //!   and the terminal name (OU), valid, expired or not yet valid;
 //! - PKCS#12 export and import with a 4-digit password, as the certificate site hands them out.
@@ -29,6 +31,8 @@ pub use inspect::{CertInfo, inspect, thumbprint};
 pub const ROOT_CA_NAME: &str = "Online Billing NW Common Root CA";
 /// O of the test CA: says loudly that this is not the real one.
 pub const TEST_ORG: &str = "oqs-kit TEST CA - NOT FOR PRODUCTION";
+/// The root that issues the test server certificate: a stand-in for Windows' built-in roots.
+pub const WEB_ROOT_NAME: &str = "oqs-kit Test Public Root CA";
 
 #[derive(Debug, thiserror::Error)]
 pub enum CertError {
@@ -135,13 +139,13 @@ pub struct Ca {
 }
 
 impl Ca {
-    fn new(ou: &str) -> Result<Self, CertError> {
+    fn new(cn: &str, ou: &str) -> Result<Self, CertError> {
         let mut p = CertificateParams::new(Vec::<String>::new())?;
         p.distinguished_name = DistinguishedName::new();
         p.distinguished_name.push(DnType::CountryName, "JP");
         p.distinguished_name.push(DnType::OrganizationName, TEST_ORG);
         p.distinguished_name.push(DnType::OrganizationalUnitName, ou);
-        p.distinguished_name.push(DnType::CommonName, ROOT_CA_NAME);
+        p.distinguished_name.push(DnType::CommonName, cn);
         p.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
         p.key_usages = vec![
             KeyUsagePurpose::KeyCertSign,
@@ -187,8 +191,12 @@ pub const SERVER_NAMES: &[&str] = &[
 
 /// The process-wide test PKI.
 pub struct Pki {
+    /// The (test) Online Billing NW Common Root CA: signs terminal certificates.
     pub root: Ca,
+    /// Same name as `root`, another key.
     pub foreign: Ca,
+    /// Signs the server certificate; every fake terminal trusts it from the start.
+    pub web_root: Ca,
     server: Identity,
     clients: Mutex<HashMap<ClientSpec, Arc<Identity>>>,
 }
@@ -203,8 +211,9 @@ impl Pki {
 
     /// A fresh PKI with new keys.
     pub fn generate() -> Result<Self, CertError> {
-        let root = Ca::new("Test Root")?;
-        let foreign = Ca::new("Test Root")?;
+        let root = Ca::new(ROOT_CA_NAME, "Test Root")?;
+        let foreign = Ca::new(ROOT_CA_NAME, "Test Root")?;
+        let web_root = Ca::new(WEB_ROOT_NAME, "Test Web Root")?;
         let server = {
             let mut p = CertificateParams::new(SERVER_NAMES.iter().map(|s| s.to_string()).collect::<Vec<_>>())?;
             p.subject_alt_names.push(SanType::IpAddress([127, 0, 0, 1].into()));
@@ -216,11 +225,12 @@ impl Pki {
             p.key_usages = vec![KeyUsagePurpose::DigitalSignature];
             p.not_before = datetime!(2020-01-01 00:00 UTC);
             p.not_after = datetime!(2039-12-31 00:00 UTC);
-            root.sign(p)?
+            web_root.sign(p)?
         };
         Ok(Self {
             root,
             foreign,
+            web_root,
             server,
             clients: Mutex::new(HashMap::new()),
         })
@@ -258,8 +268,9 @@ impl Pki {
         }
     }
 
-    /// Writes the CA, the server certificate and a terminal's client certificate (PEM and
-    /// PKCS#12 with `p12_password`) into `dir`, for people using curl or a browser.
+    /// Writes the roots, the server certificate and a terminal's client certificate (PEM and
+    /// PKCS#12 with `p12_password`) into `dir`, for people using curl or a browser. `ca.pem`
+    /// holds both roots, so it verifies the server and the client certificate alike.
     pub fn write_files(&self, dir: &Path, client: &ClientSpec, p12_password: &str) -> Result<PkiFiles, CertError> {
         let id = self.client(client);
         let files = PkiFiles {
@@ -280,7 +291,7 @@ impl Pki {
             path: dir.to_owned(),
             source,
         })?;
-        write(&files.ca, self.root.cert_pem.as_bytes())?;
+        write(&files.ca, format!("{}{}", self.web_root.cert_pem, self.root.cert_pem).as_bytes())?;
         write(&files.server_cert, self.server.cert_pem.as_bytes())?;
         write(&files.server_key, self.server.key_pem.as_bytes())?;
         write(&files.client_cert, id.cert_pem.as_bytes())?;

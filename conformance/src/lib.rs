@@ -1,1 +1,15 @@
+//! The conformance kit: runs the manuals' procedures, written as Japanese Gherkin under
+//! `features/`, against the simulated terminal and its components.
+//!
+//! | module | what it holds |
+//! |---|---|
+//! | [`world`] | the cucumber World: one `oqs_sim::World`, one terminal, what the screen shows |
+//! | [`steps`] | the step library, one module per domain area; steps are phrase → call → assert |
+//! | [`runner`] | filters, seeds, reports (JUnit XML, Cucumber JSON), the closing count |
 
+pub mod runner;
+pub mod steps;
+pub mod world;
+
+pub use runner::{KitOpts, run_cli};
+pub use world::KitWorld;

@@ -16,34 +16,10 @@ fn install(t: &FakeTerminal, spec: ClientSpec) {
     t.import_pfx(&p12, "1357", ImportOptions::default(), |_| true).unwrap();
 }
 
-fn trust_test_root(t: &FakeTerminal) {
-    use oqs_host::CertificateStore;
-    let ca = &oqs_certs::Pki::shared().root.cert_der;
-    let info = oqs_certs::inspect(ca).unwrap();
-    t.add(
-        oqs_host::StoreName::Root,
-        oqs_host::StoredCertificate {
-            issued_to: info.common_name.clone(),
-            issued_by: info.issuer_common_name,
-            not_before: info.not_before,
-            not_after: info.not_after,
-            thumbprint: oqs_certs::thumbprint(ca),
-            der: ca.clone(),
-            private_key: None,
-            exportable: false,
-            strong_protection: false,
-        },
-    )
-    .unwrap();
-}
-
 async fn visit_with(spec: Option<ClientSpec>) -> (World, oqs_sim::windows::edge::Visit) {
     let world = World::builder().seed(42).build().unwrap();
     world.qualification().await.unwrap();
     let t = world.terminal("T1").unwrap();
-    // The real test root is trusted in every case, so the server is always believed and
-    // only the client certificate varies.
-    trust_test_root(&t);
     if let Some(s) = spec {
         install(&t, s);
     }
@@ -108,9 +84,13 @@ async fn each_rejection_has_its_own_reason() {
 
 #[tokio::test]
 async fn a_browser_without_the_root_does_not_trust_the_server() {
+    use oqs_host::CertificateStore;
     let world = World::builder().build().unwrap();
     world.qualification().await.unwrap();
     let t = world.terminal("T1").unwrap();
+    for c in t.list(oqs_host::StoreName::Root).unwrap() {
+        t.remove(oqs_host::StoreName::Root, &c.thumbprint).unwrap();
+    }
     let v = Edge::new(Arc::new(t)).open(PORTAL_URL).await;
     assert!(matches!(v.outcome, Err(BrowseError::UntrustedServer { .. })), "{:?}", v.outcome);
 }

@@ -387,6 +387,26 @@ impl Registry {
         })
     }
 
+    /// Arranges a scenario's precondition "this password was set on that day" for a day the
+    /// World cannot reach over TLS (before the test certificates' validity). Only the date of
+    /// the current password moves; its value and history stay.
+    pub fn backdate_password(&mut self, code: &InstitutionCode, user_id: &str, set_at: OffsetDateTime) -> bool {
+        match self.sites.get_mut(code).and_then(|s| s.accounts.get_mut(user_id)) {
+            Some(a) => {
+                a.password_set_at = set_at;
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Registers a site after the World started (a second institution in one scenario).
+    pub fn ensure_site(&mut self, spec: SiteSpec, now: OffsetDateTime) {
+        if !self.sites.contains_key(&spec.code) {
+            self.register_site(spec, now);
+        }
+    }
+
     pub fn settings(&self, code: &InstitutionCode, token: &str) -> Result<EnvironmentSettings, Refusal> {
         let (code, _, _) = self.who(code, token, false)?;
         Ok(self.sites[&code].settings.clone())

@@ -37,15 +37,21 @@ impl std::fmt::Debug for FakeTerminal {
 impl FakeTerminal {
     /// A terminal whose disk lives under `root` (created if missing).
     pub fn open(name: &str, root: &Path, clock: Arc<dyn Clock>, names: Arc<dyn Resolver>) -> io::Result<Self> {
+        let fresh = !root.join("state").exists();
         for d in ["C", "state/credentials", "state/certs/My", "state/certs/Root"] {
             std::fs::create_dir_all(root.join(d))?;
         }
-        Ok(Self {
+        let t = Self {
             name: name.into(),
             root: root.into(),
             clock,
             names,
-        })
+        };
+        if fresh {
+            // Windows ships with public roots; the kit's web root stands for them.
+            t.add(StoreName::Root, stored(&oqs_certs::Pki::shared().web_root.cert_der, None, false, false)?)?;
+        }
+        Ok(t)
     }
 
     /// コンピューター名
@@ -358,7 +364,8 @@ mod tests {
         let e = t.import_pfx(&p12, "1357", ImportOptions::default(), |_| false).unwrap_err();
         assert!(matches!(e, ImportError::RootDeclined { .. }));
         assert!(t.list(StoreName::My).unwrap().is_empty());
-        assert!(t.list(StoreName::Root).unwrap().is_empty());
+        let roots = |t: &FakeTerminal| t.list(StoreName::Root).unwrap().into_iter().map(|c| c.issued_to).collect::<Vec<_>>();
+        assert_eq!(roots(&t), vec![oqs_certs::WEB_ROOT_NAME.to_string()]);
 
         let r = t.import_pfx(&p12, "1357", ImportOptions::default(), |_| true).unwrap();
         assert!(r.security_warning_shown);
@@ -366,7 +373,7 @@ mod tests {
         let my = t.list(StoreName::My).unwrap();
         assert_eq!(my.len(), 1);
         assert!(my[0].private_key.is_some() && !my[0].exportable);
-        assert_eq!(t.list(StoreName::Root).unwrap().len(), 1);
+        assert!(roots(&t).contains(&oqs_certs::ROOT_CA_NAME.to_string()));
         // second time the root is trusted already: no warning
         let r = t.import_pfx(&p12, "1357", ImportOptions::default(), |_| panic!("asked")).unwrap();
         assert!(!r.security_warning_shown);

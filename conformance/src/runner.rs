@@ -1,0 +1,144 @@
+//! Runs the features: filters (`--tags`, `--name`, from cucumber's own CLI), one seed for the
+//! run with a seed per scenario derived from it, reports under `target/conformance/`, and a
+//! closing line CI can count (`cucumber: N passed, N failed, N skipped`).
+
+use crate::KitWorld;
+use cucumber::{World as _, WriterExt as _, cli, event, writer};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+/// Options of the kit on top of cucumber's own (`--name`, `--tags`, `--concurrency`, …).
+#[derive(clap::Args, Clone, Debug, Default)]
+pub struct KitOpts {
+    /// Seed of the run; each scenario's World derives its own from it and the scenario's place.
+    /// Printed at the start and with every failure.
+    #[arg(long, env = "OQS_SEED")]
+    pub seed: Option<u64>,
+    /// Where junit.xml and cucumber.json go [default: <workspace>/target/conformance].
+    #[arg(long, value_name = "DIR")]
+    pub report_dir: Option<PathBuf>,
+    /// The features folder [default: <workspace>/features].
+    #[arg(long, value_name = "DIR")]
+    pub features: Option<PathBuf>,
+}
+
+/// How scenarios ended.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Counts {
+    pub passed: usize,
+    pub failed: usize,
+    pub skipped: usize,
+}
+
+pub fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().map(Path::to_path_buf).unwrap_or_default()
+}
+
+fn default_report_dir() -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| workspace_root().join("target"))
+        .join("conformance")
+}
+
+/// FNV-1a: a seed per scenario that does not depend on run order or the Rust version.
+pub fn scenario_seed(run_seed: u64, feature: &str, scenario: &str, line: usize) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325 ^ run_seed;
+    for b in feature.bytes().chain([0]).chain(scenario.bytes()).chain(line.to_le_bytes()) {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x0100_0000_01b3);
+    }
+    h
+}
+
+/// Parses the command line (or, under a libtest-style harness, uses the defaults), runs the
+/// features and returns the process exit code.
+pub async fn run_cli(libtest_mode: bool) -> i32 {
+    let opts = if libtest_mode {
+        cli::Opts::<_, _, _, KitOpts>::default()
+    } else {
+        cli::Opts::<_, _, _, KitOpts>::parsed()
+    };
+    let kit = opts.custom.clone();
+    let seed = kit
+        .seed
+        .or_else(|| std::env::var("OQS_SEED").ok().and_then(|s| s.parse().ok()))
+        .unwrap_or_else(rand::random);
+    let report_dir = kit.report_dir.clone().unwrap_or_else(default_report_dir);
+    let features = kit.features.clone().unwrap_or_else(|| workspace_root().join("features"));
+    if let Err(e) = std::fs::create_dir_all(&report_dir) {
+        eprintln!("レポートの出力先「{}」を作れません: {e}", report_dir.display());
+        return 2;
+    }
+    let open = |name: &str| {
+        let p = report_dir.join(name);
+        std::fs::File::create(&p).map_err(|e| format!("「{}」を作れません: {e}", p.display()))
+    };
+    let (junit, json) = match (open("junit.xml"), open("cucumber.json")) {
+        (Ok(a), Ok(b)) => (a, b),
+        (Err(e), _) | (_, Err(e)) => {
+            eprintln!("{e}");
+            return 2;
+        }
+    };
+    println!("oqs-kit conformance: seed {seed} (rerun with --seed {seed}), features {}", features.display());
+
+    let counts = Arc::new(Mutex::new(Counts::default()));
+    let tally = counts.clone();
+    let writer = writer::Basic::raw(std::io::stdout(), writer::Coloring::Never, 0)
+        .summarized()
+        .tee::<KitWorld, _>(writer::JUnit::for_tee(junit, 0))
+        .tee::<KitWorld, _>(writer::Json::for_tee(json))
+        .normalized();
+    let result = KitWorld::cucumber()
+        .before(move |feature, _rule, scenario, world| {
+            let s = scenario_seed(seed, &feature.name, &scenario.name, scenario.position.line);
+            Box::pin(async move {
+                world.start(s).expect("the simulated World could not start");
+            })
+        })
+        .after(move |feature, _rule, scenario, ev, world| {
+            let mut c = tally.lock().unwrap_or_else(|e| e.into_inner());
+            match ev {
+                event::ScenarioFinished::StepPassed => c.passed += 1,
+                event::ScenarioFinished::StepSkipped => c.skipped += 1,
+                event::ScenarioFinished::StepFailed(..) | event::ScenarioFinished::BeforeHookFailed(_) => {
+                    c.failed += 1;
+                    let s = world.map(|w| w.seed).unwrap_or_default();
+                    eprintln!(
+                        "FAILED «{}» ({}:{}), World seed {s}; rerun: cargo xtask conformance --seed {seed} --name '^{}$'",
+                        scenario.name,
+                        feature.path.as_ref().map(|p| p.display().to_string()).unwrap_or_default(),
+                        scenario.position.line,
+                        regex_escape(&scenario.name),
+                    );
+                }
+            }
+            Box::pin(async {})
+        })
+        .with_writer(writer)
+        .fail_on_skipped()
+        .with_cli(opts)
+        .run(features)
+        .await;
+    let c = *counts.lock().unwrap_or_else(|e| e.into_inner());
+    use cucumber::writer::Stats as _;
+    let failed = result.execution_has_failed() || c.failed > 0 || c.skipped > 0;
+    println!(
+        "reports: {} and {}",
+        report_dir.join("junit.xml").display(),
+        report_dir.join("cucumber.json").display()
+    );
+    println!("seed: {seed}");
+    println!("cucumber: {} passed, {} failed, {} skipped", c.passed, c.failed, c.skipped);
+    if failed { 1 } else { 0 }
+}
+
+fn regex_escape(s: &str) -> String {
+    s.chars()
+        .flat_map(|c| {
+            let special = "\\.+*?()|[]{}^$".contains(c);
+            special.then_some('\\').into_iter().chain([c])
+        })
+        .collect()
+}

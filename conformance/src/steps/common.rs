@@ -1,0 +1,22 @@
+//! Steps every feature shares: the World's services, the terminal, what the screen shows.
+
+use crate::KitWorld;
+use anyhow::{Result, ensure};
+use cucumber::{given, then};
+
+#[given(regex = r"^オンライン資格確認等システムが稼働している$")]
+async fn qualification_running(w: &mut KitWorld) -> Result<()> {
+    w.sim().qualification().await?;
+    Ok(())
+}
+
+#[given(regex = r"^資格確認端末「([^」]+)」がある$")]
+async fn terminal_exists(w: &mut KitWorld, name: String) -> Result<()> {
+    w.open_terminal(&name)
+}
+
+#[then(regex = r"^「(.+)」(?:と|が)表示される$")]
+async fn screen_shows(w: &mut KitWorld, text: String) -> Result<()> {
+    ensure!(w.screen.contains(&text), "画面に「{text}」がありません。画面:\n{}", w.screen);
+    Ok(())
+}

@@ -1,0 +1,19 @@
+//! The step library: one module per domain area. A step parses its phrase, calls the
+//! simulator or a component, and asserts; chores live in [`crate::world::KitWorld`].
+
+pub mod accounts;
+pub mod certificate;
+pub mod common;
+pub mod password;
+pub mod portal;
+pub mod settings;
+
+use anyhow::{Context, Result};
+use time::{Date, OffsetDateTime};
+
+/// `2025/04/01` as 09:00 JST that day.
+pub fn jst_date(s: &str) -> Result<OffsetDateTime> {
+    let d = Date::parse(s, time::macros::format_description!("[year]/[month]/[day]"))
+        .with_context(|| format!("日付「{s}」は yyyy/MM/dd ではありません"))?;
+    Ok(d.with_time(time::macros::time!(09:00)).assume_offset(oqs_host::clock::JST))
+}

@@ -1,0 +1,221 @@
+//! Operation 7: オンライン資格確認等システムに接続する — the desktop shortcut, the certificate
+//! dialog, the master account, and the troubleshooting branches.
+
+use crate::KitWorld;
+use anyhow::{Context, Result, anyhow, ensure};
+use cucumber::{given, then, when};
+use oqs_host::files::WinPath;
+use oqs_host::Host;
+use oqs_proto::api::{ChangeReason, IssuedAccount, MasterReset};
+
+const DESKTOP: &str = r"C:\Users\OqsComApp\Desktop";
+
+fn shortcut_path(w: &KitWorld) -> Result<std::path::PathBuf> {
+    let name = w.shortcut.clone().context("ショートカットがありません")?;
+    let p = WinPath::parse(&format!(r"{DESKTOP}\{name}.url"))?;
+    Ok(w.terminal()?.files().resolve(&p)?)
+}
+
+fn write_shortcut(w: &KitWorld, url: &str) -> Result<()> {
+    let path = shortcut_path(w)?;
+    std::fs::create_dir_all(path.parent().context("desktop")?)?;
+    std::fs::write(&path, format!("[InternetShortcut]\r\nURL={url}\r\n"))?;
+    Ok(())
+}
+
+#[given(regex = r"^項目の場所に「(.+)」と入力してショートカット「([^」]+)」を作成した$")]
+async fn create_shortcut(w: &mut KitWorld, url: String, name: String) -> Result<()> {
+    w.shortcut = Some(name);
+    write_shortcut(w, &url)
+}
+
+#[when(regex = r"^ショートカットのプロパティでURLを「(.+)」に直す$")]
+async fn fix_shortcut(w: &mut KitWorld, url: String) -> Result<()> {
+    write_shortcut(w, &url)
+}
+
+#[when(regex = r"^作成されたショートカットをダブルクリックする$")]
+async fn double_click(w: &mut KitWorld) -> Result<()> {
+    let text = std::fs::read_to_string(shortcut_path(w)?)?;
+    let url = text
+        .lines()
+        .find_map(|l| l.strip_prefix("URL="))
+        .context("ショートカットにURLがありません")?
+        .to_owned();
+    w.browse(&url).await
+}
+
+#[when(regex = r"^本番環境「(.+)」を開く$")]
+async fn open_url(w: &mut KitWorld, url: String) -> Result<()> {
+    w.browse(&url).await
+}
+
+#[then(regex = r"^認証用の証明書の選択が表示され、発行者「(.+)」の証明書が表示される$")]
+async fn dialog_shown(w: &mut KitWorld, issuer: String) -> Result<()> {
+    let v = w.visit.as_ref().context("まだページを開いていません")?;
+    let shown = v.certificate_prompt.as_ref().context("認証用の証明書の選択が表示されませんでした")?;
+    ensure!(shown.iter().any(|c| c.ends_with(&issuer)), "{shown:?}");
+    Ok(())
+}
+
+#[then(regex = r"^認証用の証明書の選択は表示されない$")]
+async fn dialog_not_shown(w: &mut KitWorld) -> Result<()> {
+    let v = w.visit.as_ref().context("まだページを開いていません")?;
+    ensure!(v.certificate_prompt.is_none(), "表示されました: {:?}", v.certificate_prompt);
+    Ok(())
+}
+
+#[then(regex = r"^ページは表示されず「(.+)」と表示される$")]
+async fn page_failed(w: &mut KitWorld, text: String) -> Result<()> {
+    let v = w.visit.as_ref().context("まだページを開いていません")?;
+    ensure!(v.outcome.is_err(), "ページが表示されました");
+    ensure!(w.screen.contains(&text), "{}", w.screen);
+    Ok(())
+}
+
+#[then(regex = r"^ログイン画面は表示されない$")]
+async fn no_login_page(w: &mut KitWorld) -> Result<()> {
+    ensure!(!w.screen.contains("システムの利用を始める"), "{}", w.screen);
+    Ok(())
+}
+
+#[then(regex = r"^オンライン資格確認等システムは「([a-z_]+)」の理由で接続を拒否した$")]
+async fn rejected_for(w: &mut KitWorld, code: String) -> Result<()> {
+    let server = w.sim().qualification().await?;
+    // The server records a rejection while the browser is already reading the alert.
+    for _ in 0..200 {
+        if let Some(r) = server.rejections().last() {
+            ensure!(r.code() == code, "拒否の理由は「{}」でした: {}", r.code(), r.message());
+            return Ok(());
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    }
+    Err(anyhow!("オンライン資格確認等システムは接続を拒否していません"))
+}
+
+#[when(regex = r"^利用申請時に入手したマスタアカウントのIDとパスワードでログインする$")]
+#[given(regex = r"^利用申請時に入手したマスタアカウントのIDとパスワードでログインする$")]
+async fn master_login(w: &mut KitWorld) -> Result<()> {
+    let (id, pw) = w.master_credentials()?;
+    w.passwords.entry(id.clone()).or_insert(pw.clone());
+    let _ = w.login(&id, &pw).await;
+    Ok(())
+}
+
+#[then(regex = r"^利用申請時に入手したマスタアカウントのIDとパスワードでログインできる$")]
+async fn master_can_login(w: &mut KitWorld) -> Result<()> {
+    let (id, pw) = w.master_credentials()?;
+    let r = w.login(&id, &pw).await.map_err(|e| anyhow!("{e}"))?;
+    ensure!(r.password_change_required.is_none(), "{:?}", r.password_change_required);
+    Ok(())
+}
+
+#[when(regex = r"^マスタアカウントのIDと誤ったパスワード「(.+)」でログインする$")]
+async fn master_wrong(w: &mut KitWorld, pw: String) -> Result<()> {
+    let (id, _) = w.master_credentials()?;
+    ensure!(w.login(&id, &pw).await.is_err(), "ログインできてしまいました");
+    Ok(())
+}
+
+#[then(regex = r"^メニューが表示され、オンライン資格確認等システムにログインできた$")]
+async fn menu_shown(w: &mut KitWorld) -> Result<()> {
+    let s = w.session.as_ref().context("ログインしていません")?;
+    ensure!(s.password_change_required.is_none(), "パスワード変更が必要です");
+    // The menu works: the session may read the site's settings.
+    let _: oqs_proto::settings::EnvironmentSettings =
+        w.call::<(), _>("GET", "settings", None).await.map_err(|e| anyhow!("{e}"))?;
+    Ok(())
+}
+
+#[given(regex = r"^マスタアカウントで最後にログインしてから(\d+)日が経過した$")]
+async fn days_pass(w: &mut KitWorld, days: i64) -> Result<()> {
+    w.sim().clock().advance(time::Duration::days(days));
+    Ok(())
+}
+
+#[then(regex = r"^パスワード変更が表示され、「(.+)」と表示される$")]
+async fn change_screen(w: &mut KitWorld, text: String) -> Result<()> {
+    let s = w.session.as_ref().context("ログインしていません")?;
+    ensure!(s.password_change_required.is_some(), "パスワード変更が表示されていません");
+    ensure!(w.screen.contains(&text), "{}", w.screen);
+    Ok(())
+}
+
+#[then(regex = r"^パスワードを変更するまでメニューは表示されない$")]
+async fn menu_blocked(w: &mut KitWorld) -> Result<()> {
+    let r = w.call::<(), oqs_proto::settings::EnvironmentSettings>("GET", "settings", None).await;
+    let e = r.err().context("メニューが使えてしまいます")?;
+    ensure!(e.refusal().is_some_and(|r| r.code == "password_change_required"), "{e}");
+    Ok(())
+}
+
+#[when(
+    regex = r"^(?:パスワード変更をクリックし、)?新パスワードと新パスワード（確認）に「(.+)」を入力し、変更をクリックする$"
+)]
+async fn change_pw(w: &mut KitWorld, new: String) -> Result<()> {
+    let _ = w.change_password(&new, &new).await;
+    Ok(())
+}
+
+#[then(regex = r"^新しいパスワード「(.+)」でマスタアカウントにログインできる$")]
+async fn master_new_pw(w: &mut KitWorld, pw: String) -> Result<()> {
+    let (id, _) = w.master_credentials()?;
+    let r = w.login(&id, &pw).await.map_err(|e| anyhow!("{e}"))?;
+    ensure!(r.password_change_required.is_none());
+    Ok(())
+}
+
+#[then(regex = r"^古いパスワードではログインできない$")]
+async fn old_pw_refused(w: &mut KitWorld) -> Result<()> {
+    let (id, _) = w.master_credentials()?;
+    let old = w.before_change.clone().context("パスワードを変更していません")?;
+    ensure!(w.login(&id, &old).await.is_err(), "古いパスワードでログインできました");
+    Ok(())
+}
+
+async fn reset(w: &mut KitWorld, wrong: bool) -> Result<()> {
+    let (reset_id, mut secret) = w.master_reset_secret()?;
+    if wrong {
+        let n: u32 = secret.parse()?;
+        secret = format!("{:04}", (n + 1) % 10_000);
+    }
+    let body = MasterReset {
+        reset_id,
+        secret_number: secret,
+    };
+    match w.call::<_, IssuedAccount>("POST", "master-reset", Some(&body)).await {
+        Ok(i) => {
+            w.screen = format!("パスワード初期化\nユーザID {}\nパスワード {}", i.user_id, i.initial_password);
+            w.last_issued = Some(i);
+        }
+        Err(e) => w.show_failure(&e),
+    }
+    Ok(())
+}
+
+#[when(regex = r"^マスタアカウントリセット用IDと秘密の番号でパスワード初期化をクリックする$")]
+async fn reset_master(w: &mut KitWorld) -> Result<()> {
+    reset(w, false).await
+}
+
+#[when(regex = r"^マスタアカウントリセット用IDと誤った秘密の番号でパスワード初期化をクリックする$")]
+async fn reset_master_wrong(w: &mut KitWorld) -> Result<()> {
+    reset(w, true).await
+}
+
+#[then(regex = r"^新しいパスワードが発行される$")]
+async fn new_pw_issued(w: &mut KitWorld) -> Result<()> {
+    let i = w.last_issued.as_ref().context("発行されていません")?;
+    let (id, _) = w.master_credentials()?;
+    ensure!(i.user_id == id, "{} != {id}", i.user_id);
+    Ok(())
+}
+
+#[when(regex = r"^発行されたパスワードでマスタアカウントにログインする$")]
+async fn login_issued(w: &mut KitWorld) -> Result<()> {
+    let i = w.last_issued.clone().context("発行されていません")?;
+    w.passwords.insert(i.user_id.clone(), i.initial_password.clone());
+    let r = w.login(&i.user_id, &i.initial_password).await.map_err(|e| anyhow!("{e}"))?;
+    ensure!(r.password_change_required == Some(ChangeReason::InitialPassword));
+    Ok(())
+}
