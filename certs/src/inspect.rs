@@ -31,8 +31,9 @@ fn first<'a>(mut it: impl Iterator<Item = &'a AttributeTypeAndValue<'a>>) -> Opt
 pub fn inspect(der: &[u8]) -> Result<CertInfo, InspectError> {
     let (_, c) = X509Certificate::from_der(der).map_err(|e| InspectError(e.to_string()))?;
     let common_name = first(c.subject().iter_common_name()).unwrap_or_default();
-    let institution_code =
-        (common_name.len() == 10 && common_name.bytes().all(|b| b.is_ascii_digit())).then(|| common_name.clone());
+    let institution_code = (common_name.len() == 10
+        && common_name.bytes().all(|b| b.is_ascii_digit()))
+    .then(|| common_name.clone());
     Ok(CertInfo {
         subject: c.subject().to_string(),
         organizational_unit: first(c.subject().iter_organizational_unit()),

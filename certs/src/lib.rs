@@ -61,9 +61,18 @@ pub enum Validity {
 impl Validity {
     pub fn window(self) -> (OffsetDateTime, OffsetDateTime) {
         match self {
-            Self::Current => (datetime!(2024-06-10 00:00 +9), datetime!(2027-06-10 23:59:59 +9)),
-            Self::Expired => (datetime!(2021-03-10 00:00 +9), datetime!(2024-06-10 23:59:59 +9)),
-            Self::NotYetValid => (datetime!(2028-01-01 00:00 +9), datetime!(2031-01-01 23:59:59 +9)),
+            Self::Current => (
+                datetime!(2024-06-10 00:00 +9),
+                datetime!(2027-06-10 23:59:59 +9),
+            ),
+            Self::Expired => (
+                datetime!(2021-03-10 00:00 +9),
+                datetime!(2024-06-10 23:59:59 +9),
+            ),
+            Self::NotYetValid => (
+                datetime!(2028-01-01 00:00 +9),
+                datetime!(2031-01-01 23:59:59 +9),
+            ),
         }
     }
 }
@@ -119,8 +128,12 @@ pub struct Identity {
 
 impl std::fmt::Debug for Identity {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let subject = inspect(&self.cert_der).map(|i| i.subject).unwrap_or_default();
-        f.debug_struct("Identity").field("subject", &subject).finish_non_exhaustive()
+        let subject = inspect(&self.cert_der)
+            .map(|i| i.subject)
+            .unwrap_or_default();
+        f.debug_struct("Identity")
+            .field("subject", &subject)
+            .finish_non_exhaustive()
     }
 }
 
@@ -143,8 +156,10 @@ impl Ca {
         let mut p = CertificateParams::new(Vec::<String>::new())?;
         p.distinguished_name = DistinguishedName::new();
         p.distinguished_name.push(DnType::CountryName, "JP");
-        p.distinguished_name.push(DnType::OrganizationName, TEST_ORG);
-        p.distinguished_name.push(DnType::OrganizationalUnitName, ou);
+        p.distinguished_name
+            .push(DnType::OrganizationName, TEST_ORG);
+        p.distinguished_name
+            .push(DnType::OrganizationalUnitName, ou);
         p.distinguished_name.push(DnType::CommonName, cn);
         p.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
         p.key_usages = vec![
@@ -215,12 +230,20 @@ impl Pki {
         let foreign = Ca::new(ROOT_CA_NAME, "Test Root")?;
         let web_root = Ca::new(WEB_ROOT_NAME, "Test Web Root")?;
         let server = {
-            let mut p = CertificateParams::new(SERVER_NAMES.iter().map(|s| s.to_string()).collect::<Vec<_>>())?;
-            p.subject_alt_names.push(SanType::IpAddress([127, 0, 0, 1].into()));
+            let mut p = CertificateParams::new(
+                SERVER_NAMES
+                    .iter()
+                    .map(|s| s.to_string())
+                    .collect::<Vec<_>>(),
+            )?;
+            p.subject_alt_names
+                .push(SanType::IpAddress([127, 0, 0, 1].into()));
             p.distinguished_name = DistinguishedName::new();
             p.distinguished_name.push(DnType::CountryName, "JP");
-            p.distinguished_name.push(DnType::OrganizationName, TEST_ORG);
-            p.distinguished_name.push(DnType::CommonName, SERVER_NAMES[0]);
+            p.distinguished_name
+                .push(DnType::OrganizationName, TEST_ORG);
+            p.distinguished_name
+                .push(DnType::CommonName, SERVER_NAMES[0]);
             p.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
             p.key_usages = vec![KeyUsagePurpose::DigitalSignature];
             p.not_before = datetime!(2020-01-01 00:00 UTC);
@@ -247,7 +270,10 @@ impl Pki {
         if let Some(id) = map.get(spec) {
             return id.clone();
         }
-        let id = Arc::new(self.make_client(spec).expect("client certificate generation failed"));
+        let id = Arc::new(
+            self.make_client(spec)
+                .expect("client certificate generation failed"),
+        );
         map.insert(spec.clone(), id.clone());
         id
     }
@@ -256,9 +282,12 @@ impl Pki {
         let mut p = CertificateParams::new(Vec::<String>::new())?;
         p.distinguished_name = DistinguishedName::new();
         p.distinguished_name.push(DnType::CountryName, "JP");
-        p.distinguished_name.push(DnType::OrganizationName, TEST_ORG);
-        p.distinguished_name.push(DnType::OrganizationalUnitName, spec.terminal.as_str());
-        p.distinguished_name.push(DnType::CommonName, spec.institution_code.as_str());
+        p.distinguished_name
+            .push(DnType::OrganizationName, TEST_ORG);
+        p.distinguished_name
+            .push(DnType::OrganizationalUnitName, spec.terminal.as_str());
+        p.distinguished_name
+            .push(DnType::CommonName, spec.institution_code.as_str());
         p.extended_key_usages = vec![ExtendedKeyUsagePurpose::ClientAuth];
         p.key_usages = vec![KeyUsagePurpose::DigitalSignature];
         (p.not_before, p.not_after) = spec.validity.window();
@@ -271,7 +300,12 @@ impl Pki {
     /// Writes the roots, the server certificate and a terminal's client certificate (PEM and
     /// PKCS#12 with `p12_password`) into `dir`, for people using curl or a browser. `ca.pem`
     /// holds both roots, so it verifies the server and the client certificate alike.
-    pub fn write_files(&self, dir: &Path, client: &ClientSpec, p12_password: &str) -> Result<PkiFiles, CertError> {
+    pub fn write_files(
+        &self,
+        dir: &Path,
+        client: &ClientSpec,
+        p12_password: &str,
+    ) -> Result<PkiFiles, CertError> {
         let id = self.client(client);
         let files = PkiFiles {
             ca: dir.join("ca.pem"),
@@ -291,7 +325,10 @@ impl Pki {
             path: dir.to_owned(),
             source,
         })?;
-        write(&files.ca, format!("{}{}", self.web_root.cert_pem, self.root.cert_pem).as_bytes())?;
+        write(
+            &files.ca,
+            format!("{}{}", self.web_root.cert_pem, self.root.cert_pem).as_bytes(),
+        )?;
         write(&files.server_cert, self.server.cert_pem.as_bytes())?;
         write(&files.server_key, self.server.key_pem.as_bytes())?;
         write(&files.client_cert, id.cert_pem.as_bytes())?;
@@ -325,7 +362,11 @@ mod tests {
         assert_eq!(info.organizational_unit.as_deref(), Some("RECEPTION-01"));
         assert_eq!(info.issuer_common_name, ROOT_CA_NAME);
         assert_eq!(info.institution_code.as_deref(), Some("1312345678"));
-        assert!(info.issuer.contains("TEST"), "test CA must say so: {}", info.issuer);
+        assert!(
+            info.issuer.contains("TEST"),
+            "test CA must say so: {}",
+            info.issuer
+        );
     }
 
     #[test]
@@ -353,6 +394,9 @@ mod tests {
         let pki = Pki::shared();
         let s = ClientSpec::new("1312345678", "T1");
         assert!(Arc::ptr_eq(&pki.client(&s), &pki.client(&s)));
-        assert!(!Arc::ptr_eq(&pki.client(&s), &pki.client(&s.clone().validity(Validity::Expired))));
+        assert!(!Arc::ptr_eq(
+            &pki.client(&s),
+            &pki.client(&s.clone().validity(Validity::Expired))
+        ));
     }
 }

@@ -4,8 +4,8 @@
 
 use crate::Identity;
 use p12_keystore::{
-    Certificate, EncryptionAlgorithm, KeyStore, KeyStoreEntry, MacAlgorithm, Pkcs12ImportPolicy, PrivateKey,
-    PrivateKeyChain,
+    Certificate, EncryptionAlgorithm, KeyStore, KeyStoreEntry, MacAlgorithm, Pkcs12ImportPolicy,
+    PrivateKey, PrivateKeyChain,
 };
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -19,11 +19,17 @@ pub enum Cipher {
 /// Why a PKCS#12 file could not be opened, in the words of the import wizard.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum Pkcs12Error {
-    #[error("入力されたパスワードが正しくありません。(the certificate password is wrong; use the 4-digit password set when the certificate was downloaded)")]
+    #[error(
+        "入力されたパスワードが正しくありません。(the certificate password is wrong; use the 4-digit password set when the certificate was downloaded)"
+    )]
     WrongPassword,
-    #[error("電子証明書ファイルが壊れているか、PKCS#12 形式ではありません: {0} (download the certificate again)")]
+    #[error(
+        "電子証明書ファイルが壊れているか、PKCS#12 形式ではありません: {0} (download the certificate again)"
+    )]
     Malformed(String),
-    #[error("電子証明書ファイルに秘密キーが含まれていません (export it again with the private key)")]
+    #[error(
+        "電子証明書ファイルに秘密キーが含まれていません (export it again with the private key)"
+    )]
     NoPrivateKey,
 }
 
@@ -38,7 +44,9 @@ pub struct Pkcs12Contents {
 }
 
 pub fn export(id: &Identity, password: &str, cipher: Cipher) -> Vec<u8> {
-    let alias = crate::inspect(&id.cert_der).map(|i| i.common_name).unwrap_or_else(|_| "client".into());
+    let alias = crate::inspect(&id.cert_der)
+        .map(|i| i.common_name)
+        .unwrap_or_else(|_| "client".into());
     let certs = std::iter::once(&id.cert_der)
         .chain(&id.chain_der)
         .map(|d| Certificate::from_der(d).expect("rcgen made this DER"));
@@ -56,14 +64,16 @@ pub fn export(id: &Identity, password: &str, cipher: Cipher) -> Vec<u8> {
             .encryption_algorithm(EncryptionAlgorithm::PbeWithShaAnd3KeyTripleDesCbc)
             .mac_algorithm(MacAlgorithm::HmacSha1),
     };
-    w.write().expect("writing a PKCS#12 of a fresh key cannot fail")
+    w.write()
+        .expect("writing a PKCS#12 of a fresh key cannot fail")
 }
 
 pub fn import(data: &[u8], password: &str) -> Result<Pkcs12Contents, Pkcs12Error> {
-    let ks = KeyStore::from_pkcs12(data, password, Pkcs12ImportPolicy::Strict).map_err(|e| match e {
-        p12_keystore::error::Error::MacError(_) => Pkcs12Error::WrongPassword,
-        other => Pkcs12Error::Malformed(other.to_string()),
-    })?;
+    let ks =
+        KeyStore::from_pkcs12(data, password, Pkcs12ImportPolicy::Strict).map_err(|e| match e {
+            p12_keystore::error::Error::MacError(_) => Pkcs12Error::WrongPassword,
+            other => Pkcs12Error::Malformed(other.to_string()),
+        })?;
     let (alias, chain) = ks.private_key_chain().ok_or(Pkcs12Error::NoPrivateKey)?;
     let mut certs = chain.certs().iter().map(|c| c.as_der().to_vec());
     let cert_der = certs.next().ok_or(Pkcs12Error::NoPrivateKey)?;
@@ -105,7 +115,10 @@ mod tests {
         let e = import(&p12[..p12.len() / 2], "1357").err().unwrap();
         assert!(matches!(e, Pkcs12Error::Malformed(_)), "{e:?}");
         assert!(e.to_string().contains("PKCS#12"));
-        assert!(matches!(import(b"not a pfx", "1357"), Err(Pkcs12Error::Malformed(_))));
+        assert!(matches!(
+            import(b"not a pfx", "1357"),
+            Err(Pkcs12Error::Malformed(_))
+        ));
     }
 
     /// OpenSSL must read what we write, without `-legacy`. Skipped (and says so) without openssl.
@@ -123,7 +136,11 @@ mod tests {
             .arg(&path)
             .output()
             .unwrap();
-        assert!(ok.status.success(), "{}", String::from_utf8_lossy(&ok.stderr));
+        assert!(
+            ok.status.success(),
+            "{}",
+            String::from_utf8_lossy(&ok.stderr)
+        );
         let bad = Command::new("openssl")
             .args(["pkcs12", "-info", "-noout", "-passin", "pass:0000", "-in"])
             .arg(&path)

@@ -31,7 +31,10 @@ pub struct Counts {
 }
 
 pub fn workspace_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().map(Path::to_path_buf).unwrap_or_default()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_default()
 }
 
 fn default_report_dir() -> PathBuf {
@@ -44,7 +47,12 @@ fn default_report_dir() -> PathBuf {
 /// FNV-1a: a seed per scenario that does not depend on run order or the Rust version.
 pub fn scenario_seed(run_seed: u64, feature: &str, scenario: &str, line: usize) -> u64 {
     let mut h: u64 = 0xcbf2_9ce4_8422_2325 ^ run_seed;
-    for b in feature.bytes().chain([0]).chain(scenario.bytes()).chain(line.to_le_bytes()) {
+    for b in feature
+        .bytes()
+        .chain([0])
+        .chain(scenario.bytes())
+        .chain(line.to_le_bytes())
+    {
         h ^= u64::from(b);
         h = h.wrapping_mul(0x0100_0000_01b3);
     }
@@ -65,9 +73,15 @@ pub async fn run_cli(libtest_mode: bool) -> i32 {
         .or_else(|| std::env::var("OQS_SEED").ok().and_then(|s| s.parse().ok()))
         .unwrap_or_else(rand::random);
     let report_dir = kit.report_dir.clone().unwrap_or_else(default_report_dir);
-    let features = kit.features.clone().unwrap_or_else(|| workspace_root().join("features"));
+    let features = kit
+        .features
+        .clone()
+        .unwrap_or_else(|| workspace_root().join("features"));
     if let Err(e) = std::fs::create_dir_all(&report_dir) {
-        eprintln!("レポートの出力先「{}」を作れません: {e}", report_dir.display());
+        eprintln!(
+            "レポートの出力先「{}」を作れません: {e}",
+            report_dir.display()
+        );
         return 2;
     }
     let open = |name: &str| {
@@ -81,7 +95,10 @@ pub async fn run_cli(libtest_mode: bool) -> i32 {
             return 2;
         }
     };
-    println!("oqs-kit conformance: seed {seed} (rerun with --seed {seed}), features {}", features.display());
+    println!(
+        "oqs-kit conformance: seed {seed} (rerun with --seed {seed}), features {}",
+        features.display()
+    );
 
     let counts = Arc::new(Mutex::new(Counts::default()));
     let tally = counts.clone();
@@ -130,7 +147,10 @@ pub async fn run_cli(libtest_mode: bool) -> i32 {
         report_dir.join("cucumber.json").display()
     );
     println!("seed: {seed}");
-    println!("cucumber: {} passed, {} failed, {} skipped", c.passed, c.failed, c.skipped);
+    println!(
+        "cucumber: {} passed, {} failed, {} skipped",
+        c.passed, c.failed, c.skipped
+    );
     if failed { 1 } else { 0 }
 }
 

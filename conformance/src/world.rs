@@ -73,7 +73,10 @@ impl std::fmt::Debug for KitWorld {
 }
 
 pub fn api_url(path: &str) -> String {
-    format!("https://{}/web/api/{path}", oqs_sim::names::hosts::QUALIFICATION)
+    format!(
+        "https://{}/web/api/{path}",
+        oqs_sim::names::hosts::QUALIFICATION
+    )
 }
 
 impl KitWorld {
@@ -116,11 +119,15 @@ impl KitWorld {
     }
 
     pub fn sim(&self) -> &World {
-        self.sim.as_ref().expect("the runner builds the World before each scenario")
+        self.sim
+            .as_ref()
+            .expect("the runner builds the World before each scenario")
     }
 
     pub fn terminal(&self) -> Result<&Arc<FakeTerminal>> {
-        self.terminal.as_ref().context("シナリオに資格確認端末がありません (add 「資格確認端末「…」がある」)")
+        self.terminal
+            .as_ref()
+            .context("シナリオに資格確認端末がありません (add 「資格確認端末「…」がある」)")
     }
 
     pub fn open_terminal(&mut self, name: &str) -> Result<()> {
@@ -133,7 +140,9 @@ impl KitWorld {
     }
 
     pub fn code(&self) -> Result<InstitutionCode> {
-        self.code.clone().context("端末に電子証明書の医療機関コードがありません")
+        self.code
+            .clone()
+            .context("端末に電子証明書の医療機関コードがありません")
     }
 
     /// Registers a site in the qualification server unless it exists.
@@ -154,9 +163,15 @@ impl KitWorld {
     pub fn master_credentials(&self) -> Result<(String, String)> {
         let code = self.code()?;
         let known = self.sim().with_site(&code, |s| {
-            (s.master_id.clone(), s.current_password(&s.master_id).unwrap_or_default().to_owned())
+            (
+                s.master_id.clone(),
+                s.current_password(&s.master_id)
+                    .unwrap_or_default()
+                    .to_owned(),
+            )
         });
-        let (id, letter_pw) = known.with_context(|| format!("医療機関コード「{code}」は利用登録されていません"))?;
+        let (id, letter_pw) =
+            known.with_context(|| format!("医療機関コード「{code}」は利用登録されていません"))?;
         let pw = self.passwords.get(&id).cloned().unwrap_or(letter_pw);
         Ok((id, pw))
     }
@@ -164,32 +179,55 @@ impl KitWorld {
     pub fn master_reset_secret(&self) -> Result<(String, String)> {
         let code = self.code()?;
         self.sim()
-            .with_site(&code, |s| (oqs_proto::account::reset_id_of(&s.master_id), s.secret_number.clone()))
+            .with_site(&code, |s| {
+                (
+                    oqs_proto::account::reset_id_of(&s.master_id),
+                    s.secret_number.clone(),
+                )
+            })
             .context("site not registered")
     }
 
     /// Calls the web API as the current browser session.
-    pub async fn call<B: Serialize, R: DeserializeOwned>(&self, method: &str, path: &str, body: Option<&B>) -> Result<R, ApiFailure> {
-        let edge = self.edge().map_err(|e| ApiFailure::Garbled(e.to_string()))?;
+    pub async fn call<B: Serialize, R: DeserializeOwned>(
+        &self,
+        method: &str,
+        path: &str,
+        body: Option<&B>,
+    ) -> Result<R, ApiFailure> {
+        let edge = self
+            .edge()
+            .map_err(|e| ApiFailure::Garbled(e.to_string()))?;
         let session = self.session.as_ref().map(|s| s.session.clone());
-        edge.api(method, &api_url(path), session.as_deref(), body).await
+        edge.api(method, &api_url(path), session.as_deref(), body)
+            .await
     }
 
     /// Shows a failure on the screen and keeps it.
     pub fn show_failure(&mut self, f: &ApiFailure) {
         self.screen = match f.refusal() {
-            Some(e) => std::iter::once(e.message.clone()).chain(e.details.iter().cloned()).collect::<Vec<_>>().join("\n"),
+            Some(e) => std::iter::once(e.message.clone())
+                .chain(e.details.iter().cloned())
+                .collect::<Vec<_>>()
+                .join("\n"),
             None => f.to_string(),
         };
     }
 
     /// ログイン: the browser session becomes this account's.
-    pub async fn login(&mut self, user_id: &str, password: &str) -> Result<LoginResponse, ApiFailure> {
+    pub async fn login(
+        &mut self,
+        user_id: &str,
+        password: &str,
+    ) -> Result<LoginResponse, ApiFailure> {
         let body = LoginRequest {
             user_id: user_id.into(),
             password: password.into(),
         };
-        match self.call::<_, LoginResponse>("POST", "login", Some(&body)).await {
+        match self
+            .call::<_, LoginResponse>("POST", "login", Some(&body))
+            .await
+        {
             Ok(r) => {
                 self.screen = match r.password_change_required {
                     Some(reason) => format!("パスワード変更\n{}", reason.message()),
@@ -208,7 +246,11 @@ impl KitWorld {
 
     /// パスワード変更 for the current session.
     pub async fn change_password(&mut self, new: &str, confirm: &str) -> Result<(), ApiFailure> {
-        let user = self.session.as_ref().map(|s| s.user_id.clone()).unwrap_or_default();
+        let user = self
+            .session
+            .as_ref()
+            .map(|s| s.user_id.clone())
+            .unwrap_or_default();
         let old = self.passwords.get(&user).cloned().unwrap_or_default();
         let body = PasswordChange {
             old_password: old,
@@ -217,7 +259,9 @@ impl KitWorld {
         };
         self.before_change = Some(body.old_password.clone());
         self.attempted = Some(new.to_owned());
-        let r = self.call::<_, serde_json::Value>("POST", "password", Some(&body)).await;
+        let r = self
+            .call::<_, serde_json::Value>("POST", "password", Some(&body))
+            .await;
         match &r {
             Ok(_) => {
                 self.passwords.insert(user, new.into());
@@ -236,7 +280,9 @@ impl KitWorld {
     pub async fn login_master(&mut self) -> Result<()> {
         let (id, pw) = self.master_credentials()?;
         self.passwords.entry(id.clone()).or_insert(pw.clone());
-        self.login(&id, &pw).await.map_err(|e| anyhow!("master login failed: {e}"))?;
+        self.login(&id, &pw)
+            .await
+            .map_err(|e| anyhow!("master login failed: {e}"))?;
         Ok(())
     }
 
@@ -264,12 +310,15 @@ impl KitWorld {
             )
             .await
             .map_err(|e| anyhow!("registering {user_id}: {e}"))?;
-        self.passwords.insert(user_id.into(), issued.initial_password.clone());
+        self.passwords
+            .insert(user_id.into(), issued.initial_password.clone());
         self.login(user_id, &issued.initial_password)
             .await
             .map_err(|e| anyhow!("first login of {user_id}: {e}"))?;
         let pw = format!("Kit#9a{user_id}");
-        self.change_password(&pw, &pw).await.map_err(|e| anyhow!("first change of {user_id}: {e}"))?;
+        self.change_password(&pw, &pw)
+            .await
+            .map_err(|e| anyhow!("first change of {user_id}: {e}"))?;
         self.session = None;
         Ok(pw)
     }
@@ -277,9 +326,15 @@ impl KitWorld {
     /// Logged in as `user_id` (made if needed), ready to use the menu.
     pub async fn login_as(&mut self, kind: AccountKind, user_id: &str) -> Result<()> {
         let pw = self.ensure_account(kind, user_id).await?;
-        let r = self.login(user_id, &pw).await.map_err(|e| anyhow!("login of {user_id}: {e}"))?;
+        let r = self
+            .login(user_id, &pw)
+            .await
+            .map_err(|e| anyhow!("login of {user_id}: {e}"))?;
         if let Some(reason) = r.password_change_required {
-            bail!("{user_id} must change its password first: {}", reason.message());
+            bail!(
+                "{user_id} must change its password first: {}",
+                reason.message()
+            );
         }
         Ok(())
     }

@@ -3,8 +3,19 @@
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
-    let libtest_flags = ["--list", "--exact", "--nocapture", "--format", "--test-threads", "--quiet", "-q"];
-    let libtest_mode = args.iter().skip(1).any(|a| libtest_flags.contains(&a.as_str()));
+    let libtest_flags = [
+        "--list",
+        "--exact",
+        "--nocapture",
+        "--format",
+        "--test-threads",
+        "--quiet",
+        "-q",
+    ];
+    let libtest_mode = args
+        .iter()
+        .skip(1)
+        .any(|a| libtest_flags.contains(&a.as_str()));
     if args.iter().any(|a| a == "--list") {
         if !args.iter().any(|a| a == "--ignored") {
             println!("conformance: test");

@@ -24,11 +24,18 @@ pub enum WinPathError {
 impl WinPath {
     pub fn parse(s: &str) -> Result<Self, WinPathError> {
         let b = s.as_bytes();
-        if b.len() < 3 || !b[0].is_ascii_alphabetic() || b[1] != b':' || !(b[2] == b'\\' || b[2] == b'/') {
+        if b.len() < 3
+            || !b[0].is_ascii_alphabetic()
+            || b[1] != b':'
+            || !(b[2] == b'\\' || b[2] == b'/')
+        {
             return Err(WinPathError::NotAbsolute(s.to_owned()));
         }
         let mut components = Vec::new();
-        for c in s[3..].split(['\\', '/']).filter(|c| !c.is_empty() && *c != ".") {
+        for c in s[3..]
+            .split(['\\', '/'])
+            .filter(|c| !c.is_empty() && *c != ".")
+        {
             if c == ".." || c.contains(['<', '>', ':', '"', '|', '?', '*', '\0']) {
                 return Err(WinPathError::BadComponent(s.to_owned()));
             }

@@ -180,7 +180,9 @@ mod tests {
     fn linkage_prefix_follows_the_site_kind() {
         assert!(AccountKind::Linkage.check_id("R0RENK01", Clinic).is_ok());
         assert!(AccountKind::Linkage.check_id("R1RENK01", Pharmacy).is_ok());
-        let e = AccountKind::Linkage.check_id("R0RENK01", Pharmacy).unwrap_err();
+        let e = AccountKind::Linkage
+            .check_id("R0RENK01", Pharmacy)
+            .unwrap_err();
         assert!(e.to_string().contains("R1"), "{e}");
         assert!(AccountKind::Linkage.check_id("R0RENK1", Clinic).is_err());
     }

@@ -11,7 +11,9 @@ use std::str::FromStr;
 pub struct InstitutionCode(String);
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("医療機関コード「{0}」は10桁の半角数字ではありません (an institution code is exactly 10 digits)")]
+#[error(
+    "医療機関コード「{0}」は10桁の半角数字ではありません (an institution code is exactly 10 digits)"
+)]
 pub struct InvalidInstitutionCode(pub String);
 
 impl InstitutionCode {
@@ -90,7 +92,13 @@ mod tests {
     #[test]
     fn only_ten_digits_are_a_code() {
         assert!("1312345678".parse::<InstitutionCode>().is_ok());
-        for bad in ["131234567", "13123456789", "131234567a", "１３１２３４５６７８", ""] {
+        for bad in [
+            "131234567",
+            "13123456789",
+            "131234567a",
+            "１３１２３４５６７８",
+            "",
+        ] {
             let e = bad.parse::<InstitutionCode>().unwrap_err();
             assert!(e.to_string().contains("10桁"), "{e}");
         }

@@ -55,11 +55,11 @@ impl Violation {
                 format!("特殊文字をひとつ以上組み合わせてください（使用できる記号: {SPECIALS}）")
             }
             Self::ForbiddenCharacter { ch } => {
-                format!("「{ch}」は使用できません（特殊文字として使用できる記号は {SPECIALS} です）")
+                format!(
+                    "「{ch}」は使用できません（特殊文字として使用できる記号は {SPECIALS} です）"
+                )
             }
-            Self::SameAsRecent => {
-                "5 世代前までのパスワードと同じパスワードは使用できません".into()
-            }
+            Self::SameAsRecent => "5 世代前までのパスワードと同じパスワードは使用できません".into(),
             Self::SimilarToRecent { prefix } => format!(
                 "5 世代前までのパスワードと先頭5 文字が同じになる類似のパスワードは使用できません（先頭「{prefix}」）"
             ),
@@ -122,7 +122,11 @@ pub fn check(candidate: &str, recent: &[String]) -> Result<(), Vec<Violation>> {
 }
 
 /// When a password set at `set_at` for an account of `kind` stops working, if ever.
-pub fn expires_at(kind: AccountKind, password: &str, set_at: OffsetDateTime) -> Option<OffsetDateTime> {
+pub fn expires_at(
+    kind: AccountKind,
+    password: &str,
+    set_at: OffsetDateTime,
+) -> Option<OffsetDateTime> {
     if kind.password_never_expires() {
         return None;
     }
@@ -141,7 +145,6 @@ mod tests {
     use proptest::prelude::*;
     use time::macros::datetime;
 
-
     fn hist(p: &[&str]) -> Vec<String> {
         p.iter().map(|s| s.to_string()).collect()
     }
@@ -150,16 +153,29 @@ mod tests {
     fn the_manuals_example_is_refused_as_similar() {
         // staff123 → staff456: the prefix rule is among the reasons, whatever else is missing.
         let err = check("staff456", &hist(&["staff123"])).unwrap_err();
-        assert!(err.contains(&Violation::SimilarToRecent { prefix: "staff".into() }), "{err:?}");
+        assert!(
+            err.contains(&Violation::SimilarToRecent {
+                prefix: "staff".into()
+            }),
+            "{err:?}"
+        );
         // The same idea with passwords that meet every other rule.
         let err = check("Staff#456", &hist(&["Staff#123"])).unwrap_err();
-        assert_eq!(err, vec![Violation::SimilarToRecent { prefix: "Staff".into() }]);
+        assert_eq!(
+            err,
+            vec![Violation::SimilarToRecent {
+                prefix: "Staff".into()
+            }]
+        );
         assert!(check("Staf#f456", &hist(&["Staff#123"])).is_ok());
     }
 
     #[test]
     fn length_boundaries() {
-        assert_eq!(check("Ab1#567", &[]), Err(vec![Violation::Length { len: 7 }]));
+        assert_eq!(
+            check("Ab1#567", &[]),
+            Err(vec![Violation::Length { len: 7 }])
+        );
         assert!(check("Ab1#5678", &[]).is_ok());
         assert!(check("Ab1#5678901234567890", &[]).is_ok());
         assert_eq!(
@@ -170,7 +186,9 @@ mod tests {
 
     #[test]
     fn history_is_five_generations() {
-        let h = hist(&["Aaaaa#11", "Bbbbb#11", "Ccccc#11", "Ddddd#11", "Eeeee#11", "Fffff#11"]);
+        let h = hist(&[
+            "Aaaaa#11", "Bbbbb#11", "Ccccc#11", "Ddddd#11", "Eeeee#11", "Fffff#11",
+        ]);
         assert_eq!(check("Eeeee#11", &h), Err(vec![Violation::SameAsRecent]));
         // the sixth generation back is forgotten
         assert!(check("Fffff#11", &h).is_ok());
@@ -182,7 +200,9 @@ mod tests {
         let h = hist(&["Staff#123456", "Staff#1234567"]);
         assert_eq!(
             check("Staff#654321", &h),
-            Err(vec![Violation::SimilarToRecent { prefix: "Staff".into() }])
+            Err(vec![Violation::SimilarToRecent {
+                prefix: "Staff".into()
+            }])
         );
         assert!(check("Staff#1234567", &h).is_ok());
     }
@@ -192,7 +212,10 @@ mod tests {
         for c in [' ', '+', '=', '"', ':', '\\', '`', 'Ａ', 'あ'] {
             let p = format!("Ab1#567{c}");
             let err = check(&p, &[]).unwrap_err();
-            assert!(err.contains(&Violation::ForbiddenCharacter { ch: c }), "{p}: {err:?}");
+            assert!(
+                err.contains(&Violation::ForbiddenCharacter { ch: c }),
+                "{p}: {err:?}"
+            );
             assert!(err[0].message().contains(c));
         }
     }
@@ -204,9 +227,15 @@ mod tests {
         let day_after = datetime!(2021-05-29 00:00 +9);
         let short = "Staff#123";
         let long = "Staff#1234567";
-        assert_eq!(expires_at(AccountKind::Admin, short, after), Some(after + Duration::days(60)));
+        assert_eq!(
+            expires_at(AccountKind::Admin, short, after),
+            Some(after + Duration::days(60))
+        );
         assert_eq!(expires_at(AccountKind::Admin, long, after), None);
-        assert_eq!(expires_at(AccountKind::Master, long, before), Some(before + Duration::days(60)));
+        assert_eq!(
+            expires_at(AccountKind::Master, long, before),
+            Some(before + Duration::days(60))
+        );
         assert_eq!(expires_at(AccountKind::Master, long, day_after), None);
         for k in [AccountKind::Face, AccountKind::Linkage, AccountKind::WebApi] {
             assert_eq!(expires_at(k, short, before), None);

@@ -85,9 +85,9 @@ impl Service {
     }
     pub fn from_label(s: &str) -> Option<Self> {
         let s = s.trim();
-        ALL_SERVICES
-            .into_iter()
-            .find(|x| x.label() == s || (s == "スマホによる本人確認" && *x == Self::SmartphoneIdentity))
+        ALL_SERVICES.into_iter().find(|x| {
+            x.label() == s || (s == "スマホによる本人確認" && *x == Self::SmartphoneIdentity)
+        })
     }
 }
 
@@ -162,7 +162,13 @@ mod tests {
         for s in ALL_SERVICES {
             assert_eq!(Service::from_label(s.label()), Some(s));
         }
-        assert_eq!(CharacterCode::from_label("Shift_JIS"), Some(CharacterCode::ShiftJis));
-        assert_eq!(CharacterCode::from_label("utf-8"), Some(CharacterCode::Utf8));
+        assert_eq!(
+            CharacterCode::from_label("Shift_JIS"),
+            Some(CharacterCode::ShiftJis)
+        );
+        assert_eq!(
+            CharacterCode::from_label("utf-8"),
+            Some(CharacterCode::Utf8)
+        );
     }
 }

@@ -23,9 +23,12 @@ pub mod hosts {
     pub const CERTIFICATE_SITE: &str = "cert.obn.managedpki.ne.jp";
 }
 
+/// `(host, port)` → addresses.
+type Table = BTreeMap<(String, u16), Vec<SocketAddr>>;
+
 /// Shared, cheap to clone.
 #[derive(Clone, Default, Debug)]
-pub struct NameTable(Arc<RwLock<BTreeMap<(String, u16), Vec<SocketAddr>>>>);
+pub struct NameTable(Arc<RwLock<Table>>);
 
 impl NameTable {
     pub fn new() -> Self {
@@ -46,7 +49,9 @@ impl NameTable {
     /// Every entry, for printing.
     pub fn entries(&self) -> Vec<(String, u16, Vec<SocketAddr>)> {
         let t = self.0.read().unwrap_or_else(|e| e.into_inner());
-        t.iter().map(|((h, p), a)| (h.clone(), *p, a.clone())).collect()
+        t.iter()
+            .map(|((h, p), a)| (h.clone(), *p, a.clone()))
+            .collect()
     }
 }
 
@@ -57,7 +62,9 @@ impl Resolver for NameTable {
             Some(a) if !a.is_empty() => Ok(a.clone()),
             _ => Err(io::Error::new(
                 io::ErrorKind::NotFound,
-                format!("名前「{host}」(port {port}) を解決できません (no such name in the World's name table)"),
+                format!(
+                    "名前「{host}」(port {port}) を解決できません (no such name in the World's name table)"
+                ),
             )),
         }
     }

@@ -141,7 +141,8 @@ impl World {
         self.qualification
             .get_or_try_init(|| async {
                 let clock: Arc<dyn Clock> = Arc::new(self.clock.clone());
-                let server = QualificationServer::start(self.registry.clone(), clock, Pki::shared()).await?;
+                let server =
+                    QualificationServer::start(self.registry.clone(), clock, Pki::shared()).await?;
                 for h in [hosts::QUALIFICATION, hosts::VERIFICATION] {
                     self.names.insert(h, 443, vec![server.addr()]);
                 }

@@ -13,7 +13,8 @@ const CODE: &str = "1312345678";
 
 fn install(t: &FakeTerminal, spec: ClientSpec) {
     let p12 = oqs_certs::Pki::shared().client(&spec).to_pkcs12("1357");
-    t.import_pfx(&p12, "1357", ImportOptions::default(), |_| true).unwrap();
+    t.import_pfx(&p12, "1357", ImportOptions::default(), |_| true)
+        .unwrap();
 }
 
 async fn visit_with(spec: Option<ClientSpec>) -> (World, oqs_sim::windows::edge::Visit) {
@@ -46,17 +47,37 @@ async fn a_registered_terminal_reaches_the_portal() {
     assert_eq!(page.status, 200);
     assert_eq!(page.title(), Some("オンライン資格確認等システム"));
     assert!(page.body.contains("システムの利用を始める"));
-    assert_eq!(v.certificate_prompt.unwrap(), vec![format!("{CODE} / Online Billing NW Common Root CA")]);
-    assert!(world.qualification().await.unwrap().rejections().all().is_empty());
+    assert_eq!(
+        v.certificate_prompt.unwrap(),
+        vec![format!("{CODE} / Online Billing NW Common Root CA")]
+    );
+    assert!(
+        world
+            .qualification()
+            .await
+            .unwrap()
+            .rejections()
+            .all()
+            .is_empty()
+    );
 }
 
 #[tokio::test]
 async fn each_rejection_has_its_own_reason() {
     let cases = [
         (None, Rejection::NoCertificate),
-        (Some(ClientSpec::new(CODE, "T1").authority(Authority::Foreign)), Rejection::ForeignCa),
-        (Some(ClientSpec::new(CODE, "T1").validity(Validity::Expired)), Rejection::Expired),
-        (Some(ClientSpec::new(CODE, "T1").validity(Validity::NotYetValid)), Rejection::NotYetValid),
+        (
+            Some(ClientSpec::new(CODE, "T1").authority(Authority::Foreign)),
+            Rejection::ForeignCa,
+        ),
+        (
+            Some(ClientSpec::new(CODE, "T1").validity(Validity::Expired)),
+            Rejection::Expired,
+        ),
+        (
+            Some(ClientSpec::new(CODE, "T1").validity(Validity::NotYetValid)),
+            Rejection::NotYetValid,
+        ),
         (
             Some(ClientSpec::new("2712345678", "T1")),
             Rejection::UnregisteredInstitution("2712345678".into()),
@@ -72,10 +93,27 @@ async fn each_rejection_has_its_own_reason() {
                 assert!(p.body.contains("利用登録されていません"));
             }
             Rejection::NoCertificate => {
-                assert!(v.certificate_prompt.is_none(), "no dialog without a certificate");
-                assert!(matches!(v.outcome, Err(BrowseError::ClientCertificateRejected { .. })), "{:?}", v.outcome);
+                assert!(
+                    v.certificate_prompt.is_none(),
+                    "no dialog without a certificate"
+                );
+                assert!(
+                    matches!(
+                        v.outcome,
+                        Err(BrowseError::ClientCertificateRejected { .. })
+                    ),
+                    "{:?}",
+                    v.outcome
+                );
             }
-            _ => assert!(matches!(v.outcome, Err(BrowseError::ClientCertificateRejected { .. })), "{:?}", v.outcome),
+            _ => assert!(
+                matches!(
+                    v.outcome,
+                    Err(BrowseError::ClientCertificateRejected { .. })
+                ),
+                "{:?}",
+                v.outcome
+            ),
         }
         // every reason reads differently
         assert!(!want.message().is_empty());
@@ -92,14 +130,20 @@ async fn a_browser_without_the_root_does_not_trust_the_server() {
         t.remove(oqs_host::StoreName::Root, &c.thumbprint).unwrap();
     }
     let v = Edge::new(Arc::new(t)).open(PORTAL_URL).await;
-    assert!(matches!(v.outcome, Err(BrowseError::UntrustedServer { .. })), "{:?}", v.outcome);
+    assert!(
+        matches!(v.outcome, Err(BrowseError::UntrustedServer { .. })),
+        "{:?}",
+        v.outcome
+    );
 }
 
 #[tokio::test]
 async fn unknown_names_do_not_resolve() {
     let (world, _) = visit_with(Some(ClientSpec::new(CODE, "T1"))).await;
     let t = world.terminal("T1").unwrap();
-    let v = Edge::new(Arc::new(t)).open("https://hweb.oqs.onshikaku.com/web/").await;
+    let v = Edge::new(Arc::new(t))
+        .open("https://hweb.oqs.onshikaku.com/web/")
+        .await;
     assert_eq!(
         v.outcome.unwrap_err(),
         BrowseError::NameNotResolved {
@@ -117,10 +161,20 @@ async fn clock_jump_makes_the_master_password_expire() {
     let edge = Edge::new(Arc::new(t));
     let code = CODE.parse().unwrap();
     let (id, pw) = world
-        .with_site(&code, |s| (s.master_id.clone(), s.current_password(&s.master_id).unwrap().to_owned()))
+        .with_site(&code, |s| {
+            (
+                s.master_id.clone(),
+                s.current_password(&s.master_id).unwrap().to_owned(),
+            )
+        })
         .unwrap();
     let info: InstitutionInfo = edge
-        .api::<(), _>("GET", "https://hweb.oqs.onshikaku.org/web/api/institution", None, None)
+        .api::<(), _>(
+            "GET",
+            "https://hweb.oqs.onshikaku.org/web/api/institution",
+            None,
+            None,
+        )
         .await
         .unwrap();
     assert_eq!(info.code, CODE);
@@ -140,7 +194,12 @@ async fn clock_jump_makes_the_master_password_expire() {
         new_password_confirm: "Haru#2025xyz".into(),
     };
     let _: serde_json::Value = edge
-        .api("POST", "https://hweb.oqs.onshikaku.org/web/api/password", Some(&r.session), Some(&change))
+        .api(
+            "POST",
+            "https://hweb.oqs.onshikaku.org/web/api/password",
+            Some(&r.session),
+            Some(&change),
+        )
         .await
         .unwrap();
 }

@@ -1,1 +1,78 @@
-fn main() {}
+//! `cargo xtask <command>`: the kit's entry points.
+//!
+//! | command | what it does |
+//! |---|---|
+//! | `conformance [cucumber options]` | runs the features (`--tags`, `--name`, `--seed`, …); reports in `target/conformance/` |
+//! | `test` | runs every test of the workspace and ends with one `tests: N passed, N failed, N skipped` line |
+//! | `sim` | starts a World on loopback, prints addresses and certificate paths, runs until Ctrl-C |
+//! | `bench suite` | scenarios/s of the whole suite and World start time |
+
+mod bench;
+mod sim;
+mod test;
+
+use clap::{Parser, Subcommand};
+use std::process::{Command, ExitCode};
+
+#[derive(Parser)]
+#[command(name = "cargo xtask", about = "oqs-kit tasks")]
+struct Cli {
+    #[command(subcommand)]
+    command: Cmd,
+}
+
+#[derive(Subcommand)]
+enum Cmd {
+    /// Run the conformance suite; every argument goes to the runner (see `cargo xtask conformance -- --help`).
+    Conformance {
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+        args: Vec<String>,
+    },
+    /// Run all tests (unit, property, integration, and the suite) and print one closing count.
+    Test {
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+        args: Vec<String>,
+    },
+    /// Start a simulated World and keep it running until Ctrl-C.
+    Sim(sim::SimArgs),
+    /// Benchmarks; they print figures, they assert nothing.
+    Bench {
+        #[command(subcommand)]
+        what: bench::Bench,
+    },
+}
+
+pub fn cargo() -> Command {
+    Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let code = match cli.command {
+        Cmd::Conformance { args } => {
+            let status = cargo()
+                .args([
+                    "run",
+                    "--quiet",
+                    "--package",
+                    "oqs-conformance",
+                    "--bin",
+                    "oqs-conformance",
+                    "--",
+                ])
+                .args(args)
+                .status();
+            match status {
+                Ok(s) => s.code().unwrap_or(1),
+                Err(e) => {
+                    eprintln!("cargo を起動できません: {e}");
+                    1
+                }
+            }
+        }
+        Cmd::Test { args } => test::run(&args),
+        Cmd::Sim(args) => sim::run(args),
+        Cmd::Bench { what } => bench::run(what),
+    };
+    ExitCode::from(code.clamp(0, 255) as u8)
+}

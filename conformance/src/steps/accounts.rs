@@ -8,10 +8,13 @@ use oqs_proto::account::AccountKind;
 use oqs_proto::api::{AccountSummary, IssuedAccount, NewAccount};
 
 fn kind(label: &str) -> Result<AccountKind> {
-    AccountKind::from_label(label).with_context(|| format!("アカウントの種類「{label}」は知りません"))
+    AccountKind::from_label(label)
+        .with_context(|| format!("アカウントの種類「{label}」は知りません"))
 }
 
-#[then(regex = r"^(.+アカウント)は(個人ごと|資格確認端末ごと|顔認証機器ごと)に作成するアカウントである$")]
+#[then(
+    regex = r"^(.+アカウント)は(個人ごと|資格確認端末ごと|顔認証機器ごと)に作成するアカウントである$"
+)]
 async fn belongs(_w: &mut KitWorld, account: String, unit: String) -> Result<()> {
     let got = kind(&account)?.belongs().label();
     ensure!(got == unit, "{account}は{got}です");
@@ -22,7 +25,9 @@ async fn belongs(_w: &mut KitWorld, account: String, unit: String) -> Result<()>
 async fn master(w: &mut KitWorld) -> Result<()> {
     w.login_master().await?;
     ensure!(
-        w.session.as_ref().is_some_and(|s| s.password_change_required.is_none()),
+        w.session
+            .as_ref()
+            .is_some_and(|s| s.password_change_required.is_none()),
         "マスタアカウントはパスワード変更を求められています"
     );
     Ok(())
@@ -45,10 +50,17 @@ async fn register(w: &mut KitWorld, k: AccountKind, id: &str, name: &str) -> Res
         user_name: name.into(),
         user_name_kana: String::new(),
     };
-    match w.call::<_, IssuedAccount>("POST", "accounts", Some(&body)).await {
+    match w
+        .call::<_, IssuedAccount>("POST", "accounts", Some(&body))
+        .await
+    {
         Ok(i) => {
-            w.screen = format!("登録しました。\nユーザID {}\n初期パスワード {}", i.user_id, i.initial_password);
-            w.passwords.insert(i.user_id.clone(), i.initial_password.clone());
+            w.screen = format!(
+                "登録しました。\nユーザID {}\n初期パスワード {}",
+                i.user_id, i.initial_password
+            );
+            w.passwords
+                .insert(i.user_id.clone(), i.initial_password.clone());
             w.last_issued = Some(i);
         }
         Err(e) => {
@@ -59,22 +71,39 @@ async fn register(w: &mut KitWorld, k: AccountKind, id: &str, name: &str) -> Res
     Ok(())
 }
 
-#[when(regex = r"^アカウント管理（登録）で権限区分「([^」]+)」、ユーザID「([^」]+)」、ユーザ名「([^」]+)」を登録する$")]
-async fn register_by_class(w: &mut KitWorld, class: String, id: String, name: String) -> Result<()> {
+#[when(
+    regex = r"^アカウント管理（登録）で権限区分「([^」]+)」、ユーザID「([^」]+)」、ユーザ名「([^」]+)」を登録する$"
+)]
+async fn register_by_class(
+    w: &mut KitWorld,
+    class: String,
+    id: String,
+    name: String,
+) -> Result<()> {
     register(w, kind(&class)?, &id, &name).await
 }
 
-#[given(regex = r"^アカウント管理（登録）で「([^」]+)」、ユーザID「([^」]+)」、ユーザ名「([^」]+)」を登録する$")]
-#[when(regex = r"^アカウント管理（登録）で「([^」]+)」、ユーザID「([^」]+)」、ユーザ名「([^」]+)」を登録する$")]
+#[given(
+    regex = r"^アカウント管理（登録）で「([^」]+)」、ユーザID「([^」]+)」、ユーザ名「([^」]+)」を登録する$"
+)]
+#[when(
+    regex = r"^アカウント管理（登録）で「([^」]+)」、ユーザID「([^」]+)」、ユーザ名「([^」]+)」を登録する$"
+)]
 async fn register_kind(w: &mut KitWorld, k: String, id: String, name: String) -> Result<()> {
     register(w, kind(&k)?, &id, &name).await
 }
 
 #[then(regex = r"^ユーザID「([^」]+)」と初期パスワードが発行される$")]
 async fn issued(w: &mut KitWorld, id: String) -> Result<()> {
-    let i = w.last_issued.as_ref().with_context(|| format!("発行されていません: {}", w.screen))?;
+    let i = w
+        .last_issued
+        .as_ref()
+        .with_context(|| format!("発行されていません: {}", w.screen))?;
     ensure!(i.user_id == id);
-    ensure!(oqs_proto::password::check(&i.initial_password, &[]).is_ok(), "初期パスワードが条件を満たしません");
+    ensure!(
+        oqs_proto::password::check(&i.initial_password, &[]).is_ok(),
+        "初期パスワードが条件を満たしません"
+    );
     Ok(())
 }
 
@@ -87,33 +116,49 @@ async fn accepted(w: &mut KitWorld) -> Result<()> {
 #[then(regex = r"^登録は「([^」]+)」で始まる8桁のため拒否される$")]
 async fn refused_prefix(w: &mut KitWorld, prefix: String) -> Result<()> {
     ensure!(w.last_issued.is_none(), "登録されてしまいました");
-    ensure!(w.screen.contains(&format!("「{prefix}」で始まる8桁")), "{}", w.screen);
+    ensure!(
+        w.screen.contains(&format!("「{prefix}」で始まる8桁")),
+        "{}",
+        w.screen
+    );
     Ok(())
 }
 
 #[when(regex = r"^発行された初期パスワードでユーザID「([^」]+)」にログインする$")]
 async fn login_initial(w: &mut KitWorld, id: String) -> Result<()> {
-    let pw = w.passwords.get(&id).cloned().context("初期パスワードがありません")?;
+    let pw = w
+        .passwords
+        .get(&id)
+        .cloned()
+        .context("初期パスワードがありません")?;
     let _ = w.login(&id, &pw).await;
     Ok(())
 }
 
 async fn list(w: &KitWorld) -> Result<Vec<AccountSummary>> {
-    w.call::<(), _>("GET", "accounts", None).await.map_err(|e| anyhow!("{e}"))
+    w.call::<(), _>("GET", "accounts", None)
+        .await
+        .map_err(|e| anyhow!("{e}"))
 }
 
 #[then(regex = r"^アカウント一覧にユーザID「([^」]+)」が「([^」]+)」として表示される$")]
 async fn listed(w: &mut KitWorld, id: String, k: String) -> Result<()> {
     let k = kind(&k)?;
     let all = list(w).await?;
-    ensure!(all.iter().any(|a| a.user_id == id && a.kind == k), "{all:?}");
+    ensure!(
+        all.iter().any(|a| a.user_id == id && a.kind == k),
+        "{all:?}"
+    );
     Ok(())
 }
 
 #[then(regex = r"^アカウント一覧のユーザID「([^」]+)」のユーザ名は「([^」]+)」のままである$")]
 async fn name_kept(w: &mut KitWorld, id: String, name: String) -> Result<()> {
     let all = list(w).await?;
-    let a = all.iter().find(|a| a.user_id == id).context("一覧にありません")?;
+    let a = all
+        .iter()
+        .find(|a| a.user_id == id)
+        .context("一覧にありません")?;
     ensure!(a.user_name == name, "ユーザ名は「{}」です", a.user_name);
     Ok(())
 }
@@ -122,7 +167,9 @@ async fn name_kept(w: &mut KitWorld, id: String, name: String) -> Result<()> {
 async fn set_password_of(w: &mut KitWorld, k: String, id: String, pw: String) -> Result<()> {
     let current = w.ensure_account(kind(&k)?, &id).await?;
     w.login(&id, &current).await.map_err(|e| anyhow!("{e}"))?;
-    w.change_password(&pw, &pw).await.map_err(|e| anyhow!("{e}"))?;
+    w.change_password(&pw, &pw)
+        .await
+        .map_err(|e| anyhow!("{e}"))?;
     w.session = None;
     Ok(())
 }
@@ -136,14 +183,23 @@ async fn login_later(w: &mut KitWorld, days: i64, id: String, pw: String) -> Res
 
 #[then(regex = r"^メニューが表示される$")]
 async fn menu(w: &mut KitWorld) -> Result<()> {
-    let s = w.session.as_ref().with_context(|| format!("ログインしていません: {}", w.screen))?;
+    let s = w
+        .session
+        .as_ref()
+        .with_context(|| format!("ログインしていません: {}", w.screen))?;
     ensure!(s.password_change_required.is_none(), "{}", w.screen);
     Ok(())
 }
 
 #[then(regex = r"^パスワードの変更を求められる$")]
 async fn must_change(w: &mut KitWorld) -> Result<()> {
-    let s = w.session.as_ref().with_context(|| format!("ログインしていません: {}", w.screen))?;
-    ensure!(s.password_change_required.is_some(), "メニューが表示されました");
+    let s = w
+        .session
+        .as_ref()
+        .with_context(|| format!("ログインしていません: {}", w.screen))?;
+    ensure!(
+        s.password_change_required.is_some(),
+        "メニューが表示されました"
+    );
     Ok(())
 }

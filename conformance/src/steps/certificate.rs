@@ -14,7 +14,9 @@ fn my_store(w: &KitWorld) -> Result<Vec<oqs_host::StoredCertificate>> {
     Ok(w.terminal()?.list(StoreName::My)?)
 }
 
-#[given(regex = r"^医療機関コード「(\d{10})」の電子証明書を証明書パスワード「(\d+)」でダウンロードしてある$")]
+#[given(
+    regex = r"^医療機関コード「(\d{10})」の電子証明書を証明書パスワード「(\d+)」でダウンロードしてある$"
+)]
 async fn downloaded(w: &mut KitWorld, code: String, password: String) -> Result<()> {
     let terminal = w.terminal()?.name().to_owned();
     let id = Pki::shared().client(&ClientSpec::new(&code, &terminal));
@@ -66,9 +68,15 @@ async fn wizard_options(w: &mut KitWorld, step: &Step) -> Result<()> {
             other => bail!("「{other}」は「チェックをする」か「チェックをしない」です"),
         };
         match row[0].as_str() {
-            "秘密キーの保護を強力にする" => w.wizard.options.strong_protection = checked,
-            "このキーをエクスポート可能にする" => w.wizard.options.exportable = checked,
-            "すべての拡張プロパティを含める" => w.wizard.options.include_extended_properties = checked,
+            "秘密キーの保護を強力にする" => {
+                w.wizard.options.strong_protection = checked
+            }
+            "このキーをエクスポート可能にする" => {
+                w.wizard.options.exportable = checked
+            }
+            "すべての拡張プロパティを含める" => {
+                w.wizard.options.include_extended_properties = checked
+            }
             other => bail!("インポートオプション「{other}」はありません"),
         }
     }
@@ -85,10 +93,12 @@ fn finish(w: &mut KitWorld, answer: &str) -> Result<()> {
     let d = w.download.clone().context("no download")?;
     let yes = answer == "はい";
     let mut warned = false;
-    let r = w.terminal()?.import_pfx(&d.bytes, &w.wizard.password, w.wizard.options, |_| {
-        warned = true;
-        yes
-    });
+    let r = w
+        .terminal()?
+        .import_pfx(&d.bytes, &w.wizard.password, w.wizard.options, |_| {
+            warned = true;
+            yes
+        });
     w.screen = match &r {
         Ok(rep) => {
             let mut s = String::new();
@@ -115,8 +125,12 @@ async fn finish_wizard(w: &mut KitWorld, answer: String) -> Result<()> {
     finish(w, &answer)
 }
 
-#[given(regex = r"^(?:1に戻り、)?手順書どおりに電子証明書をインポートし、セキュリティ警告で「(はい|いいえ)」をクリックする$")]
-#[when(regex = r"^(?:1に戻り、)?手順書どおりに電子証明書をインポートし、セキュリティ警告で「(はい|いいえ)」をクリックする$")]
+#[given(
+    regex = r"^(?:1に戻り、)?手順書どおりに電子証明書をインポートし、セキュリティ警告で「(はい|いいえ)」をクリックする$"
+)]
+#[when(
+    regex = r"^(?:1に戻り、)?手順書どおりに電子証明書をインポートし、セキュリティ警告で「(はい|いいえ)」をクリックする$"
+)]
 async fn import_as_manual(w: &mut KitWorld, answer: String) -> Result<()> {
     let d = w.download.clone().context("no download")?;
     w.wizard = crate::world::Wizard {
@@ -140,14 +154,20 @@ async fn personal_has(w: &mut KitWorld, issuer: String) -> Result<()> {
 #[then(regex = r"^その証明書の発行先は医療機関コード「(\d{10})」である$")]
 async fn issued_to(w: &mut KitWorld, code: String) -> Result<()> {
     let my = my_store(w)?;
-    ensure!(my.len() == 1 && my[0].issued_to == code, "発行先が「{code}」ではありません: {my:?}");
+    ensure!(
+        my.len() == 1 && my[0].issued_to == code,
+        "発行先が「{code}」ではありません: {my:?}"
+    );
     Ok(())
 }
 
 #[then(regex = r"^その証明書の秘密キーはエクスポートできない$")]
 async fn not_exportable(w: &mut KitWorld) -> Result<()> {
     let my = my_store(w)?;
-    ensure!(my.iter().all(|c| c.private_key.is_some() && !c.exportable), "{my:?}");
+    ensure!(
+        my.iter().all(|c| c.private_key.is_some() && !c.exportable),
+        "{my:?}"
+    );
     Ok(())
 }
 
@@ -159,7 +179,12 @@ async fn validity(w: &mut KitWorld, from: String, to: String) -> Result<()> {
         let d = t.to_offset(oqs_host::clock::JST).date();
         format!("{:04}/{:02}/{:02}", d.year(), d.month() as u8, d.day())
     };
-    ensure!(f(c.not_before) == from && f(c.not_after) == to, "{} - {}", f(c.not_before), f(c.not_after));
+    ensure!(
+        f(c.not_before) == from && f(c.not_after) == to,
+        "{} - {}",
+        f(c.not_before),
+        f(c.not_after)
+    );
     Ok(())
 }
 
@@ -171,22 +196,34 @@ async fn personal_empty(w: &mut KitWorld) -> Result<()> {
 }
 
 fn roots_named(w: &KitWorld, name: &str) -> Result<usize> {
-    Ok(w.terminal()?.list(StoreName::Root)?.iter().filter(|c| c.issued_to == name).count())
+    Ok(w.terminal()?
+        .list(StoreName::Root)?
+        .iter()
+        .filter(|c| c.issued_to == name)
+        .count())
 }
 
 #[then(regex = r"^信頼されたルート証明機関に「(.+)」が登録されている$")]
 async fn root_present(w: &mut KitWorld, name: String) -> Result<()> {
-    ensure!(roots_named(w, &name)? > 0, "「{name}」が信頼されたルート証明機関にありません");
+    ensure!(
+        roots_named(w, &name)? > 0,
+        "「{name}」が信頼されたルート証明機関にありません"
+    );
     Ok(())
 }
 
 #[then(regex = r"^信頼されたルート証明機関に「(.+)」は登録されていない$")]
 async fn root_absent(w: &mut KitWorld, name: String) -> Result<()> {
-    ensure!(roots_named(w, &name)? == 0, "「{name}」が信頼されたルート証明機関にあります");
+    ensure!(
+        roots_named(w, &name)? == 0,
+        "「{name}」が信頼されたルート証明機関にあります"
+    );
     Ok(())
 }
 
-#[given(regex = r"^信頼されたルート証明機関に「Online Billing NW Common Root CA」が登録済みである$")]
+#[given(
+    regex = r"^信頼されたルート証明機関に「Online Billing NW Common Root CA」が登録済みである$"
+)]
 async fn root_already(w: &mut KitWorld) -> Result<()> {
     let der = &Pki::shared().root.cert_der;
     let info = oqs_certs::inspect(der)?;
@@ -214,7 +251,9 @@ async fn no_warning(w: &mut KitWorld) -> Result<()> {
     Ok(())
 }
 
-#[when(regex = r"^Microsoft Edgeの設定から、プライバシー、検索、サービスの証明書の管理をクリックする$")]
+#[when(
+    regex = r"^Microsoft Edgeの設定から、プライバシー、検索、サービスの証明書の管理をクリックする$"
+)]
 async fn edge_cert_manager(w: &mut KitWorld) -> Result<()> {
     let my = my_store(w)?;
     w.screen = my
@@ -250,12 +289,17 @@ async fn installed(w: &mut KitWorld, code: String, kind: String) -> Result<()> {
         other => bail!("電子証明書の種類「{other}」は知りません"),
     };
     if kind == "利用登録されていない医療機関の" {
-        ensure!(!w.sim().registry().is_registered(&code.parse()?), "{code} は登録されています");
+        ensure!(
+            !w.sim().registry().is_registered(&code.parse()?),
+            "{code} は登録されています"
+        );
     }
     install(w, spec)
 }
 
-#[given(regex = r"^(医科診療所|歯科診療所|薬局|病院)「(\d{10})」の資格確認端末に電子証明書がインストールされている$")]
+#[given(
+    regex = r"^(医科診療所|歯科診療所|薬局|病院)「(\d{10})」の資格確認端末に電子証明書がインストールされている$"
+)]
 async fn installed_for_kind(w: &mut KitWorld, kind: String, code: String) -> Result<()> {
     let kind = InstitutionKind::from_label(&kind).context("kind")?;
     w.ensure_site(&code.parse()?, kind, false);
@@ -263,7 +307,9 @@ async fn installed_for_kind(w: &mut KitWorld, kind: String, code: String) -> Res
     install(w, ClientSpec::new(&code, &terminal))
 }
 
-#[given(regex = r"^救急時医療情報閲覧の権限を付与された病院「(\d{10})」の資格確認端末に電子証明書がインストールされている$")]
+#[given(
+    regex = r"^救急時医療情報閲覧の権限を付与された病院「(\d{10})」の資格確認端末に電子証明書がインストールされている$"
+)]
 async fn installed_for_emergency_hospital(w: &mut KitWorld, code: String) -> Result<()> {
     w.ensure_site(&code.parse()?, InstitutionKind::Hospital, true);
     let terminal = w.terminal()?.name().to_owned();
@@ -276,7 +322,9 @@ async fn none_installed(w: &mut KitWorld) -> Result<()> {
     Ok(())
 }
 
-#[when(regex = r"^証明書が正しくインストールされていることを確認し、医療機関コード「(\d{10})」の電子証明書をインストールする$")]
+#[when(
+    regex = r"^証明書が正しくインストールされていることを確認し、医療機関コード「(\d{10})」の電子証明書をインストールする$"
+)]
 async fn remedy_install(w: &mut KitWorld, code: String) -> Result<()> {
     let terminal = w.terminal()?.name().to_owned();
     install(w, ClientSpec::new(&code, &terminal))

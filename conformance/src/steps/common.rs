@@ -17,6 +17,10 @@ async fn terminal_exists(w: &mut KitWorld, name: String) -> Result<()> {
 
 #[then(regex = r"^「(.+)」(?:と|が)表示される$")]
 async fn screen_shows(w: &mut KitWorld, text: String) -> Result<()> {
-    ensure!(w.screen.contains(&text), "画面に「{text}」がありません。画面:\n{}", w.screen);
+    ensure!(
+        w.screen.contains(&text),
+        "画面に「{text}」がありません。画面:\n{}",
+        w.screen
+    );
     Ok(())
 }

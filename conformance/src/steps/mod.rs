@@ -15,5 +15,6 @@ use time::{Date, OffsetDateTime};
 pub fn jst_date(s: &str) -> Result<OffsetDateTime> {
     let d = Date::parse(s, time::macros::format_description!("[year]/[month]/[day]"))
         .with_context(|| format!("日付「{s}」は yyyy/MM/dd ではありません"))?;
-    Ok(d.with_time(time::macros::time!(09:00)).assume_offset(oqs_host::clock::JST))
+    Ok(d.with_time(time::macros::time!(09:00))
+        .assume_offset(oqs_host::clock::JST))
 }

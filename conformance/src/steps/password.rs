@@ -18,7 +18,9 @@ async fn login_general(w: &mut KitWorld, id: &str) -> Result<()> {
 async fn password_is(w: &mut KitWorld, id: String, pw: String) -> Result<()> {
     login_general(w, &id).await?;
     if w.passwords.get(&id) != Some(&pw) {
-        w.change_password(&pw, &pw).await.map_err(|e| anyhow!("{e}"))?;
+        w.change_password(&pw, &pw)
+            .await
+            .map_err(|e| anyhow!("{e}"))?;
     }
     w.session = None;
     Ok(())
@@ -31,7 +33,9 @@ async fn change_to(w: &mut KitWorld, id: String, pw: String) -> Result<()> {
     Ok(())
 }
 
-#[when(regex = r"^一般アカウント「([^」]+)」の新パスワードに「(.+)」、新パスワード（確認）に「(.+)」を入力し、変更をクリックする$")]
+#[when(
+    regex = r"^一般アカウント「([^」]+)」の新パスワードに「(.+)」、新パスワード（確認）に「(.+)」を入力し、変更をクリックする$"
+)]
 async fn change_mismatch(w: &mut KitWorld, id: String, new: String, confirm: String) -> Result<()> {
     login_general(w, &id).await?;
     let _ = w.change_password(&new, &confirm).await;
@@ -42,7 +46,9 @@ async fn change_mismatch(w: &mut KitWorld, id: String, new: String, confirm: Str
 async fn changed_in_order(w: &mut KitWorld, id: String, list: String) -> Result<()> {
     for pw in list.split(['「', '」']).filter(|s| !s.is_empty()) {
         login_general(w, &id).await?;
-        w.change_password(pw, pw).await.map_err(|e| anyhow!("「{pw}」: {e}"))?;
+        w.change_password(pw, pw)
+            .await
+            .map_err(|e| anyhow!("「{pw}」: {e}"))?;
     }
     w.session = None;
     Ok(())
@@ -60,7 +66,11 @@ async fn accepted(w: &mut KitWorld) -> Result<()> {
 #[then(regex = r"^変更は「(.+)」のため拒否される$")]
 async fn refused(w: &mut KitWorld, why: String) -> Result<()> {
     ensure!(matches!(w.last_change, Some(Err(_))), "受け付けられました");
-    ensure!(w.screen.contains(&why), "理由に「{why}」がありません:\n{}", w.screen);
+    ensure!(
+        w.screen.contains(&why),
+        "理由に「{why}」がありません:\n{}",
+        w.screen
+    );
     Ok(())
 }
 
@@ -68,30 +78,48 @@ async fn refused(w: &mut KitWorld, why: String) -> Result<()> {
 async fn can_login_with(w: &mut KitWorld, id: String, which: String) -> Result<()> {
     let before = w.before_change.clone().context("変更していません")?;
     let attempted = w.attempted.clone().context("変更していません")?;
-    let (good, bad) = if which == "新しいパスワード" { (attempted, before) } else { (before, attempted) };
-    w.login(&id, &good).await.map_err(|e| anyhow!("「{good}」でログインできません: {e}"))?;
+    let (good, bad) = if which == "新しいパスワード" {
+        (attempted, before)
+    } else {
+        (before, attempted)
+    };
+    w.login(&id, &good)
+        .await
+        .map_err(|e| anyhow!("「{good}」でログインできません: {e}"))?;
     if good != bad {
-        ensure!(w.login(&id, &bad).await.is_err(), "「{bad}」でもログインできてしまいます");
+        ensure!(
+            w.login(&id, &bad).await.is_err(),
+            "「{bad}」でもログインできてしまいます"
+        );
     }
     Ok(())
 }
 
-#[given(regex = r"^一般アカウント「([^」]+)」のパスワードを(\d{4}/\d{2}/\d{2})に「([^」]+)」に変更してある$")]
+#[given(
+    regex = r"^一般アカウント「([^」]+)」のパスワードを(\d{4}/\d{2}/\d{2})に「([^」]+)」に変更してある$"
+)]
 async fn changed_on(w: &mut KitWorld, id: String, date: String, pw: String) -> Result<()> {
     login_general(w, &id).await?;
-    w.change_password(&pw, &pw).await.map_err(|e| anyhow!("{e}"))?;
+    w.change_password(&pw, &pw)
+        .await
+        .map_err(|e| anyhow!("{e}"))?;
     w.session = None;
     let at = jst_date(&date)?;
     let now = w.sim().clock().now();
     if at.date() != now.to_offset(oqs_host::clock::JST).date() {
         // A day before the certificates' validity cannot be reached over TLS: arrange the record.
         let code = w.code()?;
-        ensure!(w.sim().registry().backdate_password(&code, &id, at), "{id} がありません");
+        ensure!(
+            w.sim().registry().backdate_password(&code, &id, at),
+            "{id} がありません"
+        );
     }
     Ok(())
 }
 
-#[when(regex = r"^(\d{4}/\d{2}/\d{2})に一般アカウント「([^」]+)」がパスワード「([^」]+)」でログインする$")]
+#[when(
+    regex = r"^(\d{4}/\d{2}/\d{2})に一般アカウント「([^」]+)」がパスワード「([^」]+)」でログインする$"
+)]
 async fn login_on(w: &mut KitWorld, date: String, id: String, pw: String) -> Result<()> {
     let at = jst_date(&date)?;
     let clock = w.sim().clock();

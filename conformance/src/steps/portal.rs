@@ -4,8 +4,8 @@
 use crate::KitWorld;
 use anyhow::{Context, Result, anyhow, ensure};
 use cucumber::{given, then, when};
-use oqs_host::files::WinPath;
 use oqs_host::Host;
+use oqs_host::files::WinPath;
 use oqs_proto::api::{ChangeReason, IssuedAccount, MasterReset};
 
 const DESKTOP: &str = r"C:\Users\OqsComApp\Desktop";
@@ -53,7 +53,10 @@ async fn open_url(w: &mut KitWorld, url: String) -> Result<()> {
 #[then(regex = r"^認証用の証明書の選択が表示され、発行者「(.+)」の証明書が表示される$")]
 async fn dialog_shown(w: &mut KitWorld, issuer: String) -> Result<()> {
     let v = w.visit.as_ref().context("まだページを開いていません")?;
-    let shown = v.certificate_prompt.as_ref().context("認証用の証明書の選択が表示されませんでした")?;
+    let shown = v
+        .certificate_prompt
+        .as_ref()
+        .context("認証用の証明書の選択が表示されませんでした")?;
     ensure!(shown.iter().any(|c| c.ends_with(&issuer)), "{shown:?}");
     Ok(())
 }
@@ -61,7 +64,11 @@ async fn dialog_shown(w: &mut KitWorld, issuer: String) -> Result<()> {
 #[then(regex = r"^認証用の証明書の選択は表示されない$")]
 async fn dialog_not_shown(w: &mut KitWorld) -> Result<()> {
     let v = w.visit.as_ref().context("まだページを開いていません")?;
-    ensure!(v.certificate_prompt.is_none(), "表示されました: {:?}", v.certificate_prompt);
+    ensure!(
+        v.certificate_prompt.is_none(),
+        "表示されました: {:?}",
+        v.certificate_prompt
+    );
     Ok(())
 }
 
@@ -85,12 +92,19 @@ async fn rejected_for(w: &mut KitWorld, code: String) -> Result<()> {
     // The server records a rejection while the browser is already reading the alert.
     for _ in 0..200 {
         if let Some(r) = server.rejections().last() {
-            ensure!(r.code() == code, "拒否の理由は「{}」でした: {}", r.code(), r.message());
+            ensure!(
+                r.code() == code,
+                "拒否の理由は「{}」でした: {}",
+                r.code(),
+                r.message()
+            );
             return Ok(());
         }
         tokio::time::sleep(std::time::Duration::from_millis(5)).await;
     }
-    Err(anyhow!("オンライン資格確認等システムは接続を拒否していません"))
+    Err(anyhow!(
+        "オンライン資格確認等システムは接続を拒否していません"
+    ))
 }
 
 #[when(regex = r"^利用申請時に入手したマスタアカウントのIDとパスワードでログインする$")]
@@ -106,24 +120,36 @@ async fn master_login(w: &mut KitWorld) -> Result<()> {
 async fn master_can_login(w: &mut KitWorld) -> Result<()> {
     let (id, pw) = w.master_credentials()?;
     let r = w.login(&id, &pw).await.map_err(|e| anyhow!("{e}"))?;
-    ensure!(r.password_change_required.is_none(), "{:?}", r.password_change_required);
+    ensure!(
+        r.password_change_required.is_none(),
+        "{:?}",
+        r.password_change_required
+    );
     Ok(())
 }
 
 #[when(regex = r"^マスタアカウントのIDと誤ったパスワード「(.+)」でログインする$")]
 async fn master_wrong(w: &mut KitWorld, pw: String) -> Result<()> {
     let (id, _) = w.master_credentials()?;
-    ensure!(w.login(&id, &pw).await.is_err(), "ログインできてしまいました");
+    ensure!(
+        w.login(&id, &pw).await.is_err(),
+        "ログインできてしまいました"
+    );
     Ok(())
 }
 
 #[then(regex = r"^メニューが表示され、オンライン資格確認等システムにログインできた$")]
 async fn menu_shown(w: &mut KitWorld) -> Result<()> {
     let s = w.session.as_ref().context("ログインしていません")?;
-    ensure!(s.password_change_required.is_none(), "パスワード変更が必要です");
+    ensure!(
+        s.password_change_required.is_none(),
+        "パスワード変更が必要です"
+    );
     // The menu works: the session may read the site's settings.
-    let _: oqs_proto::settings::EnvironmentSettings =
-        w.call::<(), _>("GET", "settings", None).await.map_err(|e| anyhow!("{e}"))?;
+    let _: oqs_proto::settings::EnvironmentSettings = w
+        .call::<(), _>("GET", "settings", None)
+        .await
+        .map_err(|e| anyhow!("{e}"))?;
     Ok(())
 }
 
@@ -136,16 +162,25 @@ async fn days_pass(w: &mut KitWorld, days: i64) -> Result<()> {
 #[then(regex = r"^パスワード変更が表示され、「(.+)」と表示される$")]
 async fn change_screen(w: &mut KitWorld, text: String) -> Result<()> {
     let s = w.session.as_ref().context("ログインしていません")?;
-    ensure!(s.password_change_required.is_some(), "パスワード変更が表示されていません");
+    ensure!(
+        s.password_change_required.is_some(),
+        "パスワード変更が表示されていません"
+    );
     ensure!(w.screen.contains(&text), "{}", w.screen);
     Ok(())
 }
 
 #[then(regex = r"^パスワードを変更するまでメニューは表示されない$")]
 async fn menu_blocked(w: &mut KitWorld) -> Result<()> {
-    let r = w.call::<(), oqs_proto::settings::EnvironmentSettings>("GET", "settings", None).await;
+    let r = w
+        .call::<(), oqs_proto::settings::EnvironmentSettings>("GET", "settings", None)
+        .await;
     let e = r.err().context("メニューが使えてしまいます")?;
-    ensure!(e.refusal().is_some_and(|r| r.code == "password_change_required"), "{e}");
+    ensure!(
+        e.refusal()
+            .is_some_and(|r| r.code == "password_change_required"),
+        "{e}"
+    );
     Ok(())
 }
 
@@ -168,8 +203,14 @@ async fn master_new_pw(w: &mut KitWorld, pw: String) -> Result<()> {
 #[then(regex = r"^古いパスワードではログインできない$")]
 async fn old_pw_refused(w: &mut KitWorld) -> Result<()> {
     let (id, _) = w.master_credentials()?;
-    let old = w.before_change.clone().context("パスワードを変更していません")?;
-    ensure!(w.login(&id, &old).await.is_err(), "古いパスワードでログインできました");
+    let old = w
+        .before_change
+        .clone()
+        .context("パスワードを変更していません")?;
+    ensure!(
+        w.login(&id, &old).await.is_err(),
+        "古いパスワードでログインできました"
+    );
     Ok(())
 }
 
@@ -183,9 +224,15 @@ async fn reset(w: &mut KitWorld, wrong: bool) -> Result<()> {
         reset_id,
         secret_number: secret,
     };
-    match w.call::<_, IssuedAccount>("POST", "master-reset", Some(&body)).await {
+    match w
+        .call::<_, IssuedAccount>("POST", "master-reset", Some(&body))
+        .await
+    {
         Ok(i) => {
-            w.screen = format!("パスワード初期化\nユーザID {}\nパスワード {}", i.user_id, i.initial_password);
+            w.screen = format!(
+                "パスワード初期化\nユーザID {}\nパスワード {}",
+                i.user_id, i.initial_password
+            );
             w.last_issued = Some(i);
         }
         Err(e) => w.show_failure(&e),
@@ -214,8 +261,12 @@ async fn new_pw_issued(w: &mut KitWorld) -> Result<()> {
 #[when(regex = r"^発行されたパスワードでマスタアカウントにログインする$")]
 async fn login_issued(w: &mut KitWorld) -> Result<()> {
     let i = w.last_issued.clone().context("発行されていません")?;
-    w.passwords.insert(i.user_id.clone(), i.initial_password.clone());
-    let r = w.login(&i.user_id, &i.initial_password).await.map_err(|e| anyhow!("{e}"))?;
+    w.passwords
+        .insert(i.user_id.clone(), i.initial_password.clone());
+    let r = w
+        .login(&i.user_id, &i.initial_password)
+        .await
+        .map_err(|e| anyhow!("{e}"))?;
     ensure!(r.password_change_required == Some(ChangeReason::InitialPassword));
     Ok(())
 }

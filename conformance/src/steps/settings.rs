@@ -7,11 +7,16 @@ use oqs_proto::account::AccountKind;
 use oqs_proto::settings::{CharacterCode, EnvironmentSettings, Service, SettingsChange, Usage};
 
 async fn current(w: &KitWorld) -> Result<EnvironmentSettings> {
-    w.call::<(), _>("GET", "settings", None).await.map_err(|e| anyhow!("{e}"))
+    w.call::<(), _>("GET", "settings", None)
+        .await
+        .map_err(|e| anyhow!("{e}"))
 }
 
 async fn change(w: &mut KitWorld, c: SettingsChange) -> Result<()> {
-    match w.call::<_, EnvironmentSettings>("PUT", "settings", Some(&c)).await {
+    match w
+        .call::<_, EnvironmentSettings>("PUT", "settings", Some(&c))
+        .await
+    {
         Ok(s) => {
             w.screen = "設定しました。".into();
             w.settings = Some(s);
@@ -30,21 +35,31 @@ async fn open(w: &mut KitWorld) -> Result<()> {
 #[then(regex = r"^文字コードは「([^」]+)」である$")]
 async fn code_is(w: &mut KitWorld, want: String) -> Result<()> {
     let s = current(w).await?;
-    ensure!(s.character_code.label() == want, "文字コードは「{}」です", s.character_code.label());
+    ensure!(
+        s.character_code.label() == want,
+        "文字コードは「{}」です",
+        s.character_code.label()
+    );
     Ok(())
 }
 
 #[then(regex = r"^「(.+)」は「(利用する|利用しない)」である$")]
 async fn usage_is(w: &mut KitWorld, service: String, want: String) -> Result<()> {
-    let svc = Service::from_label(&service).with_context(|| format!("「{service}」という設定はありません"))?;
+    let svc = Service::from_label(&service)
+        .with_context(|| format!("「{service}」という設定はありません"))?;
     let s = current(w).await?;
-    ensure!(s.usage(svc).label() == want, "「{service}」は「{}」です", s.usage(svc).label());
+    ensure!(
+        s.usage(svc).label() == want,
+        "「{service}」は「{}」です",
+        s.usage(svc).label()
+    );
     Ok(())
 }
 
 #[when(regex = r"^文字コードを「([^」]+)」に変更する$")]
 async fn set_code(w: &mut KitWorld, code: String) -> Result<()> {
-    let c = CharacterCode::from_label(&code).with_context(|| format!("文字コード「{code}」はありません"))?;
+    let c = CharacterCode::from_label(&code)
+        .with_context(|| format!("文字コード「{code}」はありません"))?;
     change(
         w,
         SettingsChange {
@@ -57,7 +72,8 @@ async fn set_code(w: &mut KitWorld, code: String) -> Result<()> {
 
 #[when(regex = r"^「(.+)」を「(利用する|利用しない)」に変更する$")]
 async fn set_usage(w: &mut KitWorld, service: String, usage: String) -> Result<()> {
-    let svc = Service::from_label(&service).with_context(|| format!("「{service}」という設定はありません"))?;
+    let svc = Service::from_label(&service)
+        .with_context(|| format!("「{service}」という設定はありません"))?;
     let u = Usage::from_label(&usage).context("usage")?;
     change(
         w,
@@ -73,6 +89,10 @@ async fn set_usage(w: &mut KitWorld, service: String, usage: String) -> Result<(
 async fn admin_sees(w: &mut KitWorld, want: String) -> Result<()> {
     w.login_as(AccountKind::Admin, "OnsKANRI").await?;
     let s = current(w).await?;
-    ensure!(s.character_code.label() == want, "文字コードは「{}」です", s.character_code.label());
+    ensure!(
+        s.character_code.label() == want,
+        "文字コードは「{}」です",
+        s.character_code.label()
+    );
     Ok(())
 }

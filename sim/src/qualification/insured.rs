@@ -58,7 +58,11 @@ fn search_of(r: &QualificationRecord, with_branch: bool) -> SearchInfo {
         insurer_number: r.insurer_number.clone(),
         insured_card_symbol: r.insured_card_symbol.clone(),
         insured_identification_number: r.insured_identification_number.clone(),
-        insured_branch_number: if with_branch { r.insured_branch_number.clone() } else { String::new() },
+        insured_branch_number: if with_branch {
+            r.insured_branch_number.clone()
+        } else {
+            String::new()
+        },
         birthdate: r.birthdate.clone(),
         limit_application_certificate_related_cons_flg: "0".into(),
     }
@@ -70,7 +74,11 @@ impl InsuredRegistry {
         let persons = persons.max(8);
         let mut entries = Vec::new();
         let mut next_number = rng.random_range(10_000u32..20_000);
-        let mut record = |rng: &mut dyn rand::RngCore, person: usize, birth: Date, family: (&str, &str), branch: &str| {
+        let mut record = |rng: &mut dyn rand::RngCore,
+                          person: usize,
+                          birth: Date,
+                          family: (&str, &str),
+                          branch: &str| {
             let (insurer, insurer_name) = *INSURERS.choose(rng).expect("non-empty");
             let given = *GIVEN.choose(rng).expect("non-empty");
             next_number += 1 + rng.random_range(0..7);
@@ -105,21 +113,33 @@ impl InsuredRegistry {
             let family = *FAMILY.choose(rng).expect("non-empty");
             entries.push(record(rng, person, birth, family, "00"));
         }
-        let lost = |r: &mut QualificationRecord| r.disqualification_date = ymd(today - Duration::days(10));
+        let lost =
+            |r: &mut QualificationRecord| r.disqualification_date = ymd(today - Duration::days(10));
         // person 1: lost the qualification, nothing newer → 無効
         lost(&mut entries[1].record);
         // person 2: lost it and has a newer one → 無効（新しい資格あり）
         lost(&mut entries[2].record);
         let p2 = &entries[2].record;
-        let birth2 = Date::parse(&p2.birthdate, time::macros::format_description!("[year][month][day]")).expect("ours");
-        let fam2 = FAMILY.iter().find(|f| p2.name.starts_with(f.0)).copied().unwrap_or(FAMILY[0]);
+        let birth2 = Date::parse(
+            &p2.birthdate,
+            time::macros::format_description!("[year][month][day]"),
+        )
+        .expect("ours");
+        let fam2 = FAMILY
+            .iter()
+            .find(|f| p2.name.starts_with(f.0))
+            .copied()
+            .unwrap_or(FAMILY[0]);
         let mut newer = record(rng, 2, birth2, fam2, "00");
         newer.record.name = p2.name.clone();
         newer.record.name_kana = p2.name_kana.clone();
         newer.record.qualification_date = ymd(today - Duration::days(9));
         entries.push(newer);
         // persons 3 and 4: twins on one card number, told apart only by the branch → 複数該当
-        let (a, b) = (search_of(&entries[3].record, true), entries[3].record.clone());
+        let (a, b) = (
+            search_of(&entries[3].record, true),
+            entries[3].record.clone(),
+        );
         {
             let twin = &mut entries[4].record;
             twin.insurer_number = a.insurer_number.clone();
@@ -164,14 +184,16 @@ impl InsuredRegistry {
                     && r.insured_card_symbol == q.insured_card_symbol
                     && r.insured_identification_number == q.insured_identification_number
                     && r.birthdate == q.birthdate
-                    && (q.insured_branch_number.is_empty() || r.insured_branch_number == q.insured_branch_number)
+                    && (q.insured_branch_number.is_empty()
+                        || r.insured_branch_number == q.insured_branch_number)
             })
             .collect();
         let today = ymd(today);
         let validity = match matches.as_slice() {
             [] => QualificationValidity::NotFound,
             [e] => {
-                let lost = !e.record.disqualification_date.is_empty() && e.record.disqualification_date <= today;
+                let lost = !e.record.disqualification_date.is_empty()
+                    && e.record.disqualification_date <= today;
                 let newer = self.entries.iter().any(|o| {
                     o.person == e.person
                         && o.record.qualification_date > e.record.qualification_date
@@ -228,6 +250,9 @@ mod tests {
         let today = time::macros::date!(2025 - 04 - 01);
         let a = InsuredRegistry::seeded(&mut ChaCha8Rng::seed_from_u64(7), today, 30);
         let b = InsuredRegistry::seeded(&mut ChaCha8Rng::seed_from_u64(7), today, 30);
-        assert_eq!(a.example(QualificationValidity::Valid), b.example(QualificationValidity::Valid));
+        assert_eq!(
+            a.example(QualificationValidity::Valid),
+            b.example(QualificationValidity::Valid)
+        );
     }
 }

@@ -69,7 +69,11 @@ impl Drop for QualificationServer {
 
 impl QualificationServer {
     /// Binds `127.0.0.1:0` and serves until dropped.
-    pub async fn start(registry: SharedRegistry, clock: Arc<dyn Clock>, pki: &Pki) -> std::io::Result<Self> {
+    pub async fn start(
+        registry: SharedRegistry,
+        clock: Arc<dyn Clock>,
+        pki: &Pki,
+    ) -> std::io::Result<Self> {
         let rejections = RejectionLog::default();
         let config = server_config(pki, clock.clone(), rejections.clone())?;
         let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
@@ -80,7 +84,9 @@ impl QualificationServer {
             // Connections live in this set, so aborting the accept loop ends them too.
             let mut conns = JoinSet::new();
             loop {
-                let Ok((tcp, _peer)) = listener.accept().await else { continue };
+                let Ok((tcp, _peer)) = listener.accept().await else {
+                    continue;
+                };
                 let ctx = Ctx {
                     registry: registry.clone(),
                     clock: clock.clone(),
@@ -91,7 +97,11 @@ impl QualificationServer {
             }
         });
         tracing::info!(%addr, "qualification server listening");
-        Ok(Self { addr, rejections, task })
+        Ok(Self {
+            addr,
+            rejections,
+            task,
+        })
     }
 
     pub fn addr(&self) -> SocketAddr {
@@ -104,14 +114,23 @@ impl QualificationServer {
     }
 }
 
-fn server_config(pki: &Pki, clock: Arc<dyn Clock>, log: RejectionLog) -> std::io::Result<rustls::ServerConfig> {
+fn server_config(
+    pki: &Pki,
+    clock: Arc<dyn Clock>,
+    log: RejectionLog,
+) -> std::io::Result<rustls::ServerConfig> {
     let io = |e: rustls::Error| std::io::Error::other(e);
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let mut roots = rustls::RootCertStore::empty();
-    roots.add(CertificateDer::from(pki.root.cert_der.clone())).map_err(io)?;
-    let inner = rustls::server::WebPkiClientVerifier::builder_with_provider(Arc::new(roots), provider.clone())
-        .build()
-        .map_err(std::io::Error::other)?;
+    roots
+        .add(CertificateDer::from(pki.root.cert_der.clone()))
+        .map_err(io)?;
+    let inner = rustls::server::WebPkiClientVerifier::builder_with_provider(
+        Arc::new(roots),
+        provider.clone(),
+    )
+    .build()
+    .map_err(std::io::Error::other)?;
     let verifier = Arc::new(TerminalVerifier { inner, clock, log });
     let server = pki.server();
     let chain = std::iter::once(&server.cert_der)
@@ -137,7 +156,12 @@ struct Ctx {
     code: Option<InstitutionCode>,
 }
 
-async fn serve_connection(acceptor: tokio_rustls::TlsAcceptor, tcp: tokio::net::TcpStream, mut ctx: Ctx, log: RejectionLog) {
+async fn serve_connection(
+    acceptor: tokio_rustls::TlsAcceptor,
+    tcp: tokio::net::TcpStream,
+    mut ctx: Ctx,
+    log: RejectionLog,
+) {
     let tls = match acceptor.accept(tcp).await {
         Ok(t) => t,
         Err(e) => {
@@ -162,7 +186,11 @@ async fn serve_connection(acceptor: tokio_rustls::TlsAcceptor, tcp: tokio::net::
         .and_then(|i| i.institution_code)
         .and_then(|c| c.parse::<InstitutionCode>().ok());
     if let Some(code) = code {
-        let registered = ctx.registry.lock().unwrap_or_else(|e| e.into_inner()).is_registered(&code);
+        let registered = ctx
+            .registry
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .is_registered(&code);
         if registered {
             ctx.code = Some(code);
         } else {
@@ -191,7 +219,10 @@ fn json<T: Serialize>(status: StatusCode, body: &T) -> Response<Full<Bytes>> {
 }
 
 fn refusal(r: &Refusal) -> Response<Full<Bytes>> {
-    json(StatusCode::from_u16(r.status()).unwrap_or(StatusCode::BAD_REQUEST), &r.to_api())
+    json(
+        StatusCode::from_u16(r.status()).unwrap_or(StatusCode::BAD_REQUEST),
+        &r.to_api(),
+    )
 }
 
 fn bad_request(msg: String) -> Response<Full<Bytes>> {
@@ -221,7 +252,8 @@ async fn body<T: DeserializeOwned>(req: Request<Incoming>) -> Result<T, Response
         .await
         .map_err(|e| bad_request(format!("リクエストを受信できません: {e}")))?
         .to_bytes();
-    serde_json::from_slice(&bytes).map_err(|e| bad_request(format!("リクエストの形式に誤りがあります: {e}")))
+    serde_json::from_slice(&bytes)
+        .map_err(|e| bad_request(format!("リクエストの形式に誤りがあります: {e}")))
 }
 
 fn bearer(req: &Request<Incoming>) -> String {
@@ -265,30 +297,54 @@ async fn route(req: Request<Incoming>, ctx: Ctx) -> Response<Full<Bytes>> {
     match (req.method().clone(), path.trim_end_matches('/')) {
         (Method::GET, "/web") | (Method::GET, "") => {
             if host == VERIFICATION_HOST {
-                html("接続検証環境", "<p>オンライン資格確認等システム 接続検証環境です。本番環境ではありません。</p>")
+                html(
+                    "接続検証環境",
+                    "<p>オンライン資格確認等システム 接続検証環境です。本番環境ではありません。</p>",
+                )
             } else if query.split('&').any(|kv| kv == "mode=etsuran") {
-                html("医療情報閲覧用端末", "<p>医療情報閲覧用端末のログイン画面です。</p>")
+                html(
+                    "医療情報閲覧用端末",
+                    "<p>医療情報閲覧用端末のログイン画面です。</p>",
+                )
             } else {
-                let name = reg().site(&code).map(|s| s.info.name.clone()).unwrap_or_default();
+                let name = reg()
+                    .site(&code)
+                    .map(|s| s.info.name.clone())
+                    .unwrap_or_default();
                 html(
                     "オンライン資格確認等システム",
                     &format!("<p>{name}</p><a href=\"/web/login\">システムの利用を始める</a>"),
                 )
             }
         }
-        (Method::GET, "/web/api/institution") => reply(reg().site(&code).map(|s| s.info.clone()).ok_or(Refusal::UnregisteredInstitution(code.to_string()))),
+        (Method::GET, "/web/api/institution") => reply(
+            reg()
+                .site(&code)
+                .map(|s| s.info.clone())
+                .ok_or(Refusal::UnregisteredInstitution(code.to_string())),
+        ),
         (Method::POST, "/web/api/login") => match body::<LoginRequest>(req).await {
             Ok(b) => reply(reg().login(&code, &b.user_id, &b.password, now)),
             Err(r) => r,
         },
         (Method::POST, "/web/api/logout") => {
             reg().logout(&token);
-            Response::builder().status(204).body(Full::default()).unwrap_or_default()
+            Response::builder()
+                .status(204)
+                .body(Full::default())
+                .unwrap_or_default()
         }
         (Method::POST, "/web/api/password") => match body::<PasswordChange>(req).await {
             Ok(b) => reply(
                 reg()
-                    .change_password(&code, &token, &b.old_password, &b.new_password, &b.new_password_confirm, now)
+                    .change_password(
+                        &code,
+                        &token,
+                        &b.old_password,
+                        &b.new_password,
+                        &b.new_password_confirm,
+                        now,
+                    )
                     .map(|()| serde_json::json!({"result": "更新しました。"})),
             ),
             Err(r) => r,

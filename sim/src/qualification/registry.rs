@@ -4,7 +4,10 @@
 
 use super::insured::InsuredRegistry;
 use oqs_proto::account::{AccountKind, InvalidAccountId, reset_id_of};
-use oqs_proto::api::{AccountSummary, ApiError, ChangeReason, InstitutionInfo, IssuedAccount, LoginResponse, NewAccount};
+use oqs_proto::api::{
+    AccountSummary, ApiError, ChangeReason, InstitutionInfo, IssuedAccount, LoginResponse,
+    NewAccount,
+};
 use oqs_proto::institution::{InstitutionCode, InstitutionKind};
 use oqs_proto::password::{self, Violation};
 use oqs_proto::qualification::{QualificationResult, SearchInfo, SearchInfoError};
@@ -18,7 +21,9 @@ use time::OffsetDateTime;
 /// Why the server refused; each carries the words a person acts on.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum Refusal {
-    #[error("ユーザID又はパスワードに誤りがあります。入力したID、パスワードに間違いがないか確認してください")]
+    #[error(
+        "ユーザID又はパスワードに誤りがあります。入力したID、パスワードに間違いがないか確認してください"
+    )]
     BadCredentials,
     #[error("ログインしていません。ログインし直してください")]
     NotLoggedIn,
@@ -110,7 +115,14 @@ pub struct Account {
 }
 
 impl Account {
-    fn new(user_id: &str, kind: AccountKind, name: &str, kana: &str, pw: String, now: OffsetDateTime) -> Self {
+    fn new(
+        user_id: &str,
+        kind: AccountKind,
+        name: &str,
+        kana: &str,
+        pw: String,
+        now: OffsetDateTime,
+    ) -> Self {
         Self {
             user_id: user_id.into(),
             kind,
@@ -182,7 +194,12 @@ pub struct Registry {
     pub insured: InsuredRegistry,
 }
 
-const PW_CLASSES: [&str; 4] = ["abcdefghijkmnpqrstuvwxyz", "ABCDEFGHJKLMNPQRSTUVWXYZ", "23456789", "#$%&*-_"];
+const PW_CLASSES: [&str; 4] = [
+    "abcdefghijkmnpqrstuvwxyz",
+    "ABCDEFGHJKLMNPQRSTUVWXYZ",
+    "23456789",
+    "#$%&*-_",
+];
 
 impl Registry {
     pub fn new(mut rng: ChaCha8Rng, today: time::Date) -> Self {
@@ -217,7 +234,14 @@ impl Registry {
         let master_id = format!("H{:07}", self.rng.random_range(0..10_000_000u32));
         let secret_number = format!("{:04}", self.rng.random_range(0..10_000u32));
         let pw = self.initial_password();
-        let mut master = Account::new(&master_id, AccountKind::Master, "マスタアカウント", "ﾏｽﾀｱｶｳﾝﾄ", pw, now);
+        let mut master = Account::new(
+            &master_id,
+            AccountKind::Master,
+            "マスタアカウント",
+            "ﾏｽﾀｱｶｳﾝﾄ",
+            pw,
+            now,
+        );
         // The application letter's password is a working one: the manual makes changing it optional.
         master.initial = false;
         let site = Site {
@@ -226,7 +250,8 @@ impl Registry {
                 name: spec.name,
                 kind: spec.kind,
             },
-            emergency_authorized: spec.emergency_authorized && spec.kind == InstitutionKind::Hospital,
+            emergency_authorized: spec.emergency_authorized
+                && spec.kind == InstitutionKind::Hospital,
             settings: EnvironmentSettings::default(),
             master_id: master_id.clone(),
             secret_number,
@@ -250,9 +275,18 @@ impl Registry {
             .ok_or_else(|| Refusal::UnregisteredInstitution(code.to_string()))
     }
 
-    pub fn login(&mut self, code: &InstitutionCode, user_id: &str, pw: &str, now: OffsetDateTime) -> Result<LoginResponse, Refusal> {
+    pub fn login(
+        &mut self,
+        code: &InstitutionCode,
+        user_id: &str,
+        pw: &str,
+        now: OffsetDateTime,
+    ) -> Result<LoginResponse, Refusal> {
         let site = self.site_mut(code)?;
-        let acc = site.accounts.get_mut(user_id).ok_or(Refusal::BadCredentials)?;
+        let acc = site
+            .accounts
+            .get_mut(user_id)
+            .ok_or(Refusal::BadCredentials)?;
         if acc.history[0] != pw {
             return Err(Refusal::BadCredentials);
         }
@@ -265,7 +299,9 @@ impl Registry {
         };
         acc.last_login = Some(now);
         let kind = acc.kind;
-        let token: String = (0..32).map(|_| format!("{:x}", self.rng.random_range(0..16u8))).collect();
+        let token: String = (0..32)
+            .map(|_| format!("{:x}", self.rng.random_range(0..16u8)))
+            .collect();
         self.sessions.insert(
             token.clone(),
             Session {
@@ -288,7 +324,12 @@ impl Registry {
 
     /// The session's site and account; `allow_restricted` for the one thing a restricted
     /// session may do (change the password).
-    fn who(&self, code: &InstitutionCode, token: &str, allow_restricted: bool) -> Result<(InstitutionCode, String, AccountKind), Refusal> {
+    fn who(
+        &self,
+        code: &InstitutionCode,
+        token: &str,
+        allow_restricted: bool,
+    ) -> Result<(InstitutionCode, String, AccountKind), Refusal> {
         let s = self.sessions.get(token).ok_or(Refusal::NotLoggedIn)?;
         // A session belongs to the terminal certificate it was opened with.
         if &s.code != code {
@@ -311,7 +352,11 @@ impl Registry {
         now: OffsetDateTime,
     ) -> Result<(), Refusal> {
         let (code, user, _) = self.who(code, token, true)?;
-        let acc = self.site_mut(&code)?.accounts.get_mut(&user).ok_or(Refusal::NotLoggedIn)?;
+        let acc = self
+            .site_mut(&code)?
+            .accounts
+            .get_mut(&user)
+            .ok_or(Refusal::NotLoggedIn)?;
         if acc.history[0] != old {
             return Err(Refusal::OldPasswordWrong);
         }
@@ -327,7 +372,13 @@ impl Registry {
     }
 
     /// アカウント管理（登録）: master and admin accounts register the others.
-    pub fn register_account(&mut self, code: &InstitutionCode, token: &str, new: NewAccount, now: OffsetDateTime) -> Result<IssuedAccount, Refusal> {
+    pub fn register_account(
+        &mut self,
+        code: &InstitutionCode,
+        token: &str,
+        new: NewAccount,
+        now: OffsetDateTime,
+    ) -> Result<IssuedAccount, Refusal> {
         let (code, _, by) = self.who(code, token, false)?;
         if !matches!(by, AccountKind::Master | AccountKind::Admin) {
             return Err(Refusal::NotPermitted("マスタアカウント又は管理アカウント"));
@@ -341,8 +392,17 @@ impl Registry {
             return Err(Refusal::DuplicateUserId(new.user_id));
         }
         let pw = self.initial_password();
-        let acc = Account::new(&new.user_id, new.kind, &new.user_name, &new.user_name_kana, pw.clone(), now);
-        self.site_mut(&code)?.accounts.insert(new.user_id.clone(), acc);
+        let acc = Account::new(
+            &new.user_id,
+            new.kind,
+            &new.user_name,
+            &new.user_name_kana,
+            pw.clone(),
+            now,
+        );
+        self.site_mut(&code)?
+            .accounts
+            .insert(new.user_id.clone(), acc);
         Ok(IssuedAccount {
             user_id: new.user_id,
             kind: new.kind,
@@ -350,7 +410,11 @@ impl Registry {
         })
     }
 
-    pub fn accounts(&self, code: &InstitutionCode, token: &str) -> Result<Vec<AccountSummary>, Refusal> {
+    pub fn accounts(
+        &self,
+        code: &InstitutionCode,
+        token: &str,
+    ) -> Result<Vec<AccountSummary>, Refusal> {
         let (code, _, by) = self.who(code, token, false)?;
         if !matches!(by, AccountKind::Master | AccountKind::Admin) {
             return Err(Refusal::NotPermitted("マスタアカウント又は管理アカウント"));
@@ -362,23 +426,33 @@ impl Registry {
                 user_id: a.user_id.clone(),
                 kind: a.kind,
                 user_name: a.user_name.clone(),
-                password_expires_at: a
-                    .password_expires_at()
-                    .and_then(|t| t.format(&time::format_description::well_known::Rfc3339).ok()),
+                password_expires_at: a.password_expires_at().and_then(|t| {
+                    t.format(&time::format_description::well_known::Rfc3339)
+                        .ok()
+                }),
             })
             .collect())
     }
 
     /// Resets the master password with the reset ID and 秘密の番号; the new password is an
     /// initial one (the PDF), to be changed at first login.
-    pub fn reset_master(&mut self, code: &InstitutionCode, reset_id: &str, secret: &str, now: OffsetDateTime) -> Result<IssuedAccount, Refusal> {
+    pub fn reset_master(
+        &mut self,
+        code: &InstitutionCode,
+        reset_id: &str,
+        secret: &str,
+        now: OffsetDateTime,
+    ) -> Result<IssuedAccount, Refusal> {
         let pw = self.initial_password();
         let site = self.site_mut(code)?;
         if reset_id != reset_id_of(&site.master_id) || secret != site.secret_number {
             return Err(Refusal::BadResetSecret);
         }
         let master_id = site.master_id.clone();
-        let acc = site.accounts.get_mut(&master_id).ok_or(Refusal::BadResetSecret)?;
+        let acc = site
+            .accounts
+            .get_mut(&master_id)
+            .ok_or(Refusal::BadResetSecret)?;
         acc.set_password(pw.clone(), now, true);
         Ok(IssuedAccount {
             user_id: master_id,
@@ -390,8 +464,17 @@ impl Registry {
     /// Arranges a scenario's precondition "this password was set on that day" for a day the
     /// World cannot reach over TLS (before the test certificates' validity). Only the date of
     /// the current password moves; its value and history stay.
-    pub fn backdate_password(&mut self, code: &InstitutionCode, user_id: &str, set_at: OffsetDateTime) -> bool {
-        match self.sites.get_mut(code).and_then(|s| s.accounts.get_mut(user_id)) {
+    pub fn backdate_password(
+        &mut self,
+        code: &InstitutionCode,
+        user_id: &str,
+        set_at: OffsetDateTime,
+    ) -> bool {
+        match self
+            .sites
+            .get_mut(code)
+            .and_then(|s| s.accounts.get_mut(user_id))
+        {
             Some(a) => {
                 a.password_set_at = set_at;
                 true
@@ -407,19 +490,30 @@ impl Registry {
         }
     }
 
-    pub fn settings(&self, code: &InstitutionCode, token: &str) -> Result<EnvironmentSettings, Refusal> {
+    pub fn settings(
+        &self,
+        code: &InstitutionCode,
+        token: &str,
+    ) -> Result<EnvironmentSettings, Refusal> {
         let (code, _, _) = self.who(code, token, false)?;
         Ok(self.sites[&code].settings.clone())
     }
 
     /// 環境設定: admin only [000 op9].
-    pub fn change_settings(&mut self, code: &InstitutionCode, token: &str, change: SettingsChange) -> Result<EnvironmentSettings, Refusal> {
+    pub fn change_settings(
+        &mut self,
+        code: &InstitutionCode,
+        token: &str,
+        change: SettingsChange,
+    ) -> Result<EnvironmentSettings, Refusal> {
         let (code, _, by) = self.who(code, token, false)?;
         if by != AccountKind::Admin {
             return Err(Refusal::NotPermitted("管理アカウント"));
         }
         let site = self.site_mut(&code)?;
-        if change.services.get(&Service::EmergencyInfo) == Some(&Usage::Use) && !site.emergency_authorized {
+        if change.services.get(&Service::EmergencyInfo) == Some(&Usage::Use)
+            && !site.emergency_authorized
+        {
             return Err(Refusal::EmergencyNotAuthorized);
         }
         if let Some(c) = change.character_code {
@@ -430,10 +524,18 @@ impl Registry {
     }
 
     /// 資格確認 by insurance data.
-    pub fn lookup(&self, code: &InstitutionCode, token: &str, q: SearchInfo, now: OffsetDateTime) -> Result<QualificationResult, Refusal> {
+    pub fn lookup(
+        &self,
+        code: &InstitutionCode,
+        token: &str,
+        q: SearchInfo,
+        now: OffsetDateTime,
+    ) -> Result<QualificationResult, Refusal> {
         self.who(code, token, false)?;
         let q = q.normalized()?;
-        Ok(self.insured.lookup(&q, now.to_offset(oqs_host::clock::JST).date()))
+        Ok(self
+            .insured
+            .lookup(&q, now.to_offset(oqs_host::clock::JST).date()))
     }
 }
 
@@ -463,7 +565,10 @@ mod tests {
 
     fn master(r: &Registry, code: &InstitutionCode) -> (String, String) {
         let s = r.site(code).unwrap();
-        (s.master_id.clone(), s.current_password(&s.master_id).unwrap().to_owned())
+        (
+            s.master_id.clone(),
+            s.current_password(&s.master_id).unwrap().to_owned(),
+        )
     }
 
     #[test]
@@ -479,8 +584,15 @@ mod tests {
             r.settings(&code, &late.session).unwrap_err(),
             Refusal::PasswordChangeRequired(ChangeReason::Expired)
         );
-        r.change_password(&code, &late.session, &pw, "Kaze#2025abc", "Kaze#2025abc", T0 + Duration::days(60))
-            .unwrap();
+        r.change_password(
+            &code,
+            &late.session,
+            &pw,
+            "Kaze#2025abc",
+            "Kaze#2025abc",
+            T0 + Duration::days(60),
+        )
+        .unwrap();
         assert!(r.settings(&code, &late.session).is_ok());
     }
 
@@ -502,12 +614,26 @@ mod tests {
                 T0,
             )
             .unwrap();
-        let l = r.login(&code, "R0RENK01", &issued.initial_password, T0).unwrap();
-        assert_eq!(l.password_change_required, Some(ChangeReason::InitialPassword));
-        r.change_password(&code, &l.session, &issued.initial_password, "Renk#0001", "Renk#0001", T0)
+        let l = r
+            .login(&code, "R0RENK01", &issued.initial_password, T0)
             .unwrap();
+        assert_eq!(
+            l.password_change_required,
+            Some(ChangeReason::InitialPassword)
+        );
+        r.change_password(
+            &code,
+            &l.session,
+            &issued.initial_password,
+            "Renk#0001",
+            "Renk#0001",
+            T0,
+        )
+        .unwrap();
         // linkage passwords never expire
-        let later = r.login(&code, "R0RENK01", "Renk#0001", T0 + Duration::days(3650)).unwrap();
+        let later = r
+            .login(&code, "R0RENK01", "Renk#0001", T0 + Duration::days(3650))
+            .unwrap();
         assert_eq!(later.password_change_required, None);
     }
 

@@ -71,14 +71,22 @@ pub struct RejectionLog(Arc<Mutex<Vec<Rejection>>>);
 
 impl RejectionLog {
     pub fn record(&self, r: Rejection) {
-        tracing::warn!(reason = r.code(), "qualification server rejected a terminal: {}", r.message());
+        tracing::warn!(
+            reason = r.code(),
+            "qualification server rejected a terminal: {}",
+            r.message()
+        );
         self.0.lock().unwrap_or_else(|e| e.into_inner()).push(r);
     }
     pub fn all(&self) -> Vec<Rejection> {
         self.0.lock().unwrap_or_else(|e| e.into_inner()).clone()
     }
     pub fn last(&self) -> Option<Rejection> {
-        self.0.lock().unwrap_or_else(|e| e.into_inner()).last().cloned()
+        self.0
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .last()
+            .cloned()
     }
 }
 
@@ -98,9 +106,15 @@ impl std::fmt::Debug for TerminalVerifier {
 fn classify(e: &Error) -> Rejection {
     match e {
         Error::InvalidCertificate(c) => match c {
-            CertificateError::Expired | CertificateError::ExpiredContext { .. } => Rejection::Expired,
-            CertificateError::NotValidYet | CertificateError::NotValidYetContext { .. } => Rejection::NotYetValid,
-            CertificateError::UnknownIssuer | CertificateError::BadSignature => Rejection::ForeignCa,
+            CertificateError::Expired | CertificateError::ExpiredContext { .. } => {
+                Rejection::Expired
+            }
+            CertificateError::NotValidYet | CertificateError::NotValidYetContext { .. } => {
+                Rejection::NotYetValid
+            }
+            CertificateError::UnknownIssuer | CertificateError::BadSignature => {
+                Rejection::ForeignCa
+            }
             other => Rejection::BadCertificate(format!("{other:?}")),
         },
         other => Rejection::BadCertificate(other.to_string()),
@@ -121,12 +135,18 @@ impl ClientCertVerifier for TerminalVerifier {
         let now = UnixTime::since_unix_epoch(std::time::Duration::from_secs(
             self.clock.now().unix_timestamp().max(0) as u64,
         ));
-        match self.inner.verify_client_cert(end_entity, intermediates, now) {
+        match self
+            .inner
+            .verify_client_cert(end_entity, intermediates, now)
+        {
             Ok(v) => match oqs_certs::inspect(end_entity) {
                 Ok(info) if info.institution_code.is_some() => Ok(v),
                 Ok(info) => {
-                    self.log.record(Rejection::NotAnInstitutionCertificate(info.common_name));
-                    Err(Error::InvalidCertificate(CertificateError::ApplicationVerificationFailure))
+                    self.log
+                        .record(Rejection::NotAnInstitutionCertificate(info.common_name));
+                    Err(Error::InvalidCertificate(
+                        CertificateError::ApplicationVerificationFailure,
+                    ))
                 }
                 Err(e) => {
                     self.log.record(Rejection::BadCertificate(e.to_string()));

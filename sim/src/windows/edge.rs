@@ -82,7 +82,9 @@ impl std::fmt::Debug for HostTime {
 impl rustls::time_provider::TimeProvider for HostTime {
     fn current_time(&self) -> Option<UnixTime> {
         let secs = self.0.clock().now().unix_timestamp();
-        Some(UnixTime::since_unix_epoch(std::time::Duration::from_secs(secs.max(0) as u64)))
+        Some(UnixTime::since_unix_epoch(std::time::Duration::from_secs(
+            secs.max(0) as u64,
+        )))
     }
 }
 
@@ -101,7 +103,11 @@ fn strip_sequence(der: &[u8]) -> &[u8] {
     if der.len() < 2 || der[0] != 0x30 {
         return der;
     }
-    let header = if der[1] < 0x80 { 2 } else { 2 + (der[1] & 0x7f) as usize };
+    let header = if der[1] < 0x80 {
+        2
+    } else {
+        2 + (der[1] & 0x7f) as usize
+    };
     der.get(header..).unwrap_or(der)
 }
 
@@ -111,11 +117,15 @@ impl ResolvesClientCert for CertificateDialog {
             .candidates
             .iter()
             .filter(|(issuer, _, _)| {
-                hints.is_empty() || hints.iter().any(|h| *h == issuer.as_slice() || *h == strip_sequence(issuer))
+                hints.is_empty()
+                    || hints
+                        .iter()
+                        .any(|h| *h == issuer.as_slice() || *h == strip_sequence(issuer))
             })
             .collect();
         let first = matching.first()?;
-        *self.shown.lock().unwrap_or_else(|e| e.into_inner()) = Some(matching.iter().map(|c| c.1.clone()).collect());
+        *self.shown.lock().unwrap_or_else(|e| e.into_inner()) =
+            Some(matching.iter().map(|c| c.1.clone()).collect());
         Some(first.2.clone())
     }
 
@@ -142,8 +152,12 @@ fn rustls_detail(e: &(dyn std::error::Error + 'static)) -> Option<rustls::Error>
 
 fn classify(e: &(dyn std::error::Error + 'static)) -> BrowseError {
     match rustls_detail(e) {
-        Some(rustls::Error::InvalidCertificate(c)) => BrowseError::UntrustedServer { detail: format!("{c:?}") },
-        Some(rustls::Error::AlertReceived(a)) => BrowseError::ClientCertificateRejected { detail: format!("{a:?}") },
+        Some(rustls::Error::InvalidCertificate(c)) => BrowseError::UntrustedServer {
+            detail: format!("{c:?}"),
+        },
+        Some(rustls::Error::AlertReceived(a)) => BrowseError::ClientCertificateRejected {
+            detail: format!("{a:?}"),
+        },
         Some(other) => BrowseError::Network(other.to_string()),
         None => BrowseError::Network(e.to_string()),
     }
@@ -154,7 +168,10 @@ impl Edge {
         Self { host }
     }
 
-    fn client_config(&self, dialog: Arc<CertificateDialog>) -> Result<rustls::ClientConfig, BrowseError> {
+    fn client_config(
+        &self,
+        dialog: Arc<CertificateDialog>,
+    ) -> Result<rustls::ClientConfig, BrowseError> {
         let provider = Arc::new(rustls::crypto::ring::default_provider());
         let mut roots = rustls::RootCertStore::empty();
         let trusted = self
@@ -177,7 +194,9 @@ impl Edge {
                 .with_custom_certificate_verifier(Arc::new(NothingTrusted))
                 .with_client_cert_resolver(dialog)
         } else {
-            builder.with_root_certificates(roots).with_client_cert_resolver(dialog)
+            builder
+                .with_root_certificates(roots)
+                .with_client_cert_resolver(dialog)
         };
         cfg.alpn_protocols = vec![b"http/1.1".to_vec()];
         Ok(cfg)
@@ -185,7 +204,12 @@ impl Edge {
 
     fn dialog(&self, provider: &CryptoProvider) -> Arc<CertificateDialog> {
         let mut candidates = Vec::new();
-        for c in self.host.certificates().list(StoreName::My).unwrap_or_default() {
+        for c in self
+            .host
+            .certificates()
+            .list(StoreName::My)
+            .unwrap_or_default()
+        {
             let (Some(key), Ok(info)) = (&c.private_key, oqs_certs::inspect(&c.der)) else {
                 continue;
             };
@@ -195,8 +219,15 @@ impl Edge {
             else {
                 continue;
             };
-            let ck = Arc::new(CertifiedKey::new(vec![CertificateDer::from(c.der.clone())], signing));
-            candidates.push((info.issuer_der, format!("{} / {}", c.issued_to, c.issued_by), ck));
+            let ck = Arc::new(CertifiedKey::new(
+                vec![CertificateDer::from(c.der.clone())],
+                signing,
+            ));
+            candidates.push((
+                info.issuer_der,
+                format!("{} / {}", c.issued_to, c.issued_by),
+                ck,
+            ));
         }
         Arc::new(CertificateDialog {
             candidates,
@@ -210,11 +241,21 @@ impl Edge {
     }
 
     /// A request as the site's scripts make it: JSON body, session bearer.
-    pub async fn request(&self, method: &str, url: &str, session: Option<&str>, json: Option<Vec<u8>>) -> Visit {
+    pub async fn request(
+        &self,
+        method: &str,
+        url: &str,
+        session: Option<&str>,
+        json: Option<Vec<u8>>,
+    ) -> Visit {
         let provider = rustls::crypto::ring::default_provider();
         let dialog = self.dialog(&provider);
         let outcome = self.fetch(method, url, session, json, dialog.clone()).await;
-        let certificate_prompt = dialog.shown.lock().unwrap_or_else(|e| e.into_inner()).clone();
+        let certificate_prompt = dialog
+            .shown
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone();
         Visit {
             certificate_prompt,
             outcome,
@@ -233,7 +274,10 @@ impl Edge {
         if uri.scheme_str() != Some("https") {
             return Err(BrowseError::BadUrl(url.into()));
         }
-        let host = uri.host().ok_or_else(|| BrowseError::BadUrl(url.into()))?.to_owned();
+        let host = uri
+            .host()
+            .ok_or_else(|| BrowseError::BadUrl(url.into()))?
+            .to_owned();
         let port = uri.port_u16().unwrap_or(443);
         let addrs = self
             .host
@@ -250,7 +294,8 @@ impl Edge {
         let tcp = tcp.ok_or_else(|| BrowseError::ConnectionRefused { host: host.clone() })?;
         let _ = tcp.set_nodelay(true);
         let cfg = self.client_config(dialog)?;
-        let name = ServerName::try_from(host.clone()).map_err(|_| BrowseError::BadUrl(url.into()))?;
+        let name =
+            ServerName::try_from(host.clone()).map_err(|_| BrowseError::BadUrl(url.into()))?;
         let tls = tokio_rustls::TlsConnector::from(Arc::new(cfg))
             .connect(name, tcp)
             .await
@@ -264,7 +309,10 @@ impl Edge {
             .method(method)
             .uri(path)
             .header("host", &host)
-            .header("user-agent", "Mozilla/5.0 (Windows NT 10.0; Win64; x64) Edg/oqs-kit");
+            .header(
+                "user-agent",
+                "Mozilla/5.0 (Windows NT 10.0; Win64; x64) Edg/oqs-kit",
+            );
         if let Some(s) = session {
             req = req.header("authorization", format!("Bearer {s}"));
         }
@@ -283,7 +331,12 @@ impl Edge {
                 .and_then(|v| v.to_str().ok())
                 .unwrap_or_default()
                 .to_owned();
-            let body = resp.into_body().collect().await.map_err(|e| classify(&e))?.to_bytes();
+            let body = resp
+                .into_body()
+                .collect()
+                .await
+                .map_err(|e| classify(&e))?
+                .to_bytes();
             Ok(Page {
                 status,
                 content_type,
@@ -307,15 +360,22 @@ impl Edge {
         let visit = self.request(method, url, session, json).await;
         let page = visit.outcome.map_err(ApiFailure::Browse)?;
         if (200..300).contains(&page.status) {
-            serde_json::from_str(if page.body.is_empty() { "null" } else { &page.body })
-                .map_err(|e| ApiFailure::Garbled(format!("{e}: {}", page.body)))
+            serde_json::from_str(if page.body.is_empty() {
+                "null"
+            } else {
+                &page.body
+            })
+            .map_err(|e| ApiFailure::Garbled(format!("{e}: {}", page.body)))
         } else {
             match serde_json::from_str::<oqs_proto::api::ApiError>(&page.body) {
                 Ok(error) => Err(ApiFailure::Refused {
                     status: page.status,
                     error,
                 }),
-                Err(_) => Err(ApiFailure::Garbled(format!("HTTP {}: {}", page.status, page.body))),
+                Err(_) => Err(ApiFailure::Garbled(format!(
+                    "HTTP {}: {}",
+                    page.status, page.body
+                ))),
             }
         }
     }
@@ -358,7 +418,9 @@ impl rustls::client::danger::ServerCertVerifier for NothingTrusted {
         _: &[u8],
         _: UnixTime,
     ) -> Result<rustls::client::danger::ServerCertVerified, rustls::Error> {
-        Err(rustls::Error::InvalidCertificate(rustls::CertificateError::UnknownIssuer))
+        Err(rustls::Error::InvalidCertificate(
+            rustls::CertificateError::UnknownIssuer,
+        ))
     }
     fn verify_tls12_signature(
         &self,
@@ -366,7 +428,9 @@ impl rustls::client::danger::ServerCertVerifier for NothingTrusted {
         _: &CertificateDer<'_>,
         _: &rustls::DigitallySignedStruct,
     ) -> Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
-        Err(rustls::Error::InvalidCertificate(rustls::CertificateError::UnknownIssuer))
+        Err(rustls::Error::InvalidCertificate(
+            rustls::CertificateError::UnknownIssuer,
+        ))
     }
     fn verify_tls13_signature(
         &self,
@@ -374,7 +438,9 @@ impl rustls::client::danger::ServerCertVerifier for NothingTrusted {
         _: &CertificateDer<'_>,
         _: &rustls::DigitallySignedStruct,
     ) -> Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
-        Err(rustls::Error::InvalidCertificate(rustls::CertificateError::UnknownIssuer))
+        Err(rustls::Error::InvalidCertificate(
+            rustls::CertificateError::UnknownIssuer,
+        ))
     }
     fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
         rustls::crypto::ring::default_provider()

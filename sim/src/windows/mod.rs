@@ -30,15 +30,28 @@ pub struct FakeTerminal {
 
 impl std::fmt::Debug for FakeTerminal {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("FakeTerminal").field("name", &self.name).field("root", &self.root).finish()
+        f.debug_struct("FakeTerminal")
+            .field("name", &self.name)
+            .field("root", &self.root)
+            .finish()
     }
 }
 
 impl FakeTerminal {
     /// A terminal whose disk lives under `root` (created if missing).
-    pub fn open(name: &str, root: &Path, clock: Arc<dyn Clock>, names: Arc<dyn Resolver>) -> io::Result<Self> {
+    pub fn open(
+        name: &str,
+        root: &Path,
+        clock: Arc<dyn Clock>,
+        names: Arc<dyn Resolver>,
+    ) -> io::Result<Self> {
         let fresh = !root.join("state").exists();
-        for d in ["C", "state/credentials", "state/certs/My", "state/certs/Root"] {
+        for d in [
+            "C",
+            "state/credentials",
+            "state/certs/My",
+            "state/certs/Root",
+        ] {
             std::fs::create_dir_all(root.join(d))?;
         }
         let t = Self {
@@ -49,7 +62,15 @@ impl FakeTerminal {
         };
         if fresh {
             // Windows ships with public roots; the kit's web root stands for them.
-            t.add(StoreName::Root, stored(&oqs_certs::Pki::shared().web_root.cert_der, None, false, false)?)?;
+            t.add(
+                StoreName::Root,
+                stored(
+                    &oqs_certs::Pki::shared().web_root.cert_der,
+                    None,
+                    false,
+                    false,
+                )?,
+            )?;
         }
         Ok(t)
     }
@@ -82,13 +103,22 @@ impl FakeTerminal {
         mut answer_security_warning: impl FnMut(&SecurityWarning) -> bool,
     ) -> Result<ImportReport, ImportError> {
         let p = pkcs12::import(data, password).map_err(ImportError::Pkcs12)?;
-        let leaf = stored(&p.cert_der, Some(p.key_der.clone()), options.exportable, options.strong_protection)?;
+        let leaf = stored(
+            &p.cert_der,
+            Some(p.key_der.clone()),
+            options.exportable,
+            options.strong_protection,
+        )?;
         let trusted = self.list(StoreName::Root)?;
         let mut new_roots = Vec::new();
         for ca in &p.chain_der {
-            let info = oqs_certs::inspect(ca).map_err(|e| ImportError::Pkcs12(Pkcs12Error::Malformed(e.to_string())))?;
+            let info = oqs_certs::inspect(ca)
+                .map_err(|e| ImportError::Pkcs12(Pkcs12Error::Malformed(e.to_string())))?;
             let thumb = oqs_certs::thumbprint(ca);
-            if info.is_ca && info.issuer == info.subject && !trusted.iter().any(|t| t.thumbprint == thumb) {
+            if info.is_ca
+                && info.issuer == info.subject
+                && !trusted.iter().any(|t| t.thumbprint == thumb)
+            {
                 new_roots.push((ca.clone(), info, thumb));
             }
         }
@@ -100,7 +130,9 @@ impl FakeTerminal {
                 thumbprint: thumb.clone(),
             };
             if !answer_security_warning(&warning) {
-                return Err(ImportError::RootDeclined { issuer: warning.issuer });
+                return Err(ImportError::RootDeclined {
+                    issuer: warning.issuer,
+                });
             }
         }
         for (der, _, _) in new_roots {
@@ -118,8 +150,14 @@ impl FakeTerminal {
     }
 }
 
-fn stored(der: &[u8], key: Option<Vec<u8>>, exportable: bool, strong: bool) -> io::Result<StoredCertificate> {
-    let info = oqs_certs::inspect(der).map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))?;
+fn stored(
+    der: &[u8],
+    key: Option<Vec<u8>>,
+    exportable: bool,
+    strong: bool,
+) -> io::Result<StoredCertificate> {
+    let info =
+        oqs_certs::inspect(der).map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))?;
     Ok(StoredCertificate {
         issued_to: info.common_name,
         issued_by: info.issuer_common_name,
@@ -197,15 +235,22 @@ struct CertMeta {
 }
 
 fn hex(s: &str) -> String {
-    s.to_lowercase().bytes().map(|b| format!("{b:02x}")).collect()
+    s.to_lowercase()
+        .bytes()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 impl CredentialManager for FakeTerminal {
     fn read_generic(&self, target: &str) -> io::Result<Option<GenericCredential>> {
-        let path = self.root.join("state/credentials").join(format!("{}.json", hex(target)));
+        let path = self
+            .root
+            .join("state/credentials")
+            .join(format!("{}.json", hex(target)));
         match std::fs::read(&path) {
             Ok(b) => {
-                let c: CredFile = serde_json::from_slice(&b).map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))?;
+                let c: CredFile = serde_json::from_slice(&b)
+                    .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))?;
                 Ok(Some(GenericCredential {
                     target: c.target,
                     user: c.user,
@@ -218,7 +263,10 @@ impl CredentialManager for FakeTerminal {
     }
 
     fn write_generic(&self, c: GenericCredential) -> io::Result<()> {
-        let path = self.root.join("state/credentials").join(format!("{}.json", hex(&c.target)));
+        let path = self
+            .root
+            .join("state/credentials")
+            .join(format!("{}.json", hex(&c.target)));
         let body = serde_json::to_vec_pretty(&CredFile {
             target: c.target,
             user: c.user,
@@ -228,7 +276,10 @@ impl CredentialManager for FakeTerminal {
     }
 
     fn delete_generic(&self, target: &str) -> io::Result<bool> {
-        let path = self.root.join("state/credentials").join(format!("{}.json", hex(target)));
+        let path = self
+            .root
+            .join("state/credentials")
+            .join(format!("{}.json", hex(target)));
         match std::fs::remove_file(path) {
             Ok(()) => Ok(true),
             Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(false),
@@ -240,14 +291,15 @@ impl CredentialManager for FakeTerminal {
         let mut out = Vec::new();
         for e in std::fs::read_dir(self.root.join("state/credentials"))? {
             let b = std::fs::read(e?.path())?;
-            let c: CredFile = serde_json::from_slice(&b).map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))?;
+            let c: CredFile = serde_json::from_slice(&b)
+                .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))?;
             out.push(GenericCredential {
                 target: c.target,
                 user: c.user,
                 password: c.password,
             });
         }
-        out.sort_by(|a, b| a.target.to_lowercase().cmp(&b.target.to_lowercase()));
+        out.sort_by_key(|a| a.target.to_lowercase());
         Ok(out)
     }
 }
@@ -353,21 +405,39 @@ mod tests {
     use oqs_certs::{ClientSpec, Pki};
 
     fn terminal(dir: &Path) -> FakeTerminal {
-        FakeTerminal::open("T1", dir, Arc::new(SimClock::default()), Arc::new(NameTable::new())).unwrap()
+        FakeTerminal::open(
+            "T1",
+            dir,
+            Arc::new(SimClock::default()),
+            Arc::new(NameTable::new()),
+        )
+        .unwrap()
     }
 
     #[test]
     fn import_adds_leaf_and_root_and_declining_changes_nothing() {
         let dir = tempfile::tempdir().unwrap();
         let t = terminal(dir.path());
-        let p12 = Pki::shared().client(&ClientSpec::new("1312345678", "T1")).to_pkcs12("1357");
-        let e = t.import_pfx(&p12, "1357", ImportOptions::default(), |_| false).unwrap_err();
+        let p12 = Pki::shared()
+            .client(&ClientSpec::new("1312345678", "T1"))
+            .to_pkcs12("1357");
+        let e = t
+            .import_pfx(&p12, "1357", ImportOptions::default(), |_| false)
+            .unwrap_err();
         assert!(matches!(e, ImportError::RootDeclined { .. }));
         assert!(t.list(StoreName::My).unwrap().is_empty());
-        let roots = |t: &FakeTerminal| t.list(StoreName::Root).unwrap().into_iter().map(|c| c.issued_to).collect::<Vec<_>>();
+        let roots = |t: &FakeTerminal| {
+            t.list(StoreName::Root)
+                .unwrap()
+                .into_iter()
+                .map(|c| c.issued_to)
+                .collect::<Vec<_>>()
+        };
         assert_eq!(roots(&t), vec![oqs_certs::WEB_ROOT_NAME.to_string()]);
 
-        let r = t.import_pfx(&p12, "1357", ImportOptions::default(), |_| true).unwrap();
+        let r = t
+            .import_pfx(&p12, "1357", ImportOptions::default(), |_| true)
+            .unwrap();
         assert!(r.security_warning_shown);
         assert_eq!(r.issued_by, oqs_certs::ROOT_CA_NAME);
         let my = t.list(StoreName::My).unwrap();
@@ -375,7 +445,9 @@ mod tests {
         assert!(my[0].private_key.is_some() && !my[0].exportable);
         assert!(roots(&t).contains(&oqs_certs::ROOT_CA_NAME.to_string()));
         // second time the root is trusted already: no warning
-        let r = t.import_pfx(&p12, "1357", ImportOptions::default(), |_| panic!("asked")).unwrap();
+        let r = t
+            .import_pfx(&p12, "1357", ImportOptions::default(), |_| panic!("asked"))
+            .unwrap();
         assert!(!r.security_warning_shown);
     }
 
@@ -383,9 +455,16 @@ mod tests {
     fn wrong_password_imports_nothing() {
         let dir = tempfile::tempdir().unwrap();
         let t = terminal(dir.path());
-        let p12 = Pki::shared().client(&ClientSpec::new("1312345678", "T1")).to_pkcs12("1357");
-        let e = t.import_pfx(&p12, "2468", ImportOptions::default(), |_| true).unwrap_err();
-        assert!(e.to_string().contains("パスワードが正しくありません"), "{e}");
+        let p12 = Pki::shared()
+            .client(&ClientSpec::new("1312345678", "T1"))
+            .to_pkcs12("1357");
+        let e = t
+            .import_pfx(&p12, "2468", ImportOptions::default(), |_| true)
+            .unwrap_err();
+        assert!(
+            e.to_string().contains("パスワードが正しくありません"),
+            "{e}"
+        );
         assert!(t.list(StoreName::My).unwrap().is_empty());
     }
 
@@ -400,7 +479,10 @@ mod tests {
         })
         .unwrap();
         let t2 = terminal(dir.path());
-        assert_eq!(t2.read_generic("oqs_login_key").unwrap().unwrap().user, "R0RENK01");
+        assert_eq!(
+            t2.read_generic("oqs_login_key").unwrap().unwrap().user,
+            "R0RENK01"
+        );
         assert!(t2.delete_generic("OQS_LOGIN_KEY").unwrap());
         assert!(t2.read_generic("OQS_LOGIN_KEY").unwrap().is_none());
     }
@@ -411,7 +493,10 @@ mod tests {
         let t = terminal(dir.path());
         let p = t.resolve(&WinPath::parse(r"C:\OQS\req").unwrap()).unwrap();
         std::fs::create_dir_all(&p).unwrap();
-        assert_eq!(t.resolve(&WinPath::parse(r"c:\oqs\REQ").unwrap()).unwrap(), p);
+        assert_eq!(
+            t.resolve(&WinPath::parse(r"c:\oqs\REQ").unwrap()).unwrap(),
+            p
+        );
         assert!(t.resolve(&WinPath::parse(r"D:\x").unwrap()).is_err());
     }
 }

@@ -1,0 +1,140 @@
+//! `cargo xtask bench …`: figures, never assertions. Each benchmark prints a peer measured in
+//! the same command so a ratio, not a machine, is what one compares.
+
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+#[derive(clap::Subcommand)]
+pub enum Bench {
+    /// Scenarios/s of the whole conformance suite (default concurrency vs one at a time) and
+    /// World start time (with and without the qualification server).
+    Suite {
+        /// World starts to time.
+        #[arg(long, default_value_t = 100)]
+        starts: usize,
+        /// Suite runs per concurrency setting.
+        #[arg(long, default_value_t = 2)]
+        runs: usize,
+    },
+}
+
+pub fn run(b: Bench) -> i32 {
+    match b {
+        Bench::Suite { starts, runs } => match suite(starts, runs) {
+            Ok(()) => 0,
+            Err(e) => {
+                eprintln!("bench failed: {e:#}");
+                1
+            }
+        },
+    }
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[i.min(sorted.len() - 1)]
+}
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1e3
+}
+
+fn conformance_binary() -> anyhow::Result<PathBuf> {
+    let status = crate::cargo()
+        .args([
+            "build",
+            "--quiet",
+            "--package",
+            "oqs-conformance",
+            "--bin",
+            "oqs-conformance",
+        ])
+        .status()?;
+    anyhow::ensure!(status.success(), "building oqs-conformance failed");
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target"));
+    Ok(target.join("debug").join("oqs-conformance"))
+}
+
+/// One suite run: (scenarios passed, wall time).
+fn run_suite(bin: &PathBuf, extra: &[&str]) -> anyhow::Result<(u64, Duration)> {
+    let t0 = Instant::now();
+    let out = std::process::Command::new(bin)
+        .args(["--seed", "1"])
+        .args(extra)
+        .output()?;
+    let wall = t0.elapsed();
+    let text = String::from_utf8_lossy(&out.stdout);
+    let line = text
+        .lines()
+        .rev()
+        .find(|l| l.starts_with("cucumber: "))
+        .ok_or_else(|| anyhow::anyhow!("no closing line from the suite"))?;
+    let passed: u64 = line["cucumber: ".len()..]
+        .split(' ')
+        .next()
+        .unwrap_or("0")
+        .parse()?;
+    anyhow::ensure!(out.status.success(), "the suite failed: {line}");
+    Ok((passed, wall))
+}
+
+fn suite(starts: usize, runs: usize) -> anyhow::Result<()> {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    let (mut bare, mut served) = (Vec::new(), Vec::new());
+    rt.block_on(async {
+        // warm the process-wide test PKI first: it is made once per process, not per World
+        let _ = oqs_certs::Pki::shared();
+        for i in 0..starts {
+            let t0 = Instant::now();
+            let w = oqs_sim::World::builder().seed(i as u64).build()?;
+            bare.push(t0.elapsed());
+            drop(w);
+            let t0 = Instant::now();
+            let w = oqs_sim::World::builder().seed(i as u64).build()?;
+            w.qualification().await?;
+            served.push(t0.elapsed());
+        }
+        anyhow::Ok(())
+    })?;
+    bare.sort();
+    served.sort();
+    println!("World start ({starts} starts):");
+    println!(
+        "  World only                  p50 {:.3} ms  p99 {:.3} ms",
+        ms(percentile(&bare, 0.5)),
+        ms(percentile(&bare, 0.99))
+    );
+    println!(
+        "  World + qualification mTLS  p50 {:.3} ms  p99 {:.3} ms  (ratio p50 {:.2}x)",
+        ms(percentile(&served, 0.5)),
+        ms(percentile(&served, 0.99)),
+        percentile(&served, 0.5).as_secs_f64() / percentile(&bare, 0.5).as_secs_f64().max(1e-9)
+    );
+
+    let bin = conformance_binary()?;
+    let rate = |label: &str, extra: &[&str]| -> anyhow::Result<f64> {
+        let mut best = 0.0f64;
+        for _ in 0..runs {
+            let (n, wall) = run_suite(&bin, extra)?;
+            let r = n as f64 / wall.as_secs_f64();
+            println!(
+                "  {label:<22} {n} scenarios in {:.2} s = {r:.1} scenarios/s",
+                wall.as_secs_f64()
+            );
+            best = best.max(r);
+        }
+        Ok(best)
+    };
+    println!("whole suite (best of {runs}, debug build, includes process start):");
+    let concurrent = rate("default concurrency", &[])?;
+    let serial = rate("--concurrency 1", &["--concurrency", "1"])?;
+    println!(
+        "  speed-up from running scenarios concurrently: {:.2}x",
+        concurrent / serial.max(1e-9)
+    );
+    Ok(())
+}

@@ -1,0 +1,130 @@
+//! `cargo xtask sim`: a World on loopback for people — curl, a browser, a vendor's build.
+
+use oqs_certs::{ClientSpec, Pki};
+use oqs_proto::account::reset_id_of;
+use oqs_proto::institution::{InstitutionCode, InstitutionKind};
+use oqs_sim::World;
+use std::path::PathBuf;
+
+#[derive(clap::Args)]
+pub struct SimArgs {
+    /// Seed of the World (master IDs, passwords, insured persons). Random when left out.
+    #[arg(long)]
+    seed: Option<u64>,
+    /// 医療機関コード of the registered site and its client certificate.
+    #[arg(long, default_value = oqs_sim::world::DEFAULT_INSTITUTION)]
+    institution: String,
+    /// コンピューター名 of the terminal, written into the certificate's OU.
+    #[arg(long, default_value = "RECEPTION-01")]
+    terminal: String,
+    /// Where the certificates are written [default: target/oqs-sim].
+    #[arg(long)]
+    dir: Option<PathBuf>,
+    /// Password of the .p12 file (the manual's 4 digits).
+    #[arg(long, default_value = "1357")]
+    p12_password: String,
+}
+
+pub fn run(args: SimArgs) -> i32 {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| "oqs_sim=info".into()),
+        )
+        .init();
+    let rt = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("tokio: {e}");
+            return 1;
+        }
+    };
+    match rt.block_on(serve(args)) {
+        Ok(()) => 0,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            1
+        }
+    }
+}
+
+async fn serve(args: SimArgs) -> anyhow::Result<()> {
+    let seed = args
+        .seed
+        .unwrap_or_else(|| std::process::id() as u64 ^ 0x9e37_79b9_7f4a_7c15);
+    let code: InstitutionCode = args.institution.parse()?;
+    let world = World::builder()
+        .seed(seed)
+        .institution(
+            code.clone(),
+            oqs_sim::world::DEFAULT_INSTITUTION_NAME,
+            InstitutionKind::Clinic,
+        )
+        .build()?;
+    let server = world.qualification().await?;
+    let dir = args
+        .dir
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/oqs-sim"));
+    std::fs::create_dir_all(&dir)?;
+    let dir = dir.canonicalize()?;
+    let files = Pki::shared().write_files(
+        &dir,
+        &ClientSpec::new(code.as_str(), &args.terminal),
+        &args.p12_password,
+    )?;
+    let (master, master_pw, reset, secret) = world
+        .with_site(&code, |s| {
+            (
+                s.master_id.clone(),
+                s.current_password(&s.master_id)
+                    .unwrap_or_default()
+                    .to_owned(),
+                reset_id_of(&s.master_id),
+                s.secret_number.clone(),
+            )
+        })
+        .expect("registered above");
+    let addr = server.addr();
+    println!("oqs-kit sim: seed {seed}");
+    println!("names:");
+    for (host, port, addrs) in world.names().entries() {
+        let a: Vec<String> = addrs.iter().map(ToString::to_string).collect();
+        println!("  {host}:{port} -> {}", a.join(", "));
+    }
+    println!("certificates ({}):", dir.display());
+    println!("  CA bundle         {}", files.ca.display());
+    println!("  client cert       {}", files.client_cert.display());
+    println!("  client key        {}", files.client_key.display());
+    println!(
+        "  client PKCS#12    {} (password {})",
+        files.client_p12.display(),
+        args.p12_password
+    );
+    println!("accounts of {code}:");
+    println!("  master            {master} / {master_pw}");
+    println!("  master reset ID   {reset} / 秘密の番号 {secret}");
+    println!("try:");
+    println!(
+        "  curl --cacert {} --cert {} --key {} https://{addr}/web/api/institution",
+        files.ca.display(),
+        files.client_cert.display(),
+        files.client_key.display()
+    );
+    println!(
+        "  curl --cacert {} --cert-type P12 --cert {}:{} --resolve {}:{}:127.0.0.1 https://{}:{}/web/",
+        files.ca.display(),
+        files.client_p12.display(),
+        args.p12_password,
+        oqs_sim::names::hosts::QUALIFICATION,
+        addr.port(),
+        oqs_sim::names::hosts::QUALIFICATION,
+        addr.port()
+    );
+    println!("running until Ctrl-C");
+    tokio::signal::ctrl_c().await?;
+    println!("stopped");
+    Ok(())
+}

@@ -1,0 +1,93 @@
+//! `cargo xtask test`: `cargo test --workspace`, streamed as it runs, then one closing line
+//! summing every libtest block and the cucumber suite, so a log reader sees the real count
+//! rather than the doc-tests' `0 passed`.
+
+use std::io::{BufRead, BufReader};
+use std::process::Stdio;
+
+#[derive(Default, Debug, PartialEq, Eq)]
+pub struct Tally {
+    pub passed: u64,
+    pub failed: u64,
+    pub skipped: u64,
+}
+
+/// Adds the counts of one output line, if it is a closing line of libtest or of the suite.
+pub fn add_line(t: &mut Tally, line: &str) {
+    let num = |s: &str, word: &str| -> Option<u64> {
+        let i = s.find(word)?;
+        s[..i]
+            .trim_end()
+            .rsplit([' ', '.', ';', ','])
+            .next()?
+            .parse()
+            .ok()
+    };
+    if let Some(rest) = line.trim().strip_prefix("test result: ") {
+        t.passed += num(rest, " passed").unwrap_or(0);
+        t.failed += num(rest, " failed").unwrap_or(0);
+        t.skipped += num(rest, " ignored").unwrap_or(0);
+    } else if let Some(rest) = line.trim().strip_prefix("cucumber: ") {
+        t.passed += num(rest, " passed").unwrap_or(0);
+        t.failed += num(rest, " failed").unwrap_or(0);
+        t.skipped += num(rest, " skipped").unwrap_or(0);
+    }
+}
+
+pub fn run(extra: &[String]) -> i32 {
+    let child = crate::cargo()
+        .args(["test", "--workspace", "--no-fail-fast"])
+        .args(extra)
+        .stdout(Stdio::piped())
+        .spawn();
+    let mut child = match child {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("cargo を起動できません: {e}");
+            return 1;
+        }
+    };
+    let mut tally = Tally::default();
+    if let Some(out) = child.stdout.take() {
+        for line in BufReader::new(out).lines().map_while(Result::ok) {
+            println!("{line}");
+            add_line(&mut tally, &line);
+        }
+    }
+    let status = child.wait().map(|s| s.success()).unwrap_or(false);
+    if !status && tally.failed == 0 {
+        // a build error or a crash: no test block reported a failure, yet it failed
+        tally.failed += 1;
+    }
+    println!(
+        "tests: {} passed, {} failed, {} skipped",
+        tally.passed, tally.failed, tally.skipped
+    );
+    if status { 0 } else { 1 }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sums_libtest_and_cucumber_lines() {
+        let mut t = Tally::default();
+        for l in [
+            "test result: ok. 18 passed; 0 failed; 0 ignored; 0 measured; 0 filtered out; finished in 0.38s",
+            "test result: FAILED. 4 passed; 1 failed; 2 ignored; 0 measured; 0 filtered out",
+            "cucumber: 84 passed, 0 failed, 0 skipped",
+            "running 5 tests",
+        ] {
+            add_line(&mut t, l);
+        }
+        assert_eq!(
+            t,
+            Tally {
+                passed: 106,
+                failed: 1,
+                skipped: 2
+            }
+        );
+    }
+}
