@@ -303,7 +303,7 @@ impl Edge {
         let (mut sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(tls))
             .await
             .map_err(|e| classify(&e))?;
-        let driver = tokio::spawn(conn);
+        let mut driver = tokio::spawn(conn);
         let path = uri.path_and_query().map(|p| p.as_str()).unwrap_or("/");
         let mut req = Request::builder()
             .method(method)
@@ -323,7 +323,21 @@ impl Edge {
             .body(Full::new(Bytes::from(json.unwrap_or_default())))
             .map_err(|e| BrowseError::Network(e.to_string()))?;
         let result = async {
-            let resp = sender.send_request(req).await.map_err(|e| classify(&e))?;
+            let resp = match sender.send_request(req).await {
+                Ok(r) => r,
+                // The request only sees "canceled"; the connection knows the TLS alert behind it.
+                Err(e) => {
+                    return match tokio::time::timeout(
+                        std::time::Duration::from_secs(5),
+                        &mut driver,
+                    )
+                    .await
+                    {
+                        Ok(Ok(Err(conn_err))) => Err(classify(&conn_err)),
+                        _ => Err(classify(&e)),
+                    };
+                }
+            };
             let status = resp.status().as_u16();
             let content_type = resp
                 .headers()
