@@ -37,7 +37,7 @@ pub struct Wizard {
 pub struct KitWorld {
     /// This scenario's seed (printed on failure).
     pub seed: u64,
-    sim: Option<World>,
+    pub(crate) sim: Option<World>,
     terminal: Option<Arc<FakeTerminal>>,
     /// The institution of the terminal's certificate.
     pub code: Option<InstitutionCode>,
@@ -59,6 +59,9 @@ pub struct KitWorld {
     pub before_change: Option<String>,
     pub attempted: Option<String>,
     pub settings: Option<oqs_proto::settings::EnvironmentSettings>,
+    /// The insurance data typed for a lookup, and its result.
+    pub search: Option<oqs_proto::qualification::SearchInfo>,
+    pub lookup: Option<oqs_proto::qualification::QualificationResult>,
 }
 
 impl std::fmt::Debug for KitWorld {
@@ -99,6 +102,8 @@ impl KitWorld {
             before_change: None,
             attempted: None,
             settings: None,
+            search: None,
+            lookup: None,
         }
     }
 

@@ -203,3 +203,82 @@ async fn clock_jump_makes_the_master_password_expire() {
         .await
         .unwrap();
 }
+
+async fn master_session(world: &World, edge: &Edge) -> String {
+    let code = CODE.parse().unwrap();
+    let (id, pw) = world
+        .with_site(&code, |s| {
+            (
+                s.master_id.clone(),
+                s.current_password(&s.master_id).unwrap().to_owned(),
+            )
+        })
+        .unwrap();
+    let r: LoginResponse = edge
+        .api(
+            "POST",
+            "https://hweb.oqs.onshikaku.org/web/api/login",
+            None,
+            Some(&LoginRequest {
+                user_id: id,
+                password: pw,
+            }),
+        )
+        .await
+        .unwrap();
+    r.session
+}
+
+#[tokio::test]
+async fn lookups_over_https_cover_every_validity() {
+    use oqs_proto::qualification::{ALL_VALIDITIES, QualificationResult};
+    let world = World::builder().seed(11).build().unwrap();
+    world.qualification().await.unwrap();
+    let t = world.terminal("T1").unwrap();
+    install(&t, ClientSpec::new(CODE, "T1"));
+    let edge = Edge::new(Arc::new(t));
+    let session = master_session(&world, &edge).await;
+    for v in ALL_VALIDITIES {
+        let q = world.registry().insured.example(v);
+        let r: QualificationResult = edge
+            .api(
+                "POST",
+                "https://hweb.oqs.onshikaku.org/web/api/qualification",
+                Some(&session),
+                Some(&q),
+            )
+            .await
+            .unwrap();
+        assert_eq!(r.qualification_validity, v);
+    }
+}
+
+#[tokio::test]
+async fn malformed_bodies_get_a_reason_and_change_nothing() {
+    let world = World::builder().seed(12).build().unwrap();
+    world.qualification().await.unwrap();
+    let t = world.terminal("T1").unwrap();
+    install(&t, ClientSpec::new(CODE, "T1"));
+    let edge = Edge::new(Arc::new(t));
+    let session = master_session(&world, &edge).await;
+    let v = edge
+        .request(
+            "POST",
+            "https://hweb.oqs.onshikaku.org/web/api/accounts",
+            Some(&session),
+            Some(br#"{"kind":"general","user_id":"#.to_vec()),
+        )
+        .await;
+    let page = v.outcome.unwrap();
+    assert_eq!(page.status, 400);
+    let e: oqs_proto::api::ApiError = serde_json::from_str(&page.body).unwrap();
+    assert_eq!(e.code, "bad_request");
+    assert!(
+        e.message.contains("リクエストの形式に誤りがあります"),
+        "{}",
+        e.message
+    );
+    // nothing was registered
+    let code = CODE.parse().unwrap();
+    assert_eq!(world.with_site(&code, |s| s.accounts().count()).unwrap(), 1);
+}

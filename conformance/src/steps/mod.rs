@@ -4,6 +4,7 @@
 pub mod accounts;
 pub mod certificate;
 pub mod common;
+pub mod lookup;
 pub mod password;
 pub mod portal;
 pub mod settings;

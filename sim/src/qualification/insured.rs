@@ -149,6 +149,9 @@ impl InsuredRegistry {
             twin.birthdate = b.birthdate.clone();
             twin.personal_family_classification = "2".into();
         }
+        // person 5 always has a 国保 insurer with a 6-digit number (sent left-padded with spaces)
+        entries[5].record.insurer_number = format!("{:>8}", INSURERS[2].0);
+        entries[5].record.insurer_name = INSURERS[2].1.into();
         let mut examples = BTreeMap::new();
         examples.insert(1, search_of(&entries[0].record, true));
         examples.insert(2, search_of(&entries[1].record, true));
@@ -163,6 +166,18 @@ impl InsuredRegistry {
     /// A search that yields `v`.
     pub fn example(&self, v: QualificationValidity) -> SearchInfo {
         self.examples[&(v as u8)].clone()
+    }
+
+    /// Searches for every person whose only record is valid (for scenarios that need variety).
+    pub fn valid_examples(&self) -> Vec<SearchInfo> {
+        self.entries
+            .iter()
+            .filter(|e| {
+                e.record.disqualification_date.is_empty()
+                    && self.entries.iter().filter(|o| o.person == e.person).count() == 1
+            })
+            .map(|e| search_of(&e.record, true))
+            .collect()
     }
 
     pub fn len(&self) -> usize {
