@@ -225,22 +225,8 @@ async fn root_absent(w: &mut KitWorld, name: String) -> Result<()> {
     regex = r"^信頼されたルート証明機関に「Online Billing NW Common Root CA」が登録済みである$"
 )]
 async fn root_already(w: &mut KitWorld) -> Result<()> {
-    let der = &Pki::shared().root.cert_der;
-    let info = oqs_certs::inspect(der)?;
-    w.terminal()?.add(
-        StoreName::Root,
-        oqs_host::StoredCertificate {
-            issued_to: info.common_name.clone(),
-            issued_by: info.issuer_common_name,
-            not_before: info.not_before,
-            not_after: info.not_after,
-            thumbprint: oqs_certs::thumbprint(der),
-            der: der.clone(),
-            private_key: None,
-            exportable: false,
-            strong_protection: false,
-        },
-    )?;
+    let root = oqs_sim::windows::stored(&Pki::shared().root.cert_der, None, false, false)?;
+    w.terminal()?.add(StoreName::Root, root)?;
     Ok(())
 }
 

@@ -150,7 +150,8 @@ impl FakeTerminal {
     }
 }
 
-fn stored(
+/// A store entry for a DER certificate, with the columns read from the certificate itself.
+pub fn stored(
     der: &[u8],
     key: Option<Vec<u8>>,
     exportable: bool,
