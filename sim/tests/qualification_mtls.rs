@@ -159,15 +159,7 @@ async fn clock_jump_makes_the_master_password_expire() {
     let t = world.terminal("T1").unwrap();
     install(&t, ClientSpec::new(CODE, "T1"));
     let edge = Edge::new(Arc::new(t));
-    let code = CODE.parse().unwrap();
-    let (id, pw) = world
-        .with_site(&code, |s| {
-            (
-                s.master_id.clone(),
-                s.current_password(&s.master_id).unwrap().to_owned(),
-            )
-        })
-        .unwrap();
+    let (id, pw) = master_letter(&world);
     let info: InstitutionInfo = edge
         .api::<(), _>(
             "GET",
@@ -204,16 +196,21 @@ async fn clock_jump_makes_the_master_password_expire() {
         .unwrap();
 }
 
-async fn master_session(world: &World, edge: &Edge) -> String {
+/// The master account ID and password of the usage application letter.
+fn master_letter(world: &World) -> (String, String) {
     let code = CODE.parse().unwrap();
-    let (id, pw) = world
+    world
         .with_site(&code, |s| {
             (
                 s.master_id.clone(),
                 s.current_password(&s.master_id).unwrap().to_owned(),
             )
         })
-        .unwrap();
+        .unwrap()
+}
+
+async fn master_session(world: &World, edge: &Edge) -> String {
+    let (id, pw) = master_letter(world);
     let r: LoginResponse = edge
         .api(
             "POST",

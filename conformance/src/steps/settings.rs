@@ -88,11 +88,5 @@ async fn set_usage(w: &mut KitWorld, service: String, usage: String) -> Result<(
 #[then(regex = r"^管理アカウントで見ると文字コードは「([^」]+)」のままである$")]
 async fn admin_sees(w: &mut KitWorld, want: String) -> Result<()> {
     w.login_as(AccountKind::Admin, "OnsKANRI").await?;
-    let s = current(w).await?;
-    ensure!(
-        s.character_code.label() == want,
-        "文字コードは「{}」です",
-        s.character_code.label()
-    );
-    Ok(())
+    code_is(w, want).await
 }

@@ -415,13 +415,17 @@ mod tests {
         .unwrap()
     }
 
+    fn p12() -> Vec<u8> {
+        Pki::shared()
+            .client(&ClientSpec::new("1312345678", "T1"))
+            .to_pkcs12("1357")
+    }
+
     #[test]
     fn import_adds_leaf_and_root_and_declining_changes_nothing() {
         let dir = tempfile::tempdir().unwrap();
         let t = terminal(dir.path());
-        let p12 = Pki::shared()
-            .client(&ClientSpec::new("1312345678", "T1"))
-            .to_pkcs12("1357");
+        let p12 = p12();
         let e = t
             .import_pfx(&p12, "1357", ImportOptions::default(), |_| false)
             .unwrap_err();
@@ -456,9 +460,7 @@ mod tests {
     fn wrong_password_imports_nothing() {
         let dir = tempfile::tempdir().unwrap();
         let t = terminal(dir.path());
-        let p12 = Pki::shared()
-            .client(&ClientSpec::new("1312345678", "T1"))
-            .to_pkcs12("1357");
+        let p12 = p12();
         let e = t
             .import_pfx(&p12, "2468", ImportOptions::default(), |_| true)
             .unwrap_err();
