@@ -47,6 +47,8 @@ pub struct KitWorld {
     /// The desktop shortcut's URL (項目の場所).
     pub shortcut: Option<String>,
     pub visit: Option<Visit>,
+    /// How many rejections the qualification server had logged before the last visit.
+    pub rejections_seen: usize,
     /// The browser's current login.
     pub session: Option<LoginResponse>,
     /// What the screen shows now: page text, a dialog, or an error message.
@@ -94,6 +96,7 @@ impl KitWorld {
             last_import: None,
             shortcut: None,
             visit: None,
+            rejections_seen: 0,
             session: None,
             screen: String::new(),
             last_issued: None,
@@ -346,6 +349,7 @@ impl KitWorld {
 
     /// Opens a URL in Edge and shows what it shows.
     pub async fn browse(&mut self, url: &str) -> Result<()> {
+        self.rejections_seen = self.sim().qualification().await?.rejections().len();
         let v = self.edge()?.open(url).await;
         self.screen = match &v.outcome {
             Ok(p) => p.body.clone(),

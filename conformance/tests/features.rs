@@ -12,10 +12,12 @@ fn main() {
         "--quiet",
         "-q",
     ];
-    let libtest_mode = args
-        .iter()
-        .skip(1)
-        .any(|a| libtest_flags.contains(&a.as_str()));
+    // `--test-threads=2` and friends may come with their value attached
+    let libtest_mode = args.iter().skip(1).any(|a| {
+        libtest_flags
+            .iter()
+            .any(|f| a == f || a.starts_with(&format!("{f}=")))
+    });
     if args.iter().any(|a| a == "--list") {
         if !args.iter().any(|a| a == "--ignored") {
             println!("conformance: test");

@@ -1,4 +1,6 @@
-//! The current user's certificate stores, as `certmgr.msc` shows them.
+//! Certificate stores, as `certmgr.msc` (current user) and `certlm.msc` (local computer) show
+//! them. Browsers offer client certificates from the current user's 個人 store only, which is
+//! why the manual insists on 「現在のユーザー」.
 
 use std::io;
 use time::OffsetDateTime;
@@ -9,13 +11,27 @@ pub enum StoreName {
     My,
     /// 信頼されたルート証明機関 (CurrentUser\Root).
     Root,
+    /// ローカル コンピューター\個人 (LocalMachine\My).
+    MachineMy,
+    /// ローカル コンピューター\信頼されたルート証明機関 (LocalMachine\Root); the current user
+    /// trusts these too.
+    MachineRoot,
 }
+
+pub const ALL_STORES: [StoreName; 4] = [
+    StoreName::My,
+    StoreName::Root,
+    StoreName::MachineMy,
+    StoreName::MachineRoot,
+];
 
 impl StoreName {
     pub fn label(self) -> &'static str {
         match self {
             Self::My => "個人",
             Self::Root => "信頼されたルート証明機関",
+            Self::MachineMy => "ローカル コンピューター\\個人",
+            Self::MachineRoot => "ローカル コンピューター\\信頼されたルート証明機関",
         }
     }
 }

@@ -126,25 +126,34 @@ impl AccountKind {
                     return bad("マスタアカウントのIDは「H」＋7桁の数字です");
                 }
             }
-            Self::Linkage | Self::Face => {
+            // [C] linkage IDs are 8 characters, e.g. R0RENK01 (INTERFACES.md §5).
+            Self::Linkage => {
                 let prefix = self.id_prefix(site).unwrap_or_default();
                 if id.len() != 8 || !id.starts_with(prefix) {
-                    return if self == Self::Linkage {
-                        bad(if prefix == "R1" {
-                            "薬局の連携アプリケーション用アカウントのIDは「R1」で始まる8桁です"
-                        } else {
-                            "医科・歯科の連携アプリケーション用アカウントのIDは「R0」で始まる8桁です"
-                        })
+                    return bad(if prefix == "R1" {
+                        "薬局の連携アプリケーション用アカウントのIDは「R1」で始まる8桁です"
                     } else {
-                        bad("顔認証用アカウントのIDは「F0」（薬局は「F1」）で始まる8桁です")
-                    };
+                        "医科・歯科の連携アプリケーション用アカウントのIDは「R0」で始まる8桁です"
+                    });
+                }
+            }
+            // [C] F0… (e.g. F0FACE01); [I] F1 for pharmacies. The length is not published.
+            Self::Face => {
+                let prefix = self.id_prefix(site).unwrap_or_default();
+                if !id.starts_with(prefix) || id.len() > MAX_ID_LEN {
+                    return bad(if prefix == "F1" {
+                        "薬局の顔認証用アカウントのIDは「F1」で始まります"
+                    } else {
+                        "顔認証用アカウントのIDは「F0」で始まります"
+                    });
                 }
             }
             _ => {
-                if !(4..=20).contains(&id.len()) {
-                    return bad("ユーザIDは4文字以上20文字以下です");
+                // [K] the registration form's field length; the real limit is not published.
+                if id.len() > MAX_ID_LEN {
+                    return bad("ユーザIDは20文字以下です");
                 }
-                if id.starts_with('H') && is_master_id(id) {
+                if is_master_id(id) {
                     return bad("「H」＋7桁の数字はマスタアカウントのIDです");
                 }
             }
@@ -152,6 +161,9 @@ impl AccountKind {
         Ok(())
     }
 }
+
+/// [K] Longest user ID the kit accepts (the form's field; the real limit is not published).
+pub const MAX_ID_LEN: usize = 20;
 
 /// `H` followed by exactly 7 digits, e.g. `H0123456`.
 pub fn is_master_id(id: &str) -> bool {

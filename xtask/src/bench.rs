@@ -10,11 +10,11 @@ pub enum Bench {
     /// World start time (with and without the qualification server).
     Suite {
         /// World starts to time.
-        #[arg(long, default_value_t = 100)]
-        starts: usize,
+        #[arg(long, default_value_t = 100, value_parser = clap::value_parser!(u32).range(1..))]
+        starts: u32,
         /// Suite runs per concurrency setting.
-        #[arg(long, default_value_t = 2)]
-        runs: usize,
+        #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u32).range(1..))]
+        runs: u32,
     },
 }
 
@@ -59,12 +59,16 @@ fn conformance_binary() -> anyhow::Result<PathBuf> {
 
 /// One suite run: (scenarios passed, wall time).
 fn run_suite(bin: &PathBuf, extra: &[&str]) -> anyhow::Result<(u64, Duration)> {
+    // Reports go to a scratch folder: a benchmark must not replace a real run's reports.
+    let reports = std::env::temp_dir().join(format!("oqs-bench-{}", std::process::id()));
     let t0 = Instant::now();
     let out = std::process::Command::new(bin)
-        .args(["--seed", "1"])
+        .args(["--seed", "1", "--report-dir"])
+        .arg(&reports)
         .args(extra)
         .output()?;
     let wall = t0.elapsed();
+    let _ = std::fs::remove_dir_all(&reports);
     let text = String::from_utf8_lossy(&out.stdout);
     let line = text
         .lines()
@@ -80,7 +84,7 @@ fn run_suite(bin: &PathBuf, extra: &[&str]) -> anyhow::Result<(u64, Duration)> {
     Ok((passed, wall))
 }
 
-fn suite(starts: usize, runs: usize) -> anyhow::Result<()> {
+fn suite(starts: u32, runs: u32) -> anyhow::Result<()> {
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;

@@ -3,6 +3,7 @@
 
 use crate::KitWorld;
 use anyhow::{Context, Result, anyhow, ensure};
+use cucumber::gherkin::Step;
 use cucumber::{given, then, when};
 use oqs_proto::account::AccountKind;
 use oqs_proto::api::{AccountSummary, IssuedAccount, NewAccount};
@@ -12,12 +13,13 @@ fn kind(label: &str) -> Result<AccountKind> {
         .with_context(|| format!("アカウントの種類「{label}」は知りません"))
 }
 
-#[then(
-    regex = r"^(.+アカウント)は(個人ごと|資格確認端末ごと|顔認証機器ごと)に作成するアカウントである$"
-)]
-async fn belongs(_w: &mut KitWorld, account: String, unit: String) -> Result<()> {
-    let got = kind(&account)?.belongs().label();
-    ensure!(got == unit, "{account}は{got}です");
+#[then(regex = r"^アカウントは以下の単位で作成する$")]
+async fn belongs(_w: &mut KitWorld, step: &Step) -> Result<()> {
+    let table = step.table.as_ref().context("表がありません")?;
+    for row in &table.rows {
+        let got = kind(&row[0])?.belongs().label();
+        ensure!(got == row[1], "{}は{got}です", row[0]);
+    }
     Ok(())
 }
 

@@ -8,7 +8,7 @@ use cucumber::{given, then, when};
 use oqs_certs::{Authority, ClientSpec, Pki, Validity};
 use oqs_host::{CertificateStore, StoreName};
 use oqs_proto::institution::InstitutionKind;
-use oqs_sim::windows::ImportOptions;
+use oqs_sim::windows::{ImportOptions, StoreLocation};
 
 fn my_store(w: &KitWorld) -> Result<Vec<oqs_host::StoredCertificate>> {
     Ok(w.terminal()?.list(StoreName::My)?)
@@ -45,10 +45,11 @@ async fn start_wizard(w: &mut KitWorld) -> Result<()> {
     Ok(())
 }
 
-#[when(regex = r"^保存場所は「現在のユーザー」を選択し、次へをクリックする$")]
-async fn current_user(w: &mut KitWorld) -> Result<()> {
-    // The fake terminal has the current user's stores only, which is what the manual asks for.
+#[when(regex = r"^保存場所は「(.+)」を選択し、次へをクリックする$")]
+async fn store_location(w: &mut KitWorld, location: String) -> Result<()> {
     ensure!(w.wizard.started, "ウィザードが開かれていません");
+    w.wizard.options.location = StoreLocation::from_label(&location)
+        .with_context(|| format!("保存場所「{location}」はありません"))?;
     Ok(())
 }
 

@@ -16,21 +16,10 @@ async fn person(w: &mut KitWorld, validity: String) -> Result<()> {
     Ok(())
 }
 
-#[given(regex = r"^その人の保険者番号は6桁の番号として入力する$")]
+#[given(regex = r"^資格有効性が「有効」で保険者番号が6桁の人を、6桁のまま入力する$")]
 async fn six_digits(w: &mut KitWorld) -> Result<()> {
-    let current = w.search.clone().context("照会する人がいません")?;
-    let mut s = if current.insurer_number.trim().len() == 6 {
-        current
-    } else {
-        // someone with the same validity but a 6-digit (国保) insurer
-        let candidates = w.sim().registry().insured.valid_examples();
-        candidates
-            .into_iter()
-            .find(|e| e.insurer_number.trim().len() == 6)
-            .context("6桁の保険者番号の人がいません")?
-    };
-    s.insurer_number = s.insurer_number.trim().to_owned();
-    w.search = Some(s);
+    let example = w.sim().registry().insured.example_six_digit_insurer();
+    w.search = Some(example);
     Ok(())
 }
 

@@ -89,22 +89,19 @@ async fn no_login_page(w: &mut KitWorld) -> Result<()> {
 #[then(regex = r"^オンライン資格確認等システムは「([a-z_]+)」の理由で接続を拒否した$")]
 async fn rejected_for(w: &mut KitWorld, code: String) -> Result<()> {
     let server = w.sim().qualification().await?;
-    // The server records a rejection while the browser is already reading the alert.
-    for _ in 0..200 {
-        if let Some(r) = server.rejections().last() {
-            ensure!(
-                r.code() == code,
-                "拒否の理由は「{}」でした: {}",
-                r.code(),
-                r.message()
-            );
-            return Ok(());
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
-    }
-    Err(anyhow!(
-        "オンライン資格確認等システムは接続を拒否していません"
-    ))
+    // The server may log a rejection just after the browser read the alert: wait for the entry
+    // that follows the ones logged before the visit (the bound only stops a hung run).
+    let next = server.rejections().next_after(w.rejections_seen);
+    let r = tokio::time::timeout(std::time::Duration::from_secs(30), next)
+        .await
+        .map_err(|_| anyhow!("オンライン資格確認等システムは接続を拒否していません"))?;
+    ensure!(
+        r.code() == code,
+        "拒否の理由は「{}」でした: {}",
+        r.code(),
+        r.message()
+    );
+    Ok(())
 }
 
 #[when(regex = r"^利用申請時に入手したマスタアカウントのIDとパスワードでログインする$")]

@@ -15,7 +15,7 @@
 //! | `GET /web/api/institution` | → `InstitutionInfo` of the client certificate's institution |
 //! | `POST /web/api/login` | `LoginRequest` → `LoginResponse` |
 //! | `POST /web/api/logout` | → 204 |
-//! | `POST /web/api/password` | `PasswordChange` → 204 |
+//! | `POST /web/api/password` | `PasswordChange` → `{"result": "更新しました。"}` |
 //! | `POST /web/api/master-reset` | `MasterReset` → `IssuedAccount` (the new initial password) |
 //! | `GET /web/api/accounts` | → `[AccountSummary]` (master/admin) |
 //! | `POST /web/api/accounts` | `NewAccount` → `IssuedAccount` (master/admin) |
@@ -84,8 +84,14 @@ impl QualificationServer {
             // Connections live in this set, so aborting the accept loop ends them too.
             let mut conns = JoinSet::new();
             loop {
-                let Ok((tcp, _peer)) = listener.accept().await else {
-                    continue;
+                let (tcp, _peer) = match listener.accept().await {
+                    Ok(c) => c,
+                    Err(e) => {
+                        // e.g. out of file handles: back off instead of spinning
+                        tracing::warn!("accept failed: {e}");
+                        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                        continue;
+                    }
                 };
                 let ctx = Ctx {
                     registry: registry.clone(),
@@ -353,14 +359,14 @@ async fn route(req: Request<Incoming>, ctx: Ctx) -> Response<Full<Bytes>> {
             Ok(b) => reply(reg().reset_master(&code, &b.reset_id, &b.secret_number, now)),
             Err(r) => r,
         },
-        (Method::GET, "/web/api/accounts") => reply(reg().accounts(&code, &token)),
+        (Method::GET, "/web/api/accounts") => reply(reg().accounts(&code, &token, now)),
         (Method::POST, "/web/api/accounts") => match body::<NewAccount>(req).await {
             Ok(b) => reply(reg().register_account(&code, &token, b, now)),
             Err(r) => r,
         },
-        (Method::GET, "/web/api/settings") => reply(reg().settings(&code, &token)),
+        (Method::GET, "/web/api/settings") => reply(reg().settings(&code, &token, now)),
         (Method::PUT, "/web/api/settings") => match body::<SettingsChange>(req).await {
-            Ok(b) => reply(reg().change_settings(&code, &token, b)),
+            Ok(b) => reply(reg().change_settings(&code, &token, b, now)),
             Err(r) => r,
         },
         (Method::POST, "/web/api/qualification") => match body::<SearchInfo>(req).await {

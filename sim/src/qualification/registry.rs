@@ -172,6 +172,17 @@ impl Site {
     }
 }
 
+/// Why an account may do nothing but change its password at `now`, if it must.
+fn restriction(acc: &Account, now: OffsetDateTime) -> Option<ChangeReason> {
+    if acc.initial {
+        Some(ChangeReason::InitialPassword)
+    } else if acc.password_expires_at().is_some_and(|t| t <= now) {
+        Some(ChangeReason::Expired)
+    } else {
+        None
+    }
+}
+
 struct Session {
     code: InstitutionCode,
     user_id: String,
@@ -290,13 +301,7 @@ impl Registry {
         if acc.history[0] != pw {
             return Err(Refusal::BadCredentials);
         }
-        let restricted = if acc.initial {
-            Some(ChangeReason::InitialPassword)
-        } else if acc.password_expires_at().is_some_and(|t| t <= now) {
-            Some(ChangeReason::Expired)
-        } else {
-            None
-        };
+        let restricted = restriction(acc, now);
         acc.last_login = Some(now);
         let kind = acc.kind;
         let token: String = (0..32)
@@ -323,23 +328,29 @@ impl Registry {
     }
 
     /// The session's site and account; `allow_restricted` for the one thing a restricted
-    /// session may do (change the password).
+    /// session may do (change the password). A password that expires while its session is
+    /// open restricts the session from then on.
     fn who(
         &self,
         code: &InstitutionCode,
         token: &str,
         allow_restricted: bool,
+        now: OffsetDateTime,
     ) -> Result<(InstitutionCode, String, AccountKind), Refusal> {
         let s = self.sessions.get(token).ok_or(Refusal::NotLoggedIn)?;
         // A session belongs to the terminal certificate it was opened with.
         if &s.code != code {
             return Err(Refusal::NotLoggedIn);
         }
-        if let (Some(r), false) = (s.restricted, allow_restricted) {
+        let acc = self
+            .sites
+            .get(&s.code)
+            .and_then(|site| site.accounts.get(&s.user_id))
+            .ok_or(Refusal::NotLoggedIn)?;
+        if let (Some(r), false) = (s.restricted.or(restriction(acc, now)), allow_restricted) {
             return Err(Refusal::PasswordChangeRequired(r));
         }
-        let kind = self.sites[&s.code].accounts[&s.user_id].kind;
-        Ok((s.code.clone(), s.user_id.clone(), kind))
+        Ok((s.code.clone(), s.user_id.clone(), acc.kind))
     }
 
     pub fn change_password(
@@ -351,7 +362,7 @@ impl Registry {
         confirm: &str,
         now: OffsetDateTime,
     ) -> Result<(), Refusal> {
-        let (code, user, _) = self.who(code, token, true)?;
+        let (code, user, _) = self.who(code, token, true, now)?;
         let acc = self
             .site_mut(&code)?
             .accounts
@@ -379,7 +390,7 @@ impl Registry {
         new: NewAccount,
         now: OffsetDateTime,
     ) -> Result<IssuedAccount, Refusal> {
-        let (code, _, by) = self.who(code, token, false)?;
+        let (code, _, by) = self.who(code, token, false, now)?;
         if !matches!(by, AccountKind::Master | AccountKind::Admin) {
             return Err(Refusal::NotPermitted("マスタアカウント又は管理アカウント"));
         }
@@ -414,8 +425,9 @@ impl Registry {
         &self,
         code: &InstitutionCode,
         token: &str,
+        now: OffsetDateTime,
     ) -> Result<Vec<AccountSummary>, Refusal> {
-        let (code, _, by) = self.who(code, token, false)?;
+        let (code, _, by) = self.who(code, token, false, now)?;
         if !matches!(by, AccountKind::Master | AccountKind::Admin) {
             return Err(Refusal::NotPermitted("マスタアカウント又は管理アカウント"));
         }
@@ -494,8 +506,9 @@ impl Registry {
         &self,
         code: &InstitutionCode,
         token: &str,
+        now: OffsetDateTime,
     ) -> Result<EnvironmentSettings, Refusal> {
-        let (code, _, _) = self.who(code, token, false)?;
+        let (code, _, _) = self.who(code, token, false, now)?;
         Ok(self.sites[&code].settings.clone())
     }
 
@@ -505,8 +518,9 @@ impl Registry {
         code: &InstitutionCode,
         token: &str,
         change: SettingsChange,
+        now: OffsetDateTime,
     ) -> Result<EnvironmentSettings, Refusal> {
-        let (code, _, by) = self.who(code, token, false)?;
+        let (code, _, by) = self.who(code, token, false, now)?;
         if by != AccountKind::Admin {
             return Err(Refusal::NotPermitted("管理アカウント"));
         }
@@ -531,7 +545,7 @@ impl Registry {
         q: SearchInfo,
         now: OffsetDateTime,
     ) -> Result<QualificationResult, Refusal> {
-        self.who(code, token, false)?;
+        self.who(code, token, false, now)?;
         let q = q.normalized()?;
         Ok(self
             .insured
@@ -581,7 +595,8 @@ mod tests {
         assert_eq!(late.password_change_required, Some(ChangeReason::Expired));
         // nothing but a password change is allowed
         assert_eq!(
-            r.settings(&code, &late.session).unwrap_err(),
+            r.settings(&code, &late.session, T0 + Duration::days(60))
+                .unwrap_err(),
             Refusal::PasswordChangeRequired(ChangeReason::Expired)
         );
         r.change_password(
@@ -593,7 +608,10 @@ mod tests {
             T0 + Duration::days(60),
         )
         .unwrap();
-        assert!(r.settings(&code, &late.session).is_ok());
+        assert!(
+            r.settings(&code, &late.session, T0 + Duration::days(60))
+                .is_ok()
+        );
     }
 
     #[test]
@@ -638,12 +656,27 @@ mod tests {
     }
 
     #[test]
+    fn an_open_session_is_restricted_once_its_password_expires() {
+        let (mut r, code) = registry();
+        let (id, pw) = master(&r, &code);
+        let s = r.login(&code, &id, &pw, T0).unwrap().session;
+        assert!(r.settings(&code, &s, T0 + Duration::days(59)).is_ok());
+        assert_eq!(
+            r.settings(&code, &s, T0 + Duration::days(60)).unwrap_err(),
+            Refusal::PasswordChangeRequired(ChangeReason::Expired)
+        );
+    }
+
+    #[test]
     fn sessions_do_not_cross_institutions() {
         let (mut r, code) = registry();
         let (id, pw) = master(&r, &code);
         let s = r.login(&code, &id, &pw, T0).unwrap().session;
         let other: InstitutionCode = "2712345678".parse().unwrap();
-        assert_eq!(r.settings(&other, &s).unwrap_err(), Refusal::NotLoggedIn);
+        assert_eq!(
+            r.settings(&other, &s, T0).unwrap_err(),
+            Refusal::NotLoggedIn
+        );
     }
 
     #[test]

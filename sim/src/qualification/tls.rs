@@ -65,28 +65,61 @@ impl std::fmt::Display for Rejection {
     }
 }
 
-/// Every rejection of one server, in order.
+/// Every rejection of one server, in order. Waiters are woken on each new entry, so a test
+/// waits for "the next rejection" instead of sleeping.
 #[derive(Clone, Debug, Default)]
-pub struct RejectionLog(Arc<Mutex<Vec<Rejection>>>);
+pub struct RejectionLog(Arc<LogInner>);
+
+#[derive(Debug, Default)]
+struct LogInner {
+    entries: Mutex<Vec<Rejection>>,
+    added: tokio::sync::Notify,
+}
 
 impl RejectionLog {
+    fn entries(&self) -> std::sync::MutexGuard<'_, Vec<Rejection>> {
+        self.0.entries.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
     pub fn record(&self, r: Rejection) {
         tracing::warn!(
             reason = r.code(),
             "qualification server rejected a terminal: {}",
             r.message()
         );
-        self.0.lock().unwrap_or_else(|e| e.into_inner()).push(r);
+        self.entries().push(r);
+        self.0.added.notify_waiters();
     }
+
     pub fn all(&self) -> Vec<Rejection> {
-        self.0.lock().unwrap_or_else(|e| e.into_inner()).clone()
+        self.entries().clone()
     }
+
     pub fn last(&self) -> Option<Rejection> {
-        self.0
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .last()
-            .cloned()
+        self.entries().last().cloned()
+    }
+
+    /// How many rejections so far: remember it before an action, then [`Self::next_after`].
+    pub fn len(&self) -> usize {
+        self.entries().len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.entries().is_empty()
+    }
+
+    /// The first rejection recorded after the first `seen` ones, waiting for it if needed.
+    pub async fn next_after(&self, seen: usize) -> Rejection {
+        loop {
+            let added = self.0.added.notified();
+            tokio::pin!(added);
+            // Register before looking, so an entry pushed in between still wakes us.
+            added.as_mut().enable();
+            if let Some(r) = self.entries().get(seen) {
+                return r.clone();
+            }
+            added.await;
+        }
     }
 }
 

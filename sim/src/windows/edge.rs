@@ -66,6 +66,8 @@ pub struct Visit {
     pub outcome: Result<Page, BrowseError>,
 }
 
+const NAVIGATION_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(60);
+
 /// The browser of one terminal.
 pub struct Edge {
     host: Arc<dyn Host>,
@@ -174,11 +176,13 @@ impl Edge {
     ) -> Result<rustls::ClientConfig, BrowseError> {
         let provider = Arc::new(rustls::crypto::ring::default_provider());
         let mut roots = rustls::RootCertStore::empty();
-        let trusted = self
-            .host
-            .certificates()
-            .list(StoreName::Root)
-            .map_err(|e| BrowseError::Network(e.to_string()))?;
+        let store = self.host.certificates();
+        let trusted = [StoreName::Root, StoreName::MachineRoot]
+            .into_iter()
+            .map(|s| store.list(s))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| BrowseError::Network(e.to_string()))?
+            .concat();
         for c in trusted {
             // A malformed root is skipped, as Windows ignores it.
             let _ = roots.add(CertificateDer::from(c.der));
@@ -250,7 +254,19 @@ impl Edge {
     ) -> Visit {
         let provider = rustls::crypto::ring::default_provider();
         let dialog = self.dialog(&provider);
-        let outcome = self.fetch(method, url, session, json, dialog.clone()).await;
+        // A bound on the whole navigation, so a stuck peer fails the step instead of hanging it.
+        let outcome = match tokio::time::timeout(
+            NAVIGATION_TIMEOUT,
+            self.fetch(method, url, session, json, dialog.clone()),
+        )
+        .await
+        {
+            Ok(o) => o,
+            Err(_) => Err(BrowseError::Network(format!(
+                "{}秒以内に応答がありません (ERR_TIMED_OUT)",
+                NAVIGATION_TIMEOUT.as_secs()
+            ))),
+        };
         let certificate_prompt = dialog
             .shown
             .lock()
@@ -327,13 +343,9 @@ impl Edge {
                 Ok(r) => r,
                 // The request only sees "canceled"; the connection knows the TLS alert behind it.
                 Err(e) => {
-                    return match tokio::time::timeout(
-                        std::time::Duration::from_secs(5),
-                        &mut driver,
-                    )
-                    .await
-                    {
-                        Ok(Ok(Err(conn_err))) => Err(classify(&conn_err)),
+                    // A dead connection's task ends at once; its error names the TLS alert.
+                    return match (&mut driver).await {
+                        Ok(Err(conn_err)) => Err(classify(&conn_err)),
                         _ => Err(classify(&e)),
                     };
                 }

@@ -60,6 +60,9 @@ impl FakeTerminal {
             clock,
             names,
         };
+        for store in oqs_host::certificates::ALL_STORES {
+            std::fs::create_dir_all(t.store_dir(store))?;
+        }
         if fresh {
             // Windows ships with public roots; the kit's web root stands for them.
             t.add(
@@ -88,6 +91,8 @@ impl FakeTerminal {
         self.root.join("state/certs").join(match store {
             StoreName::My => "My",
             StoreName::Root => "Root",
+            StoreName::MachineMy => "LocalMachine/My",
+            StoreName::MachineRoot => "LocalMachine/Root",
         })
     }
 
@@ -109,7 +114,12 @@ impl FakeTerminal {
             options.exportable,
             options.strong_protection,
         )?;
-        let trusted = self.list(StoreName::Root)?;
+        let (my, root) = match options.location {
+            StoreLocation::CurrentUser => (StoreName::My, StoreName::Root),
+            StoreLocation::LocalMachine => (StoreName::MachineMy, StoreName::MachineRoot),
+        };
+        let mut trusted = self.list(StoreName::Root)?;
+        trusted.extend(self.list(StoreName::MachineRoot)?);
         let mut new_roots = Vec::new();
         for ca in &p.chain_der {
             let info = oqs_certs::inspect(ca)
@@ -136,7 +146,7 @@ impl FakeTerminal {
             }
         }
         for (der, _, _) in new_roots {
-            self.add(StoreName::Root, stored(&der, None, false, false)?)?;
+            self.add(root, stored(&der, None, false, false)?)?;
         }
         let report = ImportReport {
             thumbprint: leaf.thumbprint.clone(),
@@ -145,7 +155,7 @@ impl FakeTerminal {
             security_warning_shown,
             strong_protection_prompt_shown: options.strong_protection,
         };
-        self.add(StoreName::My, leaf)?;
+        self.add(my, leaf)?;
         Ok(report)
     }
 }
@@ -172,20 +182,46 @@ pub fn stored(
     })
 }
 
-/// The wizard's choices (インポート オプション). The manual's values are the default.
+/// 保存場所 of the import wizard.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum StoreLocation {
+    /// 現在のユーザー (the manual's choice)
+    #[default]
+    CurrentUser,
+    /// ローカル コンピューター
+    LocalMachine,
+}
+
+impl StoreLocation {
+    pub fn from_label(s: &str) -> Option<Self> {
+        match s.trim() {
+            "現在のユーザー" => Some(Self::CurrentUser),
+            "ローカル コンピューター" | "ローカルコンピューター" => {
+                Some(Self::LocalMachine)
+            }
+            _ => None,
+        }
+    }
+}
+
+/// The wizard's choices. The manual's values are the default.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct ImportOptions {
+    /// 保存場所 (manual: 現在のユーザー)
+    pub location: StoreLocation,
     /// 秘密キーの保護を強力にする (manual: チェックをしない)
     pub strong_protection: bool,
     /// このキーをエクスポート可能にする (manual: チェックをしない)
     pub exportable: bool,
-    /// すべての拡張プロパティを含める (manual: チェックをする)
+    /// すべての拡張プロパティを含める (manual: チェックをする). Kept for an audit of the
+    /// wizard's choices; the kit's certificates carry no extended properties to lose.
     pub include_extended_properties: bool,
 }
 
 impl Default for ImportOptions {
     fn default() -> Self {
         Self {
+            location: StoreLocation::CurrentUser,
             strong_protection: false,
             exportable: false,
             include_extended_properties: true,
