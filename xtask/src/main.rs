@@ -5,6 +5,7 @@
 //! | `conformance [cucumber options]` | runs the features (`--tags`, `--name`, `--seed`, …); reports in `target/conformance/` |
 //! | `test` | runs every test of the workspace and ends with one `tests: N passed, N failed, N skipped` line |
 //! | `sim` | starts a World on loopback, prints addresses and certificate paths, runs until Ctrl-C |
+//! | `certs` | writes the test PKI (roots, server, one terminal's certificate and .p12) to a folder |
 //! | `bench suite` | scenarios/s of the whole suite and World start time |
 
 mod bench;
@@ -35,6 +36,9 @@ enum Cmd {
     },
     /// Start a simulated World and keep it running until Ctrl-C.
     Sim(sim::SimArgs),
+    /// Write the test PKI to a folder: CA bundle, server certificate, a terminal's certificate,
+    /// key and PKCS#12. Keys are new on every run.
+    Certs(sim::CertArgs),
     /// Benchmarks; they print figures, they assert nothing.
     Bench {
         #[command(subcommand)]
@@ -72,6 +76,7 @@ fn main() -> ExitCode {
         }
         Cmd::Test { args } => test::run(&args),
         Cmd::Sim(args) => sim::run(args),
+        Cmd::Certs(args) => sim::certs(args),
         Cmd::Bench { what } => bench::run(what),
     };
     ExitCode::from(code.clamp(0, 255) as u8)

@@ -25,6 +25,54 @@ pub struct SimArgs {
     p12_password: String,
 }
 
+#[derive(clap::Args)]
+pub struct CertArgs {
+    /// 医療機関コード in the client certificate's subject.
+    #[arg(long, default_value = oqs_sim::world::DEFAULT_INSTITUTION)]
+    institution: String,
+    /// コンピューター名 in the client certificate's OU.
+    #[arg(long, default_value = "RECEPTION-01")]
+    terminal: String,
+    /// Output folder [default: target/oqs-certs].
+    #[arg(long)]
+    dir: Option<PathBuf>,
+    /// Password of the .p12 file (the manual's 4 digits).
+    #[arg(long, default_value = "1357")]
+    p12_password: String,
+}
+
+pub fn certs(args: CertArgs) -> i32 {
+    let go = || -> anyhow::Result<()> {
+        let code: InstitutionCode = args.institution.parse()?;
+        let dir = args.dir.unwrap_or_else(|| {
+            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/oqs-certs")
+        });
+        std::fs::create_dir_all(&dir)?;
+        let dir = dir.canonicalize()?;
+        let spec = ClientSpec::new(code.as_str(), &args.terminal);
+        let f = Pki::shared().write_files(&dir, &spec, &args.p12_password)?;
+        for (what, p) in [
+            ("CA bundle (web root + common root)", &f.ca),
+            ("server certificate", &f.server_cert),
+            ("server key", &f.server_key),
+            ("client certificate", &f.client_cert),
+            ("client key", &f.client_key),
+            ("client PKCS#12", &f.client_p12),
+        ] {
+            println!("{what:<36} {}", p.display());
+        }
+        println!("PKCS#12 password: {}", args.p12_password);
+        Ok(())
+    };
+    match go() {
+        Ok(()) => 0,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            1
+        }
+    }
+}
+
 pub fn run(args: SimArgs) -> i32 {
     tracing_subscriber::fmt()
         .with_env_filter(
