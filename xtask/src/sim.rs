@@ -6,18 +6,16 @@ use oqs_proto::institution::{InstitutionCode, InstitutionKind};
 use oqs_sim::World;
 use std::path::PathBuf;
 
+/// Which terminal certificate to write, and where.
 #[derive(clap::Args)]
-pub struct SimArgs {
-    /// Seed of the World (master IDs, passwords, insured persons). Random when left out.
-    #[arg(long)]
-    seed: Option<u64>,
-    /// 医療機関コード of the registered site and its client certificate.
+pub struct CertArgs {
+    /// 医療機関コード in the client certificate's subject (and the registered site of `sim`).
     #[arg(long, default_value = oqs_sim::world::DEFAULT_INSTITUTION)]
     institution: String,
-    /// コンピューター名 of the terminal, written into the certificate's OU.
+    /// コンピューター名 in the client certificate's OU.
     #[arg(long, default_value = "RECEPTION-01")]
     terminal: String,
-    /// Where the certificates are written [default: target/oqs-sim].
+    /// Output folder [default: target/oqs-certs, or target/oqs-sim for `sim`].
     #[arg(long)]
     dir: Option<PathBuf>,
     /// Password of the .p12 file (the manual's 4 digits).
@@ -26,19 +24,12 @@ pub struct SimArgs {
 }
 
 #[derive(clap::Args)]
-pub struct CertArgs {
-    /// 医療機関コード in the client certificate's subject.
-    #[arg(long, default_value = oqs_sim::world::DEFAULT_INSTITUTION)]
-    institution: String,
-    /// コンピューター名 in the client certificate's OU.
-    #[arg(long, default_value = "RECEPTION-01")]
-    terminal: String,
-    /// Output folder [default: target/oqs-certs].
+pub struct SimArgs {
+    /// Seed of the World (master IDs, passwords, insured persons). Random when left out.
     #[arg(long)]
-    dir: Option<PathBuf>,
-    /// Password of the .p12 file (the manual's 4 digits).
-    #[arg(long, default_value = "1357")]
-    p12_password: String,
+    seed: Option<u64>,
+    #[command(flatten)]
+    cert: CertArgs,
 }
 
 pub fn certs(args: CertArgs) -> i32 {
@@ -100,9 +91,8 @@ pub fn run(args: SimArgs) -> i32 {
 }
 
 async fn serve(args: SimArgs) -> anyhow::Result<()> {
-    let seed = args
-        .seed
-        .unwrap_or_else(|| std::process::id() as u64 ^ 0x9e37_79b9_7f4a_7c15);
+    let SimArgs { seed, cert: args } = args;
+    let seed = seed.unwrap_or_else(|| std::process::id() as u64 ^ 0x9e37_79b9_7f4a_7c15);
     let code: InstitutionCode = args.institution.parse()?;
     let world = World::builder()
         .seed(seed)

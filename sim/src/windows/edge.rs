@@ -435,6 +435,12 @@ impl ApiFailure {
 #[derive(Debug)]
 struct NothingTrusted;
 
+fn unknown_issuer<T>() -> Result<T, rustls::Error> {
+    Err(rustls::Error::InvalidCertificate(
+        rustls::CertificateError::UnknownIssuer,
+    ))
+}
+
 impl rustls::client::danger::ServerCertVerifier for NothingTrusted {
     fn verify_server_cert(
         &self,
@@ -444,9 +450,7 @@ impl rustls::client::danger::ServerCertVerifier for NothingTrusted {
         _: &[u8],
         _: UnixTime,
     ) -> Result<rustls::client::danger::ServerCertVerified, rustls::Error> {
-        Err(rustls::Error::InvalidCertificate(
-            rustls::CertificateError::UnknownIssuer,
-        ))
+        unknown_issuer()
     }
     fn verify_tls12_signature(
         &self,
@@ -454,9 +458,7 @@ impl rustls::client::danger::ServerCertVerifier for NothingTrusted {
         _: &CertificateDer<'_>,
         _: &rustls::DigitallySignedStruct,
     ) -> Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
-        Err(rustls::Error::InvalidCertificate(
-            rustls::CertificateError::UnknownIssuer,
-        ))
+        unknown_issuer()
     }
     fn verify_tls13_signature(
         &self,
@@ -464,9 +466,7 @@ impl rustls::client::danger::ServerCertVerifier for NothingTrusted {
         _: &CertificateDer<'_>,
         _: &rustls::DigitallySignedStruct,
     ) -> Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
-        Err(rustls::Error::InvalidCertificate(
-            rustls::CertificateError::UnknownIssuer,
-        ))
+        unknown_issuer()
     }
     fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
         rustls::crypto::ring::default_provider()
