@@ -113,15 +113,8 @@ impl KitWorld {
     /// Builds the simulated World of this scenario (called by the runner before each scenario).
     pub fn start(&mut self, seed: u64) -> Result<()> {
         self.seed = seed;
-        let world = World::builder()
-            .seed(seed)
-            .emergency_hospital("1312345670".parse()?, "オンライン資格確認テスト病院")
-            .institution(
-                oqs_sim::world::DEFAULT_INSTITUTION.parse()?,
-                oqs_sim::world::DEFAULT_INSTITUTION_NAME,
-                InstitutionKind::Clinic,
-            )
-            .build()?;
+        // The default clinic only; a step that needs another site registers it (`ensure_site`).
+        let world = World::builder().seed(seed).build()?;
         self.sim = Some(world);
         Ok(())
     }
