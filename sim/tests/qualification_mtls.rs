@@ -159,11 +159,7 @@ async fn unknown_names_do_not_resolve() {
 
 #[tokio::test]
 async fn clock_jump_makes_the_master_password_expire() {
-    let world = World::builder().seed(3).build().unwrap();
-    world.qualification().await.unwrap();
-    let t = world.terminal("T1").unwrap();
-    install(&t, ClientSpec::new(CODE, "T1"));
-    let edge = Edge::new(Arc::new(t));
+    let (world, edge) = registered_terminal(3).await;
     let (id, pw) = master_letter(&world);
     let info: InstitutionInfo = edge
         .api::<(), _>(
@@ -201,6 +197,15 @@ async fn clock_jump_makes_the_master_password_expire() {
         .unwrap();
 }
 
+/// A World with its server running and a terminal holding the site's certificate.
+async fn registered_terminal(seed: u64) -> (World, Edge) {
+    let world = World::builder().seed(seed).build().unwrap();
+    world.qualification().await.unwrap();
+    let t = world.terminal("T1").unwrap();
+    install(&t, ClientSpec::new(CODE, "T1"));
+    (world, Edge::new(Arc::new(t)))
+}
+
 /// The master account ID and password of the usage application letter.
 fn master_letter(world: &World) -> (String, String) {
     let code = CODE.parse().unwrap();
@@ -234,11 +239,7 @@ async fn master_session(world: &World, edge: &Edge) -> String {
 #[tokio::test]
 async fn lookups_over_https_cover_every_validity() {
     use oqs_proto::qualification::{ALL_VALIDITIES, QualificationResult};
-    let world = World::builder().seed(11).build().unwrap();
-    world.qualification().await.unwrap();
-    let t = world.terminal("T1").unwrap();
-    install(&t, ClientSpec::new(CODE, "T1"));
-    let edge = Edge::new(Arc::new(t));
+    let (world, edge) = registered_terminal(11).await;
     let session = master_session(&world, &edge).await;
     for v in ALL_VALIDITIES {
         let q = world.registry().insured.example(v);
@@ -257,11 +258,7 @@ async fn lookups_over_https_cover_every_validity() {
 
 #[tokio::test]
 async fn malformed_bodies_get_a_reason_and_change_nothing() {
-    let world = World::builder().seed(12).build().unwrap();
-    world.qualification().await.unwrap();
-    let t = world.terminal("T1").unwrap();
-    install(&t, ClientSpec::new(CODE, "T1"));
-    let edge = Edge::new(Arc::new(t));
+    let (world, edge) = registered_terminal(12).await;
     let session = master_session(&world, &edge).await;
     let v = edge
         .request(
