@@ -17,3 +17,5 @@ pub mod institution;
 pub mod password;
 pub mod qualification;
 pub mod settings;
+pub mod linkage;
+pub mod profile;

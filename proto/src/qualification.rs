@@ -5,10 +5,11 @@
 use serde::{Deserialize, Serialize};
 
 /// `QualificationConfirmSearchInfo`.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct SearchInfo {
     /// 保険者番号: 8 characters; 6-digit numbers are left-padded with spaces.
+    #[serde(deserialize_with = "insurer_number")]
     pub insurer_number: String,
     /// 記号 (optional on some cards)
     #[serde(default)]
@@ -57,6 +58,18 @@ impl SearchInfo {
         self.insured_branch_number = self.insured_branch_number.trim().to_owned();
         Ok(self)
     }
+}
+
+/// Reads an `InsurerNumber`, restoring the left padding of a 6-digit number that XML readers
+/// (and JSON producers) tend to trim.
+pub fn insurer_number<'de, D: serde::Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+    let s = String::deserialize(d)?;
+    let t = s.trim();
+    Ok(if t.len() == 6 && t.bytes().all(|b| b.is_ascii_digit()) {
+        format!("{t:>8}")
+    } else {
+        s
+    })
 }
 
 /// `QualificationValidity`.
@@ -111,31 +124,63 @@ impl TryFrom<u8> for QualificationValidity {
     }
 }
 
-/// `ResultOfQualificationConfirmation`: one qualification record.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+/// `ResultOfQualificationConfirmation`: one qualification record. Elements the kit's data set
+/// does not fill are left out of files (empty here).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct QualificationRecord {
     /// 01–07, A1 (medical aid)
     pub insured_card_classification: String,
+    #[serde(deserialize_with = "insurer_number")]
     pub insurer_number: String,
+    #[serde(default)]
     pub insured_card_symbol: String,
     pub insured_identification_number: String,
+    #[serde(default)]
     pub insured_branch_number: String,
     /// 1 本人, 2 家族
     pub personal_family_classification: String,
+    /// 被保険者氏名 (for family members)
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub insured_name: String,
     pub name: String,
+    /// 通称名
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub name_of_other: String,
     /// half-width kana
     pub name_kana: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub name_of_other_kana: String,
     /// 1 male, 2 female, 3 unset
     pub sex1: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub sex2: String,
     pub birthdate: String,
+    #[serde(default)]
     pub address: String,
+    #[serde(default)]
     pub post_number: String,
     pub qualification_date: String,
     #[serde(default)]
     pub disqualification_date: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub insured_certificate_issuance_date: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub insured_card_valid_date: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub insured_card_expiration_date: String,
+    /// e.g. "030"
+    #[serde(default)]
     pub insured_partial_contribution_ratio: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub preschool_classification: String,
+    /// 01/02/03/99
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub reason_of_loss: String,
     pub insurer_name: String,
+    /// 照会番号, when the institution registered one for this person.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub reference_number: String,
 }
 
 /// The body of a qualification result.
