@@ -10,13 +10,20 @@
 //! | [`Clock`] | the system clock (NTP-synchronised on a real terminal) |
 //! | [`Resolver`] | name resolution (DNS) |
 //!
+//! With feature `dir`, [`dir::TerminalDir`] keeps a whole terminal in a directory; with feature
+//! `https`, [`https`] builds TLS connections the way Windows does for its programs.
+//!
 //! Tasks, proxy/WinHTTP and power arrive with the issues that need them, as further traits
 //! on [`Host`].
 
 pub mod certificates;
 pub mod clock;
 pub mod credentials;
+#[cfg(feature = "dir")]
+pub mod dir;
 pub mod files;
+#[cfg(feature = "https")]
+pub mod https;
 pub mod names;
 
 pub use certificates::{CertificateStore, StoreName, StoredCertificate};

@@ -14,8 +14,8 @@
 pub mod account;
 pub mod api;
 pub mod institution;
+pub mod linkage;
 pub mod password;
+pub mod profile;
 pub mod qualification;
 pub mod settings;
-pub mod linkage;
-pub mod profile;

@@ -13,7 +13,8 @@ fn seven_zip() -> Option<&'static str> {
     })
 }
 
-const XML: &str = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<XmlMsg><Name>山田　太郎</Name></XmlMsg>\n";
+const XML: &str =
+    "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<XmlMsg><Name>山田　太郎</Name></XmlMsg>\n";
 
 #[test]
 fn seven_zip_opens_what_the_kit_seals() {
@@ -30,7 +31,11 @@ fn seven_zip_opens_what_the_kit_seals() {
         .args(["x", "-y", "-pPass1234", "OQSsiquc01res_A.zip"])
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stdout));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
     let got = std::fs::read_to_string(dir.path().join("OQSsiquc01res_A.xml")).unwrap();
     assert_eq!(got, XML);
     // 7-Zip reports the method it used to open it
@@ -70,19 +75,40 @@ fn the_kit_opens_what_seven_zip_writes() {
         ])
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stdout));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
     let archive = std::fs::read(dir.path().join("OQSsiquc01req_B.zip")).unwrap();
     let pass: CryptPass = "His12345".parse().unwrap();
-    let got = crypt::open("OQSsiquc01req_B.zip", &archive, "OQSsiquc01req_B.xml", &pass).unwrap();
+    let got = crypt::open(
+        "OQSsiquc01req_B.zip",
+        &archive,
+        "OQSsiquc01req_B.xml",
+        &pass,
+    )
+    .unwrap();
     assert_eq!(got, XML.as_bytes());
     let wrong: CryptPass = "His99999".parse().unwrap();
-    let e = crypt::open("OQSsiquc01req_B.zip", &archive, "OQSsiquc01req_B.xml", &wrong)
-        .unwrap_err();
+    let e = crypt::open(
+        "OQSsiquc01req_B.zip",
+        &archive,
+        "OQSsiquc01req_B.xml",
+        &wrong,
+    )
+    .unwrap_err();
     assert!(e.to_string().contains("パスワードが違います"), "{e}");
     // 7-Zip's default ZipCrypto is not what the profile asks for
     let out = Command::new(z)
         .current_dir(dir.path())
-        .args(["a", "-tzip", "-pHis12345", "weak.zip", "OQSsiquc01req_B.xml"])
+        .args([
+            "a",
+            "-tzip",
+            "-pHis12345",
+            "weak.zip",
+            "OQSsiquc01req_B.xml",
+        ])
         .output()
         .unwrap();
     assert!(out.status.success());

@@ -95,11 +95,9 @@ impl Properties {
     pub fn minutes(&self, key: &str, default: u32) -> Result<u32, ConfigError> {
         match self.get(key) {
             None | Some("") => Ok(default),
-            Some(v) => v
-                .parse::<u32>()
-                .ok()
-                .filter(|m| *m > 0)
-                .ok_or_else(|| self.value_error(key, v, "1以上の分数（半角数字）を指定してください")),
+            Some(v) => v.parse::<u32>().ok().filter(|m| *m > 0).ok_or_else(|| {
+                self.value_error(key, v, "1以上の分数（半角数字）を指定してください")
+            }),
         }
     }
 

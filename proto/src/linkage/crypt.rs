@@ -33,9 +33,7 @@ impl std::fmt::Debug for CryptPass {
 pub enum CryptPassError {
     #[error("OQS_CRYPT_PASS のパスワードが空です。半角英数字12文字以内で設定してください")]
     Empty,
-    #[error(
-        "OQS_CRYPT_PASS のパスワードが{0}文字あります。半角英数字12文字以内で設定してください"
-    )]
+    #[error("OQS_CRYPT_PASS のパスワードが{0}文字あります。半角英数字12文字以内で設定してください")]
     TooLong(usize),
     #[error(
         "OQS_CRYPT_PASS のパスワードに使えない文字「{0}」があります。半角英数字（0-9, A-Z, a-z）12文字以内で設定してください"
@@ -107,7 +105,12 @@ pub fn seal(entry: &str, data: &[u8], pass: &CryptPass) -> Vec<u8> {
 }
 
 /// The content of `entry` inside the archive `file` (its name, for messages).
-pub fn open(file: &str, archive: &[u8], entry: &str, pass: &CryptPass) -> Result<Vec<u8>, CryptError> {
+pub fn open(
+    file: &str,
+    archive: &[u8],
+    entry: &str,
+    pass: &CryptPass,
+) -> Result<Vec<u8>, CryptError> {
     if !archive.starts_with(b"PK\x03\x04") {
         return Err(CryptError::NotAnArchive(file.into()));
     }

@@ -69,13 +69,12 @@ pub fn declared(bytes: &[u8]) -> Result<CharacterCode, EncodingError> {
     let Some(at) = decl.find("encoding") else {
         return Ok(CharacterCode::Utf8);
     };
-    let rest = decl[at + 8..].trim_start().trim_start_matches('=').trim_start();
+    let rest = decl[at + 8..]
+        .trim_start()
+        .trim_start_matches('=')
+        .trim_start();
     let quote = rest.chars().next().unwrap_or('"');
-    let label: String = rest
-        .chars()
-        .skip(1)
-        .take_while(|c| *c != quote)
-        .collect();
+    let label: String = rest.chars().skip(1).take_while(|c| *c != quote).collect();
     label_to_code(&label).ok_or(EncodingError::Unsupported(label))
 }
 
@@ -249,7 +248,10 @@ mod tests {
                 field: "Name".into()
             }
         );
-        assert!(e.to_string().contains("「Name」の文字「𠮷」(U+20BB7)"), "{e}");
+        assert!(
+            e.to_string().contains("「Name」の文字「𠮷」(U+20BB7)"),
+            "{e}"
+        );
         // nested: the innermost open element
         let e = encode("<R><A>x</A><B><C/>😀</B></R>", CharacterCode::ShiftJis).unwrap_err();
         assert_eq!(

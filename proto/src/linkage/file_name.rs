@@ -156,8 +156,8 @@ impl FromStr for FileName {
             why,
         };
         let (stem, ext) = name.rsplit_once('.').ok_or(err("拡張子がありません"))?;
-        let extension =
-            Extension::parse(ext).ok_or(err("拡張子は .xml / .zip / .pdf / .err のいずれかです"))?;
+        let extension = Extension::parse(ext)
+            .ok_or(err("拡張子は .xml / .zip / .pdf / .err のいずれかです"))?;
         let b = stem.as_bytes();
         if b.len() < 3 || !b[..3].iter().all(u8::is_ascii_uppercase) {
             return Err(err("先頭はシステムを表す英大文字3文字です"));

@@ -161,7 +161,11 @@ impl Request {
                 Err(MessageError::Count {
                     kind: k,
                     element,
-                    expected: if single { "1件だけ含むもの" } else { "1件以上含むもの" },
+                    expected: if single {
+                        "1件だけ含むもの"
+                    } else {
+                        "1件以上含むもの"
+                    },
                     found: n,
                 })
             }
@@ -383,7 +387,11 @@ pub struct ResultBody {
     /// The registered reference number (`OQSsiimm01res`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reference_number: Option<String>,
-    #[serde(rename = "BulkConfirmUnit", default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(
+        rename = "BulkConfirmUnit",
+        default,
+        skip_serializing_if = "Vec::is_empty"
+    )]
     pub bulk_confirm_units: Vec<BulkConfirmUnit>,
     #[serde(
         rename = "BulkRegistrationUnit",
@@ -524,9 +532,7 @@ mod tests {
                 ..Default::default()
             },
             message_body: ResultBody {
-                qualification_validity: Some(
-                    u8::from(QualificationValidity::Valid).to_string(),
-                ),
+                qualification_validity: Some(u8::from(QualificationValidity::Valid).to_string()),
                 ..Default::default()
             }
             .with_outcome(Outcome::normal()),

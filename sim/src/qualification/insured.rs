@@ -100,6 +100,7 @@ impl InsuredRegistry {
                 disqualification_date: String::new(),
                 insured_partial_contribution_ratio: "030".into(),
                 insurer_name: insurer_name.into(),
+                ..Default::default()
             };
             Entry { person, record }
         };

@@ -10,14 +10,14 @@ use hyper::Request;
 use hyper_util::rt::TokioIo;
 use oqs_host::Host;
 use oqs_host::certificates::StoreName;
+use oqs_host::https::{self, ConnectError, rustls_cause};
+use rustls::SignatureScheme;
 use rustls::client::ResolvesClientCert;
-use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer, ServerName, UnixTime};
+use rustls::pki_types::ServerName;
 use rustls::sign::CertifiedKey;
-use rustls::{SignatureScheme, crypto::CryptoProvider};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use std::sync::{Arc, Mutex};
-use tokio::net::TcpStream;
 
 /// What a failed page load looks like, with the browser's own words.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -73,23 +73,6 @@ pub struct Edge {
     host: Arc<dyn Host>,
 }
 
-struct HostTime(Arc<dyn Host>);
-
-impl std::fmt::Debug for HostTime {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("HostTime")
-    }
-}
-
-impl rustls::time_provider::TimeProvider for HostTime {
-    fn current_time(&self) -> Option<UnixTime> {
-        let secs = self.0.clock().now().unix_timestamp();
-        Some(UnixTime::since_unix_epoch(std::time::Duration::from_secs(
-            secs.max(0) as u64,
-        )))
-    }
-}
-
 type Candidate = (Vec<u8>, String, Arc<CertifiedKey>);
 
 /// The certificate selection dialog: offers the 個人 certificates whose issuer the server named,
@@ -136,24 +119,8 @@ impl ResolvesClientCert for CertificateDialog {
     }
 }
 
-fn rustls_detail(e: &(dyn std::error::Error + 'static)) -> Option<rustls::Error> {
-    let mut cur: Option<&(dyn std::error::Error + 'static)> = Some(e);
-    while let Some(err) = cur {
-        if let Some(r) = err.downcast_ref::<rustls::Error>() {
-            return Some(r.clone());
-        }
-        if let Some(io) = err.downcast_ref::<std::io::Error>()
-            && let Some(r) = io.get_ref().and_then(|i| i.downcast_ref::<rustls::Error>())
-        {
-            return Some(r.clone());
-        }
-        cur = err.source();
-    }
-    None
-}
-
 fn classify(e: &(dyn std::error::Error + 'static)) -> BrowseError {
-    match rustls_detail(e) {
+    match rustls_cause(e) {
         Some(rustls::Error::InvalidCertificate(c)) => BrowseError::UntrustedServer {
             detail: format!("{c:?}"),
         },
@@ -174,39 +141,11 @@ impl Edge {
         &self,
         dialog: Arc<CertificateDialog>,
     ) -> Result<rustls::ClientConfig, BrowseError> {
-        let provider = Arc::new(rustls::crypto::ring::default_provider());
-        let mut roots = rustls::RootCertStore::empty();
-        let store = self.host.certificates();
-        let trusted = [StoreName::Root, StoreName::MachineRoot]
-            .into_iter()
-            .map(|s| store.list(s))
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(|e| BrowseError::Network(e.to_string()))?
-            .concat();
-        for c in trusted {
-            // A malformed root is skipped, as Windows ignores it.
-            let _ = roots.add(CertificateDer::from(c.der));
-        }
-        let time = Arc::new(HostTime(self.host.clone()));
-        let builder = rustls::ClientConfig::builder_with_details(provider, time)
-            .with_safe_default_protocol_versions()
-            .map_err(|e| BrowseError::Network(e.to_string()))?;
-        let mut cfg = if roots.is_empty() {
-            // webpki refuses an empty root store: a browser that trusts nothing refuses every server.
-            builder
-                .dangerous()
-                .with_custom_certificate_verifier(Arc::new(NothingTrusted))
-                .with_client_cert_resolver(dialog)
-        } else {
-            builder
-                .with_root_certificates(roots)
-                .with_client_cert_resolver(dialog)
-        };
-        cfg.alpn_protocols = vec![b"http/1.1".to_vec()];
-        Ok(cfg)
+        https::client_config(self.host.clone(), dialog)
+            .map_err(|e| BrowseError::Network(e.to_string()))
     }
 
-    fn dialog(&self, provider: &CryptoProvider) -> Arc<CertificateDialog> {
+    fn dialog(&self) -> Arc<CertificateDialog> {
         let mut candidates = Vec::new();
         for c in self
             .host
@@ -214,19 +153,10 @@ impl Edge {
             .list(StoreName::My)
             .unwrap_or_default()
         {
-            let (Some(key), Ok(info)) = (&c.private_key, oqs_certs::inspect(&c.der)) else {
-                continue;
-            };
-            let Ok(signing) = provider
-                .key_provider
-                .load_private_key(PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(key.clone())))
+            let (Some(ck), Ok(info)) = (https::certified_key(&c), oqs_certs::inspect(&c.der))
             else {
                 continue;
             };
-            let ck = Arc::new(CertifiedKey::new(
-                vec![CertificateDer::from(c.der.clone())],
-                signing,
-            ));
             candidates.push((
                 info.issuer_der,
                 format!("{} / {}", c.issued_to, c.issued_by),
@@ -252,8 +182,7 @@ impl Edge {
         session: Option<&str>,
         json: Option<Vec<u8>>,
     ) -> Visit {
-        let provider = rustls::crypto::ring::default_provider();
-        let dialog = self.dialog(&provider);
+        let dialog = self.dialog();
         // A bound on the whole navigation, so a stuck peer fails the step instead of hanging it.
         let outcome = match tokio::time::timeout(
             NAVIGATION_TIMEOUT,
@@ -295,20 +224,12 @@ impl Edge {
             .ok_or_else(|| BrowseError::BadUrl(url.into()))?
             .to_owned();
         let port = uri.port_u16().unwrap_or(443);
-        let addrs = self
-            .host
-            .names()
-            .resolve(&host, port)
-            .map_err(|_| BrowseError::NameNotResolved { host: host.clone() })?;
-        let mut tcp = None;
-        for a in addrs {
-            if let Ok(s) = TcpStream::connect(a).await {
-                tcp = Some(s);
-                break;
-            }
-        }
-        let tcp = tcp.ok_or_else(|| BrowseError::ConnectionRefused { host: host.clone() })?;
-        let _ = tcp.set_nodelay(true);
+        let tcp = https::connect_tcp(self.host.as_ref(), &host, port)
+            .await
+            .map_err(|e| match e {
+                ConnectError::NameNotResolved { host } => BrowseError::NameNotResolved { host },
+                _ => BrowseError::ConnectionRefused { host: host.clone() },
+            })?;
         let cfg = self.client_config(dialog)?;
         let name =
             ServerName::try_from(host.clone()).map_err(|_| BrowseError::BadUrl(url.into()))?;
@@ -428,49 +349,5 @@ impl ApiFailure {
             Self::Refused { error, .. } => Some(error),
             _ => None,
         }
-    }
-}
-
-/// The verifier of a browser whose root store is empty.
-#[derive(Debug)]
-struct NothingTrusted;
-
-fn unknown_issuer<T>() -> Result<T, rustls::Error> {
-    Err(rustls::Error::InvalidCertificate(
-        rustls::CertificateError::UnknownIssuer,
-    ))
-}
-
-impl rustls::client::danger::ServerCertVerifier for NothingTrusted {
-    fn verify_server_cert(
-        &self,
-        _: &CertificateDer<'_>,
-        _: &[CertificateDer<'_>],
-        _: &ServerName<'_>,
-        _: &[u8],
-        _: UnixTime,
-    ) -> Result<rustls::client::danger::ServerCertVerified, rustls::Error> {
-        unknown_issuer()
-    }
-    fn verify_tls12_signature(
-        &self,
-        _: &[u8],
-        _: &CertificateDer<'_>,
-        _: &rustls::DigitallySignedStruct,
-    ) -> Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
-        unknown_issuer()
-    }
-    fn verify_tls13_signature(
-        &self,
-        _: &[u8],
-        _: &CertificateDer<'_>,
-        _: &rustls::DigitallySignedStruct,
-    ) -> Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
-        unknown_issuer()
-    }
-    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-        rustls::crypto::ring::default_provider()
-            .signature_verification_algorithms
-            .supported_schemes()
     }
 }

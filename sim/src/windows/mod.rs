@@ -2,37 +2,39 @@
 //! current user's certificate stores and Credential Manager, all as real files, behind the
 //! `oqs-host` traits. The full Windows layer (tasks, proxy, power, users) is its own issue.
 //!
-//! Layout under the terminal's root:
-//! ```text
-//! C/…                          C:\ (names matched case-insensitively, like NTFS)
-//! state/credentials/<hex>.json generic credentials
-//! state/certs/{My,Root}/<thumbprint>.{der,key,json}
-//! ```
+//! The terminal's disk and stores are an [`oqs_host::dir::TerminalDir`] (layout there), so a
+//! component started as its own process can open the same terminal.
 
 pub mod edge;
 
 use oqs_certs::pkcs12::{self, Pkcs12Error};
 use oqs_host::certificates::{CertificateStore, StoreName, StoredCertificate};
-use oqs_host::credentials::{CredentialManager, GenericCredential};
-use oqs_host::files::{Files, WinPath};
+use oqs_host::credentials::CredentialManager;
+use oqs_host::dir::TerminalDir;
+use oqs_host::files::Files;
 use oqs_host::{Clock, Host, Resolver};
-use serde::{Deserialize, Serialize};
 use std::io;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 
 pub struct FakeTerminal {
     name: String,
-    root: PathBuf,
-    clock: Arc<dyn Clock>,
-    names: Arc<dyn Resolver>,
+    dir: TerminalDir,
+}
+
+/// The terminal's files, credentials and stores are its directory's.
+impl std::ops::Deref for FakeTerminal {
+    type Target = TerminalDir;
+    fn deref(&self) -> &TerminalDir {
+        &self.dir
+    }
 }
 
 impl std::fmt::Debug for FakeTerminal {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("FakeTerminal")
             .field("name", &self.name)
-            .field("root", &self.root)
+            .field("root", &self.dir.root())
             .finish()
     }
 }
@@ -46,23 +48,10 @@ impl FakeTerminal {
         names: Arc<dyn Resolver>,
     ) -> io::Result<Self> {
         let fresh = !root.join("state").exists();
-        for d in [
-            "C",
-            "state/credentials",
-            "state/certs/My",
-            "state/certs/Root",
-        ] {
-            std::fs::create_dir_all(root.join(d))?;
-        }
         let t = Self {
             name: name.into(),
-            root: root.into(),
-            clock,
-            names,
+            dir: TerminalDir::open(root, clock, names)?,
         };
-        for store in oqs_host::certificates::ALL_STORES {
-            std::fs::create_dir_all(t.store_dir(store))?;
-        }
         if fresh {
             // Windows ships with public roots; the kit's web root stands for them.
             t.add(
@@ -81,19 +70,6 @@ impl FakeTerminal {
     /// コンピューター名
     pub fn name(&self) -> &str {
         &self.name
-    }
-
-    pub fn root(&self) -> &Path {
-        &self.root
-    }
-
-    fn store_dir(&self, store: StoreName) -> PathBuf {
-        self.root.join("state/certs").join(match store {
-            StoreName::My => "My",
-            StoreName::Root => "Root",
-            StoreName::MachineMy => "LocalMachine/My",
-            StoreName::MachineRoot => "LocalMachine/Root",
-        })
     }
 
     /// 証明書のインポートウィザード for a `.p12`/`.pfx` file [000 op6 01].
@@ -258,179 +234,21 @@ pub enum ImportError {
     Io(#[from] io::Error),
 }
 
-#[derive(Serialize, Deserialize)]
-struct CredFile {
-    target: String,
-    user: String,
-    password: String,
-}
-
-#[derive(Serialize, Deserialize)]
-struct CertMeta {
-    exportable: bool,
-    strong_protection: bool,
-}
-
-fn hex(s: &str) -> String {
-    s.to_lowercase()
-        .bytes()
-        .map(|b| format!("{b:02x}"))
-        .collect()
-}
-
-impl CredentialManager for FakeTerminal {
-    fn read_generic(&self, target: &str) -> io::Result<Option<GenericCredential>> {
-        let path = self
-            .root
-            .join("state/credentials")
-            .join(format!("{}.json", hex(target)));
-        match std::fs::read(&path) {
-            Ok(b) => {
-                let c: CredFile = serde_json::from_slice(&b)
-                    .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))?;
-                Ok(Some(GenericCredential {
-                    target: c.target,
-                    user: c.user,
-                    password: c.password,
-                }))
-            }
-            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
-            Err(e) => Err(e),
-        }
-    }
-
-    fn write_generic(&self, c: GenericCredential) -> io::Result<()> {
-        let path = self
-            .root
-            .join("state/credentials")
-            .join(format!("{}.json", hex(&c.target)));
-        let body = serde_json::to_vec_pretty(&CredFile {
-            target: c.target,
-            user: c.user,
-            password: c.password,
-        })?;
-        write_atomic(&path, &body)
-    }
-
-    fn delete_generic(&self, target: &str) -> io::Result<bool> {
-        let path = self
-            .root
-            .join("state/credentials")
-            .join(format!("{}.json", hex(target)));
-        match std::fs::remove_file(path) {
-            Ok(()) => Ok(true),
-            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(false),
-            Err(e) => Err(e),
-        }
-    }
-
-    fn list_generic(&self) -> io::Result<Vec<GenericCredential>> {
-        let mut out = Vec::new();
-        for e in std::fs::read_dir(self.root.join("state/credentials"))? {
-            let b = std::fs::read(e?.path())?;
-            let c: CredFile = serde_json::from_slice(&b)
-                .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))?;
-            out.push(GenericCredential {
-                target: c.target,
-                user: c.user,
-                password: c.password,
-            });
-        }
-        out.sort_by_key(|a| a.target.to_lowercase());
-        Ok(out)
-    }
-}
-
-fn write_atomic(path: &Path, data: &[u8]) -> io::Result<()> {
-    let tmp = path.with_extension("tmp");
-    std::fs::write(&tmp, data)?;
-    std::fs::rename(tmp, path)
-}
-
-impl CertificateStore for FakeTerminal {
-    fn list(&self, store: StoreName) -> io::Result<Vec<StoredCertificate>> {
-        let dir = self.store_dir(store);
-        let mut out = Vec::new();
-        for e in std::fs::read_dir(&dir)? {
-            let path = e?.path();
-            if path.extension().is_some_and(|x| x == "der") {
-                let der = std::fs::read(&path)?;
-                let key = std::fs::read(path.with_extension("key")).ok();
-                let meta: CertMeta = std::fs::read(path.with_extension("json"))
-                    .ok()
-                    .and_then(|b| serde_json::from_slice(&b).ok())
-                    .unwrap_or(CertMeta {
-                        exportable: false,
-                        strong_protection: false,
-                    });
-                out.push(stored(&der, key, meta.exportable, meta.strong_protection)?);
-            }
-        }
-        out.sort_by(|a, b| a.thumbprint.cmp(&b.thumbprint));
-        Ok(out)
-    }
-
-    fn add(&self, store: StoreName, cert: StoredCertificate) -> io::Result<()> {
-        let base = self.store_dir(store).join(&cert.thumbprint);
-        if let Some(k) = &cert.private_key {
-            write_atomic(&base.with_extension("key"), k)?;
-        }
-        let meta = serde_json::to_vec(&CertMeta {
-            exportable: cert.exportable,
-            strong_protection: cert.strong_protection,
-        })?;
-        write_atomic(&base.with_extension("json"), &meta)?;
-        // The DER last: a certificate is in the store once its .der exists.
-        write_atomic(&base.with_extension("der"), &cert.der)
-    }
-
-    fn remove(&self, store: StoreName, thumbprint: &str) -> io::Result<bool> {
-        let base = self.store_dir(store).join(thumbprint.to_ascii_uppercase());
-        let existed = base.with_extension("der").exists();
-        for ext in ["der", "key", "json"] {
-            let _ = std::fs::remove_file(base.with_extension(ext));
-        }
-        Ok(existed)
-    }
-}
-
-impl Files for FakeTerminal {
-    fn resolve(&self, path: &WinPath) -> io::Result<PathBuf> {
-        if path.drive != 'C' {
-            return Err(io::Error::new(
-                io::ErrorKind::NotFound,
-                format!("ドライブ {}: はこの端末にありません", path.drive),
-            ));
-        }
-        // NTFS is case-insensitive: reuse an existing entry whatever its case.
-        let mut p = self.root.join("C");
-        for c in &path.components {
-            let existing = std::fs::read_dir(&p).ok().and_then(|rd| {
-                rd.filter_map(Result::ok)
-                    .map(|e| e.file_name())
-                    .find(|n| n.to_string_lossy().to_lowercase() == c.to_lowercase())
-            });
-            p.push(existing.unwrap_or_else(|| c.into()));
-        }
-        Ok(p)
-    }
-}
-
 impl Host for FakeTerminal {
     fn files(&self) -> &dyn Files {
-        self
+        &self.dir
     }
     fn credentials(&self) -> &dyn CredentialManager {
-        self
+        &self.dir
     }
     fn certificates(&self) -> &dyn CertificateStore {
-        self
+        &self.dir
     }
     fn clock(&self) -> &dyn Clock {
-        self.clock.as_ref()
+        self.dir.clock()
     }
     fn names(&self) -> &dyn Resolver {
-        self.names.as_ref()
+        self.dir.names()
     }
 }
 
@@ -505,37 +323,5 @@ mod tests {
             "{e}"
         );
         assert!(t.list(StoreName::My).unwrap().is_empty());
-    }
-
-    #[test]
-    fn credentials_persist_and_match_case_insensitively() {
-        let dir = tempfile::tempdir().unwrap();
-        let t = terminal(dir.path());
-        t.write_generic(GenericCredential {
-            target: "OQS_LOGIN_KEY".into(),
-            user: "R0RENK01".into(),
-            password: "Renk#0001".into(),
-        })
-        .unwrap();
-        let t2 = terminal(dir.path());
-        assert_eq!(
-            t2.read_generic("oqs_login_key").unwrap().unwrap().user,
-            "R0RENK01"
-        );
-        assert!(t2.delete_generic("OQS_LOGIN_KEY").unwrap());
-        assert!(t2.read_generic("OQS_LOGIN_KEY").unwrap().is_none());
-    }
-
-    #[test]
-    fn files_resolve_case_insensitively() {
-        let dir = tempfile::tempdir().unwrap();
-        let t = terminal(dir.path());
-        let p = t.resolve(&WinPath::parse(r"C:\OQS\req").unwrap()).unwrap();
-        std::fs::create_dir_all(&p).unwrap();
-        assert_eq!(
-            t.resolve(&WinPath::parse(r"c:\oqs\REQ").unwrap()).unwrap(),
-            p
-        );
-        assert!(t.resolve(&WinPath::parse(r"D:\x").unwrap()).is_err());
     }
 }

@@ -1,0 +1,394 @@
+//! A terminal whose state lives in a directory: `C:\` as real files, the certificate stores and
+//! Credential Manager as small files beside it. The simulator creates and inspects terminals
+//! like this, and a component running as its own process (a vendor target, the crash soak)
+//! opens the same directory, so both see one terminal.
+//!
+//! ```text
+//! <root>/C/…                                 C:\ (names matched case-insensitively, like NTFS)
+//! <root>/state/credentials/<hex>.json        generic credentials
+//! <root>/state/certs/<store>/<thumbprint>.der + .key (PKCS#8) + .json (the store's columns)
+//! <root>/state/names                         the World's name table (see [`StaticNames`])
+//! ```
+
+use crate::certificates::{ALL_STORES, CertificateStore, StoreName, StoredCertificate};
+use crate::credentials::{CredentialManager, GenericCredential};
+use crate::files::{Files, WinPath};
+use crate::{Clock, Host, Resolver};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::io;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use time::OffsetDateTime;
+
+pub struct TerminalDir {
+    root: PathBuf,
+    clock: Arc<dyn Clock>,
+    names: Arc<dyn Resolver>,
+}
+
+impl std::fmt::Debug for TerminalDir {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TerminalDir")
+            .field("root", &self.root)
+            .finish()
+    }
+}
+
+impl TerminalDir {
+    /// Opens (creating if missing) the terminal under `root`.
+    pub fn open(root: &Path, clock: Arc<dyn Clock>, names: Arc<dyn Resolver>) -> io::Result<Self> {
+        for d in ["C", "state/credentials"] {
+            std::fs::create_dir_all(root.join(d))?;
+        }
+        let t = Self {
+            root: root.into(),
+            clock,
+            names,
+        };
+        for store in ALL_STORES {
+            std::fs::create_dir_all(t.store_dir(store))?;
+        }
+        Ok(t)
+    }
+
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// The name table file of this terminal (written by the simulator).
+    pub fn names_file(root: &Path) -> PathBuf {
+        root.join("state/names")
+    }
+
+    fn store_dir(&self, store: StoreName) -> PathBuf {
+        self.root.join("state/certs").join(match store {
+            StoreName::My => "My",
+            StoreName::Root => "Root",
+            StoreName::MachineMy => "LocalMachine/My",
+            StoreName::MachineRoot => "LocalMachine/Root",
+        })
+    }
+
+    fn credential_path(&self, target: &str) -> PathBuf {
+        let hex: String = target
+            .to_lowercase()
+            .bytes()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        self.root
+            .join("state/credentials")
+            .join(format!("{hex}.json"))
+    }
+}
+
+fn invalid(e: impl std::error::Error + Send + Sync + 'static) -> io::Error {
+    io::Error::new(io::ErrorKind::InvalidData, e)
+}
+
+/// Writes through a temporary file and a rename, so a reader never sees half a file.
+pub fn write_atomic(path: &Path, data: &[u8]) -> io::Result<()> {
+    let tmp = path.with_extension("tmp");
+    std::fs::write(&tmp, data)?;
+    std::fs::rename(tmp, path)
+}
+
+#[derive(Serialize, Deserialize)]
+struct CredFile {
+    target: String,
+    user: String,
+    password: String,
+}
+
+impl CredentialManager for TerminalDir {
+    fn read_generic(&self, target: &str) -> io::Result<Option<GenericCredential>> {
+        match std::fs::read(self.credential_path(target)) {
+            Ok(b) => {
+                let c: CredFile = serde_json::from_slice(&b).map_err(invalid)?;
+                Ok(Some(GenericCredential {
+                    target: c.target,
+                    user: c.user,
+                    password: c.password,
+                }))
+            }
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    fn write_generic(&self, c: GenericCredential) -> io::Result<()> {
+        let path = self.credential_path(&c.target);
+        let body = serde_json::to_vec_pretty(&CredFile {
+            target: c.target,
+            user: c.user,
+            password: c.password,
+        })?;
+        write_atomic(&path, &body)
+    }
+
+    fn delete_generic(&self, target: &str) -> io::Result<bool> {
+        match std::fs::remove_file(self.credential_path(target)) {
+            Ok(()) => Ok(true),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(false),
+            Err(e) => Err(e),
+        }
+    }
+
+    fn list_generic(&self) -> io::Result<Vec<GenericCredential>> {
+        let mut out = Vec::new();
+        for e in std::fs::read_dir(self.root.join("state/credentials"))? {
+            let path = e?.path();
+            if path.extension().is_some_and(|x| x == "json") {
+                let c: CredFile = serde_json::from_slice(&std::fs::read(path)?).map_err(invalid)?;
+                out.push(GenericCredential {
+                    target: c.target,
+                    user: c.user,
+                    password: c.password,
+                });
+            }
+        }
+        out.sort_by_key(|a| a.target.to_lowercase());
+        Ok(out)
+    }
+}
+
+/// The columns of a store entry, kept beside its DER.
+#[derive(Serialize, Deserialize)]
+struct CertMeta {
+    issued_to: String,
+    issued_by: String,
+    #[serde(with = "time::serde::rfc3339")]
+    not_before: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339")]
+    not_after: OffsetDateTime,
+    exportable: bool,
+    strong_protection: bool,
+}
+
+impl CertificateStore for TerminalDir {
+    fn list(&self, store: StoreName) -> io::Result<Vec<StoredCertificate>> {
+        let mut out = Vec::new();
+        for e in std::fs::read_dir(self.store_dir(store))? {
+            let path = e?.path();
+            if path.extension().is_some_and(|x| x == "der") {
+                let der = std::fs::read(&path)?;
+                let meta: CertMeta =
+                    serde_json::from_slice(&std::fs::read(path.with_extension("json"))?)
+                        .map_err(invalid)?;
+                let thumbprint = path
+                    .file_stem()
+                    .map(|s| s.to_string_lossy().into_owned())
+                    .unwrap_or_default();
+                out.push(StoredCertificate {
+                    issued_to: meta.issued_to,
+                    issued_by: meta.issued_by,
+                    not_before: meta.not_before,
+                    not_after: meta.not_after,
+                    thumbprint,
+                    der,
+                    private_key: std::fs::read(path.with_extension("key")).ok(),
+                    exportable: meta.exportable,
+                    strong_protection: meta.strong_protection,
+                });
+            }
+        }
+        out.sort_by(|a, b| a.thumbprint.cmp(&b.thumbprint));
+        Ok(out)
+    }
+
+    fn add(&self, store: StoreName, cert: StoredCertificate) -> io::Result<()> {
+        let base = self.store_dir(store).join(&cert.thumbprint);
+        if let Some(k) = &cert.private_key {
+            write_atomic(&base.with_extension("key"), k)?;
+        }
+        let meta = serde_json::to_vec_pretty(&CertMeta {
+            issued_to: cert.issued_to,
+            issued_by: cert.issued_by,
+            not_before: cert.not_before,
+            not_after: cert.not_after,
+            exportable: cert.exportable,
+            strong_protection: cert.strong_protection,
+        })
+        .map_err(invalid)?;
+        write_atomic(&base.with_extension("json"), &meta)?;
+        // The DER last: a certificate is in the store once its .der exists.
+        write_atomic(&base.with_extension("der"), &cert.der)
+    }
+
+    fn remove(&self, store: StoreName, thumbprint: &str) -> io::Result<bool> {
+        let base = self.store_dir(store).join(thumbprint.to_ascii_uppercase());
+        let existed = base.with_extension("der").exists();
+        // The DER first, for the same reason.
+        for ext in ["der", "key", "json"] {
+            let _ = std::fs::remove_file(base.with_extension(ext));
+        }
+        Ok(existed)
+    }
+}
+
+impl Files for TerminalDir {
+    fn resolve(&self, path: &WinPath) -> io::Result<PathBuf> {
+        if path.drive != 'C' {
+            return Err(io::Error::new(
+                io::ErrorKind::NotFound,
+                format!("ドライブ {}: はこの端末にありません", path.drive),
+            ));
+        }
+        // NTFS is case-insensitive: reuse an existing entry whatever its case.
+        let mut p = self.root.join("C");
+        for c in &path.components {
+            let existing = std::fs::read_dir(&p).ok().and_then(|rd| {
+                rd.filter_map(Result::ok)
+                    .map(|e| e.file_name())
+                    .find(|n| n.to_string_lossy().to_lowercase() == c.to_lowercase())
+            });
+            p.push(existing.unwrap_or_else(|| c.into()));
+        }
+        Ok(p)
+    }
+}
+
+impl Host for TerminalDir {
+    fn files(&self) -> &dyn Files {
+        self
+    }
+    fn credentials(&self) -> &dyn CredentialManager {
+        self
+    }
+    fn certificates(&self) -> &dyn CertificateStore {
+        self
+    }
+    fn clock(&self) -> &dyn Clock {
+        self.clock.as_ref()
+    }
+    fn names(&self) -> &dyn Resolver {
+        self.names.as_ref()
+    }
+}
+
+/// A fixed name table, read from a file of `host port address…` lines — how the World's
+/// names reach a component running as its own process.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct StaticNames(BTreeMap<(String, u16), Vec<SocketAddr>>);
+
+impl StaticNames {
+    pub fn parse(text: &str) -> io::Result<Self> {
+        let mut t = BTreeMap::new();
+        for (i, line) in text.lines().enumerate() {
+            let mut words = line.split_whitespace();
+            let (Some(host), Some(port)) = (words.next(), words.next()) else {
+                continue;
+            };
+            let bad = || {
+                io::Error::new(
+                    io::ErrorKind::InvalidData,
+                    format!(
+                        "名前表の{}行目「{line}」は「ホスト名 ポート アドレス…」ではありません",
+                        i + 1
+                    ),
+                )
+            };
+            let port: u16 = port.parse().map_err(|_| bad())?;
+            let addrs = words
+                .map(|w| w.parse::<SocketAddr>().map_err(|_| bad()))
+                .collect::<io::Result<Vec<_>>>()?;
+            t.insert((host.to_ascii_lowercase(), port), addrs);
+        }
+        Ok(Self(t))
+    }
+
+    pub fn render(entries: &[(String, u16, Vec<SocketAddr>)]) -> String {
+        entries
+            .iter()
+            .map(|(h, p, a)| {
+                let addrs: Vec<String> = a.iter().map(ToString::to_string).collect();
+                format!("{h} {p} {}\n", addrs.join(" "))
+            })
+            .collect()
+    }
+}
+
+impl Resolver for StaticNames {
+    fn resolve(&self, host: &str, port: u16) -> io::Result<Vec<SocketAddr>> {
+        self.0
+            .get(&(host.to_ascii_lowercase(), port))
+            .cloned()
+            .ok_or_else(|| {
+                io::Error::new(
+                    io::ErrorKind::NotFound,
+                    format!("{host} の名前解決ができません"),
+                )
+            })
+    }
+}
+
+/// A clock that stands still at one instant, like the simulator's between jumps.
+#[derive(Clone, Copy, Debug)]
+pub struct FixedClock(pub OffsetDateTime);
+
+impl Clock for FixedClock {
+    fn now(&self) -> OffsetDateTime {
+        self.0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn terminal(dir: &Path) -> TerminalDir {
+        TerminalDir::open(
+            dir,
+            Arc::new(FixedClock(OffsetDateTime::UNIX_EPOCH)),
+            Arc::new(StaticNames::default()),
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn credentials_persist_and_match_case_insensitively() {
+        let dir = tempfile::tempdir().unwrap();
+        let t = terminal(dir.path());
+        t.write_generic(GenericCredential {
+            target: "OQS_LOGIN_KEY".into(),
+            user: "R0RENK01".into(),
+            password: "Renk#0001".into(),
+        })
+        .unwrap();
+        let t2 = terminal(dir.path());
+        assert_eq!(
+            t2.read_generic("oqs_login_key").unwrap().unwrap().user,
+            "R0RENK01"
+        );
+        assert!(t2.delete_generic("OQS_LOGIN_KEY").unwrap());
+        assert!(t2.read_generic("OQS_LOGIN_KEY").unwrap().is_none());
+    }
+
+    #[test]
+    fn files_resolve_case_insensitively() {
+        let dir = tempfile::tempdir().unwrap();
+        let t = terminal(dir.path());
+        let p = t.resolve(&WinPath::parse(r"C:\OQS\req").unwrap()).unwrap();
+        std::fs::create_dir_all(&p).unwrap();
+        assert_eq!(
+            t.resolve(&WinPath::parse(r"c:\oqs\REQ").unwrap()).unwrap(),
+            p
+        );
+        assert!(t.resolve(&WinPath::parse(r"D:\x").unwrap()).is_err());
+    }
+
+    #[test]
+    fn names_file_round_trips() {
+        let a: SocketAddr = "127.0.0.1:4000".parse().unwrap();
+        let text = StaticNames::render(&[("hweb.oqs.onshikaku.org".into(), 443, vec![a, a])]);
+        let n = StaticNames::parse(&text).unwrap();
+        assert_eq!(
+            n.resolve("HWEB.oqs.onshikaku.org", 443).unwrap(),
+            vec![a, a]
+        );
+        let e = n.resolve("nowhere.example", 443).unwrap_err();
+        assert!(e.to_string().contains("nowhere.example"));
+        assert!(StaticNames::parse("h x 1").is_err());
+    }
+}
