@@ -106,3 +106,42 @@ impl std::fmt::Display for ApiError {
         Ok(())
     }
 }
+
+/// `POST /web/api/reference-numbers`: 照会番号登録 for one person (the body of `OQSsiimm01req`).
+pub use crate::linkage::message::ReferenceNumberRegistration;
+
+/// A bulk request was accepted: the 受付番号 to fetch its result with.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BulkAccepted {
+    pub reception_number: String,
+    pub count: usize,
+}
+
+/// One person of a bulk check, as the server answers it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BulkCheckItem {
+    pub search: crate::qualification::SearchInfo,
+    pub result: Result<crate::qualification::QualificationResult, ApiError>,
+}
+
+/// The result of a bulk check; `ready` is false while the server is still processing.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BulkCheckDownload {
+    pub reception_number: String,
+    pub ready: bool,
+    pub items: Vec<BulkCheckItem>,
+}
+
+/// One person of a bulk reference-number registration.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BulkRegistrationItem {
+    pub registration: ReferenceNumberRegistration,
+    pub error: Option<ApiError>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BulkRegistrationDownload {
+    pub reception_number: String,
+    pub ready: bool,
+    pub items: Vec<BulkRegistrationItem>,
+}

@@ -226,6 +226,27 @@ impl InsuredRegistry {
         }
     }
 
+    /// The records of the person a registration names: insurer number and 番号 always, 記号 and
+    /// 枝番 when given.
+    pub fn find(
+        &self,
+        insurer: &str,
+        symbol: &str,
+        number: &str,
+        branch: &str,
+    ) -> Vec<&QualificationRecord> {
+        self.entries
+            .iter()
+            .map(|e| &e.record)
+            .filter(|r| {
+                r.insurer_number == insurer
+                    && r.insured_identification_number == number
+                    && (symbol.is_empty() || r.insured_card_symbol == symbol)
+                    && (branch.is_empty() || r.insured_branch_number == branch)
+            })
+            .collect()
+    }
+
     /// Every validity has an example that yields it (the unit tests check it for many seeds).
     pub fn covers_every_validity(&self, today: Date) -> bool {
         ALL_VALIDITIES

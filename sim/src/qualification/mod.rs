@@ -22,10 +22,16 @@
 //! | `GET /web/api/settings` | → `EnvironmentSettings` |
 //! | `PUT /web/api/settings` | `SettingsChange` → `EnvironmentSettings` (admin only) |
 //! | `POST /web/api/qualification` | `SearchInfo` → `QualificationResult` |
+//! | `POST /web/api/reference-numbers` | `ReferenceNumberRegistration` → the same, normalised |
+//! | `POST /web/api/bulk/qualification` | `[SearchInfo]` → `BulkAccepted` (受付番号) |
+//! | `GET /web/api/bulk/qualification/<受付番号>` | → `BulkCheckDownload` (`ready: false` while processing) |
+//! | `POST /web/api/bulk/reference-numbers` | `[ReferenceNumberRegistration]` → `BulkAccepted` |
+//! | `GET /web/api/bulk/reference-numbers/<受付番号>` | → `BulkRegistrationDownload` |
 //!
 //! Every refusal is an `ApiError` `{code, message, details}` with the manual's words.
 
 pub mod insured;
+pub mod reception;
 pub mod registry;
 pub mod tls;
 
@@ -36,7 +42,9 @@ use hyper::{Method, Request, Response, StatusCode};
 use hyper_util::rt::TokioIo;
 use oqs_certs::Pki;
 use oqs_host::Clock;
-use oqs_proto::api::{ApiError, LoginRequest, MasterReset, NewAccount, PasswordChange};
+use oqs_proto::api::{
+    ApiError, LoginRequest, MasterReset, NewAccount, PasswordChange, ReferenceNumberRegistration,
+};
 use oqs_proto::institution::InstitutionCode;
 use oqs_proto::qualification::SearchInfo;
 use oqs_proto::settings::SettingsChange;
@@ -373,6 +381,32 @@ async fn route(req: Request<Incoming>, ctx: Ctx) -> Response<Full<Bytes>> {
             Ok(b) => reply(reg().lookup(&code, &token, b, now)),
             Err(r) => r,
         },
+        (Method::POST, "/web/api/reference-numbers") => {
+            match body::<ReferenceNumberRegistration>(req).await {
+                Ok(b) => reply(reg().register_reference(&code, &token, b, now)),
+                Err(r) => r,
+            }
+        }
+        (Method::POST, "/web/api/bulk/qualification") => {
+            match body::<Vec<SearchInfo>>(req).await {
+                Ok(b) => reply(reg().bulk_check_upload(&code, &token, b, now)),
+                Err(r) => r,
+            }
+        }
+        (Method::POST, "/web/api/bulk/reference-numbers") => {
+            match body::<Vec<ReferenceNumberRegistration>>(req).await {
+                Ok(b) => reply(reg().bulk_registration_upload(&code, &token, b, now)),
+                Err(r) => r,
+            }
+        }
+        (Method::GET, p) if p.starts_with("/web/api/bulk/qualification/") => {
+            let n = &p["/web/api/bulk/qualification/".len()..];
+            reply(reg().bulk_check_download(&code, &token, n, now))
+        }
+        (Method::GET, p) if p.starts_with("/web/api/bulk/reference-numbers/") => {
+            let n = &p["/web/api/bulk/reference-numbers/".len()..];
+            reply(reg().bulk_registration_download(&code, &token, n, now))
+        }
         (m, p) => json(
             StatusCode::NOT_FOUND,
             &ApiError {

@@ -53,6 +53,12 @@ pub enum Refusal {
     UnregisteredInstitution(String),
     #[error("{0}")]
     BadSearch(#[from] SearchInfoError),
+    #[error("該当する被保険者が見つかりません。保険者番号・記号・番号・枝番を確認してください")]
+    NoSuchInsured,
+    #[error("受付番号「{0}」が見つかりません")]
+    UnknownReception(String),
+    #[error("一括要求に対象者がありません")]
+    EmptyBulk,
 }
 
 impl Refusal {
@@ -72,6 +78,9 @@ impl Refusal {
             Self::BadResetSecret => "bad_reset_secret",
             Self::UnregisteredInstitution(_) => "unregistered_institution",
             Self::BadSearch(_) => "bad_search",
+            Self::NoSuchInsured => "no_such_insured",
+            Self::UnknownReception(_) => "unknown_reception",
+            Self::EmptyBulk => "empty_bulk",
         }
     }
 
@@ -84,6 +93,7 @@ impl Refusal {
             | Self::EmergencyNotAuthorized
             | Self::UnregisteredInstitution(_) => 403,
             Self::DuplicateUserId(_) => 409,
+            Self::UnknownReception(_) => 404,
             _ => 400,
         }
     }
@@ -157,6 +167,10 @@ pub struct Site {
     /// 秘密の番号 of the master reset ID.
     pub secret_number: String,
     accounts: BTreeMap<String, Account>,
+    /// 照会番号 registered per person (see `reception`).
+    pub(super) references: BTreeMap<super::reception::PersonKey, String>,
+    /// Bulk requests by 受付番号.
+    pub(super) bulk: BTreeMap<String, super::reception::BulkJob>,
 }
 
 impl Site {
@@ -201,7 +215,7 @@ pub struct SiteSpec {
 pub struct Registry {
     sites: BTreeMap<InstitutionCode, Site>,
     sessions: HashMap<String, Session>,
-    rng: ChaCha8Rng,
+    pub(super) rng: ChaCha8Rng,
     pub insured: InsuredRegistry,
 }
 
@@ -267,6 +281,8 @@ impl Registry {
             master_id: master_id.clone(),
             secret_number,
             accounts: BTreeMap::from([(master_id, master)]),
+            references: BTreeMap::new(),
+            bulk: BTreeMap::new(),
         };
         self.sites.insert(spec.code.clone(), site);
         &self.sites[&spec.code]
@@ -280,7 +296,7 @@ impl Registry {
         self.sites.contains_key(code)
     }
 
-    fn site_mut(&mut self, code: &InstitutionCode) -> Result<&mut Site, Refusal> {
+    pub(super) fn site_mut(&mut self, code: &InstitutionCode) -> Result<&mut Site, Refusal> {
         self.sites
             .get_mut(code)
             .ok_or_else(|| Refusal::UnregisteredInstitution(code.to_string()))
@@ -330,7 +346,7 @@ impl Registry {
     /// The session's site and account; `allow_restricted` for the one thing a restricted
     /// session may do (change the password). A password that expires while its session is
     /// open restricts the session from then on.
-    fn who(
+    pub(super) fn who(
         &self,
         code: &InstitutionCode,
         token: &str,
@@ -376,6 +392,10 @@ impl Registry {
         }
         password::check(new, &acc.history).map_err(Refusal::PasswordRules)?;
         acc.set_password(new.into(), now, false);
+        // A new password signs the account out everywhere else (a terminal app still holding
+        // the old one must log in again, and fails) [003].
+        self.sessions
+            .retain(|t, s| t == token || !(s.code == code && s.user_id == user));
         if let Some(s) = self.sessions.get_mut(token) {
             s.restricted = None;
         }
@@ -547,9 +567,17 @@ impl Registry {
     ) -> Result<QualificationResult, Refusal> {
         self.who(code, token, false, now)?;
         let q = q.normalized()?;
-        Ok(self
+        let mut result = self
             .insured
-            .lookup(&q, now.to_offset(oqs_host::clock::JST).date()))
+            .lookup(&q, now.to_offset(oqs_host::clock::JST).date());
+        if let Some(site) = self.sites.get(code) {
+            for r in &mut result.result_list {
+                if let Some(n) = site.references.get(&super::reception::PersonKey::of(r)) {
+                    r.reference_number = n.clone();
+                }
+            }
+        }
+        Ok(result)
     }
 }
 
