@@ -1,0 +1,535 @@
+//! The running linkage app: watches `req` (file events, with a periodic rescan as fallback),
+//! answers each request once its file has stopped changing, and publishes the answer with the
+//! protocol of [`crate::folders`]. Start it, stop it (`OQSComAppRestart` is a stop and a start),
+//! or let it crash: it picks up where it stopped.
+
+use crate::answer::{self, Answer, Ctx, Failure, OutFile};
+use crate::client::{CallError, QualificationClient};
+use crate::folders::{Folders, Published, Stamp};
+use crate::settings::{SetupError, Settings};
+use oqs_host::Host;
+use oqs_proto::api::{
+    BulkAccepted, BulkCheckDownload, BulkRegistrationDownload, ReferenceNumberRegistration,
+};
+use oqs_proto::linkage::message::Request;
+use oqs_proto::linkage::{Extension, FileName, RequestKind};
+use oqs_proto::profile::Profile;
+use oqs_proto::qualification::{QualificationResult, SearchInfo};
+use oqs_proto::settings::CharacterCode;
+use std::collections::{BTreeSet, HashMap};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use time::OffsetDateTime;
+use tokio::sync::{Notify, watch};
+use tokio::task::JoinHandle;
+use tokio::time::Instant;
+
+/// How the app paces itself. These are about file-system timing on this machine, not about
+/// the terminal's clock.
+#[derive(Clone, Debug)]
+pub struct Options {
+    /// Rescan of `req` when no file event arrives (events can be lost, e.g. on network shares).
+    pub rescan: Duration,
+    /// A file must keep its size and time this long before it is read.
+    pub settle: Duration,
+    pub profile: Profile,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Self {
+            rescan: Duration::from_secs(1),
+            settle: Duration::from_millis(200),
+            profile: Profile::builtin().clone(),
+        }
+    }
+}
+
+/// What the app did, for people (the log) and for scenarios.
+#[derive(Default)]
+struct Shared {
+    log: Mutex<Vec<String>>,
+    /// Answers published, by result file name, in order.
+    published: Mutex<Vec<String>>,
+}
+
+pub struct LinkageApp {
+    task: JoinHandle<()>,
+    stop: Arc<Notify>,
+    scans: watch::Receiver<u64>,
+    shared: Arc<Shared>,
+}
+
+impl LinkageApp {
+    /// Reads the settings (a missing credential stops the start with its name) and starts.
+    pub async fn start(host: Arc<dyn Host>, options: Options) -> Result<Self, SetupError> {
+        let settings = Settings::load(host.as_ref(), &options.profile)?;
+        let resolve = |p: &oqs_host::WinPath| {
+            host.files().resolve(p).map_err(|source| SetupError::Io {
+                what: "フォルダ",
+                path: p.to_string(),
+                source,
+            })
+        };
+        let folders = Folders::new(
+            resolve(&settings.request_dir)?,
+            resolve(&settings.result_dir)?,
+            resolve(&settings.work_dir)?,
+        )
+        .map_err(|source| SetupError::Io {
+            what: "フォルダ",
+            path: settings.request_dir.to_string(),
+            source,
+        })?;
+        let (scans_tx, scans) = watch::channel(0u64);
+        let stop = Arc::new(Notify::new());
+        let shared = Arc::new(Shared::default());
+        let worker = Worker {
+            client: QualificationClient::new(host.clone(), &settings),
+            host,
+            settings,
+            folders,
+            options,
+            shared: shared.clone(),
+            seen: HashMap::new(),
+            warned: BTreeSet::new(),
+        };
+        let task = tokio::spawn(worker.run(stop.clone(), scans_tx));
+        Ok(Self {
+            task,
+            stop,
+            scans,
+            shared,
+        })
+    }
+
+    /// Stops after the request in hand (OQSComAppRestart's first half).
+    pub async fn stop(self) {
+        self.stop.notify_one();
+        let _ = self.task.await;
+    }
+
+    /// Ends at once, wherever it is (a crash, or the process killed).
+    pub fn crash(self) {
+        self.task.abort();
+    }
+
+    /// Waits until the app has looked at `req` `n` more times.
+    pub async fn wait_scans(&mut self, n: u64) {
+        let target = *self.scans.borrow() + n;
+        let _ = self.scans.wait_for(|s| *s >= target).await;
+    }
+
+    /// The app's log lines so far.
+    pub fn log(&self) -> Vec<String> {
+        self.shared.log.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    /// Result files published so far, in order.
+    pub fn published(&self) -> Vec<String> {
+        self.shared
+            .published
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+}
+
+/// What the app remembers of a file it has seen but not taken yet.
+struct Seen {
+    stamp: Stamp,
+    since: Instant,
+    /// The terminal's time when it was first seen (for the incomplete-request limit).
+    first_seen: OffsetDateTime,
+}
+
+struct Worker {
+    host: Arc<dyn Host>,
+    settings: Settings,
+    folders: Folders,
+    client: QualificationClient,
+    options: Options,
+    shared: Arc<Shared>,
+    seen: HashMap<String, Seen>,
+    /// Names already warned about, so the log says it once.
+    warned: BTreeSet<String>,
+}
+
+impl Worker {
+    fn log(&self, msg: impl std::fmt::Display) {
+        let t = self.host.clock().now_jst();
+        let line = format!(
+            "{:04}-{:02}-{:02} {:02}:{:02}:{:02} {msg}",
+            t.year(),
+            t.month() as u8,
+            t.day(),
+            t.hour(),
+            t.minute(),
+            t.second()
+        );
+        tracing::info!(target: "oqs_linkage", "{line}");
+        self.shared
+            .log
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(line);
+    }
+
+    fn warn_once(&mut self, key: String, msg: impl std::fmt::Display) {
+        if self.warned.insert(key) {
+            self.log(msg);
+        }
+    }
+
+    async fn run(mut self, stop: Arc<Notify>, scans: watch::Sender<u64>) {
+        let events = Arc::new(Notify::new());
+        let _watcher = self.watch(events.clone());
+        self.log(format!(
+            "連携アプリケーションを開始しました（要求: {}、結果: {}）",
+            self.settings.request_dir, self.settings.result_dir
+        ));
+        if let Err(e) = self.client.ensure_session().await {
+            self.log(format!("[{}] {e}", e.result_id()));
+        }
+        if let Err(e) = self.recover().await {
+            self.log(format!("作業フォルダの確認に失敗しました: {e}"));
+        }
+        let mut count = 0u64;
+        loop {
+            let unsettled = match self.scan_once().await {
+                Ok(u) => u,
+                Err(e) => {
+                    self.log(format!("要求フォルダを読めません: {e}"));
+                    false
+                }
+            };
+            self.delete_forgotten();
+            count += 1;
+            scans.send_replace(count);
+            let wait = if unsettled {
+                self.options.settle
+            } else {
+                self.options.rescan
+            };
+            tokio::select! {
+                _ = stop.notified() => break,
+                _ = events.notified() => {}
+                _ = tokio::time::sleep(wait) => {}
+            }
+        }
+        self.log("連携アプリケーションを停止しました");
+    }
+
+    fn watch(&self, events: Arc<Notify>) -> Option<notify::RecommendedWatcher> {
+        use notify::Watcher;
+        let mut w = notify::recommended_watcher(move |_: notify::Result<notify::Event>| {
+            events.notify_one();
+        })
+        .ok()?;
+        match w.watch(&self.folders.req, notify::RecursiveMode::NonRecursive) {
+            Ok(()) => Some(w),
+            Err(e) => {
+                self.log(format!(
+                    "要求フォルダの監視を開始できません（{}秒ごとの確認で続けます）: {e}",
+                    self.options.rescan.as_secs_f32()
+                ));
+                None
+            }
+        }
+    }
+
+    /// Publishes answers a crash left prepared and answers requests it left taken.
+    async fn recover(&mut self) -> std::io::Result<()> {
+        for r in self.folders.prepared()? {
+            for x in Folders::requests_of(&r) {
+                self.folders.consume(&x)?;
+            }
+            self.publish(&r)?;
+        }
+        for x in self.folders.inflight()? {
+            self.log(format!("前回処理中だった要求「{x}」を処理します"));
+            self.answer(&x, None).await;
+        }
+        Ok(())
+    }
+
+    fn publish(&mut self, r: &FileName) -> std::io::Result<()> {
+        match self.folders.publish(r)? {
+            Published::Done => {
+                self.shared
+                    .published
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .push(r.to_string());
+                self.warned.remove(&format!("blocked:{r}"));
+                self.log(format!("結果ファイル「{r}」を出力しました"));
+            }
+            Published::Blocked => self.warn_once(
+                format!("blocked:{r}"),
+                format!(
+                    "結果フォルダに同名のファイル「{r}」が残っているため、新しい結果を出力できません。HIS側で取り出すと出力します"
+                ),
+            ),
+        }
+        Ok(())
+    }
+
+    /// One look into `req`; true when some file is still settling.
+    async fn scan_once(&mut self) -> std::io::Result<bool> {
+        // Answers waiting for a blocked name go out as soon as it is free.
+        for r in self.folders.prepared()? {
+            self.publish(&r)?;
+        }
+        let scan = self.folders.scan()?;
+        for (name, why) in &scan.ignored {
+            self.warn_once(
+                format!("ignored:{name}"),
+                format!("要求フォルダのファイル「{name}」は処理しません: {why}"),
+            );
+        }
+        let present: BTreeSet<String> = scan.requests.iter().map(|r| r.0.to_string()).collect();
+        self.seen.retain(|k, _| present.contains(k));
+        let now = Instant::now();
+        let mut unsettled = false;
+        let mut ready = Vec::new();
+        for (name, stamp) in scan.requests {
+            let key = name.to_string();
+            if self.folders.is_inflight(&name) || self.folders.result_in_res(&name).is_some() {
+                let existing = self.folders.result_in_res(&name).unwrap_or_default();
+                self.warn_once(
+                    format!("duplicate:{key}"),
+                    format!(
+                        "要求ファイル「{key}」は同じ名前の要求を処理中か、その結果「{existing}」がまだ結果フォルダにあるため待機します。結果を取り出すか、要求ファイル名の任意部分を変えてください"
+                    ),
+                );
+                continue;
+            }
+            let host_now = self.host.clock().now();
+            let seen = self.seen.entry(key.clone()).or_insert(Seen {
+                stamp,
+                since: now,
+                first_seen: host_now,
+            });
+            if seen.stamp != stamp {
+                seen.stamp = stamp;
+                seen.since = now;
+                unsettled = true;
+                continue;
+            }
+            if now.duration_since(seen.since) < self.options.settle {
+                unsettled = true;
+                continue;
+            }
+            ready.push((name, seen.first_seen));
+        }
+        for (name, first_seen) in ready {
+            let key = name.to_string();
+            let mut incomplete = None;
+            if name.extension == Extension::Xml {
+                let bytes = std::fs::read(self.folders.req.join(&key)).unwrap_or_default();
+                if answer::looks_incomplete(&bytes) {
+                    let limit = time::Duration::minutes(
+                        self.options.profile.linkage.incomplete_request_minutes.into(),
+                    );
+                    if self.host.clock().now() - first_seen < limit {
+                        self.warn_once(
+                            format!("incomplete:{key}"),
+                            format!("要求ファイル「{key}」は書き込み途中のため待機します"),
+                        );
+                        continue;
+                    }
+                    incomplete = Some(Failure::new(
+                        "incomplete_request",
+                        format!(
+                            "「{key}」が{}分以上書きかけのままです。HIS側で作り直してください",
+                            limit.whole_minutes()
+                        ),
+                    ));
+                }
+            }
+            if !self.folders.claim(&name)? {
+                continue;
+            }
+            self.seen.remove(&key);
+            self.warned.remove(&format!("incomplete:{key}"));
+            self.answer(&name, incomplete).await;
+        }
+        Ok(unsettled)
+    }
+
+    fn ctx(&self, kind_prefix: &str) -> Ctx<'_> {
+        Ctx {
+            now: self.host.clock().now(),
+            institution: &self.settings.institution,
+            character_code: self
+                .client
+                .settings
+                .as_ref()
+                .map_or(CharacterCode::Utf8, |s| s.character_code),
+            encrypted: self.settings.encrypt.encrypts(kind_prefix),
+            crypt: self.settings.crypt.as_ref(),
+            profile: &self.options.profile,
+        }
+    }
+
+    /// Answers a request already in `inflight`. Errors of the disk leave it there to be
+    /// answered on the next start; nothing is lost.
+    async fn answer(&mut self, name: &FileName, forced: Option<Failure>) {
+        let bytes = match self.folders.read_inflight(name) {
+            Ok(b) => b,
+            Err(e) => {
+                self.log(format!("要求ファイル「{name}」を読めません: {e}"));
+                return;
+            }
+        };
+        let prefix = name.prefix();
+        let out = match forced {
+            Some(f) => Err((None, f)),
+            None => self.ask(name, &bytes).await,
+        };
+        let ctx = self.ctx(&prefix);
+        let file: OutFile = match out {
+            Ok(f) => f,
+            Err((request, failure)) => {
+                let file = answer::failure_file(name, request.as_ref(), &failure, &ctx);
+                drop(ctx);
+                self.log(format!("要求「{name}」はエラーです {failure}"));
+                file
+            }
+        };
+        let at = self.host.clock().now().into();
+        let done = self
+            .folders
+            .prepare(&file.name, &file.bytes, at)
+            .and_then(|()| self.folders.consume(name))
+            .and_then(|()| self.publish(&file.name));
+        if let Err(e) = done {
+            self.log(format!("結果ファイル「{}」を出力できません: {e}", file.name));
+        }
+    }
+
+    /// Reads the request and asks the server; `Err` carries what is known for an error result.
+    async fn ask(
+        &mut self,
+        name: &FileName,
+        bytes: &[u8],
+    ) -> Result<OutFile, (Option<Request>, Failure)> {
+        let prefix = name.prefix();
+        let job = answer::read_request(name, bytes, &self.ctx(&prefix)).map_err(|f| (None, f))?;
+        let request = job.request.clone();
+        let reply = self.call(job.kind, &job.request).await;
+        let answer = match reply {
+            Ok(a) => a,
+            Err(CallError::Refused(e)) if matches!(e.code.as_str(), "bad_search" | "no_such_insured") => {
+                Answer::Refused(Failure::new("bad_search", e.message))
+            }
+            Err(e) => return Err((Some(request), Failure::new(e.result_id(), e))),
+        };
+        let ctx = self.ctx(&prefix);
+        let message = answer::result_for(&job, answer, &ctx);
+        answer::render(name, &message, &ctx).map_err(|f| (Some(request), f))
+    }
+
+    async fn call(&mut self, kind: RequestKind, r: &Request) -> Result<Answer, CallError> {
+        let b = &r.message_body;
+        let reception = b.reception_number.clone().unwrap_or_default();
+        let c = &mut self.client;
+        Ok(match kind {
+            RequestKind::QualificationCheck => Answer::Check(
+                c.call::<SearchInfo, QualificationResult>("POST", "qualification", b.search_infos.first())
+                    .await?,
+            ),
+            RequestKind::ReferenceNumberRegistration => Answer::Registered(
+                c.call::<_, ReferenceNumberRegistration>(
+                    "POST",
+                    "reference-numbers",
+                    b.registrations.first(),
+                )
+                .await?,
+            ),
+            RequestKind::BulkCheckUpload => Answer::Accepted(
+                c.call::<_, BulkAccepted>("POST", "bulk/qualification", Some(&b.search_infos))
+                    .await?,
+            ),
+            RequestKind::BulkReferenceUpload => Answer::Accepted(
+                c.call::<_, BulkAccepted>(
+                    "POST",
+                    "bulk/reference-numbers",
+                    Some(&b.registrations),
+                )
+                .await?,
+            ),
+            RequestKind::BulkCheckDownload => Answer::BulkCheck(
+                c.call::<(), BulkCheckDownload>(
+                    "GET",
+                    &format!("bulk/qualification/{reception}"),
+                    None,
+                )
+                .await?,
+            ),
+            RequestKind::BulkReferenceDownload => Answer::BulkRegistration(
+                c.call::<(), BulkRegistrationDownload>(
+                    "GET",
+                    &format!("bulk/reference-numbers/{reception}"),
+                    None,
+                )
+                .await?,
+            ),
+        })
+    }
+
+    fn delete_forgotten(&mut self) {
+        let stay = Duration::from_secs(u64::from(self.settings.response_file_stay_minutes) * 60);
+        match self
+            .folders
+            .delete_forgotten(self.host.clock().now().into(), stay)
+        {
+            Ok(gone) => {
+                for n in gone {
+                    self.log(format!(
+                        "忘れファイル削除: 「{n}」を削除しました（{}分経過）",
+                        self.settings.response_file_stay_minutes
+                    ));
+                }
+            }
+            Err(e) => self.log(format!("忘れファイル削除に失敗しました: {e}")),
+        }
+    }
+}
+
+/// 忘れファイル削除 on its own (the `OQS_exec_comappdelfile_*` tasks): removes results older
+/// than `ResponseFileStayTime`.
+pub fn delete_forgotten(host: &dyn Host, profile: &Profile) -> Result<Vec<String>, SetupError> {
+    let s = Settings::load(host, profile)?;
+    let res = host
+        .files()
+        .resolve(&s.result_dir)
+        .map_err(|source| SetupError::Io {
+            what: "フォルダ",
+            path: s.result_dir.to_string(),
+            source,
+        })?;
+    let work = host.files().resolve(&s.work_dir).map_err(|source| SetupError::Io {
+        what: "フォルダ",
+        path: s.work_dir.to_string(),
+        source,
+    })?;
+    let req = host.files().resolve(&s.request_dir).map_err(|source| SetupError::Io {
+        what: "フォルダ",
+        path: s.request_dir.to_string(),
+        source,
+    })?;
+    let folders = Folders::new(req, res, work).map_err(|source| SetupError::Io {
+        what: "フォルダ",
+        path: s.result_dir.to_string(),
+        source,
+    })?;
+    let stay = Duration::from_secs(u64::from(s.response_file_stay_minutes) * 60);
+    folders
+        .delete_forgotten(host.clock().now().into(), stay)
+        .map_err(|source| SetupError::Io {
+            what: "フォルダ",
+            path: s.result_dir.to_string(),
+            source,
+        })
+}

@@ -1,0 +1,329 @@
+//! The folders and the file protocol that makes "no request lost, none answered twice" hold
+//! across crashes, with no journal beyond the files themselves:
+//!
+//! 1. **claim**: `req\X` is renamed into `work\inflight\X` (the HIS may drop a new `X` at once).
+//! 2. **prepare**: the answer is written to `work\out\R.part`, flushed to disk, renamed to
+//!    `work\out\R`. From here the answer exists, durably.
+//! 3. **consume**: `work\inflight\X` is removed — only now, after its answer is durable.
+//! 4. **publish**: `work\out\R` is renamed to `res\R` — one atomic step, so `R` is either still
+//!    prepared or published, never both and never twice — unless `res\R` exists, which is never
+//!    overwritten: the answer waits until the HIS has taken the old file.
+//!
+//! At start: `.part` files are dropped (nothing was promised), prepared answers are published
+//! (after removing their request if step 3 was cut short), and requests still in `inflight`
+//! with no prepared answer are answered again (nothing of theirs was published).
+
+use oqs_proto::linkage::{Direction, Extension, FileName};
+use std::collections::BTreeMap;
+use std::fs::File;
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+use std::time::SystemTime;
+
+#[derive(Clone, Debug)]
+pub struct Folders {
+    pub req: PathBuf,
+    pub res: PathBuf,
+    pub inflight: PathBuf,
+    pub out: PathBuf,
+}
+
+/// Size and modification time: a file still being written changes one of them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Stamp {
+    pub len: u64,
+    pub modified: Option<SystemTime>,
+}
+
+/// What a look into `req` found.
+#[derive(Debug, Default)]
+pub struct Scan {
+    pub requests: Vec<(FileName, Stamp)>,
+    /// Names that are not request files of the interface, with the reason.
+    pub ignored: Vec<(String, String)>,
+}
+
+#[derive(Debug, PartialEq, Eq)]
+pub enum Published {
+    Done,
+    /// `res` already holds a file of that name (the HIS has not taken it yet).
+    Blocked,
+}
+
+/// Flushes a directory's entries (renames, removals) to disk. Not every platform lets a
+/// directory be opened; there the rename is as durable as the OS makes it.
+fn sync_dir(dir: &Path) {
+    if let Ok(d) = File::open(dir) {
+        let _ = d.sync_all();
+    }
+}
+
+fn names_in(dir: &Path) -> io::Result<Vec<String>> {
+    let mut v = Vec::new();
+    for e in std::fs::read_dir(dir)? {
+        let e = e?;
+        if e.file_type()?.is_file() {
+            v.push(e.file_name().to_string_lossy().into_owned());
+        }
+    }
+    v.sort();
+    Ok(v)
+}
+
+impl Folders {
+    pub fn new(req: PathBuf, res: PathBuf, work: PathBuf) -> io::Result<Self> {
+        let f = Self {
+            req,
+            res,
+            inflight: work.join("inflight"),
+            out: work.join("out"),
+        };
+        for d in [&f.req, &f.res, &f.inflight, &f.out] {
+            std::fs::create_dir_all(d)?;
+        }
+        Ok(f)
+    }
+
+    /// The request files in `req`, and what else lies there.
+    pub fn scan(&self) -> io::Result<Scan> {
+        let mut scan = Scan::default();
+        for e in std::fs::read_dir(&self.req)? {
+            let e = e?;
+            let name = e.file_name().to_string_lossy().into_owned();
+            if !e.file_type()?.is_file() {
+                continue;
+            }
+            match name.parse::<FileName>() {
+                Ok(n)
+                    if n.direction == Direction::Request
+                        && matches!(n.extension, Extension::Xml | Extension::Zip) =>
+                {
+                    let m = e.metadata()?;
+                    scan.requests.push((
+                        n,
+                        Stamp {
+                            len: m.len(),
+                            modified: m.modified().ok(),
+                        },
+                    ));
+                }
+                Ok(_) => scan.ignored.push((
+                    name,
+                    "要求ファイル（…req_….xml / .zip）ではありません".into(),
+                )),
+                Err(e) => scan.ignored.push((name, e.to_string())),
+            }
+        }
+        scan.requests.sort_by(|a, b| a.0.to_string().cmp(&b.0.to_string()));
+        Ok(scan)
+    }
+
+    /// A file in `res` that answers (or answered) the request `name`, if any.
+    pub fn result_in_res(&self, name: &FileName) -> Option<String> {
+        [
+            name.result(Extension::Xml),
+            name.result(Extension::Zip),
+            name.with_extension(Extension::Err),
+        ]
+        .into_iter()
+        .map(|n| n.to_string())
+        .find(|n| self.res.join(n).exists())
+    }
+
+    pub fn is_inflight(&self, name: &FileName) -> bool {
+        self.inflight.join(name.to_string()).exists()
+    }
+
+    /// Step 1: takes `req\X` into `work\inflight\X`. `Ok(false)` when it vanished meanwhile.
+    pub fn claim(&self, name: &FileName) -> io::Result<bool> {
+        let n = name.to_string();
+        match std::fs::rename(self.req.join(&n), self.inflight.join(&n)) {
+            Ok(()) => {
+                sync_dir(&self.inflight);
+                sync_dir(&self.req);
+                Ok(true)
+            }
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(false),
+            Err(e) => Err(e),
+        }
+    }
+
+    pub fn read_inflight(&self, name: &FileName) -> io::Result<Vec<u8>> {
+        std::fs::read(self.inflight.join(name.to_string()))
+    }
+
+    /// Step 2: the answer, durable in `work\out`, stamped with the terminal's time (the age
+    /// forgotten-file deletion measures).
+    pub fn prepare(&self, name: &FileName, bytes: &[u8], at: SystemTime) -> io::Result<()> {
+        let n = name.to_string();
+        let part = self.out.join(format!("{n}.part"));
+        {
+            let mut f = File::create(&part)?;
+            f.write_all(bytes)?;
+            f.set_modified(at)?;
+            f.sync_all()?;
+        }
+        std::fs::rename(&part, self.out.join(&n))?;
+        sync_dir(&self.out);
+        Ok(())
+    }
+
+    /// Step 3: the request is done with.
+    pub fn consume(&self, name: &FileName) -> io::Result<()> {
+        match std::fs::remove_file(self.inflight.join(name.to_string())) {
+            Ok(()) => {}
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+            Err(e) => return Err(e),
+        }
+        sync_dir(&self.inflight);
+        Ok(())
+    }
+
+    /// Step 4: `work\out\R` → `res\R`, never over an existing file.
+    pub fn publish(&self, name: &FileName) -> io::Result<Published> {
+        let n = name.to_string();
+        let target = self.res.join(&n);
+        if target.exists() {
+            return Ok(Published::Blocked);
+        }
+        std::fs::rename(self.out.join(&n), &target)?;
+        sync_dir(&self.res);
+        sync_dir(&self.out);
+        Ok(Published::Done)
+    }
+
+    /// Answers prepared but not yet published; drops `.part` files left by a crash.
+    pub fn prepared(&self) -> io::Result<Vec<FileName>> {
+        let mut v = Vec::new();
+        for n in names_in(&self.out)? {
+            if n.ends_with(".part") {
+                std::fs::remove_file(self.out.join(&n))?;
+            } else if let Ok(f) = n.parse::<FileName>() {
+                v.push(f);
+            }
+        }
+        Ok(v)
+    }
+
+    /// Requests taken from `req` whose answer is not prepared yet.
+    pub fn inflight(&self) -> io::Result<Vec<FileName>> {
+        Ok(names_in(&self.inflight)?
+            .into_iter()
+            .filter_map(|n| n.parse::<FileName>().ok())
+            .collect())
+    }
+
+    /// The requests an answer may belong to (`R` → `X.xml` / `X.zip`).
+    pub fn requests_of(answer: &FileName) -> [FileName; 2] {
+        let mut req = answer.clone();
+        req.direction = Direction::Request;
+        [
+            req.with_extension(Extension::Xml),
+            req.with_extension(Extension::Zip),
+        ]
+    }
+
+    /// 忘れファイル削除: removes result files in `res` whose answer time is `stay` or more
+    /// before `now` (the terminal's clock). Other files are left alone. Returns what it removed.
+    pub fn delete_forgotten(
+        &self,
+        now: SystemTime,
+        stay: std::time::Duration,
+    ) -> io::Result<Vec<String>> {
+        let mut removed = Vec::new();
+        let mut by_age = BTreeMap::new();
+        for n in names_in(&self.res)? {
+            let Ok(f) = n.parse::<FileName>() else {
+                continue;
+            };
+            let is_answer = f.direction == Direction::Result || f.extension == Extension::Err;
+            if !is_answer {
+                continue;
+            }
+            let Ok(modified) = std::fs::metadata(self.res.join(&n)).and_then(|m| m.modified())
+            else {
+                continue;
+            };
+            if now.duration_since(modified).is_ok_and(|age| age >= stay) {
+                by_age.insert((modified, n.clone()), ());
+            }
+        }
+        for (_, n) in by_age.into_keys() {
+            match std::fs::remove_file(self.res.join(&n)) {
+                Ok(()) => removed.push(n),
+                Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(removed)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    fn folders(dir: &Path) -> Folders {
+        Folders::new(dir.join("req"), dir.join("res"), dir.join("work")).unwrap()
+    }
+
+    #[test]
+    fn claim_prepare_consume_publish() {
+        let d = tempfile::tempdir().unwrap();
+        let f = folders(d.path());
+        std::fs::write(f.req.join("OQSsiquc01req_1.xml"), b"<x/>").unwrap();
+        std::fs::write(f.req.join("notes.txt"), b"").unwrap();
+        let scan = f.scan().unwrap();
+        assert_eq!(scan.requests.len(), 1);
+        assert_eq!(scan.ignored.len(), 1);
+        let x = scan.requests[0].0.clone();
+        assert!(f.claim(&x).unwrap());
+        assert!(!f.claim(&x).unwrap());
+        assert_eq!(f.inflight().unwrap(), vec![x.clone()]);
+        let r = x.result(Extension::Xml);
+        let t = SystemTime::UNIX_EPOCH + Duration::from_secs(1_743_465_600);
+        f.prepare(&r, b"answer", t).unwrap();
+        f.consume(&x).unwrap();
+        assert_eq!(f.prepared().unwrap(), vec![r.clone()]);
+        assert_eq!(f.publish(&r).unwrap(), Published::Done);
+        assert_eq!(std::fs::read(f.res.join(r.to_string())).unwrap(), b"answer");
+        assert_eq!(
+            std::fs::metadata(f.res.join(r.to_string())).unwrap().modified().unwrap(),
+            t
+        );
+        assert_eq!(f.result_in_res(&x), Some(r.to_string()));
+        // a second answer of the same name never overwrites the first
+        f.prepare(&r, b"other", t).unwrap();
+        assert_eq!(f.publish(&r).unwrap(), Published::Blocked);
+        assert_eq!(std::fs::read(f.res.join(r.to_string())).unwrap(), b"answer");
+    }
+
+    #[test]
+    fn forgotten_results_older_than_the_stay_time_go() {
+        let d = tempfile::tempdir().unwrap();
+        let f = folders(d.path());
+        let t0 = SystemTime::UNIX_EPOCH + Duration::from_secs(1_743_465_600);
+        for (name, age_min) in [
+            ("OQSsiquc01res_old.xml", 1440),
+            ("OQSsiquc01res_new.xml", 1439),
+            ("OQSmuquc02req_B.err", 2000),
+            ("his-notes.txt", 5000),
+        ] {
+            let p = f.res.join(name);
+            std::fs::write(&p, b"x").unwrap();
+            File::options()
+                .write(true)
+                .open(&p)
+                .unwrap()
+                .set_modified(t0 - Duration::from_secs(age_min * 60))
+                .unwrap();
+        }
+        let gone = f
+            .delete_forgotten(t0, Duration::from_secs(1440 * 60))
+            .unwrap();
+        assert_eq!(gone, vec!["OQSmuquc02req_B.err", "OQSsiquc01res_old.xml"]);
+        assert!(f.res.join("OQSsiquc01res_new.xml").exists());
+        assert!(f.res.join("his-notes.txt").exists());
+    }
+}

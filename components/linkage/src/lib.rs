@@ -1,0 +1,23 @@
+//! The kit's reference linkage app (連携アプリケーション, OqsComApp): the HIS drops request files
+//! into `C:\OQS\req`, the app asks the qualification server and answers into `C:\OQS\res`.
+//!
+//! | module | what it does |
+//! |---|---|
+//! | [`settings`] | reads Credential Manager (`OQS_LOGIN_KEY`, …) and the config files at start |
+//! | [`answer`] | the core with no I/O: request file → request, server answer → result file |
+//! | [`client`] | mTLS to the qualification server with the 個人 store's certificate |
+//! | [`folders`] | `req`/`res`/work folders and the claim → prepare → publish protocol |
+//! | [`app`] | the running app: watch, settle, answer, publish, forgotten-file deletion |
+//!
+//! Guarantee: every request file that lands in `req` gets exactly one answer in `res`, across
+//! crashes and restarts; an answer never overwrites a file; a file still being written is not
+//! read.
+
+pub mod answer;
+pub mod app;
+pub mod client;
+pub mod folders;
+pub mod settings;
+
+pub use app::{LinkageApp, Options};
+pub use settings::{SetupError, Settings};
