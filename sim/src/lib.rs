@@ -10,6 +10,7 @@
 
 pub mod clock;
 pub mod names;
+pub mod provision;
 pub mod qualification;
 pub mod windows;
 pub mod world;

@@ -269,9 +269,11 @@ pub fn result_for(job: &Job, answer: Answer, ctx: &Ctx) -> ResultMessage {
         Answer::Check(r) => {
             m.message_header.reference_classification = Some("2".into());
             body.qualification_validity = Some(u8::from(r.qualification_validity).to_string());
-            body.result_list = (!r.result_list.is_empty()).then(|| ResultList {
-                records: r.result_list,
-            });
+            if !r.result_list.is_empty() {
+                body.result_list = Some(ResultList {
+                    records: r.result_list,
+                });
+            }
         }
         Answer::Registered(r) => body.reference_number = Some(r.reference_number),
         Answer::Accepted(a) => {
@@ -313,7 +315,11 @@ pub fn result_for(job: &Job, answer: Answer, ctx: &Ctx) -> ResultMessage {
                             qualification_confirm_search_info: i.search,
                             ..Default::default()
                         }
-                        .with_outcome(outcome_of(Err(e.message), ctx.profile, "bad_search")),
+                        .with_outcome(outcome_of(
+                            Err(e.message),
+                            ctx.profile,
+                            "bad_search",
+                        )),
                     })
                     .collect();
             }
@@ -343,7 +349,11 @@ pub fn result_for(job: &Job, answer: Answer, ctx: &Ctx) -> ResultMessage {
                             reference_number_registration_info: i.registration,
                             ..Default::default()
                         }
-                        .with_outcome(outcome_of(o, ctx.profile, "bad_search"))
+                        .with_outcome(outcome_of(
+                            o,
+                            ctx.profile,
+                            "bad_search",
+                        ))
                     })
                     .collect();
             }
@@ -522,7 +532,10 @@ mod tests {
         assert_eq!(out.name.to_string(), "OQSsiquc01res_0001.xml");
         let m = ResultMessage::from_bytes(&out.bytes).unwrap();
         assert_eq!(m.message_header.character_code_identifier, "1");
-        assert_eq!(m.message_header.arbitrary_file_identifier.as_deref(), Some("HIS-1"));
+        assert_eq!(
+            m.message_header.arbitrary_file_identifier.as_deref(),
+            Some("HIS-1")
+        );
         assert_eq!(m.message_body.qualification_validity.as_deref(), Some("1"));
         assert_eq!(
             m.message_body.result_list.unwrap().records[0].name,
@@ -539,7 +552,10 @@ mod tests {
         });
         let f = render(&job.name, &result_for(&job, answer, &c), &c).unwrap_err();
         assert_eq!(f.id, "unrepresentable");
-        assert!(f.detail.contains("「Name」") && f.detail.contains("U+20BB7"), "{f}");
+        assert!(
+            f.detail.contains("「Name」") && f.detail.contains("U+20BB7"),
+            "{f}"
+        );
         let out = failure_file(&job.name, Some(&job.request), &f, &c);
         let m = ResultMessage::from_bytes(&out.bytes).unwrap();
         assert_eq!(m.segment(), "9");
@@ -568,14 +584,25 @@ mod tests {
         )
         .unwrap();
         assert_eq!(out.name.to_string(), "OQSsiquc01res_A.zip");
-        let inner = crypt::open("r", &out.bytes, "OQSsiquc01res_A.xml", pass.as_ref().unwrap());
+        let inner = crypt::open(
+            "r",
+            &out.bytes,
+            "OQSsiquc01res_A.xml",
+            pass.as_ref().unwrap(),
+        );
         assert!(inner.is_ok());
         let wrong: Result<CryptPass, _> = "Other999".parse();
         let c2 = ctx(&code, Some(&wrong), true, CharacterCode::Utf8);
-        assert_eq!(read_request(&zipped, &z, &c2).unwrap_err().id, "wrong_crypt_password");
+        assert_eq!(
+            read_request(&zipped, &z, &c2).unwrap_err().id,
+            "wrong_crypt_password"
+        );
         let mut cut = z.clone();
         cut.truncate(z.len() - 30);
-        assert_eq!(read_request(&zipped, &cut, &c).unwrap_err().id, "corrupt_archive");
+        assert_eq!(
+            read_request(&zipped, &cut, &c).unwrap_err().id,
+            "corrupt_archive"
+        );
         let bad: Result<CryptPass, _> = "pass#word".parse();
         let c3 = ctx(&code, Some(&bad), false, CharacterCode::Utf8);
         let f = read_request(&plain, &xml, &c3).unwrap_err();
@@ -590,9 +617,16 @@ mod tests {
         let bulk: FileName = "OQSmuquc02req_B.xml".parse().unwrap();
         let out = failure_file(&bulk, None, &Failure::new("reception_unknown", "x"), &c);
         assert_eq!(out.name.to_string(), "OQSmuquc02req_B.err");
-        assert!(String::from_utf8(out.bytes).unwrap().starts_with("ErrorCode=EOQS2002"));
+        assert!(
+            String::from_utf8(out.bytes)
+                .unwrap()
+                .starts_with("ErrorCode=EOQS2002")
+        );
         let other: FileName = "YZKsiquc01req_1.xml".parse().unwrap();
-        assert_eq!(read_request(&other, b"", &c).unwrap_err().id, "unsupported_kind");
+        assert_eq!(
+            read_request(&other, b"", &c).unwrap_err().id,
+            "unsupported_kind"
+        );
         let mut r = request();
         r.message_header.medical_institution_code = "2712345678".into();
         let bytes = r.to_bytes(CharacterCode::Utf8).unwrap();

@@ -6,7 +6,7 @@
 use crate::answer::{self, Answer, Ctx, Failure, OutFile};
 use crate::client::{CallError, QualificationClient};
 use crate::folders::{Folders, Published, Stamp};
-use crate::settings::{SetupError, Settings};
+use crate::settings::{Settings, SetupError};
 use oqs_host::Host;
 use oqs_proto::api::{
     BulkAccepted, BulkCheckDownload, BulkRegistrationDownload, ReferenceNumberRegistration,
@@ -122,7 +122,11 @@ impl LinkageApp {
 
     /// The app's log lines so far.
     pub fn log(&self) -> Vec<String> {
-        self.shared.log.lock().unwrap_or_else(|e| e.into_inner()).clone()
+        self.shared
+            .log
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
     }
 
     /// Result files published so far, in order.
@@ -222,8 +226,11 @@ impl Worker {
 
     fn watch(&self, events: Arc<Notify>) -> Option<notify::RecommendedWatcher> {
         use notify::Watcher;
-        let mut w = notify::recommended_watcher(move |_: notify::Result<notify::Event>| {
-            events.notify_one();
+        let mut w = notify::recommended_watcher(move |e: notify::Result<notify::Event>| {
+            // Opening and reading (our own scans included) are not changes.
+            if !matches!(e, Ok(ref ev) if ev.kind.is_access()) {
+                events.notify_one();
+            }
         })
         .ok()?;
         match w.watch(&self.folders.req, notify::RecursiveMode::NonRecursive) {
@@ -329,7 +336,11 @@ impl Worker {
                 let bytes = std::fs::read(self.folders.req.join(&key)).unwrap_or_default();
                 if answer::looks_incomplete(&bytes) {
                     let limit = time::Duration::minutes(
-                        self.options.profile.linkage.incomplete_request_minutes.into(),
+                        self.options
+                            .profile
+                            .linkage
+                            .incomplete_request_minutes
+                            .into(),
                     );
                     if self.host.clock().now() - first_seen < limit {
                         self.warn_once(
@@ -392,7 +403,6 @@ impl Worker {
             Ok(f) => f,
             Err((request, failure)) => {
                 let file = answer::failure_file(name, request.as_ref(), &failure, &ctx);
-                drop(ctx);
                 self.log(format!("要求「{name}」はエラーです {failure}"));
                 file
             }
@@ -404,7 +414,10 @@ impl Worker {
             .and_then(|()| self.folders.consume(name))
             .and_then(|()| self.publish(&file.name));
         if let Err(e) = done {
-            self.log(format!("結果ファイル「{}」を出力できません: {e}", file.name));
+            self.log(format!(
+                "結果ファイル「{}」を出力できません: {e}",
+                file.name
+            ));
         }
     }
 
@@ -420,7 +433,9 @@ impl Worker {
         let reply = self.call(job.kind, &job.request).await;
         let answer = match reply {
             Ok(a) => a,
-            Err(CallError::Refused(e)) if matches!(e.code.as_str(), "bad_search" | "no_such_insured") => {
+            Err(CallError::Refused(e))
+                if matches!(e.code.as_str(), "bad_search" | "no_such_insured") =>
+            {
                 Answer::Refused(Failure::new("bad_search", e.message))
             }
             Err(e) => return Err((Some(request), Failure::new(e.result_id(), e))),
@@ -436,8 +451,12 @@ impl Worker {
         let c = &mut self.client;
         Ok(match kind {
             RequestKind::QualificationCheck => Answer::Check(
-                c.call::<SearchInfo, QualificationResult>("POST", "qualification", b.search_infos.first())
-                    .await?,
+                c.call::<SearchInfo, QualificationResult>(
+                    "POST",
+                    "qualification",
+                    b.search_infos.first(),
+                )
+                .await?,
             ),
             RequestKind::ReferenceNumberRegistration => Answer::Registered(
                 c.call::<_, ReferenceNumberRegistration>(
@@ -452,12 +471,8 @@ impl Worker {
                     .await?,
             ),
             RequestKind::BulkReferenceUpload => Answer::Accepted(
-                c.call::<_, BulkAccepted>(
-                    "POST",
-                    "bulk/reference-numbers",
-                    Some(&b.registrations),
-                )
-                .await?,
+                c.call::<_, BulkAccepted>("POST", "bulk/reference-numbers", Some(&b.registrations))
+                    .await?,
             ),
             RequestKind::BulkCheckDownload => Answer::BulkCheck(
                 c.call::<(), BulkCheckDownload>(
@@ -509,16 +524,22 @@ pub fn delete_forgotten(host: &dyn Host, profile: &Profile) -> Result<Vec<String
             path: s.result_dir.to_string(),
             source,
         })?;
-    let work = host.files().resolve(&s.work_dir).map_err(|source| SetupError::Io {
-        what: "フォルダ",
-        path: s.work_dir.to_string(),
-        source,
-    })?;
-    let req = host.files().resolve(&s.request_dir).map_err(|source| SetupError::Io {
-        what: "フォルダ",
-        path: s.request_dir.to_string(),
-        source,
-    })?;
+    let work = host
+        .files()
+        .resolve(&s.work_dir)
+        .map_err(|source| SetupError::Io {
+            what: "フォルダ",
+            path: s.work_dir.to_string(),
+            source,
+        })?;
+    let req = host
+        .files()
+        .resolve(&s.request_dir)
+        .map_err(|source| SetupError::Io {
+            what: "フォルダ",
+            path: s.request_dir.to_string(),
+            source,
+        })?;
     let folders = Folders::new(req, res, work).map_err(|source| SetupError::Io {
         what: "フォルダ",
         path: s.result_dir.to_string(),

@@ -179,16 +179,16 @@ impl QualificationClient {
             user_id: self.login.user.clone(),
             password: self.login.password.clone(),
         };
-        let r: LoginResponse = self
-            .json("POST", "login", Some(&body))
-            .await
-            .map_err(|e| match e {
-                CallError::Refused(api) => CallError::Login {
-                    user: self.login.user.clone(),
-                    reason: api.message,
-                },
-                other => other,
-            })?;
+        let r: LoginResponse =
+            self.json("POST", "login", Some(&body))
+                .await
+                .map_err(|e| match e {
+                    CallError::Refused(api) => CallError::Login {
+                        user: self.login.user.clone(),
+                        reason: api.message,
+                    },
+                    other => other,
+                })?;
         if let Some(reason) = r.password_change_required {
             return Err(CallError::Login {
                 user: self.login.user.clone(),

@@ -114,7 +114,7 @@ impl Folders {
                 Err(e) => scan.ignored.push((name, e.to_string())),
             }
         }
-        scan.requests.sort_by(|a, b| a.0.to_string().cmp(&b.0.to_string()));
+        scan.requests.sort_by_key(|r| r.0.to_string());
         Ok(scan)
     }
 
@@ -289,7 +289,10 @@ mod tests {
         assert_eq!(f.publish(&r).unwrap(), Published::Done);
         assert_eq!(std::fs::read(f.res.join(r.to_string())).unwrap(), b"answer");
         assert_eq!(
-            std::fs::metadata(f.res.join(r.to_string())).unwrap().modified().unwrap(),
+            std::fs::metadata(f.res.join(r.to_string()))
+                .unwrap()
+                .modified()
+                .unwrap(),
             t
         );
         assert_eq!(f.result_in_res(&x), Some(r.to_string()));

@@ -20,4 +20,4 @@ pub mod folders;
 pub mod settings;
 
 pub use app::{LinkageApp, Options};
-pub use settings::{SetupError, Settings};
+pub use settings::{Settings, SetupError};

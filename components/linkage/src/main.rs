@@ -15,7 +15,10 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 #[derive(Parser)]
-#[command(version, about = "The oqs-kit reference linkage app (連携アプリケーション)")]
+#[command(
+    version,
+    about = "The oqs-kit reference linkage app (連携アプリケーション)"
+)]
 struct Cli {
     #[command(subcommand)]
     cmd: Cmd,

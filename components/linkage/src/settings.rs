@@ -8,11 +8,9 @@ use oqs_proto::linkage::config::{ConfigError, EncryptConf, Properties};
 use oqs_proto::linkage::crypt::{CryptPass, CryptPassError};
 use oqs_proto::profile::Profile;
 
-/// Generic credentials of operation 12 [000 op12].
-pub const OQS_LOGIN_KEY: &str = "OQS_LOGIN_KEY";
-pub const OQS_MEDICAL_INSTITUTION_CODE: &str = "OQS_MEDICAL_INSTITUTION_CODE";
-pub const OQS_CRYPT_PASS: &str = "OQS_CRYPT_PASS";
-pub const OQS_NAS_LOGIN_KEY: &str = "OQS_NAS_LOGIN_KEY";
+pub use oqs_proto::linkage::config::{
+    OQS_CRYPT_PASS, OQS_LOGIN_KEY, OQS_MEDICAL_INSTITUTION_CODE, OQS_NAS_LOGIN_KEY,
+};
 
 pub const USER_DEFINITION: &str = "UserDefinition.property";
 pub const ENCRYPT_CONF: &str = "encrypt.conf";
@@ -25,9 +23,7 @@ pub enum SetupError {
         "資格情報マネージャーの汎用資格情報に「{0}」がありません。操作12の表のとおり登録し、OQSComAppRestart を実行してください"
     )]
     MissingCredential(&'static str),
-    #[error(
-        "汎用資格情報「{target}」の{field}が空です。操作12の表のとおり登録してください"
-    )]
+    #[error("汎用資格情報「{target}」の{field}が空です。操作12の表のとおり登録してください")]
     EmptyCredential {
         target: &'static str,
         field: &'static str,
@@ -135,11 +131,21 @@ impl Settings {
 
         let l = &profile.linkage;
         let config_dir = win(&l.config_dir)?;
-        let props = match read_optional(host, &config_dir.join(USER_DEFINITION).map_err(|_| SetupError::Path(l.config_dir.clone()))?)? {
+        let props = match read_optional(
+            host,
+            &config_dir
+                .join(USER_DEFINITION)
+                .map_err(|_| SetupError::Path(l.config_dir.clone()))?,
+        )? {
             Some(b) => Properties::parse(USER_DEFINITION, &b)?,
             None => Properties::default(),
         };
-        let encrypt = match read_optional(host, &config_dir.join(ENCRYPT_CONF).map_err(|_| SetupError::Path(l.config_dir.clone()))?)? {
+        let encrypt = match read_optional(
+            host,
+            &config_dir
+                .join(ENCRYPT_CONF)
+                .map_err(|_| SetupError::Path(l.config_dir.clone()))?,
+        )? {
             Some(b) => EncryptConf::parse(ENCRYPT_CONF, &b)?,
             None => EncryptConf::default(),
         };

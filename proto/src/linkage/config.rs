@@ -4,6 +4,19 @@
 //! kind). Changes take effect after `OQSComAppRestart`, so the app reads them at start.
 
 use super::encoding;
+
+/// Credential Manager generic credentials the linkage app reads [000 op12]: user = the linkage
+/// account (`R0……` clinic/dental, `R1……` pharmacy), password = its password. Required.
+pub const OQS_LOGIN_KEY: &str = "OQS_LOGIN_KEY";
+/// User `OQS_Admin`, password = the 10-digit institution code. Required.
+pub const OQS_MEDICAL_INSTITUTION_CODE: &str = "OQS_MEDICAL_INSTITUTION_CODE";
+/// User `OQS_Admin`, password = half-width alphanumerics, at most 12. Optional: enables
+/// encrypted request and result files.
+pub const OQS_CRYPT_PASS: &str = "OQS_CRYPT_PASS";
+/// The share's user and password when the folders are on a NAS. Optional.
+pub const OQS_NAS_LOGIN_KEY: &str = "OQS_NAS_LOGIN_KEY";
+/// The user name of the code and crypt entries.
+pub const OQS_ADMIN: &str = "OQS_Admin";
 use crate::settings::CharacterCode;
 use std::collections::BTreeMap;
 

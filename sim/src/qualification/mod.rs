@@ -387,12 +387,10 @@ async fn route(req: Request<Incoming>, ctx: Ctx) -> Response<Full<Bytes>> {
                 Err(r) => r,
             }
         }
-        (Method::POST, "/web/api/bulk/qualification") => {
-            match body::<Vec<SearchInfo>>(req).await {
-                Ok(b) => reply(reg().bulk_check_upload(&code, &token, b, now)),
-                Err(r) => r,
-            }
-        }
+        (Method::POST, "/web/api/bulk/qualification") => match body::<Vec<SearchInfo>>(req).await {
+            Ok(b) => reply(reg().bulk_check_upload(&code, &token, b, now)),
+            Err(r) => r,
+        },
         (Method::POST, "/web/api/bulk/reference-numbers") => {
             match body::<Vec<ReferenceNumberRegistration>>(req).await {
                 Ok(b) => reply(reg().bulk_registration_upload(&code, &token, b, now)),

@@ -5,8 +5,8 @@
 
 use super::registry::{Refusal, Registry};
 use oqs_proto::api::{
-    BulkAccepted, BulkCheckDownload, BulkCheckItem, BulkRegistrationDownload,
-    BulkRegistrationItem, ReferenceNumberRegistration,
+    BulkAccepted, BulkCheckDownload, BulkCheckItem, BulkRegistrationDownload, BulkRegistrationItem,
+    ReferenceNumberRegistration,
 };
 use oqs_proto::institution::InstitutionCode;
 use oqs_proto::profile::Profile;
@@ -58,7 +58,8 @@ impl Registry {
         mut reg: ReferenceNumberRegistration,
     ) -> Result<ReferenceNumberRegistration, Refusal> {
         let insurer = reg.insurer_number.trim();
-        if !(insurer.len() == 6 || insurer.len() == 8) || !insurer.bytes().all(|b| b.is_ascii_digit())
+        if !(insurer.len() == 6 || insurer.len() == 8)
+            || !insurer.bytes().all(|b| b.is_ascii_digit())
         {
             return Err(oqs_proto::qualification::SearchInfoError::InsurerNumber(
                 reg.insurer_number,
@@ -345,12 +346,20 @@ mod tests {
     #[test]
     fn changing_the_password_signs_other_sessions_out() {
         let (mut r, code, s) = linked();
-        let pw = r.site(&code).unwrap().current_password("R0RENK01").unwrap().to_owned();
+        let pw = r
+            .site(&code)
+            .unwrap()
+            .current_password("R0RENK01")
+            .unwrap()
+            .to_owned();
         let other = r.login(&code, "R0RENK01", &pw, T0).unwrap().session;
         let new = "Renkei#2026xyz";
         r.change_password(&code, &other, &pw, new, new, T0).unwrap();
         let q = r.insured.example(QualificationValidity::Valid);
-        assert_eq!(r.lookup(&code, &s, q.clone(), T0).unwrap_err(), Refusal::NotLoggedIn);
+        assert_eq!(
+            r.lookup(&code, &s, q.clone(), T0).unwrap_err(),
+            Refusal::NotLoggedIn
+        );
         assert!(r.lookup(&code, &other, q, T0).is_ok());
     }
 }

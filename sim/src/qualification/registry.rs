@@ -532,6 +532,36 @@ impl Registry {
         Ok(self.sites[&code].settings.clone())
     }
 
+    /// An account as it is after registration and its first login: `password` is its own,
+    /// not an initial one. For setting up a World quickly (the scenarios of operation 8 go
+    /// through the web API instead).
+    pub fn provision_account(
+        &mut self,
+        code: &InstitutionCode,
+        kind: AccountKind,
+        user_id: &str,
+        password: &str,
+        now: OffsetDateTime,
+    ) -> Result<(), Refusal> {
+        let site_kind = self.site_mut(code)?.info.kind;
+        kind.check_id(user_id, site_kind)?;
+        password::check(password, &[]).map_err(Refusal::PasswordRules)?;
+        let mut acc = Account::new(user_id, kind, kind.label(), "", password.into(), now);
+        acc.initial = false;
+        self.site_mut(code)?.accounts.insert(user_id.into(), acc);
+        Ok(())
+    }
+
+    /// Sets the site's 文字コード directly (tools and tests; scenarios use 環境設定 as admin).
+    pub fn set_character_code(
+        &mut self,
+        code: &InstitutionCode,
+        cc: oqs_proto::settings::CharacterCode,
+    ) -> Result<(), Refusal> {
+        self.site_mut(code)?.settings.character_code = cc;
+        Ok(())
+    }
+
     /// 環境設定: admin only [000 op9].
     pub fn change_settings(
         &mut self,

@@ -1,0 +1,431 @@
+//! The linkage app against the simulated qualification server, through real files, real TLS
+//! and the real file protocol.
+
+use oqs_host::Host;
+use oqs_host::credentials::CredentialManager;
+use oqs_linkage::{LinkageApp, Options};
+use oqs_proto::linkage::config::OQS_LOGIN_KEY;
+use oqs_proto::linkage::crypt::{self, CryptPass};
+use oqs_proto::linkage::message::{Request, RequestBody, RequestHeader, ResultMessage};
+use oqs_proto::qualification::{ALL_VALIDITIES, QualificationValidity, SearchInfo};
+use oqs_proto::settings::CharacterCode;
+use oqs_sim::World;
+use oqs_sim::provision::{LinkageTerminal, linkage_terminal};
+use oqs_sim::windows::FakeTerminal;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+const CODE: &str = "1312345678";
+
+fn fast() -> Options {
+    Options {
+        rescan: Duration::from_millis(25),
+        settle: Duration::from_millis(40),
+        ..Options::default()
+    }
+}
+
+struct Kit {
+    world: World,
+    terminal: Arc<FakeTerminal>,
+}
+
+impl Kit {
+    async fn new(seed: u64, crypt: Option<&str>) -> Self {
+        let world = World::builder().seed(seed).build().unwrap();
+        let mut spec = LinkageTerminal::new("RECEPTION-01", &CODE.parse().unwrap());
+        spec.crypt_pass = crypt.map(str::to_owned);
+        let terminal = Arc::new(linkage_terminal(&world, &spec).await.unwrap());
+        Self { world, terminal }
+    }
+
+    fn dir(&self, win: &str) -> PathBuf {
+        let p = self
+            .terminal
+            .files()
+            .resolve(&oqs_host::WinPath::parse(win).unwrap())
+            .unwrap();
+        std::fs::create_dir_all(&p).unwrap();
+        p
+    }
+
+    fn req(&self) -> PathBuf {
+        self.dir(r"C:\OQS\req")
+    }
+
+    fn res(&self) -> PathBuf {
+        self.dir(r"C:\OQS\res")
+    }
+
+    async fn start(&self) -> LinkageApp {
+        LinkageApp::start(self.terminal.clone(), fast())
+            .await
+            .unwrap()
+    }
+
+    fn search(&self, v: QualificationValidity) -> SearchInfo {
+        self.world.registry().insured.example(v)
+    }
+}
+
+fn check_request(s: SearchInfo, afi: &str) -> Request {
+    Request {
+        message_header: RequestHeader {
+            qualification_confirmation_date: Some("20250401".into()),
+            medical_institution_code: CODE.into(),
+            arbitrary_file_identifier: Some(afi.into()),
+        },
+        message_body: RequestBody {
+            search_infos: vec![s],
+            ..Default::default()
+        },
+    }
+}
+
+/// The HIS's way: write elsewhere, then move into `req`.
+fn drop_file(req: &Path, name: &str, bytes: &[u8]) {
+    let tmp = req.parent().unwrap().join(format!(".{name}.tmp"));
+    std::fs::write(&tmp, bytes).unwrap();
+    std::fs::rename(tmp, req.join(name)).unwrap();
+}
+
+/// Waits for a file to appear (a guard against hanging, not a timing assertion).
+async fn wait_for(path: &Path) -> Vec<u8> {
+    for _ in 0..1000 {
+        if let Ok(b) = std::fs::read(path) {
+            return b;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    panic!("{} did not appear", path.display());
+}
+
+fn files(dir: &Path) -> Vec<String> {
+    let mut v: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    v.sort();
+    v
+}
+
+#[tokio::test]
+async fn answers_each_qualification_validity() {
+    let kit = Kit::new(11, None).await;
+    let app = kit.start().await;
+    for v in ALL_VALIDITIES {
+        let r = check_request(kit.search(v), &format!("AFI{}", v as u8));
+        let name = format!("OQSsiquc01req_V{}.xml", v as u8);
+        drop_file(&kit.req(), &name, &r.to_bytes(CharacterCode::Utf8).unwrap());
+    }
+    for v in ALL_VALIDITIES {
+        let path = kit.res().join(format!("OQSsiquc01res_V{}.xml", v as u8));
+        let m = ResultMessage::from_bytes(&wait_for(&path).await).unwrap();
+        assert_eq!(m.segment(), "1");
+        let afi = format!("AFI{}", v as u8);
+        assert_eq!(m.message_header.arbitrary_file_identifier, Some(afi));
+        assert_eq!(
+            m.message_body.qualification_validity,
+            Some((v as u8).to_string())
+        );
+        assert_eq!(m.message_header.character_code_identifier, "0");
+    }
+    // requests are gone from req once answered; nothing is left in flight
+    assert!(files(&kit.req()).is_empty());
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn shift_jis_site_gets_shift_jis_results_from_a_shift_jis_request() {
+    let kit = Kit::new(12, None).await;
+    kit.world
+        .registry()
+        .set_character_code(&CODE.parse().unwrap(), CharacterCode::ShiftJis)
+        .unwrap();
+    let app = kit.start().await;
+    let r = check_request(kit.search(QualificationValidity::Valid), "SJ");
+    drop_file(
+        &kit.req(),
+        "OQSsiquc01req_SJ.xml",
+        &r.to_bytes(CharacterCode::ShiftJis).unwrap(),
+    );
+    let bytes = wait_for(&kit.res().join("OQSsiquc01res_SJ.xml")).await;
+    assert!(bytes.starts_with(b"<?xml version=\"1.0\" encoding=\"Shift_JIS\""));
+    assert!(
+        std::str::from_utf8(&bytes).is_err(),
+        "names are in Shift_JIS bytes"
+    );
+    let m = ResultMessage::from_bytes(&bytes).unwrap();
+    assert_eq!(m.message_header.character_code_identifier, "1");
+    let name = &m.message_body.result_list.unwrap().records[0].name;
+    assert!(name.contains('　'), "{name}");
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn encrypted_and_plain_kinds_side_by_side() {
+    let kit = Kit::new(13, Some("Kit2025pass")).await;
+    std::fs::write(
+        kit.dir(r"C:\ProgramData\OQS\OQSComApp\config")
+            .join("encrypt.conf"),
+        b"OQSsiquc01=e\r\nOQSsiimm01=n\r\n",
+    )
+    .unwrap();
+    let app = kit.start().await;
+    let pass: CryptPass = "Kit2025pass".parse().unwrap();
+    let xml = check_request(kit.search(QualificationValidity::Valid), "Z")
+        .to_bytes(CharacterCode::Utf8)
+        .unwrap();
+    drop_file(
+        &kit.req(),
+        "OQSsiquc01req_Z.zip",
+        &crypt::seal("OQSsiquc01req_Z.xml", &xml, &pass),
+    );
+    // the same kind in plain text is refused, in plain text
+    drop_file(&kit.req(), "OQSsiquc01req_P.xml", &xml);
+    // a wrong password and a truncated archive
+    let wrong: CryptPass = "Other999".parse().unwrap();
+    drop_file(
+        &kit.req(),
+        "OQSsiquc01req_W.zip",
+        &crypt::seal("OQSsiquc01req_W.xml", &xml, &wrong),
+    );
+    let good = crypt::seal("OQSsiquc01req_T.xml", &xml, &pass);
+    drop_file(&kit.req(), "OQSsiquc01req_T.zip", &good[..good.len() - 40]);
+
+    let z = wait_for(&kit.res().join("OQSsiquc01res_Z.zip")).await;
+    let inner = crypt::open("r", &z, "OQSsiquc01res_Z.xml", &pass).unwrap();
+    let m = ResultMessage::from_bytes(&inner).unwrap();
+    assert_eq!(m.message_body.qualification_validity.as_deref(), Some("1"));
+
+    for (name, code) in [
+        ("OQSsiquc01res_P.xml", "EOQS1101"),
+        ("OQSsiquc01res_W.xml", "EOQS1102"),
+        ("OQSsiquc01res_T.xml", "EOQS1103"),
+    ] {
+        let m = ResultMessage::from_bytes(&wait_for(&kit.res().join(name)).await).unwrap();
+        assert_eq!(m.segment(), "9", "{name}");
+        assert_eq!(m.message_header.error_code.as_deref(), Some(code), "{name}");
+    }
+    assert_eq!(files(&kit.req()), Vec::<String>::new());
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_half_written_request_is_not_read_until_complete() {
+    let kit = Kit::new(14, None).await;
+    let mut app = kit.start().await;
+    let bytes = check_request(kit.search(QualificationValidity::Valid), "H")
+        .to_bytes(CharacterCode::Utf8)
+        .unwrap();
+    let path = kit.req().join("OQSsiquc01req_H.xml");
+    std::fs::write(&path, &bytes[..bytes.len() / 2]).unwrap();
+    app.wait_scans(8).await;
+    assert!(files(&kit.res()).is_empty());
+    assert!(path.exists(), "the half file stays where the HIS writes it");
+    assert!(
+        app.log().iter().any(|l| l.contains("書き込み途中")),
+        "{:?}",
+        app.log()
+    );
+    std::fs::write(&path, &bytes).unwrap();
+    let m =
+        ResultMessage::from_bytes(&wait_for(&kit.res().join("OQSsiquc01res_H.xml")).await).unwrap();
+    assert_eq!(m.segment(), "1");
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn malformed_request_gets_an_error_result_naming_the_problem() {
+    let kit = Kit::new(15, None).await;
+    let app = kit.start().await;
+    drop_file(
+        &kit.req(),
+        "OQSsiquc01req_M.xml",
+        b"<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<XmlMsg><MessageHeader></XmlMsg>",
+    );
+    drop_file(&kit.req(), "notes.txt", b"hello");
+    let m =
+        ResultMessage::from_bytes(&wait_for(&kit.res().join("OQSsiquc01res_M.xml")).await).unwrap();
+    assert_eq!(m.segment(), "9");
+    assert_eq!(m.message_header.error_code.as_deref(), Some("EOQS1001"));
+    // the unknown file is left alone and named in the log
+    assert!(kit.req().join("notes.txt").exists());
+    assert!(app.log().iter().any(|l| l.contains("notes.txt")));
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn duplicate_name_waits_until_the_old_result_is_taken() {
+    let kit = Kit::new(16, None).await;
+    let mut app = kit.start().await;
+    let r1 = check_request(kit.search(QualificationValidity::Valid), "FIRST");
+    drop_file(
+        &kit.req(),
+        "OQSsiquc01req_D.xml",
+        &r1.to_bytes(CharacterCode::Utf8).unwrap(),
+    );
+    let res = kit.res().join("OQSsiquc01res_D.xml");
+    wait_for(&res).await;
+    let r2 = check_request(kit.search(QualificationValidity::NotFound), "SECOND");
+    drop_file(
+        &kit.req(),
+        "OQSsiquc01req_D.xml",
+        &r2.to_bytes(CharacterCode::Utf8).unwrap(),
+    );
+    app.wait_scans(6).await;
+    let first = ResultMessage::from_bytes(&std::fs::read(&res).unwrap()).unwrap();
+    assert_eq!(
+        first.message_header.arbitrary_file_identifier.as_deref(),
+        Some("FIRST")
+    );
+    assert!(kit.req().join("OQSsiquc01req_D.xml").exists());
+    // the HIS takes the first result; the second request is answered then
+    std::fs::remove_file(&res).unwrap();
+    let second = ResultMessage::from_bytes(&wait_for(&res).await).unwrap();
+    assert_eq!(
+        second.message_header.arbitrary_file_identifier.as_deref(),
+        Some("SECOND")
+    );
+    assert_eq!(app.published().len(), 2);
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn crash_in_the_middle_of_a_batch_loses_and_repeats_nothing() {
+    let kit = Kit::new(17, None).await;
+    let app = kit.start().await;
+    let n = 30;
+    for i in 0..n {
+        let r = check_request(kit.search(QualificationValidity::Valid), &format!("B{i}"));
+        drop_file(
+            &kit.req(),
+            &format!("OQSsiquc01req_B{i:03}.xml"),
+            &r.to_bytes(CharacterCode::Utf8).unwrap(),
+        );
+    }
+    // let it answer some, then pull the plug
+    wait_for(&kit.res().join("OQSsiquc01res_B003.xml")).await;
+    app.crash();
+    let before = files(&kit.res()).len();
+    let app = kit.start().await;
+    for i in 0..n {
+        wait_for(&kit.res().join(format!("OQSsiquc01res_B{i:03}.xml"))).await;
+    }
+    app.stop().await;
+    assert!(
+        before < n,
+        "the crash came mid-batch ({before} of {n} answered)"
+    );
+    assert_eq!(files(&kit.res()).len(), n);
+    assert!(files(&kit.req()).is_empty());
+}
+
+#[tokio::test]
+async fn forgotten_results_are_deleted_after_the_stay_time() {
+    let kit = Kit::new(18, None).await;
+    let mut app = kit.start().await;
+    let r = check_request(kit.search(QualificationValidity::Valid), "F");
+    drop_file(
+        &kit.req(),
+        "OQSsiquc01req_F.xml",
+        &r.to_bytes(CharacterCode::Utf8).unwrap(),
+    );
+    let res = kit.res().join("OQSsiquc01res_F.xml");
+    wait_for(&res).await;
+    kit.world.clock().advance(time::Duration::minutes(1439));
+    app.wait_scans(3).await;
+    assert!(res.exists(), "1439 minutes is not yet the default 1440");
+    kit.world.clock().advance(time::Duration::minutes(1));
+    app.wait_scans(3).await;
+    assert!(!res.exists());
+    assert!(app.log().iter().any(|l| l.contains("忘れファイル削除")));
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn missing_credential_stops_the_start_naming_it() {
+    let kit = Kit::new(19, None).await;
+    kit.terminal.delete_generic(OQS_LOGIN_KEY).unwrap();
+    let e = LinkageApp::start(kit.terminal.clone(), fast())
+        .await
+        .err()
+        .unwrap();
+    assert!(e.to_string().contains("OQS_LOGIN_KEY"), "{e}");
+}
+
+#[tokio::test]
+async fn bulk_check_upload_then_download_by_reception_number() {
+    let kit = Kit::new(20, None).await;
+    let app = kit.start().await;
+    let searches: Vec<_> = ALL_VALIDITIES.iter().map(|v| kit.search(*v)).collect();
+    let up = Request {
+        message_header: RequestHeader {
+            medical_institution_code: CODE.into(),
+            ..Default::default()
+        },
+        message_body: RequestBody {
+            search_infos: searches,
+            ..Default::default()
+        },
+    };
+    drop_file(
+        &kit.req(),
+        "OQSmuquc01req_U.xml",
+        &up.to_bytes(CharacterCode::Utf8).unwrap(),
+    );
+    let m =
+        ResultMessage::from_bytes(&wait_for(&kit.res().join("OQSmuquc01res_U.xml")).await).unwrap();
+    let reception = m.message_header.reception_number.unwrap();
+    let down = |tag: &str| Request {
+        message_header: RequestHeader {
+            medical_institution_code: CODE.into(),
+            arbitrary_file_identifier: Some(tag.into()),
+            ..Default::default()
+        },
+        message_body: RequestBody {
+            reception_number: Some(reception.clone()),
+            ..Default::default()
+        },
+    };
+    drop_file(
+        &kit.req(),
+        "OQSmuquc02req_1.xml",
+        &down("early").to_bytes(CharacterCode::Utf8).unwrap(),
+    );
+    let early =
+        ResultMessage::from_bytes(&wait_for(&kit.res().join("OQSmuquc02res_1.xml")).await).unwrap();
+    assert_eq!(early.segment(), "2", "still processing");
+    kit.world.clock().advance(time::Duration::minutes(1));
+    drop_file(
+        &kit.req(),
+        "OQSmuquc02req_2.xml",
+        &down("late").to_bytes(CharacterCode::Utf8).unwrap(),
+    );
+    let done =
+        ResultMessage::from_bytes(&wait_for(&kit.res().join("OQSmuquc02res_2.xml")).await).unwrap();
+    assert_eq!(done.segment(), "1");
+    assert_eq!(
+        done.message_header.number_of_processing_result.as_deref(),
+        Some("5")
+    );
+    let v: Vec<_> = done
+        .message_body
+        .bulk_confirm_units
+        .iter()
+        .map(|u| u.qualification_validity.clone().unwrap())
+        .collect();
+    assert_eq!(v, ["1", "2", "3", "4", "5"]);
+    // an unknown reception number: the bulk kind's .err file
+    let mut bad = down("bad");
+    bad.message_body.reception_number = Some("000".into());
+    drop_file(
+        &kit.req(),
+        "OQSmuquc02req_3.xml",
+        &bad.to_bytes(CharacterCode::Utf8).unwrap(),
+    );
+    let err = wait_for(&kit.res().join("OQSmuquc02req_3.err")).await;
+    assert!(String::from_utf8(err).unwrap().contains("EOQS2002"));
+    app.stop().await;
+}
