@@ -260,9 +260,8 @@ mod tests {
             let mut z = seal("e.xml", &data, &p);
             let i = pos.index(z.len());
             z[i] = z[i].wrapping_add(delta);
-            match open("a.zip", &z, "e.xml", &p) {
-                Ok(back) => prop_assert_eq!(back, data),
-                Err(_) => {}
+            if let Ok(back) = open("a.zip", &z, "e.xml", &p) {
+                prop_assert_eq!(back, data);
             }
         }
 

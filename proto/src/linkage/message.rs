@@ -654,7 +654,7 @@ mod tests {
                 message_body: ResultBody {
                     qualification_validity: Some("1".into()),
                     prescription_issue_select: Some("2".into()),
-                    result_list: (!records.is_empty()).then(|| ResultList { records }),
+                    result_list: if records.is_empty() { None } else { Some(ResultList { records }) },
                     reference_number: Some("R1".into()),
                     bulk_confirm_units: units.into_iter().map(|(s, recs)| BulkConfirmUnit {
                         qualification_confirm_search_info: s,
