@@ -64,6 +64,18 @@ pub struct KitWorld {
     /// The insurance data typed for a lookup, and its result.
     pub search: Option<oqs_proto::qualification::SearchInfo>,
     pub lookup: Option<oqs_proto::qualification::QualificationResult>,
+    /// The running linkage app (operation 5/12).
+    pub linkage: Option<oqs_linkage::LinkageApp>,
+    /// The last result file the HIS read, raw and parsed.
+    pub result_bytes: Option<Vec<u8>>,
+    pub result: Option<oqs_proto::linkage::message::ResultMessage>,
+    /// A request the HIS is still writing.
+    pub pending_request: Option<Vec<u8>>,
+    /// Requests of the last batch, and how many had results when the app crashed.
+    pub batch: usize,
+    pub answered_before_crash: usize,
+    /// The 受付番号 of the last bulk download the HIS asked for.
+    pub reception: Option<String>,
 }
 
 impl std::fmt::Debug for KitWorld {
@@ -107,6 +119,13 @@ impl KitWorld {
             settings: None,
             search: None,
             lookup: None,
+            linkage: None,
+            result_bytes: None,
+            result: None,
+            pending_request: None,
+            batch: 0,
+            answered_before_crash: 0,
+            reception: None,
         }
     }
 

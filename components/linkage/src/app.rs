@@ -104,9 +104,9 @@ impl LinkageApp {
     }
 
     /// Stops after the request in hand (OQSComAppRestart's first half).
-    pub async fn stop(self) {
+    pub async fn stop(mut self) {
         self.stop.notify_one();
-        let _ = self.task.await;
+        let _ = (&mut self.task).await;
     }
 
     /// Ends at once, wherever it is (a crash, or the process killed).
@@ -136,6 +136,13 @@ impl LinkageApp {
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .clone()
+    }
+}
+
+/// An app dropped without `stop` ends like a killed process.
+impl Drop for LinkageApp {
+    fn drop(&mut self) {
+        self.task.abort();
     }
 }
 

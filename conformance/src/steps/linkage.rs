@@ -1,0 +1,672 @@
+//! Operations 5 and 12 [C]: the linkage app and the HIS's request/result files, seen from the
+//! receipt computer's side — it drops files into `C:\OQS\req` and reads `C:\OQS\res` — and
+//! from the installer's (Credential Manager, config files, OQSComAppRestart).
+
+use crate::KitWorld;
+use anyhow::{Context, Result, bail, ensure};
+use cucumber::gherkin::Step;
+use cucumber::{given, then, when};
+use oqs_host::credentials::GenericCredential;
+use oqs_host::{Host, WinPath};
+use oqs_linkage::{LinkageApp, Options};
+use oqs_proto::account::AccountKind;
+use oqs_proto::linkage::crypt::{self, CryptPass};
+use oqs_proto::linkage::message::{Request, RequestBody, RequestHeader, ResultMessage};
+use oqs_proto::qualification::ALL_VALIDITIES;
+use oqs_proto::settings::CharacterCode;
+use std::path::PathBuf;
+use std::time::Duration;
+
+pub const REQ: &str = r"C:\OQS\req";
+pub const RES: &str = r"C:\OQS\res";
+const CONFIG: &str = r"C:\ProgramData\OQS\OQSComApp\config";
+
+/// Fast pacing for scenarios: file-system timing only, the terminal's time is the World's.
+fn options() -> Options {
+    Options {
+        rescan: Duration::from_millis(25),
+        settle: Duration::from_millis(40),
+        ..Options::default()
+    }
+}
+
+fn folder(w: &KitWorld, win: &str) -> Result<PathBuf> {
+    let p = w.terminal()?.files().resolve(&WinPath::parse(win)?)?;
+    std::fs::create_dir_all(&p)?;
+    Ok(p)
+}
+
+fn code(code: &str) -> Result<CharacterCode> {
+    match code {
+        "UTF-8" => Ok(CharacterCode::Utf8),
+        "Shift_JIS" | "Shift-JIS" => Ok(CharacterCode::ShiftJis),
+        other => bail!("文字コード「{other}」はありません"),
+    }
+}
+
+/// A check request for a person whose qualification is `validity`.
+fn check_request(w: &KitWorld, validity: &str, afi: &str) -> Result<Request> {
+    let v = ALL_VALIDITIES
+        .into_iter()
+        .find(|v| v.label() == validity)
+        .with_context(|| format!("資格有効性「{validity}」はありません"))?;
+    Ok(Request {
+        message_header: RequestHeader {
+            qualification_confirmation_date: Some("20250401".into()),
+            medical_institution_code: w.code()?.to_string(),
+            arbitrary_file_identifier: Some(afi.into()),
+        },
+        message_body: RequestBody {
+            search_infos: vec![w.sim().registry().insured.example(v)],
+            ..Default::default()
+        },
+    })
+}
+
+/// The HIS's way [INTERFACES §1]: write in a temporary place, then move into `req`.
+fn drop_into_req(w: &KitWorld, name: &str, bytes: &[u8]) -> Result<()> {
+    let req = folder(w, REQ)?;
+    let tmp = req
+        .parent()
+        .context("req has a parent")?
+        .join(format!(".his-{name}.tmp"));
+    std::fs::write(&tmp, bytes)?;
+    std::fs::rename(&tmp, req.join(name))?;
+    Ok(())
+}
+
+/// Waits for a file the app is expected to write (a guard against hanging, not a timing test).
+async fn wait_for(path: &std::path::Path) -> Result<Vec<u8>> {
+    for _ in 0..1000 {
+        if let Ok(b) = std::fs::read(path) {
+            return Ok(b);
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    bail!("{} が作られません", path.display())
+}
+
+fn files(dir: &std::path::Path) -> Result<Vec<String>> {
+    let mut v = Vec::new();
+    for e in std::fs::read_dir(dir)? {
+        v.push(e?.file_name().to_string_lossy().into_owned());
+    }
+    v.sort();
+    Ok(v)
+}
+
+fn app(w: &mut KitWorld) -> Result<&mut LinkageApp> {
+    w.linkage
+        .as_mut()
+        .context("連携アプリケーションが起動していません")
+}
+
+// ---- installer: accounts, Credential Manager, config ----
+
+#[given(regex = r"^連携アプリケーション用アカウント「([^」]+)」が登録されている$")]
+async fn linkage_account(w: &mut KitWorld, id: String) -> Result<()> {
+    w.ensure_account(AccountKind::Linkage, &id).await?;
+    Ok(())
+}
+
+#[given(regex = r"^資格情報マネージャーに次の汎用資格情報を登録する:?$")]
+#[when(regex = r"^資格情報マネージャーに次の汎用資格情報を登録する:?$")]
+async fn credentials(w: &mut KitWorld, step: &Step) -> Result<()> {
+    let table = step.table.as_ref().context("表がありません")?;
+    for row in table.rows.iter().skip(1) {
+        let [target, user, password] = &row[..] else {
+            bail!("表の列は「アドレス | ユーザー名 | パスワード」です");
+        };
+        // 「（R0RENK01のパスワード）」: the password the scenario gave that account.
+        let password = match password
+            .strip_prefix('（')
+            .and_then(|p| p.strip_suffix("のパスワード）"))
+        {
+            Some(id) => w
+                .passwords
+                .get(id)
+                .cloned()
+                .with_context(|| format!("{id} のパスワードがわかりません"))?,
+            None => password.clone(),
+        };
+        w.terminal()?
+            .credentials()
+            .write_generic(GenericCredential {
+                target: target.clone(),
+                user: user.clone(),
+                password,
+            })?;
+    }
+    Ok(())
+}
+
+#[given(regex = r"^資格情報マネージャーの汎用資格情報「([^」]+)」を削除する$")]
+async fn delete_credential(w: &mut KitWorld, target: String) -> Result<()> {
+    ensure!(
+        w.terminal()?.credentials().delete_generic(&target)?,
+        "「{target}」は登録されていません"
+    );
+    Ok(())
+}
+
+#[when(regex = r"^資格情報マネージャーの汎用資格情報「([^」]+)」のパスワードを「(.*)」に変更する$")]
+async fn change_credential(w: &mut KitWorld, target: String, password: String) -> Result<()> {
+    let creds = w.terminal()?.credentials();
+    let mut c = creds
+        .read_generic(&target)?
+        .with_context(|| format!("「{target}」は登録されていません"))?;
+    c.password = password;
+    creds.write_generic(c)?;
+    Ok(())
+}
+
+#[given(regex = r"^設定ファイル「([^」]+)」に「(.+)」と書く$")]
+#[when(regex = r"^設定ファイル「([^」]+)」に「(.+)」と書く$")]
+async fn config_line(w: &mut KitWorld, file: String, line: String) -> Result<()> {
+    let path = folder(w, CONFIG)?.join(&file);
+    let mut text = std::fs::read(&path).unwrap_or_default();
+    let (bytes, _, _) = encoding_rs::SHIFT_JIS.encode(&line);
+    text.extend_from_slice(&bytes);
+    text.extend_from_slice(b"\r\n");
+    std::fs::write(path, text)?;
+    Ok(())
+}
+
+#[given(regex = r"^環境設定の文字コードが「(.+)」に設定されている$")]
+async fn site_code(w: &mut KitWorld, label: String) -> Result<()> {
+    let cc = code(&label)?;
+    w.sim()
+        .registry()
+        .set_character_code(&w.code()?, cc)
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    Ok(())
+}
+
+#[when(regex = r"^連携アプリケーション用アカウント「([^」]+)」のパスワードを「(.+)」に変更する$")]
+async fn change_linkage_password(w: &mut KitWorld, id: String, new: String) -> Result<()> {
+    w.login_as(AccountKind::Linkage, &id).await?;
+    w.change_password(&new, &new)
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    Ok(())
+}
+
+// ---- the app ----
+
+#[given(regex = r"^連携アプリケーションを起動する$")]
+#[when(regex = r"^連携アプリケーションを起動する$")]
+async fn start(w: &mut KitWorld) -> Result<()> {
+    w.sim().qualification().await?;
+    let host = w.terminal()?.clone();
+    match LinkageApp::start(host, options()).await {
+        Ok(app) => {
+            w.linkage = Some(app);
+            w.screen = "連携アプリケーションを開始しました".into();
+        }
+        Err(e) => w.screen = e.to_string(),
+    }
+    Ok(())
+}
+
+#[given(regex = r"^OQSComAppRestart を実行する$")]
+#[when(regex = r"^OQSComAppRestart を実行する$")]
+async fn restart(w: &mut KitWorld) -> Result<()> {
+    if let Some(app) = w.linkage.take() {
+        app.stop().await;
+    }
+    start(w).await
+}
+
+#[when(regex = r"^連携アプリケーションが異常終了する$")]
+async fn crash(w: &mut KitWorld) -> Result<()> {
+    w.linkage
+        .take()
+        .context("連携アプリケーションが起動していません")?
+        .crash();
+    Ok(())
+}
+
+#[then(regex = r"^連携アプリケーションは起動しない$")]
+async fn not_started(w: &mut KitWorld) -> Result<()> {
+    ensure!(w.linkage.is_none(), "連携アプリケーションが起動しています");
+    Ok(())
+}
+
+#[then(regex = r"^連携アプリケーションのログに「(.+)」と出る$")]
+async fn log_says(w: &mut KitWorld, text: String) -> Result<()> {
+    let log = app(w)?.log();
+    ensure!(
+        log.iter().any(|l| l.contains(&text)),
+        "ログに「{text}」がありません:\n{}",
+        log.join("\n")
+    );
+    Ok(())
+}
+
+// ---- the HIS ----
+
+#[given(
+    regex = r"^レセコンが資格有効性「(.+)」となる人の資格確認の要求ファイル「([^」]+)」を(UTF-8|Shift_JIS)で要求フォルダに置く$"
+)]
+#[when(
+    regex = r"^レセコンが資格有効性「(.+)」となる人の資格確認の要求ファイル「([^」]+)」を(UTF-8|Shift_JIS)で要求フォルダに置く$"
+)]
+async fn his_check(w: &mut KitWorld, validity: String, name: String, enc: String) -> Result<()> {
+    let r = check_request(w, &validity, &name)?;
+    drop_into_req(w, &name, &r.to_bytes(code(&enc)?)?)
+}
+
+#[when(
+    regex = r"^レセコンが資格確認の要求ファイル「([^」]+)」をパスワード「([^」]+)」の暗号化ZIPにして要求フォルダに置く$"
+)]
+async fn his_encrypted(w: &mut KitWorld, name: String, pass: String) -> Result<()> {
+    let xml_name = name.replace(".zip", ".xml");
+    let r = check_request(w, "有効", &name)?;
+    let pass: CryptPass = pass.parse()?;
+    let zip = crypt::seal(&xml_name, &r.to_bytes(CharacterCode::Utf8)?, &pass);
+    drop_into_req(w, &name, &zip)
+}
+
+#[when(regex = r"^レセコンが途中で切れた暗号化ZIP「([^」]+)」を要求フォルダに置く$")]
+async fn his_truncated(w: &mut KitWorld, name: String) -> Result<()> {
+    let xml_name = name.replace(".zip", ".xml");
+    let r = check_request(w, "有効", &name)?;
+    let pass: CryptPass = w
+        .terminal()?
+        .credentials()
+        .read_generic("OQS_CRYPT_PASS")?
+        .context("OQS_CRYPT_PASS がありません")?
+        .password
+        .parse()?;
+    let zip = crypt::seal(&xml_name, &r.to_bytes(CharacterCode::Utf8)?, &pass);
+    drop_into_req(w, &name, &zip[..zip.len() * 2 / 3])
+}
+
+#[when(regex = r"^レセコンが要求ファイル「([^」]+)」の前半だけを要求フォルダに直接書き込む$")]
+async fn his_half(w: &mut KitWorld, name: String) -> Result<()> {
+    let r = check_request(w, "有効", &name)?.to_bytes(CharacterCode::Utf8)?;
+    std::fs::write(folder(w, REQ)?.join(&name), &r[..r.len() / 2])?;
+    w.pending_request = Some(r);
+    Ok(())
+}
+
+#[when(regex = r"^レセコンが要求ファイル「([^」]+)」の残りを書き込む$")]
+async fn his_rest(w: &mut KitWorld, name: String) -> Result<()> {
+    let r = w
+        .pending_request
+        .take()
+        .context("書きかけの要求がありません")?;
+    std::fs::write(folder(w, REQ)?.join(&name), r)?;
+    Ok(())
+}
+
+#[when(regex = r"^レセコンが形式に誤りのある要求ファイル「([^」]+)」を要求フォルダに置く$")]
+async fn his_malformed(w: &mut KitWorld, name: String) -> Result<()> {
+    let xml = format!(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<XmlMsg><MessageHeader><MedicalInstitutionCode>{}</MessageHeader></XmlMsg>\n",
+        w.code()?
+    );
+    drop_into_req(w, &name, xml.as_bytes())
+}
+
+#[when(regex = r"^レセコンが要求フォルダに「([^」]+)」というファイルを置く$")]
+async fn his_other_file(w: &mut KitWorld, name: String) -> Result<()> {
+    drop_into_req(w, &name, b"memo")
+}
+
+#[when(regex = r"^レセコンが資格確認の要求ファイルを(\d+)件続けて要求フォルダに置く$")]
+async fn his_batch(w: &mut KitWorld, n: usize) -> Result<()> {
+    for i in 0..n {
+        let name = format!("OQSsiquc01req_BATCH{i:04}.xml");
+        let r = check_request(w, "有効", &name)?;
+        drop_into_req(w, &name, &r.to_bytes(CharacterCode::Utf8)?)?;
+    }
+    w.batch = n;
+    Ok(())
+}
+
+#[given(regex = r"^結果ファイル「([^」]+)」が作られるまで待つ$")]
+#[when(regex = r"^結果ファイル「([^」]+)」が作られるまで待つ$")]
+async fn wait_result(w: &mut KitWorld, name: String) -> Result<()> {
+    wait_for(&folder(w, RES)?.join(name)).await?;
+    Ok(())
+}
+
+#[when(regex = r"^レセコンが結果ファイル「([^」]+)」を取り出す$")]
+async fn his_takes(w: &mut KitWorld, name: String) -> Result<()> {
+    let p = folder(w, RES)?.join(&name);
+    wait_for(&p).await?;
+    std::fs::remove_file(p)?;
+    Ok(())
+}
+
+#[given(regex = r"^(\d+)分が経過した$")]
+#[when(regex = r"^(\d+)分が経過した$")]
+async fn minutes_pass(w: &mut KitWorld, m: i64) -> Result<()> {
+    w.sim().clock().advance(time::Duration::minutes(m));
+    Ok(())
+}
+
+// ---- what the HIS finds ----
+
+fn decrypt_if_zip(w: &KitWorld, name: &str, bytes: Vec<u8>) -> Result<Vec<u8>> {
+    if !name.ends_with(".zip") {
+        return Ok(bytes);
+    }
+    let pass: CryptPass = w
+        .terminal()?
+        .credentials()
+        .read_generic("OQS_CRYPT_PASS")?
+        .context("OQS_CRYPT_PASS がありません")?
+        .password
+        .parse()?;
+    Ok(crypt::open(
+        name,
+        &bytes,
+        &name.replace(".zip", ".xml"),
+        &pass,
+    )?)
+}
+
+#[then(regex = r"^結果フォルダに結果ファイル「([^」]+)」が作られる$")]
+async fn result_made(w: &mut KitWorld, name: String) -> Result<()> {
+    let bytes = wait_for(&folder(w, RES)?.join(&name)).await?;
+    w.result_bytes = Some(bytes.clone());
+    let xml = decrypt_if_zip(w, &name, bytes)?;
+    w.result = Some(ResultMessage::from_bytes(&xml)?);
+    Ok(())
+}
+
+#[then(regex = r"^結果フォルダにエラーファイル「([^」]+)」が作られ、「(.+)」と書かれている$")]
+async fn err_file(w: &mut KitWorld, name: String, text: String) -> Result<()> {
+    let bytes = wait_for(&folder(w, RES)?.join(&name)).await?;
+    let s = String::from_utf8_lossy(&bytes);
+    ensure!(s.contains(&text), "「{text}」がありません: {s}");
+    Ok(())
+}
+
+#[then(regex = r"^結果の(\w+)は「(.*)」である$")]
+async fn result_element(w: &mut KitWorld, element: String, want: String) -> Result<()> {
+    let xml = w
+        .result
+        .as_ref()
+        .context("結果ファイルがありません")?
+        .to_xml();
+    let open = format!("<{element}>");
+    let got = xml
+        .find(&open)
+        .and_then(|s| {
+            let rest = &xml[s + open.len()..];
+            rest.find(&format!("</{element}>")).map(|e| &rest[..e])
+        })
+        .with_context(|| format!("結果に「{element}」がありません:\n{xml}"))?;
+    ensure!(got == want, "{element} は「{got}」です（期待: 「{want}」）");
+    Ok(())
+}
+
+#[then(regex = r"^結果のエラーメッセージに「(.+)」と含まれる$")]
+async fn error_message(w: &mut KitWorld, text: String) -> Result<()> {
+    let m = w.result.as_ref().context("結果ファイルがありません")?;
+    let msg = m.message_header.error_message.clone().unwrap_or_default();
+    ensure!(
+        msg.contains(&text),
+        "ErrorMessage「{msg}」に「{text}」がありません"
+    );
+    Ok(())
+}
+
+#[then(regex = r"^結果ファイルは(UTF-8|Shift_JIS)で書かれ、XML宣言もそう書かれている$")]
+async fn result_encoding(w: &mut KitWorld, enc: String) -> Result<()> {
+    let bytes = w
+        .result_bytes
+        .as_ref()
+        .context("結果ファイルがありません")?;
+    let cc = code(&enc)?;
+    ensure!(
+        oqs_proto::linkage::encoding::declared(bytes)? == cc,
+        "XML宣言が {enc} ではありません"
+    );
+    let utf8 = std::str::from_utf8(bytes).is_ok();
+    ensure!(
+        utf8 == (cc == CharacterCode::Utf8),
+        "結果ファイルのバイト列が {enc} ではありません"
+    );
+    Ok(())
+}
+
+#[then(
+    regex = r"^結果ファイルはパスワード「([^」]+)」のAES-256暗号化ZIPで、中には「([^」]+)」だけがある$"
+)]
+async fn result_zip(w: &mut KitWorld, pass: String, entry: String) -> Result<()> {
+    let bytes = w
+        .result_bytes
+        .as_ref()
+        .context("結果ファイルがありません")?;
+    let pass: CryptPass = pass.parse()?;
+    crypt::open("結果ファイル", bytes, &entry, &pass)?;
+    Ok(())
+}
+
+#[then(
+    regex = r"^連携アプリケーションが要求フォルダを(\d+)回確認しても結果フォルダは空のままである$"
+)]
+async fn nothing_yet(w: &mut KitWorld, n: u64) -> Result<()> {
+    app(w)?.wait_scans(n).await;
+    let res = files(&folder(w, RES)?)?;
+    ensure!(res.is_empty(), "結果フォルダに {res:?} があります");
+    Ok(())
+}
+
+#[then(
+    regex = r"^連携アプリケーションが要求フォルダを(\d+)回確認しても結果ファイル「([^」]+)」は(残っている|作られない)$"
+)]
+async fn after_scans(w: &mut KitWorld, n: u64, name: String, how: String) -> Result<()> {
+    app(w)?.wait_scans(n).await;
+    let exists = folder(w, RES)?.join(&name).exists();
+    ensure!(
+        exists == (how == "残っている"),
+        "結果ファイル「{name}」: exists={exists}"
+    );
+    Ok(())
+}
+
+#[then(
+    regex = r"^連携アプリケーションが要求フォルダを(\d+)回確認すると結果ファイル「([^」]+)」は削除されている$"
+)]
+async fn deleted_after(w: &mut KitWorld, n: u64, name: String) -> Result<()> {
+    app(w)?.wait_scans(n).await;
+    ensure!(
+        !folder(w, RES)?.join(&name).exists(),
+        "結果ファイル「{name}」が残っています"
+    );
+    Ok(())
+}
+
+#[then(regex = r"^要求フォルダに「([^」]+)」が残っている$")]
+async fn still_in_req(w: &mut KitWorld, name: String) -> Result<()> {
+    ensure!(
+        folder(w, REQ)?.join(&name).exists(),
+        "「{name}」がありません"
+    );
+    Ok(())
+}
+
+#[then(regex = r"^要求フォルダは空である$")]
+async fn req_empty(w: &mut KitWorld) -> Result<()> {
+    let left = files(&folder(w, REQ)?)?;
+    ensure!(left.is_empty(), "要求フォルダに {left:?} が残っています");
+    Ok(())
+}
+
+#[then(regex = r"^すべての要求に結果ファイルがちょうど1つずつ作られる$")]
+async fn batch_done(w: &mut KitWorld) -> Result<()> {
+    let res = folder(w, RES)?;
+    for i in 0..w.batch {
+        wait_for(&res.join(format!("OQSsiquc01res_BATCH{i:04}.xml"))).await?;
+    }
+    let all = files(&res)?;
+    ensure!(
+        all.len() == w.batch,
+        "結果は {} 件です（要求は {} 件）",
+        all.len(),
+        w.batch
+    );
+    let published = w
+        .linkage
+        .as_ref()
+        .map(|a| a.published())
+        .unwrap_or_default();
+    let mut unique = published.clone();
+    unique.sort();
+    unique.dedup();
+    ensure!(
+        unique.len() == published.len(),
+        "同じ結果が2度出力されました"
+    );
+    Ok(())
+}
+
+#[then(regex = r"^異常終了の時点で結果が出ていない要求があった$")]
+async fn crash_was_mid_batch(w: &mut KitWorld) -> Result<()> {
+    ensure!(
+        w.answered_before_crash < w.batch,
+        "異常終了の前にすべて処理済みでした（{} 件）",
+        w.answered_before_crash
+    );
+    Ok(())
+}
+
+#[when(regex = r"^結果ファイルが(\d+)件作られたところで連携アプリケーションが異常終了する$")]
+async fn crash_after(w: &mut KitWorld, n: usize) -> Result<()> {
+    let res = folder(w, RES)?;
+    wait_for(&res.join(format!("OQSsiquc01res_BATCH{:04}.xml", n - 1))).await?;
+    crash(w).await?;
+    w.answered_before_crash = files(&res)?.len();
+    Ok(())
+}
+
+// ---- reference numbers and bulk requests ----
+
+fn header(w: &KitWorld, afi: &str) -> Result<RequestHeader> {
+    Ok(RequestHeader {
+        qualification_confirmation_date: None,
+        medical_institution_code: w.code()?.to_string(),
+        arbitrary_file_identifier: Some(afi.into()),
+    })
+}
+
+fn registration(
+    w: &KitWorld,
+    validity: &str,
+    number: &str,
+) -> Result<oqs_proto::linkage::message::ReferenceNumberRegistration> {
+    let s = check_request(w, validity, "")?
+        .message_body
+        .search_infos
+        .remove(0);
+    Ok(oqs_proto::linkage::message::ReferenceNumberRegistration {
+        reference_number: number.into(),
+        insurer_number: s.insurer_number,
+        insured_card_symbol: s.insured_card_symbol,
+        insured_identification_number: s.insured_identification_number,
+        insured_branch_number: s.insured_branch_number,
+    })
+}
+
+#[given(
+    regex = r"^レセコンが資格有効性「(.+)」となる人に照会番号「([^」]+)」を登録する要求ファイル「([^」]+)」を要求フォルダに置く$"
+)]
+#[when(
+    regex = r"^レセコンが資格有効性「(.+)」となる人に照会番号「([^」]+)」を登録する要求ファイル「([^」]+)」を要求フォルダに置く$"
+)]
+async fn his_register(
+    w: &mut KitWorld,
+    validity: String,
+    number: String,
+    name: String,
+) -> Result<()> {
+    let r = Request {
+        message_header: header(w, &name)?,
+        message_body: RequestBody {
+            registrations: vec![registration(w, &validity, &number)?],
+            ..Default::default()
+        },
+    };
+    drop_into_req(w, &name, &r.to_bytes(CharacterCode::Utf8)?)
+}
+
+#[when(
+    regex = r"^レセコンが照会番号「([^」]+)」（有効な人）と「([^」]+)」（該当資格なしの人）を一括登録する要求ファイル「([^」]+)」を要求フォルダに置く$"
+)]
+async fn his_bulk_register(w: &mut KitWorld, a: String, b: String, name: String) -> Result<()> {
+    let r = Request {
+        message_header: header(w, &name)?,
+        message_body: RequestBody {
+            registrations: vec![
+                registration(w, "有効", &a)?,
+                registration(w, "該当資格なし", &b)?,
+            ],
+            ..Default::default()
+        },
+    };
+    drop_into_req(w, &name, &r.to_bytes(CharacterCode::Utf8)?)
+}
+
+#[when(
+    regex = r"^レセコンが資格有効性1から5の人を1人ずつ含む一括照会の要求ファイル「([^」]+)」を要求フォルダに置く$"
+)]
+async fn his_bulk_check(w: &mut KitWorld, name: String) -> Result<()> {
+    let mut searches = Vec::new();
+    for v in ALL_VALIDITIES {
+        searches.push(w.sim().registry().insured.example(v));
+    }
+    let r = Request {
+        message_header: header(w, &name)?,
+        message_body: RequestBody {
+            search_infos: searches,
+            ..Default::default()
+        },
+    };
+    drop_into_req(w, &name, &r.to_bytes(CharacterCode::Utf8)?)
+}
+
+#[when(
+    regex = r"^レセコンが(その受付番号|受付番号「([^」]*)」)で結果取得の要求ファイル「([^」]+)」を要求フォルダに置く$"
+)]
+async fn his_download(w: &mut KitWorld, which: String, given: String, name: String) -> Result<()> {
+    let reception = if which == "その受付番号" {
+        w.result
+            .as_ref()
+            .and_then(|m| m.message_header.reception_number.clone())
+            .context("直前の結果に受付番号（ReceptionNumber）がありません")?
+    } else {
+        given
+    };
+    w.reception = Some(reception.clone());
+    let r = Request {
+        message_header: header(w, &name)?,
+        message_body: RequestBody {
+            reception_number: Some(reception),
+            ..Default::default()
+        },
+    };
+    drop_into_req(w, &name, &r.to_bytes(CharacterCode::Utf8)?)
+}
+
+#[then(regex = r"^結果の一括照会の資格有効性は順に((?:「\d」)+)である$")]
+async fn bulk_validities(w: &mut KitWorld, list: String) -> Result<()> {
+    let want: Vec<String> = list
+        .split(['「', '」'])
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned)
+        .collect();
+    let m = w.result.as_ref().context("結果ファイルがありません")?;
+    let got: Vec<String> = m
+        .message_body
+        .bulk_confirm_units
+        .iter()
+        .map(|u| u.qualification_validity.clone().unwrap_or_default())
+        .collect();
+    ensure!(got == want, "資格有効性は {got:?} です（期待: {want:?}）");
+    Ok(())
+}
