@@ -16,45 +16,47 @@ pub enum Bench {
         #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u32).range(1..))]
         runs: u32,
     },
+    /// The linkage app through the real server on loopback: requests/s and req→res latency,
+    /// plain vs encrypted; then a crash soak killing the app process at random points.
+    Linkage(crate::linkage_bench::Args),
 }
 
 pub fn run(b: Bench) -> i32 {
     match b {
-        Bench::Suite { starts, runs } => match suite(starts, runs) {
-            Ok(()) => 0,
-            Err(e) => {
-                eprintln!("bench failed: {e:#}");
-                1
-            }
-        },
+        Bench::Suite { starts, runs } => report(suite(starts, runs)),
+        Bench::Linkage(args) => report(crate::linkage_bench::run(args)),
     }
 }
 
-fn percentile(sorted: &[Duration], p: f64) -> Duration {
+fn report(r: anyhow::Result<()>) -> i32 {
+    match r {
+        Ok(()) => 0,
+        Err(e) => {
+            eprintln!("bench failed: {e:#}");
+            1
+        }
+    }
+}
+
+pub fn percentile(sorted: &[Duration], p: f64) -> Duration {
     let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
     sorted[i.min(sorted.len() - 1)]
 }
 
-fn ms(d: Duration) -> f64 {
+pub fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1e3
 }
 
-fn conformance_binary() -> anyhow::Result<PathBuf> {
+/// Builds a workspace binary (debug) and returns its path.
+pub fn built_binary(package: &str) -> anyhow::Result<PathBuf> {
     let status = crate::cargo()
-        .args([
-            "build",
-            "--quiet",
-            "--package",
-            "oqs-conformance",
-            "--bin",
-            "oqs-conformance",
-        ])
+        .args(["build", "--quiet", "--package", package, "--bin", package])
         .status()?;
-    anyhow::ensure!(status.success(), "building oqs-conformance failed");
+    anyhow::ensure!(status.success(), "building {package} failed");
     let target = std::env::var_os("CARGO_TARGET_DIR")
         .map(PathBuf::from)
         .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target"));
-    Ok(target.join("debug").join("oqs-conformance"))
+    Ok(target.join("debug").join(package))
 }
 
 /// One suite run: (scenarios passed, wall time).
@@ -119,7 +121,7 @@ fn suite(starts: u32, runs: u32) -> anyhow::Result<()> {
         percentile(&served, 0.5).as_secs_f64() / percentile(&bare, 0.5).as_secs_f64().max(1e-9)
     );
 
-    let bin = conformance_binary()?;
+    let bin = built_binary("oqs-conformance")?;
     let rate = |label: &str, extra: &[&str]| -> anyhow::Result<f64> {
         let mut best = 0.0f64;
         for _ in 0..runs {

@@ -7,8 +7,10 @@
 //! | `sim` | starts a World on loopback, prints addresses and certificate paths, runs until Ctrl-C |
 //! | `certs` | writes the test PKI (roots, server, one terminal's certificate and .p12) to a folder |
 //! | `bench suite` | scenarios/s of the whole suite and World start time |
+//! | `bench linkage` | linkage app requests/s and req→res latency (plain vs encrypted), crash soak |
 
 mod bench;
+mod linkage_bench;
 mod sim;
 mod test;
 
