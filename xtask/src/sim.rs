@@ -3,8 +3,15 @@
 use oqs_certs::{ClientSpec, Pki};
 use oqs_proto::account::reset_id_of;
 use oqs_proto::institution::{InstitutionCode, InstitutionKind};
+use oqs_host::{Host, WinPath};
+use oqs_proto::linkage::config::EncryptConf;
+use oqs_proto::linkage::message::{Request, RequestBody, RequestHeader};
+use oqs_proto::qualification::ALL_VALIDITIES;
+use oqs_proto::settings::CharacterCode;
 use oqs_sim::World;
+use oqs_sim::provision::{LINKAGE_PASSWORD, LINKAGE_USER, LinkageTerminal, linkage_terminal};
 use std::path::PathBuf;
+use std::sync::Arc;
 
 /// Which terminal certificate to write, and where.
 #[derive(clap::Args)]
@@ -28,6 +35,10 @@ pub struct SimArgs {
     /// Seed of the World (master IDs, passwords, insured persons). Random when left out.
     #[arg(long)]
     seed: Option<u64>,
+    /// Request kinds the linkage app exchanges encrypted (encrypt.conf `<prefix>=e`), e.g.
+    /// `--encrypt OQSsiquc01`. Password: the printed OQS_CRYPT_PASS.
+    #[arg(long)]
+    encrypt: Vec<String>,
     #[command(flatten)]
     cert: CertArgs,
 }
@@ -68,7 +79,7 @@ pub fn run(args: SimArgs) -> i32 {
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| "oqs_sim=info".into()),
+                .unwrap_or_else(|_| "oqs_sim=info,oqs_linkage=info".into()),
         )
         .init();
     let rt = match tokio::runtime::Builder::new_multi_thread()
@@ -91,7 +102,11 @@ pub fn run(args: SimArgs) -> i32 {
 }
 
 async fn serve(args: SimArgs) -> anyhow::Result<()> {
-    let SimArgs { seed, cert: args } = args;
+    let SimArgs {
+        seed,
+        encrypt,
+        cert: args,
+    } = args;
     let seed = seed.unwrap_or_else(|| std::process::id() as u64 ^ 0x9e37_79b9_7f4a_7c15);
     let code: InstitutionCode = args.institution.parse()?;
     let world = World::builder()
@@ -161,8 +176,80 @@ async fn serve(args: SimArgs) -> anyhow::Result<()> {
         oqs_sim::names::hosts::QUALIFICATION,
         addr.port()
     );
+    let (req, res, app) = linkage(&world, &code, &args.terminal, &encrypt, &dir).await?;
+    println!("linkage app (連携アプリケーション) on terminal {}:", args.terminal);
+    println!("  req (要求フォルダ)   {}", req.display());
+    println!("  res (結果フォルダ)   {}", res.display());
+    println!("  OQS_LOGIN_KEY       {LINKAGE_USER} / {LINKAGE_PASSWORD}");
+    println!("  OQS_CRYPT_PASS      {CRYPT_PASS}");
+    if !encrypt.is_empty() {
+        println!("  encrypted kinds     {}", encrypt.join(", "));
+    }
+    println!(
+        "  sample requests     {} (one per QualificationValidity 1-5)",
+        dir.join("samples").display()
+    );
+    println!("try:");
+    println!(
+        "  cp {}/OQSsiquc01req_V1.xml {}/ && sleep 1 && cat {}/OQSsiquc01res_V1.xml",
+        dir.join("samples").display(),
+        req.display(),
+        res.display()
+    );
     println!("running until Ctrl-C");
     tokio::signal::ctrl_c().await?;
+    app.stop().await;
     println!("stopped");
     Ok(())
+}
+
+const CRYPT_PASS: &str = "Crypt2025";
+
+/// A terminal ready for the linkage app, the app running on it, and sample request files.
+async fn linkage(
+    world: &World,
+    code: &InstitutionCode,
+    terminal: &str,
+    encrypt: &[String],
+    dir: &std::path::Path,
+) -> anyhow::Result<(PathBuf, PathBuf, oqs_linkage::LinkageApp)> {
+    let mut spec = LinkageTerminal::new(terminal, code);
+    spec.crypt_pass = Some(CRYPT_PASS.into());
+    let t = Arc::new(linkage_terminal(world, &spec).await?);
+    let folder = |win: &str| -> anyhow::Result<PathBuf> {
+        let p = t.files().resolve(&WinPath::parse(win)?)?;
+        std::fs::create_dir_all(&p)?;
+        Ok(p)
+    };
+    if !encrypt.is_empty() {
+        let mut conf = EncryptConf::default();
+        for prefix in encrypt {
+            conf.set(prefix, true);
+        }
+        std::fs::write(
+            folder(r"C:\ProgramData\OQS\OQSComApp\config")?.join("encrypt.conf"),
+            conf.to_bytes(),
+        )?;
+    }
+    let samples = dir.join("samples");
+    std::fs::create_dir_all(&samples)?;
+    for v in ALL_VALIDITIES {
+        let request = Request {
+            message_header: RequestHeader {
+                qualification_confirmation_date: Some("20250401".into()),
+                medical_institution_code: code.to_string(),
+                arbitrary_file_identifier: Some(format!("SAMPLE-V{}", v as u8)),
+            },
+            message_body: RequestBody {
+                search_infos: vec![world.registry().insured.example(v)],
+                ..Default::default()
+            },
+        };
+        std::fs::write(
+            samples.join(format!("OQSsiquc01req_V{}.xml", v as u8)),
+            request.to_bytes(CharacterCode::Utf8)?,
+        )?;
+    }
+    let app = oqs_linkage::LinkageApp::start(t.clone(), oqs_linkage::Options::default()).await?;
+    Ok((folder(r"C:\OQS\req")?, folder(r"C:\OQS\res")?, app))
 }
