@@ -1,9 +1,9 @@
 //! `cargo xtask sim`: a World on loopback for people — curl, a browser, a vendor's build.
 
 use oqs_certs::{ClientSpec, Pki};
+use oqs_host::{Host, WinPath};
 use oqs_proto::account::reset_id_of;
 use oqs_proto::institution::{InstitutionCode, InstitutionKind};
-use oqs_host::{Host, WinPath};
 use oqs_proto::linkage::config::EncryptConf;
 use oqs_proto::linkage::message::{Request, RequestBody, RequestHeader};
 use oqs_proto::qualification::ALL_VALIDITIES;
@@ -177,7 +177,10 @@ async fn serve(args: SimArgs) -> anyhow::Result<()> {
         addr.port()
     );
     let (req, res, app) = linkage(&world, &code, &args.terminal, &encrypt, &dir).await?;
-    println!("linkage app (連携アプリケーション) on terminal {}:", args.terminal);
+    println!(
+        "linkage app (連携アプリケーション) on terminal {}:",
+        args.terminal
+    );
     println!("  req (要求フォルダ)   {}", req.display());
     println!("  res (結果フォルダ)   {}", res.display());
     println!("  OQS_LOGIN_KEY       {LINKAGE_USER} / {LINKAGE_PASSWORD}");

@@ -24,8 +24,8 @@ use tokio::sync::{Notify, watch};
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
 
-/// How the app paces itself. These are about file-system timing on this machine, not about
-/// the terminal's clock.
+/// How the app paces itself (file-system timing on this machine, not the terminal's clock),
+/// and an optional injected crash.
 #[derive(Clone, Debug)]
 pub struct Options {
     /// Rescan of `req` when no file event arrives (events can be lost, e.g. on network shares).
@@ -33,6 +33,9 @@ pub struct Options {
     /// A file must keep its size and time this long before it is read.
     pub settle: Duration,
     pub profile: Profile,
+    /// Stop dead at a step of the file protocol, as a killed process would (for the scenarios
+    /// that prove nothing is lost or answered twice at any point).
+    pub fault: Option<Fault>,
 }
 
 impl Default for Options {
@@ -41,8 +44,29 @@ impl Default for Options {
             rescan: Duration::from_secs(1),
             settle: Duration::from_millis(200),
             profile: Profile::builtin().clone(),
+            fault: None,
         }
     }
+}
+
+/// The steps of the file protocol ([`crate::folders`]) a crash can follow.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CrashPoint {
+    /// The request was moved into the work folder.
+    Claimed,
+    /// The answer was written, durably, into the work folder.
+    Prepared,
+    /// The request was removed.
+    Consumed,
+    /// The answer was moved into `res`.
+    Published,
+}
+
+/// Crash right after `at` for the `request`-th request taken (1-based).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Fault {
+    pub at: CrashPoint,
+    pub request: usize,
 }
 
 /// What the app did, for people (the log) and for scenarios.
@@ -93,6 +117,8 @@ impl LinkageApp {
             shared: shared.clone(),
             seen: HashMap::new(),
             warned: BTreeSet::new(),
+            taken: 0,
+            crashed: false,
         };
         let task = tokio::spawn(worker.run(stop.clone(), scans_tx));
         Ok(Self {
@@ -112,6 +138,11 @@ impl LinkageApp {
     /// Ends at once, wherever it is (a crash, or the process killed).
     pub fn crash(self) {
         self.task.abort();
+    }
+
+    /// Waits until the app has ended by itself (an injected [`Fault`]).
+    pub async fn wait_ended(&mut self) {
+        let _ = (&mut self.task).await;
     }
 
     /// Waits until the app has looked at `req` `n` more times.
@@ -164,6 +195,9 @@ struct Worker {
     seen: HashMap<String, Seen>,
     /// Names already warned about, so the log says it once.
     warned: BTreeSet<String>,
+    /// Requests taken so far, and whether an injected fault has stopped the app.
+    taken: usize,
+    crashed: bool,
 }
 
 impl Worker {
@@ -186,6 +220,19 @@ impl Worker {
             .push(line);
     }
 
+    /// Whether the injected fault strikes now, at `point` of the current request.
+    fn crash_at(&mut self, point: CrashPoint) -> bool {
+        if self.options.fault
+            == Some(Fault {
+                at: point,
+                request: self.taken,
+            })
+        {
+            self.crashed = true;
+        }
+        self.crashed
+    }
+
     fn warn_once(&mut self, key: String, msg: impl std::fmt::Display) {
         if self.warned.insert(key) {
             self.log(msg);
@@ -205,6 +252,9 @@ impl Worker {
         if let Err(e) = self.recover().await {
             self.log(format!("作業フォルダの確認に失敗しました: {e}"));
         }
+        if self.crashed {
+            return;
+        }
         let mut count = 0u64;
         loop {
             let unsettled = match self.scan_once().await {
@@ -214,6 +264,9 @@ impl Worker {
                     false
                 }
             };
+            if self.crashed {
+                return;
+            }
             self.delete_forgotten();
             count += 1;
             scans.send_replace(count);
@@ -262,7 +315,11 @@ impl Worker {
         }
         for x in self.folders.inflight()? {
             self.log(format!("前回処理中だった要求「{x}」を処理します"));
+            self.taken += 1;
             self.answer(&x, None).await;
+            if self.crashed {
+                break;
+            }
         }
         Ok(())
     }
@@ -337,6 +394,9 @@ impl Worker {
             ready.push((name, seen.first_seen));
         }
         for (name, first_seen) in ready {
+            if self.crashed {
+                break;
+            }
             let key = name.to_string();
             let mut incomplete = None;
             if name.extension == Extension::Xml {
@@ -367,6 +427,10 @@ impl Worker {
             }
             if !self.folders.claim(&name)? {
                 continue;
+            }
+            self.taken += 1;
+            if self.crash_at(CrashPoint::Claimed) {
+                break;
             }
             self.seen.remove(&key);
             self.warned.remove(&format!("incomplete:{key}"));
@@ -415,17 +479,32 @@ impl Worker {
             }
         };
         let at = self.host.clock().now().into();
-        let done = self
-            .folders
-            .prepare(&file.name, &file.bytes, at)
-            .and_then(|()| self.folders.consume(name))
-            .and_then(|()| self.publish(&file.name));
-        if let Err(e) = done {
+        if let Err(e) = self.deliver(name, &file, at) {
             self.log(format!(
                 "結果ファイル「{}」を出力できません: {e}",
                 file.name
             ));
         }
+    }
+
+    /// Steps 2–4 of the file protocol for one answer.
+    fn deliver(
+        &mut self,
+        request: &FileName,
+        file: &OutFile,
+        at: std::time::SystemTime,
+    ) -> std::io::Result<()> {
+        self.folders.prepare(&file.name, &file.bytes, at)?;
+        if self.crash_at(CrashPoint::Prepared) {
+            return Ok(());
+        }
+        self.folders.consume(request)?;
+        if self.crash_at(CrashPoint::Consumed) {
+            return Ok(());
+        }
+        self.publish(&file.name)?;
+        self.crash_at(CrashPoint::Published);
+        Ok(())
     }
 
     /// Reads the request and asks the server; `Err` carries what is known for an error result.

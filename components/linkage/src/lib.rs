@@ -19,5 +19,5 @@ pub mod client;
 pub mod folders;
 pub mod settings;
 
-pub use app::{LinkageApp, Options};
+pub use app::{CrashPoint, Fault, LinkageApp, Options};
 pub use settings::{Settings, SetupError};

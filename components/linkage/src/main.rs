@@ -112,6 +112,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                         rescan: std::time::Duration::from_millis(rescan_ms),
                         settle: std::time::Duration::from_millis(settle_ms),
                         profile,
+                        fault: None,
                     },
                 )
                 .await?;

@@ -293,33 +293,59 @@ async fn duplicate_name_waits_until_the_old_result_is_taken() {
 }
 
 #[tokio::test]
-async fn crash_in_the_middle_of_a_batch_loses_and_repeats_nothing() {
-    let kit = Kit::new(17, None).await;
-    let app = kit.start().await;
-    let n = 30;
-    for i in 0..n {
-        let r = check_request(kit.search(QualificationValidity::Valid), &format!("B{i}"));
-        drop_file(
-            &kit.req(),
-            &format!("OQSsiquc01req_B{i:03}.xml"),
-            &r.to_bytes(CharacterCode::Utf8).unwrap(),
+async fn a_crash_at_any_step_of_the_protocol_loses_and_repeats_nothing() {
+    use oqs_linkage::{CrashPoint, Fault};
+    for (i, at) in [
+        CrashPoint::Claimed,
+        CrashPoint::Prepared,
+        CrashPoint::Consumed,
+        CrashPoint::Published,
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let kit = Kit::new(170 + i as u64, None).await;
+        let n = 12;
+        for j in 0..n {
+            let r = check_request(kit.search(QualificationValidity::Valid), &format!("B{j}"));
+            drop_file(
+                &kit.req(),
+                &format!("OQSsiquc01req_B{j:03}.xml"),
+                &r.to_bytes(CharacterCode::Utf8).unwrap(),
+            );
+        }
+        let mut app = LinkageApp::start(
+            kit.terminal.clone(),
+            Options {
+                fault: Some(Fault { at, request: 4 }),
+                ..fast()
+            },
+        )
+        .await
+        .unwrap();
+        if tokio::time::timeout(Duration::from_secs(20), app.wait_ended())
+            .await
+            .is_err()
+        {
+            panic!(
+                "{at:?}: the injected crash did not happen: {:#?}",
+                app.log()
+            );
+        }
+        let before = files(&kit.res()).len();
+        assert!(
+            before < n,
+            "{at:?}: the crash came mid-batch ({before} of {n})"
         );
+        let mut app = kit.start().await;
+        for j in 0..n {
+            wait_for(&kit.res().join(format!("OQSsiquc01res_B{j:03}.xml"))).await;
+        }
+        app.wait_scans(2).await;
+        app.stop().await;
+        assert_eq!(files(&kit.res()).len(), n, "{at:?}");
+        assert!(files(&kit.req()).is_empty(), "{at:?}");
     }
-    // let it answer some, then pull the plug
-    wait_for(&kit.res().join("OQSsiquc01res_B003.xml")).await;
-    app.crash();
-    let before = files(&kit.res()).len();
-    let app = kit.start().await;
-    for i in 0..n {
-        wait_for(&kit.res().join(format!("OQSsiquc01res_B{i:03}.xml"))).await;
-    }
-    app.stop().await;
-    assert!(
-        before < n,
-        "the crash came mid-batch ({before} of {n} answered)"
-    );
-    assert_eq!(files(&kit.res()).len(), n);
-    assert!(files(&kit.req()).is_empty());
 }
 
 #[tokio::test]

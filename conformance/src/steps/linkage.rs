@@ -209,6 +209,43 @@ async fn start(w: &mut KitWorld) -> Result<()> {
 }
 
 #[given(regex = r"^OQSComAppRestart を実行する$")]
+#[given(
+    regex = r"^連携アプリケーションを、(\d+)件目の要求の「(.+)」直後に異常終了するように起動する$"
+)]
+async fn start_with_fault(w: &mut KitWorld, n: usize, point: String) -> Result<()> {
+    use oqs_linkage::{CrashPoint, Fault};
+    let at = match point.as_str() {
+        "要求を作業フォルダに移した" => CrashPoint::Claimed,
+        "結果を作業フォルダに書いた" => CrashPoint::Prepared,
+        "要求を削除した" => CrashPoint::Consumed,
+        "結果を結果フォルダに出力した" => CrashPoint::Published,
+        other => bail!("「{other}」という時点はありません"),
+    };
+    w.sim().qualification().await?;
+    let host = w.terminal()?.clone();
+    let app = LinkageApp::start(
+        host,
+        Options {
+            fault: Some(Fault { at, request: n }),
+            ..options()
+        },
+    )
+    .await?;
+    w.linkage = Some(app);
+    Ok(())
+}
+
+#[when(regex = r"^連携アプリケーションが異常終了するまで待つ$")]
+async fn wait_crash(w: &mut KitWorld) -> Result<()> {
+    let mut app = w
+        .linkage
+        .take()
+        .context("連携アプリケーションが起動していません")?;
+    app.wait_ended().await;
+    w.answered_before_crash = files(&folder(w, RES)?)?.len();
+    Ok(())
+}
+
 #[when(regex = r"^OQSComAppRestart を実行する$")]
 async fn restart(w: &mut KitWorld) -> Result<()> {
     if let Some(app) = w.linkage.take() {
@@ -533,140 +570,5 @@ async fn crash_was_mid_batch(w: &mut KitWorld) -> Result<()> {
         "異常終了の前にすべて処理済みでした（{} 件）",
         w.answered_before_crash
     );
-    Ok(())
-}
-
-#[when(regex = r"^結果ファイルが(\d+)件作られたところで連携アプリケーションが異常終了する$")]
-async fn crash_after(w: &mut KitWorld, n: usize) -> Result<()> {
-    let res = folder(w, RES)?;
-    wait_for(&res.join(format!("OQSsiquc01res_BATCH{:04}.xml", n - 1))).await?;
-    crash(w).await?;
-    w.answered_before_crash = files(&res)?.len();
-    Ok(())
-}
-
-// ---- reference numbers and bulk requests ----
-
-fn header(w: &KitWorld, afi: &str) -> Result<RequestHeader> {
-    Ok(RequestHeader {
-        qualification_confirmation_date: None,
-        medical_institution_code: w.code()?.to_string(),
-        arbitrary_file_identifier: Some(afi.into()),
-    })
-}
-
-fn registration(
-    w: &KitWorld,
-    validity: &str,
-    number: &str,
-) -> Result<oqs_proto::linkage::message::ReferenceNumberRegistration> {
-    let s = check_request(w, validity, "")?
-        .message_body
-        .search_infos
-        .remove(0);
-    Ok(oqs_proto::linkage::message::ReferenceNumberRegistration {
-        reference_number: number.into(),
-        insurer_number: s.insurer_number,
-        insured_card_symbol: s.insured_card_symbol,
-        insured_identification_number: s.insured_identification_number,
-        insured_branch_number: s.insured_branch_number,
-    })
-}
-
-#[given(
-    regex = r"^レセコンが資格有効性「(.+)」となる人に照会番号「([^」]+)」を登録する要求ファイル「([^」]+)」を要求フォルダに置く$"
-)]
-#[when(
-    regex = r"^レセコンが資格有効性「(.+)」となる人に照会番号「([^」]+)」を登録する要求ファイル「([^」]+)」を要求フォルダに置く$"
-)]
-async fn his_register(
-    w: &mut KitWorld,
-    validity: String,
-    number: String,
-    name: String,
-) -> Result<()> {
-    let r = Request {
-        message_header: header(w, &name)?,
-        message_body: RequestBody {
-            registrations: vec![registration(w, &validity, &number)?],
-            ..Default::default()
-        },
-    };
-    drop_into_req(w, &name, &r.to_bytes(CharacterCode::Utf8)?)
-}
-
-#[when(
-    regex = r"^レセコンが照会番号「([^」]+)」（有効な人）と「([^」]+)」（該当資格なしの人）を一括登録する要求ファイル「([^」]+)」を要求フォルダに置く$"
-)]
-async fn his_bulk_register(w: &mut KitWorld, a: String, b: String, name: String) -> Result<()> {
-    let r = Request {
-        message_header: header(w, &name)?,
-        message_body: RequestBody {
-            registrations: vec![
-                registration(w, "有効", &a)?,
-                registration(w, "該当資格なし", &b)?,
-            ],
-            ..Default::default()
-        },
-    };
-    drop_into_req(w, &name, &r.to_bytes(CharacterCode::Utf8)?)
-}
-
-#[when(
-    regex = r"^レセコンが資格有効性1から5の人を1人ずつ含む一括照会の要求ファイル「([^」]+)」を要求フォルダに置く$"
-)]
-async fn his_bulk_check(w: &mut KitWorld, name: String) -> Result<()> {
-    let mut searches = Vec::new();
-    for v in ALL_VALIDITIES {
-        searches.push(w.sim().registry().insured.example(v));
-    }
-    let r = Request {
-        message_header: header(w, &name)?,
-        message_body: RequestBody {
-            search_infos: searches,
-            ..Default::default()
-        },
-    };
-    drop_into_req(w, &name, &r.to_bytes(CharacterCode::Utf8)?)
-}
-
-#[when(
-    regex = r"^レセコンが(その受付番号|受付番号「([^」]*)」)で結果取得の要求ファイル「([^」]+)」を要求フォルダに置く$"
-)]
-async fn his_download(w: &mut KitWorld, which: String, given: String, name: String) -> Result<()> {
-    let reception = if which == "その受付番号" {
-        w.result
-            .as_ref()
-            .and_then(|m| m.message_header.reception_number.clone())
-            .context("直前の結果に受付番号（ReceptionNumber）がありません")?
-    } else {
-        given
-    };
-    w.reception = Some(reception.clone());
-    let r = Request {
-        message_header: header(w, &name)?,
-        message_body: RequestBody {
-            reception_number: Some(reception),
-            ..Default::default()
-        },
-    };
-    drop_into_req(w, &name, &r.to_bytes(CharacterCode::Utf8)?)
-}
-
-#[then(regex = r"^結果の一括照会の資格有効性は順に((?:「\d」)+)である$")]
-async fn bulk_validities(w: &mut KitWorld, list: String) -> Result<()> {
-    let want: Vec<String> = list
-        .split(['「', '」'])
-        .filter(|s| !s.is_empty())
-        .map(str::to_owned)
-        .collect();
-    let m = w.result.as_ref().context("結果ファイルがありません")?;
-    let got: Vec<String> = m
-        .message_body
-        .bulk_confirm_units
-        .iter()
-        .map(|u| u.qualification_validity.clone().unwrap_or_default())
-        .collect();
-    ensure!(got == want, "資格有効性は {got:?} です（期待: {want:?}）");
     Ok(())
 }

@@ -129,6 +129,32 @@ impl Properties {
     }
 }
 
+/// Face results [INTERFACES §2]: where the reader software writes `OQSsiquc01res_face_…xml`
+/// (`FaceDataDir`) and whether it writes them at all (`OutputFlg`), from
+/// `UserDefinitionForFace.property`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FaceOutput {
+    pub dir: String,
+    pub enabled: bool,
+}
+
+pub const USER_DEFINITION_FOR_FACE: &str = "UserDefinitionForFace.property";
+
+impl FaceOutput {
+    /// Reads the two keys; `default_dir` (the profile's `face_dir`) when `FaceDataDir` is absent,
+    /// output on when `OutputFlg` is.
+    pub fn from_properties(p: &Properties, default_dir: &str) -> Result<Self, ConfigError> {
+        Ok(Self {
+            dir: p
+                .get("FaceDataDir")
+                .filter(|d| !d.is_empty())
+                .unwrap_or(default_dir)
+                .to_owned(),
+            enabled: p.flag("OutputFlg", true)?,
+        })
+    }
+}
+
 /// `encrypt.conf` / `encrypt_face.conf`: which kinds travel as password ZIPs.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct EncryptConf {
@@ -196,6 +222,28 @@ mod tests {
         assert_eq!(back.get("FaceDataDir"), p.get("FaceDataDir"));
         let e = Properties::parse("encrypt.conf", b"OQSsiquc01\r\n").unwrap_err();
         assert!(e.to_string().contains("1行目"), "{e}");
+    }
+
+    #[test]
+    fn face_output_reads_its_two_keys() {
+        let p = Properties::parse(
+            USER_DEFINITION_FOR_FACE,
+            b"FaceDataDir=D:\\face\r\nOutputFlg=false\r\n",
+        )
+        .unwrap();
+        assert_eq!(
+            FaceOutput::from_properties(&p, r"C:\OQS\face").unwrap(),
+            FaceOutput {
+                dir: r"D:\face".into(),
+                enabled: false
+            }
+        );
+        let empty = Properties::default();
+        let d = FaceOutput::from_properties(&empty, r"C:\OQS\face").unwrap();
+        assert!(d.enabled && d.dir == r"C:\OQS\face");
+        let mut bad = p.clone();
+        bad.set("OutputFlg", "yes");
+        assert!(FaceOutput::from_properties(&bad, "x").is_err());
     }
 
     #[test]
