@@ -42,6 +42,23 @@
     かつ 結果のCharacterCodeIdentifierは「1」である
     かつ 結果のQualificationValidityは「1」である
 
+  シナリオ: Shift_JISで表せない文字を含む結果は、その文字と項目を示すエラーの結果になる
+    前提 環境設定の文字コードが「Shift-JIS」に設定されている
+    かつ 連携アプリケーションを起動する
+    もし レセコンが氏名にShift_JISで表せない文字を含む人の資格確認の要求ファイル「OQSsiquc01req_KANJI.xml」をShift_JISで要求フォルダに置く
+    ならば 結果フォルダに結果ファイル「OQSsiquc01res_KANJI.xml」が作られる
+    かつ 結果ファイルはShift_JISで書かれ、XML宣言もそう書かれている
+    かつ 結果のSegmentOfResultは「9」である
+    かつ 結果のErrorCodeは「EOQS1201」である
+    かつ 結果のエラーメッセージに「項目「Name」に Shift_JIS で表せない文字 (U+20BB7) があります」と含まれる
+
+  シナリオ: 同じ人でも、文字コードがUTF-8の医療機関にはそのまま結果を返す
+    前提 連携アプリケーションを起動する
+    もし レセコンが氏名にShift_JISで表せない文字を含む人の資格確認の要求ファイル「OQSsiquc01req_KANJI8.xml」をUTF-8で要求フォルダに置く
+    ならば 結果フォルダに結果ファイル「OQSsiquc01res_KANJI8.xml」が作られる
+    かつ 結果のSegmentOfResultは「1」である
+    かつ 結果のNameは「𠮷田　花子」である
+
   シナリオ: UTF-8の医療機関は、Shift_JISで書かれた要求にもUTF-8で結果を返す
     前提 連携アプリケーションを起動する
     もし レセコンが資格有効性「有効」となる人の資格確認の要求ファイル「OQSsiquc01req_MIX.xml」をShift_JISで要求フォルダに置く

@@ -384,6 +384,20 @@ async fn minutes_pass(w: &mut KitWorld, m: i64) -> Result<()> {
     Ok(())
 }
 
+#[when(
+    regex = r"^レセコンが氏名にShift_JISで表せない文字を含む人の資格確認の要求ファイル「([^」]+)」を(UTF-8|Shift_JIS)で要求フォルダに置く$"
+)]
+async fn his_check_unrepresentable(w: &mut KitWorld, name: String, enc: String) -> Result<()> {
+    let mut r = check_request(w, "有効", &name)?;
+    r.message_body.search_infos = vec![
+        w.sim()
+            .registry()
+            .insured
+            .example_unrepresentable_in_shift_jis(),
+    ];
+    drop_into_req(w, &name, &r.to_bytes(code(&enc)?)?)
+}
+
 // ---- what the HIS finds ----
 
 fn decrypt_if_zip(w: &KitWorld, name: &str, bytes: Vec<u8>) -> Result<Vec<u8>> {

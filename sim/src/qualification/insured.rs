@@ -153,6 +153,11 @@ impl InsuredRegistry {
         // person 5 always has a 国保 insurer with a 6-digit number (sent left-padded with spaces)
         entries[5].record.insurer_number = format!("{:>8}", INSURERS[2].0);
         entries[5].record.insurer_name = INSURERS[2].1.into();
+        // person 6's name has 𠮷 (U+20BB7), which Shift_JIS cannot hold: a Shift-JIS site's
+        // result for this person must be an explicit error, never a silent "?".
+        entries[6].record.name = "𠮷田　花子".into();
+        entries[6].record.name_kana = "ﾖｼﾀﾞ ﾊﾅｺ".into();
+        entries[6].record.sex1 = "2".into();
         let mut examples = BTreeMap::new();
         examples.insert(1, search_of(&entries[0].record, true));
         examples.insert(2, search_of(&entries[1].record, true));
@@ -175,6 +180,11 @@ impl InsuredRegistry {
         let mut s = search_of(&self.entries[5].record, true);
         s.insurer_number = s.insurer_number.trim().to_owned();
         s
+    }
+
+    /// A search for a valid qualification whose holder's name Shift_JIS cannot represent.
+    pub fn example_unrepresentable_in_shift_jis(&self) -> SearchInfo {
+        search_of(&self.entries[6].record, true)
     }
 
     pub fn len(&self) -> usize {
