@@ -21,6 +21,15 @@ fn seven_zip() -> Option<&'static str> {
     found
 }
 
+/// Runs 7-Zip in `dir`.
+fn run(z: &str, dir: &std::path::Path, args: &[&str]) -> std::process::Output {
+    Command::new(z)
+        .current_dir(dir)
+        .args(args)
+        .output()
+        .unwrap()
+}
+
 const XML: &str =
     "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<XmlMsg><Name>山田　太郎</Name></XmlMsg>\n";
 
@@ -34,11 +43,11 @@ fn seven_zip_opens_what_the_kit_seals() {
     let pass: CryptPass = "Pass1234".parse().unwrap();
     let archive = crypt::seal("OQSsiquc01res_A.xml", XML.as_bytes(), &pass);
     std::fs::write(dir.path().join("OQSsiquc01res_A.zip"), archive).unwrap();
-    let out = Command::new(z)
-        .current_dir(dir.path())
-        .args(["x", "-y", "-pPass1234", "OQSsiquc01res_A.zip"])
-        .output()
-        .unwrap();
+    let out = run(
+        z,
+        dir.path(),
+        &["x", "-y", "-pPass1234", "OQSsiquc01res_A.zip"],
+    );
     assert!(
         out.status.success(),
         "{}",
@@ -47,19 +56,15 @@ fn seven_zip_opens_what_the_kit_seals() {
     let got = std::fs::read_to_string(dir.path().join("OQSsiquc01res_A.xml")).unwrap();
     assert_eq!(got, XML);
     // 7-Zip reports the method it used to open it
-    let list = Command::new(z)
-        .current_dir(dir.path())
-        .args(["l", "-slt", "-pPass1234", "OQSsiquc01res_A.zip"])
-        .output()
-        .unwrap();
+    let list = run(
+        z,
+        dir.path(),
+        &["l", "-slt", "-pPass1234", "OQSsiquc01res_A.zip"],
+    );
     let list = String::from_utf8_lossy(&list.stdout);
     assert!(list.contains("AES-256"), "{list}");
     // and refuses a wrong password
-    let bad = Command::new(z)
-        .current_dir(dir.path())
-        .args(["t", "-pWrong999", "OQSsiquc01res_A.zip"])
-        .output()
-        .unwrap();
+    let bad = run(z, dir.path(), &["t", "-pWrong999", "OQSsiquc01res_A.zip"]);
     assert!(!bad.status.success());
 }
 
@@ -71,18 +76,18 @@ fn the_kit_opens_what_seven_zip_writes() {
     };
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("OQSsiquc01req_B.xml"), XML).unwrap();
-    let out = Command::new(z)
-        .current_dir(dir.path())
-        .args([
+    let out = run(
+        z,
+        dir.path(),
+        &[
             "a",
             "-tzip",
             "-mem=AES256",
             "-pHis12345",
             "OQSsiquc01req_B.zip",
             "OQSsiquc01req_B.xml",
-        ])
-        .output()
-        .unwrap();
+        ],
+    );
     assert!(
         out.status.success(),
         "{}",
@@ -108,17 +113,17 @@ fn the_kit_opens_what_seven_zip_writes() {
     .unwrap_err();
     assert!(e.to_string().contains("パスワードが違います"), "{e}");
     // 7-Zip's default ZipCrypto is not what the profile asks for
-    let out = Command::new(z)
-        .current_dir(dir.path())
-        .args([
+    let out = run(
+        z,
+        dir.path(),
+        &[
             "a",
             "-tzip",
             "-pHis12345",
             "weak.zip",
             "OQSsiquc01req_B.xml",
-        ])
-        .output()
-        .unwrap();
+        ],
+    );
     assert!(out.status.success());
     let weak = std::fs::read(dir.path().join("weak.zip")).unwrap();
     let e = crypt::open("weak.zip", &weak, "OQSsiquc01req_B.xml", &pass).unwrap_err();

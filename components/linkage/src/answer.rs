@@ -257,6 +257,30 @@ fn outcome_of<E: std::fmt::Display>(r: Result<(), E>, profile: &Profile, id: &st
     }
 }
 
+/// A bulk download's header: the 受付番号, then either "still processing" (SegmentOfResult 2)
+/// or the counts `(all, errors)` of the processed result.
+fn bulk_header(
+    h: &mut ResultHeader,
+    reception: &str,
+    counts: Option<(usize, usize)>,
+    profile: &Profile,
+) {
+    h.reception_number = Some(reception.into());
+    match counts {
+        None => {
+            let row = profile.result("bulk_processing");
+            h.segment_of_result = Segment::Processing.code().into();
+            h.error_code = Some(row.code.clone());
+            h.error_message = Some(row.message.clone());
+        }
+        Some((all, errors)) => {
+            h.number_of_processing_result = Some(all.to_string());
+            h.number_of_normal_processing = Some((all - errors).to_string());
+            h.number_of_error = Some(errors.to_string());
+        }
+    }
+}
+
 /// The result document for a job the server answered.
 pub fn result_for(job: &Job, answer: Answer, ctx: &Ctx) -> ResultMessage {
     let req = Some(&job.request);
@@ -281,82 +305,68 @@ pub fn result_for(job: &Job, answer: Answer, ctx: &Ctx) -> ResultMessage {
             m.message_header.number_of_processing_result = Some(a.count.to_string());
         }
         Answer::BulkCheck(d) => {
-            let h = &mut m.message_header;
-            h.reception_number = Some(d.reception_number.clone());
-            if !d.ready {
-                let row = ctx.profile.result("bulk_processing");
-                h.segment_of_result = Segment::Processing.code().into();
-                h.error_code = Some(row.code.clone());
-                h.error_message = Some(row.message.clone());
-            } else {
-                let errors = d.items.iter().filter(|i| i.result.is_err()).count();
-                h.number_of_processing_result = Some(d.items.len().to_string());
-                h.number_of_normal_processing = Some((d.items.len() - errors).to_string());
-                h.number_of_error = Some(errors.to_string());
-                body.bulk_confirm_units = d
-                    .items
-                    .into_iter()
-                    .map(|i| match i.result {
-                        Ok(r) => BulkConfirmUnit {
-                            qualification_confirm_search_info: i.search,
-                            qualification_validity: Some(
-                                u8::from(r.qualification_validity).to_string(),
-                            ),
-                            reference_number: r
-                                .result_list
-                                .iter()
-                                .map(|x| x.reference_number.clone())
-                                .find(|n| !n.is_empty()),
-                            records: r.result_list,
-                            ..Default::default()
-                        }
-                        .with_outcome(Outcome::normal()),
-                        Err(e) => BulkConfirmUnit {
-                            qualification_confirm_search_info: i.search,
-                            ..Default::default()
-                        }
-                        .with_outcome(outcome_of(
-                            Err(e.message),
-                            ctx.profile,
-                            "bad_search",
-                        )),
-                    })
-                    .collect();
-            }
+            let errors = d.items.iter().filter(|i| i.result.is_err()).count();
+            let counts = d.ready.then_some((d.items.len(), errors));
+            bulk_header(
+                &mut m.message_header,
+                &d.reception_number,
+                counts,
+                ctx.profile,
+            );
+            body.bulk_confirm_units = d
+                .items
+                .into_iter()
+                .map(|i| match i.result {
+                    Ok(r) => BulkConfirmUnit {
+                        qualification_confirm_search_info: i.search,
+                        qualification_validity: Some(
+                            u8::from(r.qualification_validity).to_string(),
+                        ),
+                        reference_number: r
+                            .result_list
+                            .iter()
+                            .map(|x| x.reference_number.clone())
+                            .find(|n| !n.is_empty()),
+                        records: r.result_list,
+                        ..Default::default()
+                    }
+                    .with_outcome(Outcome::normal()),
+                    Err(e) => BulkConfirmUnit {
+                        qualification_confirm_search_info: i.search,
+                        ..Default::default()
+                    }
+                    .with_outcome(outcome_of(
+                        Err(e.message),
+                        ctx.profile,
+                        "bad_search",
+                    )),
+                })
+                .collect();
         }
         Answer::BulkRegistration(d) => {
-            let h = &mut m.message_header;
-            h.reception_number = Some(d.reception_number.clone());
-            if !d.ready {
-                let row = ctx.profile.result("bulk_processing");
-                h.segment_of_result = Segment::Processing.code().into();
-                h.error_code = Some(row.code.clone());
-                h.error_message = Some(row.message.clone());
-            } else {
-                let errors = d.items.iter().filter(|i| i.error.is_some()).count();
-                h.number_of_processing_result = Some(d.items.len().to_string());
-                h.number_of_normal_processing = Some((d.items.len() - errors).to_string());
-                h.number_of_error = Some(errors.to_string());
-                body.bulk_registration_units = d
-                    .items
-                    .into_iter()
-                    .map(|i| {
-                        let o = match i.error {
-                            None => Ok(()),
-                            Some(e) => Err(e.message),
-                        };
-                        BulkRegistrationUnit {
-                            reference_number_registration_info: i.registration,
-                            ..Default::default()
-                        }
-                        .with_outcome(outcome_of(
-                            o,
-                            ctx.profile,
-                            "bad_search",
-                        ))
-                    })
-                    .collect();
-            }
+            let errors = d.items.iter().filter(|i| i.error.is_some()).count();
+            let counts = d.ready.then_some((d.items.len(), errors));
+            bulk_header(
+                &mut m.message_header,
+                &d.reception_number,
+                counts,
+                ctx.profile,
+            );
+            body.bulk_registration_units = d
+                .items
+                .into_iter()
+                .map(|i| {
+                    let o = match i.error {
+                        None => Ok(()),
+                        Some(e) => Err(e.message),
+                    };
+                    BulkRegistrationUnit {
+                        reference_number_registration_info: i.registration,
+                        ..Default::default()
+                    }
+                    .with_outcome(outcome_of(o, ctx.profile, "bad_search"))
+                })
+                .collect();
         }
         Answer::Refused(f) => {
             let row = ctx.profile.result(f.id);

@@ -95,6 +95,16 @@ fn files(dir: &std::path::Path) -> Result<Vec<String>> {
     Ok(v)
 }
 
+/// The terminal's `OQS_CRYPT_PASS` (the HIS shares it).
+fn crypt_pass(w: &KitWorld) -> Result<CryptPass> {
+    Ok(w.terminal()?
+        .credentials()
+        .read_generic(oqs_proto::linkage::config::OQS_CRYPT_PASS)?
+        .context("OQS_CRYPT_PASS がありません")?
+        .password
+        .parse()?)
+}
+
 fn app(w: &mut KitWorld) -> Result<&mut LinkageApp> {
     w.linkage
         .as_mut()
@@ -308,13 +318,7 @@ async fn his_encrypted(w: &mut KitWorld, name: String, pass: String) -> Result<(
 async fn his_truncated(w: &mut KitWorld, name: String) -> Result<()> {
     let xml_name = name.replace(".zip", ".xml");
     let r = check_request(w, "有効", &name)?;
-    let pass: CryptPass = w
-        .terminal()?
-        .credentials()
-        .read_generic("OQS_CRYPT_PASS")?
-        .context("OQS_CRYPT_PASS がありません")?
-        .password
-        .parse()?;
+    let pass = crypt_pass(w)?;
     let zip = crypt::seal(&xml_name, &r.to_bytes(CharacterCode::Utf8)?, &pass);
     drop_into_req(w, &name, &zip[..zip.len() * 2 / 3])
 }
@@ -404,13 +408,7 @@ fn decrypt_if_zip(w: &KitWorld, name: &str, bytes: Vec<u8>) -> Result<Vec<u8>> {
     if !name.ends_with(".zip") {
         return Ok(bytes);
     }
-    let pass: CryptPass = w
-        .terminal()?
-        .credentials()
-        .read_generic("OQS_CRYPT_PASS")?
-        .context("OQS_CRYPT_PASS がありません")?
-        .password
-        .parse()?;
+    let pass = crypt_pass(w)?;
     Ok(crypt::open(
         name,
         &bytes,
@@ -584,5 +582,131 @@ async fn crash_was_mid_batch(w: &mut KitWorld) -> Result<()> {
         "異常終了の前にすべて処理済みでした（{} 件）",
         w.answered_before_crash
     );
+    Ok(())
+}
+
+// ---- reference numbers and bulk requests ----
+
+fn header(w: &KitWorld, afi: &str) -> Result<RequestHeader> {
+    Ok(RequestHeader {
+        qualification_confirmation_date: None,
+        medical_institution_code: w.code()?.to_string(),
+        arbitrary_file_identifier: Some(afi.into()),
+    })
+}
+
+fn registration(
+    w: &KitWorld,
+    validity: &str,
+    number: &str,
+) -> Result<oqs_proto::linkage::message::ReferenceNumberRegistration> {
+    let s = check_request(w, validity, "")?
+        .message_body
+        .search_infos
+        .remove(0);
+    Ok(oqs_proto::linkage::message::ReferenceNumberRegistration {
+        reference_number: number.into(),
+        insurer_number: s.insurer_number,
+        insured_card_symbol: s.insured_card_symbol,
+        insured_identification_number: s.insured_identification_number,
+        insured_branch_number: s.insured_branch_number,
+    })
+}
+
+#[given(
+    regex = r"^レセコンが資格有効性「(.+)」となる人に照会番号「([^」]+)」を登録する要求ファイル「([^」]+)」を要求フォルダに置く$"
+)]
+#[when(
+    regex = r"^レセコンが資格有効性「(.+)」となる人に照会番号「([^」]+)」を登録する要求ファイル「([^」]+)」を要求フォルダに置く$"
+)]
+async fn his_register(
+    w: &mut KitWorld,
+    validity: String,
+    number: String,
+    name: String,
+) -> Result<()> {
+    let r = Request {
+        message_header: header(w, &name)?,
+        message_body: RequestBody {
+            registrations: vec![registration(w, &validity, &number)?],
+            ..Default::default()
+        },
+    };
+    drop_into_req(w, &name, &r.to_bytes(CharacterCode::Utf8)?)
+}
+
+#[when(
+    regex = r"^レセコンが照会番号「([^」]+)」（有効な人）と「([^」]+)」（該当資格なしの人）を一括登録する要求ファイル「([^」]+)」を要求フォルダに置く$"
+)]
+async fn his_bulk_register(w: &mut KitWorld, a: String, b: String, name: String) -> Result<()> {
+    let r = Request {
+        message_header: header(w, &name)?,
+        message_body: RequestBody {
+            registrations: vec![
+                registration(w, "有効", &a)?,
+                registration(w, "該当資格なし", &b)?,
+            ],
+            ..Default::default()
+        },
+    };
+    drop_into_req(w, &name, &r.to_bytes(CharacterCode::Utf8)?)
+}
+
+#[when(
+    regex = r"^レセコンが資格有効性1から5の人を1人ずつ含む一括照会の要求ファイル「([^」]+)」を要求フォルダに置く$"
+)]
+async fn his_bulk_check(w: &mut KitWorld, name: String) -> Result<()> {
+    let mut searches = Vec::new();
+    for v in ALL_VALIDITIES {
+        searches.push(w.sim().registry().insured.example(v));
+    }
+    let r = Request {
+        message_header: header(w, &name)?,
+        message_body: RequestBody {
+            search_infos: searches,
+            ..Default::default()
+        },
+    };
+    drop_into_req(w, &name, &r.to_bytes(CharacterCode::Utf8)?)
+}
+
+#[when(
+    regex = r"^レセコンが(その受付番号|受付番号「([^」]*)」)で結果取得の要求ファイル「([^」]+)」を要求フォルダに置く$"
+)]
+async fn his_download(w: &mut KitWorld, which: String, given: String, name: String) -> Result<()> {
+    let reception = if which == "その受付番号" {
+        w.result
+            .as_ref()
+            .and_then(|m| m.message_header.reception_number.clone())
+            .context("直前の結果に受付番号（ReceptionNumber）がありません")?
+    } else {
+        given
+    };
+    w.reception = Some(reception.clone());
+    let r = Request {
+        message_header: header(w, &name)?,
+        message_body: RequestBody {
+            reception_number: Some(reception),
+            ..Default::default()
+        },
+    };
+    drop_into_req(w, &name, &r.to_bytes(CharacterCode::Utf8)?)
+}
+
+#[then(regex = r"^結果の一括照会の資格有効性は順に((?:「\d」)+)である$")]
+async fn bulk_validities(w: &mut KitWorld, list: String) -> Result<()> {
+    let want: Vec<String> = list
+        .split(['「', '」'])
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned)
+        .collect();
+    let m = w.result.as_ref().context("結果ファイルがありません")?;
+    let got: Vec<String> = m
+        .message_body
+        .bulk_confirm_units
+        .iter()
+        .map(|u| u.qualification_validity.clone().unwrap_or_default())
+        .collect();
+    ensure!(got == want, "資格有効性は {got:?} です（期待: {want:?}）");
     Ok(())
 }

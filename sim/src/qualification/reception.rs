@@ -239,7 +239,6 @@ mod tests {
     use super::*;
     use crate::qualification::registry::SiteSpec;
     use oqs_proto::account::AccountKind;
-    use oqs_proto::api::NewAccount;
     use oqs_proto::institution::InstitutionKind;
     use oqs_proto::qualification::QualificationValidity;
     use rand::SeedableRng;
@@ -261,32 +260,10 @@ mod tests {
             },
             T0,
         );
-        let site = r.site(&code).unwrap();
-        let (m, pw) = (
-            site.master_id.clone(),
-            site.current_password(&site.master_id).unwrap().to_owned(),
-        );
-        let t = r.login(&code, &m, &pw, T0).unwrap().session;
-        let issued = r
-            .register_account(
-                &code,
-                &t,
-                NewAccount {
-                    kind: AccountKind::Linkage,
-                    user_id: "R0RENK01".into(),
-                    user_name: "連携".into(),
-                    user_name_kana: String::new(),
-                },
-                T0,
-            )
+        let pw = "Renkei#2025abc";
+        r.provision_account(&code, AccountKind::Linkage, "R0RENK01", pw, T0)
             .unwrap();
-        let s = r
-            .login(&code, "R0RENK01", &issued.initial_password, T0)
-            .unwrap()
-            .session;
-        let new = "Renkei#2025abc";
-        r.change_password(&code, &s, &issued.initial_password, new, new, T0)
-            .unwrap();
+        let s = r.login(&code, "R0RENK01", pw, T0).unwrap().session;
         (r, code, s)
     }
 
