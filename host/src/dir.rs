@@ -380,7 +380,8 @@ mod tests {
 
     #[test]
     fn names_file_round_trips() {
-        let a: SocketAddr = "127.0.0.1:4000".parse().unwrap();
+        // A name file entry only: nothing binds or connects here.
+        let a = SocketAddr::from(([127, 0, 0, 1], 4000));
         let text = StaticNames::render(&[("hweb.oqs.onshikaku.org".into(), 443, vec![a, a])]);
         let n = StaticNames::parse(&text).unwrap();
         assert_eq!(
