@@ -215,17 +215,13 @@ pub struct OutFile {
     pub bytes: Vec<u8>,
 }
 
+/// `ProcessExecutionTime`: yyyyMMddHHmmss in JST.
 fn yyyymmddhhmmss(t: OffsetDateTime) -> String {
-    let t = t.to_offset(oqs_host::clock::JST);
-    format!(
-        "{:04}{:02}{:02}{:02}{:02}{:02}",
-        t.year(),
-        t.month() as u8,
-        t.day(),
-        t.hour(),
-        t.minute(),
-        t.second()
-    )
+    t.to_offset(oqs_host::clock::JST)
+        .format(time::macros::format_description!(
+            "[year][month][day][hour][minute][second]"
+        ))
+        .unwrap_or_default()
 }
 
 fn header(request: Option<&Request>, ctx: &Ctx, segment: Segment) -> ResultHeader {

@@ -88,23 +88,7 @@ impl LinkageApp {
     /// Reads the settings (a missing credential stops the start with its name) and starts.
     pub async fn start(host: Arc<dyn Host>, options: Options) -> Result<Self, SetupError> {
         let settings = Settings::load(host.as_ref(), &options.profile)?;
-        let resolve = |p: &oqs_host::WinPath| {
-            host.files().resolve(p).map_err(|source| SetupError::Io {
-                what: "フォルダ",
-                path: p.to_string(),
-                source,
-            })
-        };
-        let folders = Folders::new(
-            resolve(&settings.request_dir)?,
-            resolve(&settings.result_dir)?,
-            resolve(&settings.work_dir)?,
-        )
-        .map_err(|source| SetupError::Io {
-            what: "フォルダ",
-            path: settings.request_dir.to_string(),
-            source,
-        })?;
+        let folders = settings.folders(host.as_ref())?;
         let (scans_tx, scans) = watch::channel(0u64);
         let stop = Arc::new(Notify::new());
         let shared = Arc::new(Shared::default());
@@ -202,16 +186,15 @@ struct Worker {
 
 impl Worker {
     fn log(&self, msg: impl std::fmt::Display) {
-        let t = self.host.clock().now_jst();
-        let line = format!(
-            "{:04}-{:02}-{:02} {:02}:{:02}:{:02} {msg}",
-            t.year(),
-            t.month() as u8,
-            t.day(),
-            t.hour(),
-            t.minute(),
-            t.second()
-        );
+        let t = self
+            .host
+            .clock()
+            .now_jst()
+            .format(time::macros::format_description!(
+                "[year]-[month]-[day] [hour]:[minute]:[second]"
+            ))
+            .unwrap_or_default();
+        let line = format!("{t} {msg}");
         tracing::info!(target: "oqs_linkage", "{line}");
         self.shared
             .log
@@ -602,35 +585,7 @@ impl Worker {
 /// than `ResponseFileStayTime`.
 pub fn delete_forgotten(host: &dyn Host, profile: &Profile) -> Result<Vec<String>, SetupError> {
     let s = Settings::load(host, profile)?;
-    let res = host
-        .files()
-        .resolve(&s.result_dir)
-        .map_err(|source| SetupError::Io {
-            what: "フォルダ",
-            path: s.result_dir.to_string(),
-            source,
-        })?;
-    let work = host
-        .files()
-        .resolve(&s.work_dir)
-        .map_err(|source| SetupError::Io {
-            what: "フォルダ",
-            path: s.work_dir.to_string(),
-            source,
-        })?;
-    let req = host
-        .files()
-        .resolve(&s.request_dir)
-        .map_err(|source| SetupError::Io {
-            what: "フォルダ",
-            path: s.request_dir.to_string(),
-            source,
-        })?;
-    let folders = Folders::new(req, res, work).map_err(|source| SetupError::Io {
-        what: "フォルダ",
-        path: s.result_dir.to_string(),
-        source,
-    })?;
+    let folders = s.folders(host)?;
     let stay = Duration::from_secs(u64::from(s.response_file_stay_minutes) * 60);
     folders
         .delete_forgotten(host.clock().now().into(), stay)

@@ -97,6 +97,25 @@ fn read_optional(host: &dyn Host, path: &WinPath) -> Result<Option<Vec<u8>>, Set
 }
 
 impl Settings {
+    /// The `req`, `res` and work folders on this host, created if missing.
+    pub fn folders(&self, host: &dyn Host) -> Result<crate::folders::Folders, SetupError> {
+        let io = |path: &WinPath| {
+            let path = path.to_string();
+            move |source| SetupError::Io {
+                what: "フォルダ",
+                path,
+                source,
+            }
+        };
+        let resolve = |p: &WinPath| host.files().resolve(p).map_err(io(p));
+        crate::folders::Folders::new(
+            resolve(&self.request_dir)?,
+            resolve(&self.result_dir)?,
+            resolve(&self.work_dir)?,
+        )
+        .map_err(io(&self.work_dir))
+    }
+
     pub fn load(host: &dyn Host, profile: &Profile) -> Result<Self, SetupError> {
         let creds = host.credentials();
         let read = |target: &'static str| {

@@ -85,19 +85,16 @@ impl Registry {
         Ok(reg)
     }
 
+    /// 受付番号: the time of acceptance (JST, to the second) and six random digits.
     fn reception_number(&mut self, now: OffsetDateTime) -> String {
         use rand::Rng;
-        let t = now.to_offset(oqs_host::clock::JST);
-        format!(
-            "{:04}{:02}{:02}{:02}{:02}{:02}{:06}",
-            t.year(),
-            t.month() as u8,
-            t.day(),
-            t.hour(),
-            t.minute(),
-            t.second(),
-            self.rng.random_range(0..1_000_000u32)
-        )
+        let t = now
+            .to_offset(oqs_host::clock::JST)
+            .format(time::macros::format_description!(
+                "[year][month][day][hour][minute][second]"
+            ))
+            .unwrap_or_default();
+        format!("{t}{:06}", self.rng.random_range(0..1_000_000u32))
     }
 
     fn accept(
