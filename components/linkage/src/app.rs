@@ -16,7 +16,7 @@ use oqs_proto::linkage::{Extension, FileName, RequestKind};
 use oqs_proto::profile::Profile;
 use oqs_proto::qualification::{QualificationResult, SearchInfo};
 use oqs_proto::settings::CharacterCode;
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap, VecDeque};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use time::OffsetDateTime;
@@ -69,12 +69,23 @@ pub struct Fault {
     pub request: usize,
 }
 
-/// What the app did, for people (the log) and for scenarios.
+/// What the app did, for people (the log) and for scenarios. Both lists keep the newest
+/// [`KEPT`] entries, so an app running for months does not grow without end.
 #[derive(Default)]
 struct Shared {
-    log: Mutex<Vec<String>>,
+    log: Mutex<VecDeque<String>>,
     /// Answers published, by result file name, in order.
-    published: Mutex<Vec<String>>,
+    published: Mutex<VecDeque<String>>,
+}
+
+const KEPT: usize = 10_000;
+
+fn keep(list: &Mutex<VecDeque<String>>, line: String) {
+    let mut l = list.lock().unwrap_or_else(|e| e.into_inner());
+    if l.len() == KEPT {
+        l.pop_front();
+    }
+    l.push_back(line);
 }
 
 pub struct LinkageApp {
@@ -135,22 +146,20 @@ impl LinkageApp {
         let _ = self.scans.wait_for(|s| *s >= target).await;
     }
 
-    /// The app's log lines so far.
+    /// The app's log lines so far (the newest 10,000).
     pub fn log(&self) -> Vec<String> {
-        self.shared
-            .log
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .clone()
+        let l = self.shared.log.lock().unwrap_or_else(|e| e.into_inner());
+        l.iter().cloned().collect()
     }
 
     /// Result files published so far, in order.
     pub fn published(&self) -> Vec<String> {
-        self.shared
+        let l = self
+            .shared
             .published
             .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .clone()
+            .unwrap_or_else(|e| e.into_inner());
+        l.iter().cloned().collect()
     }
 }
 
@@ -196,11 +205,7 @@ impl Worker {
             .unwrap_or_default();
         let line = format!("{t} {msg}");
         tracing::info!(target: "oqs_linkage", "{line}");
-        self.shared
-            .log
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .push(line);
+        keep(&self.shared.log, line);
     }
 
     /// Whether the injected fault strikes now, at `point` of the current request.
@@ -310,11 +315,7 @@ impl Worker {
     fn publish(&mut self, r: &FileName) -> std::io::Result<()> {
         match self.folders.publish(r)? {
             Published::Done => {
-                self.shared
-                    .published
-                    .lock()
-                    .unwrap_or_else(|e| e.into_inner())
-                    .push(r.to_string());
+                keep(&self.shared.published, r.to_string());
                 self.warned.remove(&format!("blocked:{r}"));
                 self.log(format!("結果ファイル「{r}」を出力しました"));
             }
