@@ -237,12 +237,7 @@ impl Worker {
         if let Err(e) = self.client.ensure_session().await {
             self.log(format!("[{}] {e}", e.result_id()));
         }
-        if let Err(e) = self.recover().await {
-            self.log(format!("作業フォルダの確認に失敗しました: {e}"));
-        }
-        if self.crashed {
-            return;
-        }
+
         let mut count = 0u64;
         loop {
             let unsettled = match self.scan_once().await {
@@ -293,8 +288,11 @@ impl Worker {
         }
     }
 
-    /// Publishes answers a crash left prepared and answers requests it left taken.
-    async fn recover(&mut self) -> std::io::Result<()> {
+    /// Finishes what a crash (or a failed disk operation) left half done: answers already
+    /// prepared are published, after removing their request if that step was cut short;
+    /// requests taken with no prepared answer are answered (nothing of theirs went out).
+    /// Runs at start and before every scan.
+    async fn resume(&mut self) -> std::io::Result<()> {
         for r in self.folders.prepared()? {
             for x in Folders::requests_of(&r) {
                 self.folders.consume(&x)?;
@@ -302,7 +300,7 @@ impl Worker {
             self.publish(&r)?;
         }
         for x in self.folders.inflight()? {
-            self.log(format!("前回処理中だった要求「{x}」を処理します"));
+            self.log(format!("処理途中だった要求「{x}」を処理します"));
             self.taken += 1;
             self.answer(&x, None).await;
             if self.crashed {
@@ -331,9 +329,10 @@ impl Worker {
 
     /// One look into `req`; true when some file is still settling.
     async fn scan_once(&mut self) -> std::io::Result<bool> {
-        // Answers waiting for a blocked name go out as soon as it is free.
-        for r in self.folders.prepared()? {
-            self.publish(&r)?;
+        // Left-overs first; also answers waiting for a blocked name go out once it is free.
+        self.resume().await?;
+        if self.crashed {
+            return Ok(false);
         }
         let scan = self.folders.scan()?;
         for (name, why) in &scan.ignored {
@@ -349,12 +348,20 @@ impl Worker {
         let mut ready = Vec::new();
         for (name, stamp) in scan.requests {
             let key = name.to_string();
-            if self.folders.is_inflight(&name) || self.folders.result_in_res(&name).is_some() {
-                let existing = self.folders.result_in_res(&name).unwrap_or_default();
+            // A request of the same name still being answered (its answer failed to go out):
+            // taking this one would overwrite it.
+            if self.folders.is_inflight(&name) {
+                self.warn_once(
+                    format!("inflight:{key}"),
+                    format!("要求ファイル「{key}」は、同じ名前の前の要求を処理中のため待機します"),
+                );
+                continue;
+            }
+            if let Some(existing) = self.folders.result_in_res(&name) {
                 self.warn_once(
                     format!("duplicate:{key}"),
                     format!(
-                        "要求ファイル「{key}」は同じ名前の要求を処理中か、その結果「{existing}」がまだ結果フォルダにあるため待機します。結果を取り出すか、要求ファイル名の任意部分を変えてください"
+                        "要求ファイル「{key}」は、同じ名前の前の要求の結果「{existing}」がまだ結果フォルダにあるため待機します。結果を取り出すか、要求ファイル名の任意部分を変えてください"
                     ),
                 );
                 continue;
@@ -438,8 +445,8 @@ impl Worker {
         }
     }
 
-    /// Answers a request already in `inflight`. Errors of the disk leave it there to be
-    /// answered on the next start; nothing is lost.
+    /// Answers a request already in `inflight`. An error of the disk leaves it (or its
+    /// prepared answer) in the work folder, where the next scan's `resume` takes it up.
     async fn answer(&mut self, name: &FileName, forced: Option<Failure>) {
         let bytes = match self.folders.read_inflight(name) {
             Ok(b) => b,
