@@ -5,6 +5,7 @@ use oqs_host::{Host, WinPath};
 use oqs_proto::account::reset_id_of;
 use oqs_proto::institution::{InstitutionCode, InstitutionKind};
 use oqs_proto::linkage::config::EncryptConf;
+use oqs_proto::linkage::crypt::{self, CryptPass};
 use oqs_proto::linkage::message::{Request, RequestBody, RequestHeader};
 use oqs_proto::qualification::ALL_VALIDITIES;
 use oqs_proto::settings::CharacterCode;
@@ -189,7 +190,7 @@ async fn serve(args: SimArgs) -> anyhow::Result<()> {
         println!("  encrypted kinds     {}", encrypt.join(", "));
     }
     println!(
-        "  sample requests     {} (one per QualificationValidity 1-5)",
+        "  sample requests     {} (one per QualificationValidity 1-5; encrypted/ holds them as ZIPs)",
         dir.join("samples").display()
     );
     println!("try:");
@@ -235,7 +236,7 @@ async fn linkage(
         )?;
     }
     let samples = dir.join("samples");
-    std::fs::create_dir_all(&samples)?;
+    std::fs::create_dir_all(samples.join("encrypted"))?;
     for v in ALL_VALIDITIES {
         let request = Request {
             message_header: RequestHeader {
@@ -248,10 +249,15 @@ async fn linkage(
                 ..Default::default()
             },
         };
+        let name = format!("OQSsiquc01req_V{}.xml", v as u8);
+        let xml = request.to_bytes(CharacterCode::Utf8)?;
+        // the same request as an encrypted kind would carry it (for those without 7-Zip)
+        let pass: CryptPass = CRYPT_PASS.parse()?;
         std::fs::write(
-            samples.join(format!("OQSsiquc01req_V{}.xml", v as u8)),
-            request.to_bytes(CharacterCode::Utf8)?,
+            samples.join("encrypted").join(name.replace(".xml", ".zip")),
+            crypt::seal(&name, &xml, &pass),
         )?;
+        std::fs::write(samples.join(name), xml)?;
     }
     let app = oqs_linkage::LinkageApp::start(t.clone(), oqs_linkage::Options::default()).await?;
     Ok((folder(r"C:\OQS\req")?, folder(r"C:\OQS\res")?, app))

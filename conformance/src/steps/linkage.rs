@@ -341,6 +341,28 @@ async fn his_rest(w: &mut KitWorld, name: String) -> Result<()> {
     Ok(())
 }
 
+#[when(
+    regex = r"^レセコンがXML宣言はUTF-8のまま、Shift_JISで書いた要求ファイル「([^」]+)」を要求フォルダに置く$"
+)]
+async fn his_wrong_encoding(w: &mut KitWorld, name: String) -> Result<()> {
+    // Japanese text in the request, so the bytes really differ between the two encodings.
+    let r = check_request(w, "有効", "受付１番")?;
+    let text = r.to_xml();
+    let (sjis, _, _) = encoding_rs::SHIFT_JIS.encode(&text);
+    let mut bytes = b"<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n".to_vec();
+    bytes.extend_from_slice(&sjis);
+    drop_into_req(w, &name, &bytes)
+}
+
+#[when(
+    regex = r"^レセコンが医療機関コード「(\d+)」の資格確認の要求ファイル「([^」]+)」を要求フォルダに置く$"
+)]
+async fn his_other_institution(w: &mut KitWorld, code: String, name: String) -> Result<()> {
+    let mut r = check_request(w, "有効", &name)?;
+    r.message_header.medical_institution_code = code;
+    drop_into_req(w, &name, &r.to_bytes(CharacterCode::Utf8)?)
+}
+
 #[when(regex = r"^レセコンが形式に誤りのある要求ファイル「([^」]+)」を要求フォルダに置く$")]
 async fn his_malformed(w: &mut KitWorld, name: String) -> Result<()> {
     let xml = format!(
