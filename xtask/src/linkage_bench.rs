@@ -7,7 +7,7 @@ use crate::bench::{built_binary, ms, percentile};
 use oqs_host::{Host, WinPath};
 use oqs_linkage::{LinkageApp, Options};
 use oqs_proto::linkage::crypt::{self, CryptPass};
-use oqs_proto::linkage::message::{Request, RequestBody, RequestHeader, ResultMessage};
+use oqs_proto::linkage::message::{Request, ResultMessage};
 use oqs_proto::qualification::{QualificationValidity, SearchInfo};
 use oqs_proto::settings::CharacterCode;
 use oqs_sim::World;
@@ -70,19 +70,9 @@ fn folder(t: &FakeTerminal, win: &str) -> anyhow::Result<PathBuf> {
 }
 
 fn request_bytes(search: &SearchInfo, afi: &str) -> Vec<u8> {
-    Request {
-        message_header: RequestHeader {
-            qualification_confirmation_date: Some("20250401".into()),
-            medical_institution_code: CODE.into(),
-            arbitrary_file_identifier: Some(afi.into()),
-        },
-        message_body: RequestBody {
-            search_infos: vec![search.clone()],
-            ..Default::default()
-        },
-    }
-    .to_bytes(CharacterCode::Utf8)
-    .expect("UTF-8 holds everything")
+    Request::qualification_check(CODE, "20250401", Some(afi), search.clone())
+        .to_bytes(CharacterCode::Utf8)
+        .expect("UTF-8 holds everything")
 }
 
 /// The request file for suffix `s`: (name, bytes, result name).

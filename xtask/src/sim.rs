@@ -6,7 +6,7 @@ use oqs_proto::account::reset_id_of;
 use oqs_proto::institution::{InstitutionCode, InstitutionKind};
 use oqs_proto::linkage::config::EncryptConf;
 use oqs_proto::linkage::crypt::{self, CryptPass};
-use oqs_proto::linkage::message::{Request, RequestBody, RequestHeader};
+use oqs_proto::linkage::message::Request;
 use oqs_proto::qualification::ALL_VALIDITIES;
 use oqs_proto::settings::CharacterCode;
 use oqs_sim::World;
@@ -238,17 +238,12 @@ async fn linkage(
     let samples = dir.join("samples");
     std::fs::create_dir_all(samples.join("encrypted"))?;
     for v in ALL_VALIDITIES {
-        let request = Request {
-            message_header: RequestHeader {
-                qualification_confirmation_date: Some("20250401".into()),
-                medical_institution_code: code.to_string(),
-                arbitrary_file_identifier: Some(format!("SAMPLE-V{}", v as u8)),
-            },
-            message_body: RequestBody {
-                search_infos: vec![world.registry().insured.example(v)],
-                ..Default::default()
-            },
-        };
+        let request = Request::qualification_check(
+            code.as_str(),
+            "20250401",
+            Some(&format!("SAMPLE-V{}", v as u8)),
+            world.registry().insured.example(v),
+        );
         let name = format!("OQSsiquc01req_V{}.xml", v as u8);
         let xml = request.to_bytes(CharacterCode::Utf8)?;
         // the same request as an encrypted kind would carry it (for those without 7-Zip)

@@ -70,17 +70,7 @@ impl Kit {
 }
 
 fn check_request(s: SearchInfo, afi: &str) -> Request {
-    Request {
-        message_header: RequestHeader {
-            qualification_confirmation_date: Some("20250401".into()),
-            medical_institution_code: CODE.into(),
-            arbitrary_file_identifier: Some(afi.into()),
-        },
-        message_body: RequestBody {
-            search_infos: vec![s],
-            ..Default::default()
-        },
-    }
+    Request::qualification_check(CODE, "20250401", Some(afi), s)
 }
 
 /// The HIS's way: write elsewhere, then move into `req`.

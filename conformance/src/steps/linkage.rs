@@ -50,17 +50,12 @@ fn check_request(w: &KitWorld, validity: &str, afi: &str) -> Result<Request> {
         .into_iter()
         .find(|v| v.label() == validity)
         .with_context(|| format!("資格有効性「{validity}」はありません"))?;
-    Ok(Request {
-        message_header: RequestHeader {
-            qualification_confirmation_date: Some("20250401".into()),
-            medical_institution_code: w.code()?.to_string(),
-            arbitrary_file_identifier: Some(afi.into()),
-        },
-        message_body: RequestBody {
-            search_infos: vec![w.sim().registry().insured.example(v)],
-            ..Default::default()
-        },
-    })
+    Ok(Request::qualification_check(
+        w.code()?.as_str(),
+        "20250401",
+        Some(afi),
+        w.sim().registry().insured.example(v),
+    ))
 }
 
 /// The HIS's way [INTERFACES §1]: write in a temporary place, then move into `req`.

@@ -104,6 +104,26 @@ fn is_digits(s: &str, n: usize) -> bool {
 }
 
 impl Request {
+    /// An `OQSsiquc01` request: one person's insurance data, checked as of `date` (yyyyMMdd).
+    pub fn qualification_check(
+        institution: &str,
+        date: &str,
+        arbitrary_file_identifier: Option<&str>,
+        search: SearchInfo,
+    ) -> Self {
+        Self {
+            message_header: RequestHeader {
+                qualification_confirmation_date: Some(date.into()),
+                medical_institution_code: institution.into(),
+                arbitrary_file_identifier: arbitrary_file_identifier.map(str::to_owned),
+            },
+            message_body: RequestBody {
+                search_infos: vec![search],
+                ..Default::default()
+            },
+        }
+    }
+
     /// Parses a request file's bytes in the encoding its declaration names.
     pub fn from_bytes(bytes: &[u8]) -> Result<Self, MessageError> {
         let code = encoding::declared(bytes)?;
