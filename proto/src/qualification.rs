@@ -97,6 +97,11 @@ pub const ALL_VALIDITIES: [QualificationValidity; 5] = [
 ];
 
 impl QualificationValidity {
+    /// The validity a label (「有効」…「複数該当」) names.
+    pub fn from_label(label: &str) -> Option<Self> {
+        ALL_VALIDITIES.into_iter().find(|v| v.label() == label)
+    }
+
     pub fn label(self) -> &'static str {
         match self {
             Self::Valid => "有効",

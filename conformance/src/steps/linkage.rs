@@ -12,7 +12,7 @@ use oqs_linkage::{LinkageApp, Options};
 use oqs_proto::account::AccountKind;
 use oqs_proto::linkage::crypt::{self, CryptPass};
 use oqs_proto::linkage::message::{Request, RequestBody, RequestHeader, ResultMessage};
-use oqs_proto::qualification::ALL_VALIDITIES;
+use oqs_proto::qualification::{ALL_VALIDITIES, QualificationValidity};
 use oqs_proto::settings::CharacterCode;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -36,19 +36,13 @@ fn folder(w: &KitWorld, win: &str) -> Result<PathBuf> {
     Ok(p)
 }
 
-fn code(code: &str) -> Result<CharacterCode> {
-    match code {
-        "UTF-8" => Ok(CharacterCode::Utf8),
-        "Shift_JIS" | "Shift-JIS" => Ok(CharacterCode::ShiftJis),
-        other => bail!("文字コード「{other}」はありません"),
-    }
+fn code(label: &str) -> Result<CharacterCode> {
+    CharacterCode::from_label(label).with_context(|| format!("文字コード「{label}」はありません"))
 }
 
 /// A check request for a person whose qualification is `validity`.
 fn check_request(w: &KitWorld, validity: &str, afi: &str) -> Result<Request> {
-    let v = ALL_VALIDITIES
-        .into_iter()
-        .find(|v| v.label() == validity)
+    let v = QualificationValidity::from_label(validity)
         .with_context(|| format!("資格有効性「{validity}」はありません"))?;
     Ok(Request::qualification_check(
         w.code()?.as_str(),

@@ -3,13 +3,11 @@
 use crate::KitWorld;
 use anyhow::{Context, Result, ensure};
 use cucumber::{given, then, when};
-use oqs_proto::qualification::{ALL_VALIDITIES, QualificationResult};
+use oqs_proto::qualification::{QualificationResult, QualificationValidity};
 
 #[given(regex = r"^照会する被保険者は資格有効性が「(.+)」となる人である$")]
 async fn person(w: &mut KitWorld, validity: String) -> Result<()> {
-    let v = ALL_VALIDITIES
-        .into_iter()
-        .find(|v| v.label() == validity)
+    let v = QualificationValidity::from_label(&validity)
         .with_context(|| format!("資格有効性「{validity}」はありません"))?;
     let example = w.sim().registry().insured.example(v);
     w.search = Some(example);
