@@ -12,6 +12,7 @@ pub mod clock;
 pub mod names;
 pub mod provision;
 pub mod qualification;
+pub mod reader;
 pub mod windows;
 pub mod world;
 

@@ -1,0 +1,115 @@
+//! ISO 7816-4 short command APDUs and status words, as far as the JPKI flows use them.
+
+/// A parsed command: `CLA INS P1 P2 [Lc data] [Le]`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Command {
+    pub cla: u8,
+    pub ins: u8,
+    pub p1: u8,
+    pub p2: u8,
+    pub data: Vec<u8>,
+    /// Expected response length; `Some(256)` for an Le byte of 00.
+    pub le: Option<usize>,
+}
+
+/// Status words the card answers with.
+pub mod sw {
+    pub const OK: u16 = 0x9000;
+    /// 63Cx: wrong PIN (or VERIFY without data), x tries left.
+    pub fn tries_left(x: u8) -> u16 {
+        0x63C0 | u16::from(x.min(15))
+    }
+    pub const WRONG_LENGTH: u16 = 0x6700;
+    pub const INCOMPATIBLE_FILE: u16 = 0x6981;
+    pub const SECURITY_NOT_SATISFIED: u16 = 0x6982;
+    /// [I] the PIN is blocked.
+    pub const BLOCKED: u16 = 0x6983;
+    pub const NO_CURRENT_EF: u16 = 0x6986;
+    pub const WRONG_DATA: u16 = 0x6A80;
+    pub const FILE_NOT_FOUND: u16 = 0x6A82;
+    pub const WRONG_P1P2: u16 = 0x6A86;
+    pub const OFFSET_OUTSIDE: u16 = 0x6B00;
+    pub const INS_NOT_SUPPORTED: u16 = 0x6D00;
+    pub const CLA_NOT_SUPPORTED: u16 = 0x6E00;
+}
+
+impl Command {
+    /// Parses a short APDU (cases 1–4). Anything else is the status word to answer with.
+    pub fn parse(b: &[u8]) -> Result<Self, u16> {
+        if b.len() < 4 {
+            return Err(sw::WRONG_LENGTH);
+        }
+        let (cla, ins, p1, p2) = (b[0], b[1], b[2], b[3]);
+        let body = &b[4..];
+        let (data, le) = match body.len() {
+            0 => (Vec::new(), None),
+            1 => (Vec::new(), Some(le_of(body[0]))),
+            _ => {
+                let lc = body[0] as usize;
+                if lc == 0 {
+                    // extended lengths are not used by these flows
+                    return Err(sw::WRONG_LENGTH);
+                }
+                match body.len() - 1 {
+                    n if n == lc => (body[1..].to_vec(), None),
+                    n if n == lc + 1 => (body[1..=lc].to_vec(), Some(le_of(body[lc + 1]))),
+                    _ => return Err(sw::WRONG_LENGTH),
+                }
+            }
+        };
+        Ok(Self {
+            cla,
+            ins,
+            p1,
+            p2,
+            data,
+            le,
+        })
+    }
+
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let mut v = vec![self.cla, self.ins, self.p1, self.p2];
+        if !self.data.is_empty() {
+            v.push(self.data.len() as u8);
+            v.extend_from_slice(&self.data);
+        }
+        if let Some(le) = self.le {
+            v.push(if le >= 256 { 0 } else { le as u8 });
+        }
+        v
+    }
+}
+
+fn le_of(b: u8) -> usize {
+    if b == 0 { 256 } else { b as usize }
+}
+
+/// Response data followed by the status word.
+pub fn response(data: &[u8], sw: u16) -> Vec<u8> {
+    let mut v = data.to_vec();
+    v.extend_from_slice(&sw.to_be_bytes());
+    v
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_the_four_cases() {
+        let c1 = Command::parse(&[0, 0xA4, 4, 0x0C]).unwrap();
+        assert!(c1.data.is_empty() && c1.le.is_none());
+        let c2 = Command::parse(&[0, 0xB0, 0, 0, 0]).unwrap();
+        assert_eq!(c2.le, Some(256));
+        let c3 = Command::parse(&[0, 0x20, 0, 0x80, 2, 1, 2]).unwrap();
+        assert_eq!(c3.data, vec![1, 2]);
+        let c4 = Command::parse(&[0x80, 0x2A, 0, 0x80, 1, 9, 0]).unwrap();
+        assert_eq!((c4.data.clone(), c4.le), (vec![9], Some(256)));
+        assert_eq!(Command::parse(&c4.to_bytes()).unwrap(), c4);
+        assert_eq!(Command::parse(&[0, 1]), Err(sw::WRONG_LENGTH));
+        assert_eq!(
+            Command::parse(&[0, 0x20, 0, 0x80, 3, 1]),
+            Err(sw::WRONG_LENGTH)
+        );
+    }
+}
