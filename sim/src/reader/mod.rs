@@ -4,3 +4,4 @@
 
 pub mod apdu;
 pub mod mynumber;
+pub mod vpcd;
