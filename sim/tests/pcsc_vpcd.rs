@@ -3,7 +3,7 @@
 //! installed and the test may start pcscd (root, none running); otherwise it says why and
 //! passes. There is one pcscd per machine, so this is the only test that starts one.
 
-use oqs_sim::reader::mynumber::{CardContents, CardKey, FormFactor, Holder, MyNumberCard};
+use oqs_sim::reader::mynumber::{CardContents, FormFactor, MyNumberCard};
 use oqs_sim::reader::vpcd::{self, Removal, SharedCard};
 use std::path::Path;
 use std::process::{Child, Command};
@@ -12,33 +12,10 @@ use std::time::Duration;
 
 const VPCD_DRIVER: &str = "/usr/lib/pcsc/drivers/serial/libifdvpcd.so";
 
-struct NoKey;
-impl CardKey for NoKey {
-    fn sign_digest_info(&self, _: &[u8]) -> Option<Vec<u8>> {
-        None
-    }
-}
-
 fn card() -> SharedCard {
-    Arc::new(Mutex::new(MyNumberCard::new(CardContents {
-        form: FormFactor::Card,
-        holder: Holder {
-            my_number: "123456789018".into(),
-            name: "山田　太郎".into(),
-            address: "東京都".into(),
-            birthdate: "19800101".into(),
-            sex: "1".into(),
-        },
-        auth_cert: vec![0x30, 0x00],
-        auth_ca: vec![0x30, 0x00],
-        auth_key: Arc::new(NoKey),
-        sign_cert: vec![0x30, 0x00],
-        sign_ca: vec![0x30, 0x00],
-        sign_key: Arc::new(NoKey),
-        auth_pin: "1234".into(),
-        sign_pin: "ABC123".into(),
-        kenmen_pin: "5678".into(),
-    })))
+    Arc::new(Mutex::new(MyNumberCard::new(
+        CardContents::transport_sample(FormFactor::Card),
+    )))
 }
 
 fn have(cmd: &str) -> bool {

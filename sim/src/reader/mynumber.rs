@@ -75,6 +75,41 @@ pub struct CardContents {
     pub kenmen_pin: String,
 }
 
+/// A key that cannot sign (COMPUTE DIGITAL SIGNATURE answers 6A80).
+pub struct NoKey;
+
+impl CardKey for NoKey {
+    fn sign_digest_info(&self, _: &[u8]) -> Option<Vec<u8>> {
+        None
+    }
+}
+
+impl CardContents {
+    /// A card for transport tests: a fixed holder, PINs 1234 / ABC123 / 5678, placeholder
+    /// certificates and keys that cannot sign (the test JPKI CA and its RSA keys come later).
+    pub fn transport_sample(form: FormFactor) -> Self {
+        Self {
+            form,
+            holder: Holder {
+                my_number: "123456789018".into(),
+                name: "山田　太郎".into(),
+                address: "東京都".into(),
+                birthdate: "19800101".into(),
+                sex: "1".into(),
+            },
+            auth_cert: vec![0x30, 0x00],
+            auth_ca: vec![0x30, 0x00],
+            auth_key: Arc::new(NoKey),
+            sign_cert: vec![0x30, 0x00],
+            sign_ca: vec![0x30, 0x00],
+            sign_key: Arc::new(NoKey),
+            auth_pin: "1234".into(),
+            sign_pin: "ABC123".into(),
+            kenmen_pin: "5678".into(),
+        }
+    }
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Df {
     Jpki,

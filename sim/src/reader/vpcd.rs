@@ -140,36 +140,13 @@ async fn serve(mut s: TcpStream, card: SharedCard, removal: Removal) -> io::Resu
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::reader::mynumber::{CardContents, CardKey, FormFactor, Holder, JPKI_AP};
+    use crate::reader::mynumber::{CardContents, FormFactor, JPKI_AP};
     use tokio::net::TcpListener;
 
-    struct NoKey;
-    impl CardKey for NoKey {
-        fn sign_digest_info(&self, _: &[u8]) -> Option<Vec<u8>> {
-            None
-        }
-    }
-
     fn card() -> SharedCard {
-        Arc::new(Mutex::new(MyNumberCard::new(CardContents {
-            form: FormFactor::Card,
-            holder: Holder {
-                my_number: "123456789018".into(),
-                name: "山田　太郎".into(),
-                address: "東京都".into(),
-                birthdate: "19800101".into(),
-                sex: "1".into(),
-            },
-            auth_cert: vec![0x30, 0x00],
-            auth_ca: vec![0x30, 0x00],
-            auth_key: Arc::new(NoKey),
-            sign_cert: vec![0x30, 0x00],
-            sign_ca: vec![0x30, 0x00],
-            sign_key: Arc::new(NoKey),
-            auth_pin: "1234".into(),
-            sign_pin: "ABC123".into(),
-            kenmen_pin: "5678".into(),
-        })))
+        Arc::new(Mutex::new(MyNumberCard::new(
+            CardContents::transport_sample(FormFactor::Card),
+        )))
     }
 
     /// The driver's side of the protocol, as vpcd in pcscd speaks it (length and payload in
