@@ -526,15 +526,17 @@ mod tests {
         let name: FileName = "OQSsiquc01req_0001.xml".parse().unwrap();
         let bytes = request().to_bytes(CharacterCode::Utf8).unwrap();
         let job = read_request(&name, &bytes, &c).unwrap();
-        let answer = Answer::Check(QualificationResult {
-            processing_result_status: 1,
-            qualification_validity: QualificationValidity::Valid,
-            result_list: vec![QualificationRecord {
-                name: "山田　太郎".into(),
-                ..Default::default()
-            }],
-        });
-        let out = render(&job.name, &result_for(&job, answer, &c), &c).unwrap();
+        let valid = |name: &str| {
+            Answer::Check(QualificationResult {
+                processing_result_status: 1,
+                qualification_validity: QualificationValidity::Valid,
+                result_list: vec![QualificationRecord {
+                    name: name.into(),
+                    ..Default::default()
+                }],
+            })
+        };
+        let out = render(&job.name, &result_for(&job, valid("山田　太郎"), &c), &c).unwrap();
         assert_eq!(out.name.to_string(), "OQSsiquc01res_0001.xml");
         let m = ResultMessage::from_bytes(&out.bytes).unwrap();
         assert_eq!(m.message_header.character_code_identifier, "1");
@@ -548,15 +550,7 @@ mod tests {
             "山田　太郎"
         );
         // a name Shift_JIS cannot hold is an error result naming the field
-        let answer = Answer::Check(QualificationResult {
-            processing_result_status: 1,
-            qualification_validity: QualificationValidity::Valid,
-            result_list: vec![QualificationRecord {
-                name: "𠮷田　花子".into(),
-                ..Default::default()
-            }],
-        });
-        let f = render(&job.name, &result_for(&job, answer, &c), &c).unwrap_err();
+        let f = render(&job.name, &result_for(&job, valid("𠮷田　花子"), &c), &c).unwrap_err();
         assert_eq!(f.id, "unrepresentable");
         assert!(
             f.detail.contains("「Name」") && f.detail.contains("U+20BB7"),

@@ -81,14 +81,17 @@ fn win(p: &str) -> Result<WinPath, SetupError> {
     WinPath::parse(p).map_err(|_| SetupError::Path(p.into()))
 }
 
-/// Reads a config file; a missing file is an empty one (the installer's defaults).
-fn read_optional(host: &dyn Host, path: &WinPath) -> Result<Option<Vec<u8>>, SetupError> {
+/// Reads `file` in the config folder; a missing file is an empty one (the installer's defaults).
+fn read_config(host: &dyn Host, dir: &WinPath, file: &str) -> Result<Option<Vec<u8>>, SetupError> {
+    let path = dir
+        .join(file)
+        .map_err(|_| SetupError::Path(format!("{dir}\\{file}")))?;
     let io = |source| SetupError::Io {
         what: "設定ファイル",
         path: path.to_string(),
         source,
     };
-    let local = host.files().resolve(path).map_err(io)?;
+    let local = host.files().resolve(&path).map_err(io)?;
     match std::fs::read(local) {
         Ok(b) => Ok(Some(b)),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
@@ -150,21 +153,11 @@ impl Settings {
 
         let l = &profile.linkage;
         let config_dir = win(&l.config_dir)?;
-        let props = match read_optional(
-            host,
-            &config_dir
-                .join(USER_DEFINITION)
-                .map_err(|_| SetupError::Path(l.config_dir.clone()))?,
-        )? {
+        let props = match read_config(host, &config_dir, USER_DEFINITION)? {
             Some(b) => Properties::parse(USER_DEFINITION, &b)?,
             None => Properties::default(),
         };
-        let encrypt = match read_optional(
-            host,
-            &config_dir
-                .join(ENCRYPT_CONF)
-                .map_err(|_| SetupError::Path(l.config_dir.clone()))?,
-        )? {
+        let encrypt = match read_config(host, &config_dir, ENCRYPT_CONF)? {
             Some(b) => EncryptConf::parse(ENCRYPT_CONF, &b)?,
             None => EncryptConf::default(),
         };
