@@ -14,6 +14,7 @@
 //! generated once per process and cached: [`Pki::shared`].
 
 pub mod inspect;
+pub mod jpki;
 pub mod pkcs12;
 
 use rcgen::{

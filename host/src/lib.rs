@@ -9,6 +9,7 @@
 //! | [`CertificateStore`] | the CurrentUser `My` (個人) and `Root` (信頼されたルート証明機関) stores |
 //! | [`Clock`] | the system clock (NTP-synchronised on a real terminal) |
 //! | [`Resolver`] | name resolution (DNS) |
+//! | [`Readers`] | card readers through PC/SC (WinSCard), and face readers' cameras |
 //!
 //! With feature `dir`, [`dir::TerminalDir`] keeps a whole terminal in a directory; with feature
 //! `https`, [`https`] builds TLS connections the way Windows does for its programs.
@@ -25,12 +26,14 @@ pub mod files;
 #[cfg(feature = "https")]
 pub mod https;
 pub mod names;
+pub mod readers;
 
 pub use certificates::{CertificateStore, StoreName, StoredCertificate};
 pub use clock::{Clock, SystemClock};
 pub use credentials::{CredentialManager, GenericCredential};
 pub use files::{Files, WinPath};
 pub use names::Resolver;
+pub use readers::{CardChannel, FaceMatch, ReaderEntry, ReaderError, ReaderKind, Readers};
 
 /// Everything a component may ask of its terminal.
 pub trait Host: Send + Sync {

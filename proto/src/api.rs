@@ -145,3 +145,49 @@ pub struct BulkRegistrationDownload {
     pub ready: bool,
     pub items: Vec<BulkRegistrationItem>,
 }
+
+/// `POST /web/api/card/challenge` → a one-time challenge (hex) the card signs for PIN and
+/// smartphone checks.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CardChallenge {
+    pub challenge: String,
+}
+
+/// `POST /web/api/card/check`: 資格確認 with a My Number Card (or a smartphone carrying one).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CardCheck {
+    pub method: crate::reader::IdentityMethod,
+    /// The reader's serial.
+    pub reader_serial: String,
+    /// 利用者証明用電子証明書 (DER, hex).
+    pub certificate: String,
+    /// For methods that sign: the challenge and the card's RSA signature over it (hex).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub challenge: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub signature: Option<String>,
+}
+
+/// The answer to a card check: the qualification and the server-made 16-character
+/// `ArbitraryFileIdentifier` of the face result file.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CardCheckResult {
+    pub arbitrary_file_identifier: String,
+    pub result: crate::qualification::QualificationResult,
+}
+
+/// Lower-case hex, the way binary travels in the kit's JSON bodies.
+pub fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The bytes of [`hex`] text; `None` for anything else.
+pub fn unhex(s: &str) -> Option<Vec<u8>> {
+    if s.len() % 2 != 0 {
+        return None;
+    }
+    (0..s.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(s.get(i..i + 2)?, 16).ok())
+        .collect()
+}

@@ -9,6 +9,7 @@
 //! | [`password`] | the password policy of the manuals, with the manual's words in every violation |
 //! | [`settings`] | 環境設定: character code and the service flags |
 //! | [`qualification`] | qualification lookup by insurance data: search info and result |
+//! | [`reader`] | identity methods at card readers, face reader modes, `ReaderInfo.ini`, face result names |
 //! | [`api`] | the JSON bodies of the simulated qualification server's web API |
 
 pub mod account;
@@ -18,4 +19,5 @@ pub mod linkage;
 pub mod password;
 pub mod profile;
 pub mod qualification;
+pub mod reader;
 pub mod settings;

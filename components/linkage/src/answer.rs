@@ -9,7 +9,7 @@ use oqs_proto::linkage::crypt::{self, CryptError, CryptPass};
 use oqs_proto::linkage::encoding::EncodingError;
 use oqs_proto::linkage::message::{
     BulkConfirmUnit, BulkRegistrationUnit, MessageError, Outcome, ReferenceNumberRegistration,
-    Request, ResultBody, ResultHeader, ResultList, ResultMessage, Segment,
+    Request, ResultBody, ResultHeader, ResultMessage, Segment, stamp,
 };
 use oqs_proto::linkage::{Extension, FileName, RequestKind};
 use oqs_proto::profile::Profile;
@@ -215,19 +215,10 @@ pub struct OutFile {
     pub bytes: Vec<u8>,
 }
 
-/// `ProcessExecutionTime`: yyyyMMddHHmmss in JST.
-fn yyyymmddhhmmss(t: OffsetDateTime) -> String {
-    t.to_offset(oqs_host::clock::JST)
-        .format(time::macros::format_description!(
-            "[year][month][day][hour][minute][second]"
-        ))
-        .unwrap_or_default()
-}
-
 fn header(request: Option<&Request>, ctx: &Ctx, segment: Segment) -> ResultHeader {
     let h = request.map(|r| &r.message_header);
     ResultHeader {
-        process_execution_time: yyyymmddhhmmss(ctx.now),
+        process_execution_time: stamp(ctx.now),
         qualification_confirmation_date: h.and_then(|h| h.qualification_confirmation_date.clone()),
         medical_institution_code: ctx.institution.to_string(),
         arbitrary_file_identifier: h.and_then(|h| h.arbitrary_file_identifier.clone()),
@@ -288,12 +279,7 @@ pub fn result_for(job: &Job, answer: Answer, ctx: &Ctx) -> ResultMessage {
     match answer {
         Answer::Check(r) => {
             m.message_header.reference_classification = Some("2".into());
-            body.qualification_validity = Some(u8::from(r.qualification_validity).to_string());
-            if !r.result_list.is_empty() {
-                body.result_list = Some(ResultList {
-                    records: r.result_list,
-                });
-            }
+            *body = ResultBody::qualification(r);
         }
         Answer::Registered(r) => body.reference_number = Some(r.reference_number),
         Answer::Accepted(a) => {
@@ -445,7 +431,7 @@ pub fn failure_file(
                 row.code,
                 row.message,
                 f.detail,
-                yyyymmddhhmmss(ctx.now)
+                stamp(ctx.now)
             );
             oqs_proto::linkage::encoding::encode(&text, ctx.character_code)
         } else {

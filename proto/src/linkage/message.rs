@@ -421,6 +421,30 @@ pub struct ResultBody {
     pub bulk_registration_units: Vec<BulkRegistrationUnit>,
 }
 
+impl ResultBody {
+    /// A normal body carrying a qualification check's answer (from the HIS's request or a card
+    /// at a reader).
+    pub fn qualification(r: crate::qualification::QualificationResult) -> Self {
+        Self {
+            qualification_validity: Some(u8::from(r.qualification_validity).to_string()),
+            result_list: (!r.result_list.is_empty()).then_some(ResultList {
+                records: r.result_list,
+            }),
+            ..Self::default()
+        }
+        .with_outcome(Outcome::normal())
+    }
+}
+
+/// `ProcessExecutionTime` and the stamp in file names: yyyyMMddHHmmss in JST.
+pub fn stamp(t: time::OffsetDateTime) -> String {
+    t.to_offset(time::macros::offset!(+9))
+        .format(time::macros::format_description!(
+            "[year][month][day][hour][minute][second]"
+        ))
+        .unwrap_or_default()
+}
+
 outcome_accessors!(BulkConfirmUnit);
 outcome_accessors!(BulkRegistrationUnit);
 outcome_accessors!(ResultBody);

@@ -257,6 +257,44 @@ impl InsuredRegistry {
             .collect()
     }
 
+    /// 資格確認 by card: the person's qualification as of `today` — the current record(s), or
+    /// the latest lost one when nothing is current (a card names one person: never 複数該当).
+    pub fn by_person(&self, person: usize, today: Date) -> QualificationResult {
+        let today = ymd(today);
+        let mine: Vec<&QualificationRecord> = self
+            .entries
+            .iter()
+            .filter(|e| e.person == person)
+            .map(|e| &e.record)
+            .collect();
+        let current: Vec<QualificationRecord> = mine
+            .iter()
+            .filter(|r| r.disqualification_date.is_empty() || r.disqualification_date > today)
+            .map(|r| (*r).clone())
+            .collect();
+        let (validity, list) = match (current.is_empty(), mine.last()) {
+            (false, _) => (QualificationValidity::Valid, current),
+            (true, Some(last)) => (QualificationValidity::Invalid, vec![(*last).clone()]),
+            (true, None) => (QualificationValidity::NotFound, Vec::new()),
+        };
+        QualificationResult {
+            processing_result_status: 1,
+            qualification_validity: validity,
+            result_list: list,
+        }
+    }
+
+    /// What is printed on person `person`'s card: (name, birthdate yyyyMMdd, sex, address).
+    pub fn card_face(&self, person: usize) -> Option<(String, String, String, String)> {
+        let r = &self.entries.iter().find(|e| e.person == person)?.record;
+        Some((
+            r.name.clone(),
+            r.birthdate.clone(),
+            r.sex1.clone(),
+            r.address.clone(),
+        ))
+    }
+
     /// Every validity has an example that yields it (the unit tests check it for many seeds).
     pub fn covers_every_validity(&self, today: Date) -> bool {
         ALL_VALIDITIES

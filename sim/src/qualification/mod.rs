@@ -23,6 +23,8 @@
 //! | `PUT /web/api/settings` | `SettingsChange` → `EnvironmentSettings` (admin only) |
 //! | `POST /web/api/qualification` | `SearchInfo` → `QualificationResult` |
 //! | `POST /web/api/reference-numbers` | `ReferenceNumberRegistration` → the same, normalised |
+//! | `POST /web/api/card/challenge` | → `CardChallenge` (one-time, 5 minutes) |
+//! | `POST /web/api/card/check` | `CardCheck` → `CardCheckResult` (資格確認 with a My Number Card) |
 //! | `POST /web/api/bulk/qualification` | `[SearchInfo]` → `BulkAccepted` (受付番号) |
 //! | `GET /web/api/bulk/qualification/<受付番号>` | → `BulkCheckDownload` (`ready: false` while processing) |
 //! | `POST /web/api/bulk/reference-numbers` | `[ReferenceNumberRegistration]` → `BulkAccepted` |
@@ -30,6 +32,7 @@
 //!
 //! Every refusal is an `ApiError` `{code, message, details}` with the manual's words.
 
+pub mod cards;
 pub mod insured;
 pub mod reception;
 pub mod registry;
@@ -43,7 +46,8 @@ use hyper_util::rt::TokioIo;
 use oqs_certs::Pki;
 use oqs_host::Clock;
 use oqs_proto::api::{
-    ApiError, LoginRequest, MasterReset, NewAccount, PasswordChange, ReferenceNumberRegistration,
+    ApiError, CardCheck, LoginRequest, MasterReset, NewAccount, PasswordChange,
+    ReferenceNumberRegistration,
 };
 use oqs_proto::institution::InstitutionCode;
 use oqs_proto::qualification::SearchInfo;
@@ -387,6 +391,13 @@ async fn route(req: Request<Incoming>, ctx: Ctx) -> Response<Full<Bytes>> {
                 Err(r) => r,
             }
         }
+        (Method::POST, "/web/api/card/challenge") => {
+            reply(reg().card_challenge(&code, &token, now))
+        }
+        (Method::POST, "/web/api/card/check") => match body::<CardCheck>(req).await {
+            Ok(b) => reply(reg().card_check(&code, &token, b, now)),
+            Err(r) => r,
+        },
         (Method::POST, "/web/api/bulk/qualification") => match body::<Vec<SearchInfo>>(req).await {
             Ok(b) => reply(reg().bulk_check_upload(&code, &token, b, now)),
             Err(r) => r,

@@ -59,6 +59,8 @@ pub enum Refusal {
     UnknownReception(String),
     #[error("一括要求に対象者がありません")]
     EmptyBulk,
+    #[error("{0}")]
+    CardCheck(String),
 }
 
 impl Refusal {
@@ -81,6 +83,7 @@ impl Refusal {
             Self::NoSuchInsured => "no_such_insured",
             Self::UnknownReception(_) => "unknown_reception",
             Self::EmptyBulk => "empty_bulk",
+            Self::CardCheck(_) => "card_check",
         }
     }
 
@@ -217,6 +220,8 @@ pub struct Registry {
     sessions: HashMap<String, Session>,
     pub(super) rng: ChaCha8Rng,
     pub insured: InsuredRegistry,
+    /// Issued My Number Cards and open challenges (see `cards`).
+    pub cards: super::cards::CardBook,
 }
 
 const PW_CLASSES: [&str; 4] = [
@@ -234,6 +239,7 @@ impl Registry {
             sessions: HashMap::new(),
             rng,
             insured,
+            cards: Default::default(),
         }
     }
 

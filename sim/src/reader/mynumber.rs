@@ -41,6 +41,12 @@ pub trait CardKey: Send + Sync {
     fn sign_digest_info(&self, digest_info: &[u8]) -> Option<Vec<u8>>;
 }
 
+impl CardKey for oqs_certs::jpki::RsaKey {
+    fn sign_digest_info(&self, digest_info: &[u8]) -> Option<Vec<u8>> {
+        oqs_certs::jpki::RsaKey::sign_digest_info(self, digest_info)
+    }
+}
+
 /// 券面事項: what 券面入力補助AP gives after its PIN.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Holder {
@@ -73,6 +79,9 @@ pub struct CardContents {
     pub sign_pin: String,
     /// 4 digits
     pub kenmen_pin: String,
+    /// iPhone only: the holder passed the phone's biometrics (Face ID / Touch ID) before
+    /// holding it to the reader, which stands in for the authentication PIN.
+    pub biometric_passed: bool,
 }
 
 /// A key that cannot sign (COMPUTE DIGITAL SIGNATURE answers 6A80).
@@ -106,6 +115,31 @@ impl CardContents {
             auth_pin: "1234".into(),
             sign_pin: "ABC123".into(),
             kenmen_pin: "5678".into(),
+            biometric_passed: false,
+        }
+    }
+
+    /// A card as issued by the test JPKI: both certificates and RSA-2048 keys, the holder's
+    /// 券面事項, PINs.
+    pub fn issued(
+        form: FormFactor,
+        holder: Holder,
+        certs: oqs_certs::jpki::CardCertificates,
+        auth_pin: &str,
+    ) -> Self {
+        Self {
+            form,
+            holder,
+            auth_cert: certs.auth_cert,
+            auth_ca: certs.auth_ca,
+            auth_key: certs.auth_key,
+            sign_cert: certs.sign_cert,
+            sign_ca: certs.sign_ca,
+            sign_key: certs.sign_key,
+            auth_pin: auth_pin.into(),
+            sign_pin: "ABC123".into(),
+            kenmen_pin: auth_pin.into(),
+            biometric_passed: false,
         }
     }
 }
@@ -373,7 +407,10 @@ impl MyNumberCard {
             Some(_) => return (Vec::new(), sw::INCOMPATIBLE_FILE),
             None => return (Vec::new(), sw::NO_CURRENT_EF),
         };
-        if !self.verified.contains(&pin) {
+        let by_biometrics = pin == PinId::Auth
+            && self.contents.form == FormFactor::IPhone
+            && self.contents.biometric_passed;
+        if !self.verified.contains(&pin) && !by_biometrics {
             return (Vec::new(), sw::SECURITY_NOT_SATISFIED);
         }
         if c.data.is_empty() {
@@ -452,6 +489,7 @@ mod tests {
             auth_pin: "1234".into(),
             sign_pin: "abc123".into(),
             kenmen_pin: "5678".into(),
+            biometric_passed: false,
         })
     }
 

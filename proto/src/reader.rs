@@ -1,0 +1,254 @@
+//! Card readers on the terminal: how a person proves who they are at a reader
+//! ([`IdentityMethod`]), the face reader's operating modes ([`ReaderMode`]), the face library's
+//! binding of readers to face accounts (`C:\ProgramData\OQS-Auth\ReaderInfo.ini`,
+//! [`ReaderInfo`]), and the name of the face result file.
+//!
+//! ReaderInfo.ini's layout is not public [INTERFACES §2]; the kit's ([K]) is one section per
+//! reader serial, UTF-8:
+//!
+//! ```text
+//! [FJ24000001]
+//! LoginName=F0FACE01
+//! Password=…
+//! Mode=無人運転
+//! ```
+
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// 本人確認の方法.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum IdentityMethod {
+    /// 顔認証 at a face reader (no PIN)
+    Face,
+    /// 暗証番号: the 4-digit 利用者証明用電子証明書 PIN
+    Pin,
+    /// 目視確認: staff compare the card's photo with the person
+    Visual,
+    /// iPhone carrying the card, after biometrics on the phone
+    IPhone,
+    /// Android carrying the card, with the 4-digit PIN
+    Android,
+}
+
+impl IdentityMethod {
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Face => "顔認証",
+            Self::Pin => "暗証番号",
+            Self::Visual => "目視確認",
+            Self::IPhone => "iPhone",
+            Self::Android => "Android",
+        }
+    }
+
+    pub fn from_label(s: &str) -> Option<Self> {
+        [
+            Self::Face,
+            Self::Pin,
+            Self::Visual,
+            Self::IPhone,
+            Self::Android,
+        ]
+        .into_iter()
+        .find(|m| m.label() == s)
+    }
+
+    /// Smartphone checks need 「スマホによる本人確認（カードリーダー使用）」 = 利用する.
+    pub fn is_smartphone(self) -> bool {
+        matches!(self, Self::IPhone | Self::Android)
+    }
+
+    /// Methods where the card proves possession by signing the server's challenge.
+    pub fn signs_challenge(self) -> bool {
+        matches!(self, Self::Pin | Self::IPhone | Self::Android)
+    }
+}
+
+/// 運転モード of a face reader.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum ReaderMode {
+    /// 無人運転: the person chooses face or PIN at the reader (required setting)
+    #[default]
+    Unattended,
+    /// 目視確認: staff check the face against the card
+    Visual,
+    /// 暗証番号認証固定: PIN only
+    PinFixed,
+}
+
+impl ReaderMode {
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Unattended => "無人運転",
+            Self::Visual => "目視確認",
+            Self::PinFixed => "暗証番号認証固定",
+        }
+    }
+
+    pub fn from_label(s: &str) -> Option<Self> {
+        [Self::Unattended, Self::Visual, Self::PinFixed]
+            .into_iter()
+            .find(|m| m.label() == s)
+    }
+}
+
+/// One reader's binding to a face account.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ReaderBinding {
+    pub login_name: String,
+    pub password: String,
+    pub mode: ReaderMode,
+}
+
+/// `ReaderInfo.ini`: reader serial → binding.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ReaderInfo {
+    pub readers: BTreeMap<String, ReaderBinding>,
+}
+
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[error(
+    "ReaderInfo.ini の {line} 行目が読めません: {reason}。ログイン名設定ツールで登録し直してください"
+)]
+pub struct ReaderInfoError {
+    pub line: usize,
+    pub reason: String,
+}
+
+impl ReaderInfo {
+    pub const FILE: &'static str = r"C:\ProgramData\OQS-Auth\ReaderInfo.ini";
+
+    pub fn parse(bytes: &[u8]) -> Result<Self, ReaderInfoError> {
+        let text = std::str::from_utf8(bytes).map_err(|e| ReaderInfoError {
+            line: bytes[..e.valid_up_to()]
+                .iter()
+                .filter(|b| **b == b'\n')
+                .count()
+                + 1,
+            reason: "UTF-8 ではありません".into(),
+        })?;
+        let mut readers = BTreeMap::new();
+        let mut current: Option<(String, BTreeMap<String, String>)> = None;
+        let finish = |cur: Option<(String, BTreeMap<String, String>)>,
+                      readers: &mut BTreeMap<String, ReaderBinding>,
+                      line: usize|
+         -> Result<(), ReaderInfoError> {
+            let Some((serial, mut keys)) = cur else {
+                return Ok(());
+            };
+            let err = |reason: String| ReaderInfoError { line, reason };
+            let login_name = keys
+                .remove("LoginName")
+                .filter(|v| !v.is_empty())
+                .ok_or_else(|| err(format!("[{serial}] に LoginName がありません")))?;
+            let password = keys.remove("Password").unwrap_or_default();
+            let mode = match keys.remove("Mode") {
+                None => ReaderMode::default(),
+                Some(m) => ReaderMode::from_label(&m)
+                    .ok_or_else(|| err(format!("運転モード「{m}」は不明です")))?,
+            };
+            readers.insert(
+                serial,
+                ReaderBinding {
+                    login_name,
+                    password,
+                    mode,
+                },
+            );
+            Ok(())
+        };
+        let mut n = 0;
+        for (i, raw) in text.lines().enumerate() {
+            n = i + 1;
+            let line = raw.trim();
+            if line.is_empty() || line.starts_with(';') {
+                continue;
+            }
+            if let Some(serial) = line.strip_prefix('[').and_then(|l| l.strip_suffix(']')) {
+                finish(current.take(), &mut readers, n)?;
+                current = Some((serial.trim().to_owned(), BTreeMap::new()));
+            } else if let Some((k, v)) = line.split_once('=') {
+                let Some((_, keys)) = current.as_mut() else {
+                    return Err(ReaderInfoError {
+                        line: n,
+                        reason: "セクション [シリアル番号] の前に値があります".into(),
+                    });
+                };
+                keys.insert(k.trim().to_owned(), v.trim().to_owned());
+            } else {
+                return Err(ReaderInfoError {
+                    line: n,
+                    reason: format!("「{line}」は キー=値 ではありません"),
+                });
+            }
+        }
+        finish(current, &mut readers, n)?;
+        Ok(Self { readers })
+    }
+
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let mut out = String::from("; oqs-kit ReaderInfo.ini (layout: the kit's profile)\r\n");
+        for (serial, b) in &self.readers {
+            out.push_str(&format!(
+                "[{serial}]\r\nLoginName={}\r\nPassword={}\r\nMode={}\r\n",
+                b.login_name,
+                b.password,
+                b.mode.label()
+            ));
+        }
+        out.into_bytes()
+    }
+}
+
+/// The face result file name: `OQSsiquc01res_face_<institution code>_<reader serial>_<yyyyMMddHHmmss>.xml`
+/// ([I] middle part: the code and an id; the kit uses the reader's serial).
+pub fn face_result_file_name(institution: &str, serial: &str, stamp: &str, zip: bool) -> String {
+    let ext = if zip { "zip" } else { "xml" };
+    format!("OQSsiquc01res_face_{institution}_{serial}_{stamp}.{ext}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reader_info_round_trips_and_names_bad_lines() {
+        let mut info = ReaderInfo::default();
+        info.readers.insert(
+            "FJ24000001".into(),
+            ReaderBinding {
+                login_name: "F0FACE01".into(),
+                password: "Face#Kit2025a".into(),
+                mode: ReaderMode::PinFixed,
+            },
+        );
+        let again = ReaderInfo::parse(&info.to_bytes()).unwrap();
+        assert_eq!(again, info);
+        let e = ReaderInfo::parse(b"[A1]\r\nPassword=x\r\n").unwrap_err();
+        assert!(e.to_string().contains("LoginName"), "{e}");
+        let e = ReaderInfo::parse("[A1]\nLoginName=F0X\nMode=自動\n".as_bytes()).unwrap_err();
+        assert!(e.to_string().contains("自動"), "{e}");
+        let e = ReaderInfo::parse(b"LoginName=F0X\n").unwrap_err();
+        assert_eq!(e.line, 1);
+        assert!(ReaderInfo::parse(b"[A1]\n\xff\n").is_err());
+    }
+
+    #[test]
+    fn labels_round_trip() {
+        for m in [
+            ReaderMode::Unattended,
+            ReaderMode::Visual,
+            ReaderMode::PinFixed,
+        ] {
+            assert_eq!(ReaderMode::from_label(m.label()), Some(m));
+        }
+        assert_eq!(
+            IdentityMethod::from_label("Android"),
+            Some(IdentityMethod::Android)
+        );
+        assert!(IdentityMethod::IPhone.is_smartphone() && IdentityMethod::Pin.signs_challenge());
+        assert!(!IdentityMethod::Face.signs_challenge());
+    }
+}

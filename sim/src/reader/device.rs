@@ -1,0 +1,280 @@
+//! The readers on a simulated terminal: face readers (顔認証付きカードリーダー, with a camera
+//! whose verdict a scenario chooses and an idle screen showing the institution name) and
+//! generic readers (汎用カードリーダー). Cards are placed, taken away, or pulled in the middle
+//! of a command. [`SimReaders`] is the in-process PC/SC the driver uses by default; the same
+//! card can instead sit behind pcscd through [`super::vpcd`].
+
+use super::vpcd::SharedCard;
+use oqs_host::readers::{CardChannel, FaceMatch, ReaderEntry, ReaderError, ReaderKind, Readers};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+struct Slot {
+    plugged: bool,
+    card: Option<SharedCard>,
+    /// Bumped on every insert and removal: a channel opened to an earlier card is stale.
+    generation: u64,
+    /// The card goes when this many more APDUs have been answered and the next one starts.
+    pull_after: Option<usize>,
+    face: FaceMatch,
+    idle_screen: String,
+}
+
+/// One reader device.
+pub struct SimReader {
+    entry: ReaderEntry,
+    slot: Mutex<Slot>,
+}
+
+impl SimReader {
+    pub fn new(kind: ReaderKind, serial: &str, name: &str) -> Arc<Self> {
+        Arc::new(Self {
+            entry: ReaderEntry {
+                name: name.into(),
+                serial: serial.into(),
+                kind,
+            },
+            slot: Mutex::new(Slot {
+                plugged: true,
+                card: None,
+                generation: 0,
+                pull_after: None,
+                face: FaceMatch::Matched,
+                idle_screen: String::new(),
+            }),
+        })
+    }
+
+    fn slot(&self) -> MutexGuard<'_, Slot> {
+        self.slot.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    pub fn entry(&self) -> &ReaderEntry {
+        &self.entry
+    }
+
+    pub fn serial(&self) -> &str {
+        &self.entry.serial
+    }
+
+    /// マイナンバーカードを置く (or hold a smartphone over it).
+    pub fn insert(&self, card: SharedCard) {
+        let mut s = self.slot();
+        s.card = Some(card);
+        s.generation += 1;
+        s.pull_after = None;
+    }
+
+    /// カードを取り外す.
+    pub fn remove(&self) -> Option<SharedCard> {
+        let mut s = self.slot();
+        s.generation += 1;
+        s.card.take()
+    }
+
+    /// The card will be pulled once `n` more APDUs have been answered, as the next one arrives.
+    pub fn pull_during_apdu(&self, n: usize) {
+        self.slot().pull_after = Some(n);
+    }
+
+    pub fn has_card(&self) -> bool {
+        self.slot().card.is_some()
+    }
+
+    /// Face readers: what the camera will decide.
+    pub fn set_face_match(&self, m: FaceMatch) {
+        self.slot().face = m;
+    }
+
+    /// Plugs the USB cable in or out.
+    pub fn set_plugged(&self, on: bool) {
+        let mut s = self.slot();
+        s.plugged = on;
+        if !on {
+            s.generation += 1;
+        }
+    }
+
+    pub fn is_plugged(&self) -> bool {
+        self.slot().plugged
+    }
+
+    /// The idle screen's text, set in the reader's settings tool (the institution name).
+    pub fn set_idle_screen(&self, text: &str) {
+        self.slot().idle_screen = text.into();
+    }
+
+    pub fn idle_screen(&self) -> String {
+        self.slot().idle_screen.clone()
+    }
+}
+
+struct InProcessChannel {
+    reader: Arc<SimReader>,
+    card: SharedCard,
+    generation: u64,
+    atr: Vec<u8>,
+}
+
+impl CardChannel for InProcessChannel {
+    fn atr(&self) -> Vec<u8> {
+        self.atr.clone()
+    }
+
+    fn transmit(&mut self, apdu: &[u8]) -> Result<Vec<u8>, ReaderError> {
+        {
+            let mut s = self.reader.slot();
+            if !s.plugged {
+                return Err(ReaderError::NoReader(self.reader.entry.name.clone()));
+            }
+            if s.generation != self.generation || s.card.is_none() {
+                return Err(ReaderError::Removed);
+            }
+            match s.pull_after {
+                Some(0) => {
+                    s.card = None;
+                    s.pull_after = None;
+                    s.generation += 1;
+                    return Err(ReaderError::Removed);
+                }
+                Some(n) => s.pull_after = Some(n - 1),
+                None => {}
+            }
+        }
+        Ok(self
+            .card
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .transmit(apdu))
+    }
+}
+
+/// The terminal's readers, in process.
+#[derive(Clone, Default)]
+pub struct SimReaders {
+    readers: Arc<Mutex<Vec<Arc<SimReader>>>>,
+}
+
+impl SimReaders {
+    /// Connects a new reader; its PC/SC name is numbered like pcscd's.
+    pub fn attach(&self, kind: ReaderKind, serial: &str) -> Arc<SimReader> {
+        let mut all = self.readers.lock().unwrap_or_else(|e| e.into_inner());
+        let label = match kind {
+            ReaderKind::Face => "oqs-kit Face Reader",
+            ReaderKind::Generic => "oqs-kit Reader",
+        };
+        let r = SimReader::new(kind, serial, &format!("{label} {:02} 00", all.len()));
+        all.push(r.clone());
+        r
+    }
+
+    pub fn by_serial(&self, serial: &str) -> Option<Arc<SimReader>> {
+        self.all().into_iter().find(|r| r.serial() == serial)
+    }
+
+    pub fn all(&self) -> Vec<Arc<SimReader>> {
+        self.readers
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    fn find(&self, name: &str) -> Result<Arc<SimReader>, ReaderError> {
+        self.all()
+            .into_iter()
+            .find(|r| r.entry.name == name && r.is_plugged())
+            .ok_or_else(|| ReaderError::NoReader(name.into()))
+    }
+}
+
+impl Readers for SimReaders {
+    fn list(&self) -> Vec<ReaderEntry> {
+        self.all()
+            .into_iter()
+            .filter(|r| r.is_plugged())
+            .map(|r| r.entry.clone())
+            .collect()
+    }
+
+    fn connect(&self, name: &str) -> Result<Box<dyn CardChannel>, ReaderError> {
+        let reader = self.find(name)?;
+        let (card, generation) = {
+            let s = reader.slot();
+            (s.card.clone().ok_or(ReaderError::NoCard)?, s.generation)
+        };
+        let atr = {
+            let mut c = card.lock().unwrap_or_else(|e| e.into_inner());
+            // connecting powers the card up: a fresh security status
+            c.reset();
+            c.atr()
+        };
+        Ok(Box::new(InProcessChannel {
+            reader,
+            card,
+            generation,
+            atr,
+        }))
+    }
+
+    fn face_match(&self, name: &str) -> Result<FaceMatch, ReaderError> {
+        let r = self.find(name)?;
+        if r.entry.kind != ReaderKind::Face {
+            return Err(ReaderError::Transport(format!(
+                "「{name}」は汎用カードリーダーです。顔認証はできません"
+            )));
+        }
+        Ok(r.slot().face)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::reader::mynumber::{CardContents, FormFactor, JPKI_AP, MyNumberCard};
+
+    fn card() -> SharedCard {
+        Arc::new(Mutex::new(MyNumberCard::new(
+            CardContents::transport_sample(FormFactor::Card),
+        )))
+    }
+
+    #[test]
+    fn a_card_pulled_mid_command_is_reported_and_stays_out() {
+        let readers = SimReaders::default();
+        let r = readers.attach(ReaderKind::Generic, "G-1");
+        let name = r.entry().name.clone();
+        assert_eq!(readers.connect(&name).err(), Some(ReaderError::NoCard));
+        r.insert(card());
+        let mut ch = readers.connect(&name).unwrap();
+        let select = [&[0x00, 0xA4, 0x04, 0x0C, 10][..], &JPKI_AP].concat();
+        assert_eq!(ch.transmit(&select).unwrap(), vec![0x90, 0x00]);
+        r.pull_during_apdu(1);
+        assert!(ch.transmit(&select).is_ok());
+        assert_eq!(ch.transmit(&select), Err(ReaderError::Removed));
+        assert!(!r.has_card());
+        assert_eq!(readers.connect(&name).err(), Some(ReaderError::NoCard));
+        // a new card: the old channel stays stale, a new one works
+        r.insert(card());
+        assert_eq!(ch.transmit(&select), Err(ReaderError::Removed));
+        assert!(readers.connect(&name).unwrap().transmit(&select).is_ok());
+        // unplugged readers are not listed
+        r.set_plugged(false);
+        assert!(readers.list().is_empty());
+        assert!(matches!(
+            readers.connect(&name).err(),
+            Some(ReaderError::NoReader(_))
+        ));
+    }
+
+    #[test]
+    fn only_face_readers_have_a_camera() {
+        let readers = SimReaders::default();
+        let f = readers.attach(ReaderKind::Face, "F-1");
+        let g = readers.attach(ReaderKind::Generic, "G-1");
+        f.set_face_match(FaceMatch::NotMatched);
+        assert_eq!(
+            readers.face_match(&f.entry().name),
+            Ok(FaceMatch::NotMatched)
+        );
+        assert!(readers.face_match(&g.entry().name).is_err());
+    }
+}
