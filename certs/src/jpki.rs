@@ -83,16 +83,6 @@ impl RsaKey {
     }
 }
 
-/// DigestInfo for SHA-256 (RFC 8017 §9.2 note 1) followed by the hash: what a client sends
-/// to COMPUTE DIGITAL SIGNATURE.
-pub fn sha256_digest_info(hash: &[u8; 32]) -> Vec<u8> {
-    const PREFIX: [u8; 19] = [
-        0x30, 0x31, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x01,
-        0x05, 0x00, 0x04, 0x20,
-    ];
-    [&PREFIX[..], hash].concat()
-}
-
 /// Checks an RSA PKCS#1 v1.5 SHA-256 signature over `message` with the public key of
 /// `cert_der` (the check a server makes on a card's answer to its challenge).
 pub fn verify_card_signature(cert_der: &[u8], message: &[u8], signature: &[u8]) -> bool {
@@ -242,19 +232,18 @@ mod tests {
             })
             .unwrap();
         let challenge = b"server nonce 0123456789";
-        let hash: [u8; 32] = digest(&SHA256, challenge).as_ref().try_into().unwrap();
-        let sig = card
-            .auth_key
-            .sign_digest_info(&sha256_digest_info(&hash))
-            .unwrap();
+        let hash = digest(&SHA256, challenge);
+        let di = [
+            &oqs_proto::reader::jpki::SHA256_DIGEST_INFO_PREFIX[..],
+            hash.as_ref(),
+        ]
+        .concat();
+        let sig = card.auth_key.sign_digest_info(&di).unwrap();
         assert_eq!(sig.len(), 256);
         assert!(verify_card_signature(&card.auth_cert, challenge, &sig));
         assert!(!verify_card_signature(&card.auth_cert, b"another", &sig));
         // the signing key is another key: its signature does not pass for the auth cert
-        let other = card
-            .sign_key
-            .sign_digest_info(&sha256_digest_info(&hash))
-            .unwrap();
+        let other = card.sign_key.sign_digest_info(&di).unwrap();
         assert!(!verify_card_signature(&card.auth_cert, challenge, &other));
     }
 

@@ -66,6 +66,16 @@ impl std::fmt::Display for WinPath {
 pub trait Files: Send + Sync {
     /// Where a Windows path lives on this machine. The file need not exist.
     fn resolve(&self, path: &WinPath) -> io::Result<PathBuf>;
+
+    /// The file's bytes, or `None` when it does not exist (a configuration file the installer
+    /// did not write means its defaults).
+    fn read_if_exists(&self, path: &WinPath) -> io::Result<Option<Vec<u8>>> {
+        match std::fs::read(self.resolve(path)?) {
+            Ok(b) => Ok(Some(b)),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
 }
 
 #[cfg(test)]

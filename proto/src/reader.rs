@@ -16,6 +16,78 @@
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
+/// The card applications and files of INTERFACES §3, shared by the virtual card and the driver.
+pub mod jpki {
+    pub const JPKI_AP: [u8; 10] = [0xD3, 0x92, 0xF0, 0x00, 0x26, 0x01, 0x00, 0x00, 0x00, 0x01];
+    pub const KENMEN_HOJO_AP: [u8; 10] =
+        [0xD3, 0x92, 0x10, 0x00, 0x31, 0x00, 0x01, 0x01, 0x04, 0x08];
+    pub const KENMEN_AP: [u8; 10] = [0xD3, 0x92, 0x10, 0x00, 0x31, 0x00, 0x01, 0x01, 0x04, 0x02];
+    /// JPKI-AP files.
+    pub const EF_TOKEN: [u8; 2] = [0x00, 0x06];
+    pub const EF_AUTH_CERT: [u8; 2] = [0x00, 0x0A];
+    pub const EF_AUTH_CA: [u8; 2] = [0x00, 0x0B];
+    pub const EF_AUTH_KEY: [u8; 2] = [0x00, 0x17];
+    pub const EF_AUTH_PIN: [u8; 2] = [0x00, 0x18];
+    pub const EF_SIGN_CERT: [u8; 2] = [0x00, 0x01];
+    pub const EF_SIGN_CA: [u8; 2] = [0x00, 0x02];
+    pub const EF_SIGN_KEY: [u8; 2] = [0x00, 0x1A];
+    pub const EF_SIGN_PIN: [u8; 2] = [0x00, 0x1B];
+    /// 券面入力補助AP files.
+    pub const EF_KENMEN_PIN: [u8; 2] = [0x00, 0x11];
+    pub const EF_MY_NUMBER: [u8; 2] = [0x00, 0x01];
+    pub const EF_BASIC4: [u8; 2] = [0x00, 0x02];
+
+    /// DigestInfo of a SHA-256 hash (RFC 8017 §9.2 note 1): what a client sends to COMPUTE
+    /// DIGITAL SIGNATURE, followed by the 32-byte hash.
+    pub const SHA256_DIGEST_INFO_PREFIX: [u8; 19] = [
+        0x30, 0x31, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x01,
+        0x05, 0x00, 0x04, 0x20,
+    ];
+}
+
+/// What carries the card's JPKI-AP: the card itself, or a smartphone. Told apart by the
+/// token EF `0006`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum FormFactor {
+    Card,
+    Android,
+    IPhone,
+}
+
+impl FormFactor {
+    fn token_text(self) -> &'static [u8] {
+        match self {
+            Self::Card => b"JPKIAPICCTOKEN2",
+            Self::Android => b"JPKIAPGPSETOKEN",
+            Self::IPhone => b"JPKIAPIOSTOKEN",
+        }
+    }
+
+    /// The token EF: 32 bytes of ASCII, space padded.
+    pub fn token(self) -> [u8; 32] {
+        let t = self.token_text();
+        let mut out = [b' '; 32];
+        out[..t.len()].copy_from_slice(t);
+        out
+    }
+
+    /// What a token EF's content says; `None` for anything else.
+    pub fn from_token(bytes: &[u8]) -> Option<Self> {
+        let text = bytes.trim_ascii_end();
+        [Self::Card, Self::Android, Self::IPhone]
+            .into_iter()
+            .find(|f| f.token_text() == text)
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Card => "マイナンバーカード",
+            Self::Android => "Android",
+            Self::IPhone => "iPhone",
+        }
+    }
+}
+
 /// 本人確認の方法.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -233,6 +305,14 @@ mod tests {
         let e = ReaderInfo::parse(b"LoginName=F0X\n").unwrap_err();
         assert_eq!(e.line, 1);
         assert!(ReaderInfo::parse(b"[A1]\n\xff\n").is_err());
+    }
+
+    #[test]
+    fn tokens_tell_the_carrier() {
+        for f in [FormFactor::Card, FormFactor::Android, FormFactor::IPhone] {
+            assert_eq!(FormFactor::from_token(&f.token()), Some(f));
+        }
+        assert_eq!(FormFactor::from_token(b"JPKIAPICCTOKEN"), None);
     }
 
     #[test]

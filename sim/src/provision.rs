@@ -94,3 +94,29 @@ pub fn write_names(world: &World, t: &FakeTerminal) -> io::Result<()> {
         StaticNames::render(&world.names().entries()).as_bytes(),
     )
 }
+
+/// The face account a provisioned reader terminal binds its face readers to.
+pub const FACE_USER: &str = "F0FACE01";
+pub const FACE_PASSWORD: &str = "Kao#Ninsho2025a";
+/// A general user (一般利用者) who runs generic-reader checks from the browser.
+pub const OPERATOR_USER: &str = "uketsuke01";
+pub const OPERATOR_PASSWORD: &str = "Uketsuke#2025ab";
+
+/// [`linkage_terminal`], plus the face account `F0FACE01` and the general user `uketsuke01`
+/// registered on the server: what the reader scenarios and tools start from.
+pub async fn reader_terminal(world: &World, spec: &LinkageTerminal) -> io::Result<FakeTerminal> {
+    let t = linkage_terminal(world, spec).await?;
+    let now = oqs_host::Clock::now(world.clock());
+    let mut reg = world.registry();
+    reg.provision_account(&spec.code, AccountKind::Face, FACE_USER, FACE_PASSWORD, now)
+        .map_err(other)?;
+    reg.provision_account(
+        &spec.code,
+        AccountKind::General,
+        OPERATOR_USER,
+        OPERATOR_PASSWORD,
+        now,
+    )
+    .map_err(other)?;
+    Ok(t)
+}

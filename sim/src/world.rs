@@ -5,6 +5,8 @@ use crate::clock::{DEFAULT_START, SimClock};
 use crate::names::{NameTable, hosts};
 use crate::qualification::registry::{Registry, Site, SiteSpec};
 use crate::qualification::{QualificationServer, SharedRegistry};
+use crate::reader::device::SimReaders;
+use crate::reader::mynumber::{CardContents, FormFactor, Holder, MyNumberCard};
 use crate::windows::FakeTerminal;
 use oqs_certs::Pki;
 use oqs_host::Clock;
@@ -81,6 +83,7 @@ impl WorldBuilder {
             names: NameTable::new(),
             registry: Arc::new(Mutex::new(registry)),
             qualification: tokio::sync::OnceCell::new(),
+            readers: SimReaders::default(),
             dir: tempfile::Builder::new().prefix("oqs-world-").tempdir()?,
         })
     }
@@ -92,8 +95,12 @@ pub struct World {
     names: NameTable,
     registry: SharedRegistry,
     qualification: tokio::sync::OnceCell<QualificationServer>,
+    readers: SimReaders,
     dir: tempfile::TempDir,
 }
+
+/// A card as handed to a scenario: the state machine, shared with whatever reader holds it.
+pub type IssuedCard = Arc<Mutex<MyNumberCard>>;
 
 impl World {
     pub fn builder() -> WorldBuilder {
@@ -149,6 +156,39 @@ impl World {
                 Ok(server)
             })
             .await
+    }
+
+    /// The card readers attached to the terminal(s) of this World.
+    pub fn readers(&self) -> &SimReaders {
+        &self.readers
+    }
+
+    /// Issues insured person `person` a My Number Card (or puts it on a smartphone) with
+    /// authentication PIN `auth_pin`, and tells the server (J-LIS's part) whose it is.
+    pub fn issue_card(&self, person: usize, form: FormFactor, auth_pin: &str) -> IssuedCard {
+        let mut reg = self.registry();
+        let (name, birthdate, sex, address) = reg
+            .insured
+            .card_face(person)
+            .unwrap_or_else(|| panic!("no insured person {person} in this World"));
+        let card_number = u32::try_from(person).unwrap_or(u32::MAX);
+        let certs = oqs_certs::jpki::JpkiCa::shared()
+            .issue(&oqs_certs::jpki::CardHolderSpec {
+                card_number,
+                name: name.clone(),
+            })
+            .expect("card certificates from the test JPKI");
+        reg.cards.register(&certs.auth_cert, person);
+        let holder = Holder {
+            my_number: crate::reader::mynumber::my_number(u64::from(card_number) + 3_141_592_653),
+            name,
+            address,
+            birthdate,
+            sex,
+        };
+        Arc::new(Mutex::new(MyNumberCard::new(CardContents::issued(
+            form, holder, certs, auth_pin,
+        ))))
     }
 
     /// A fake terminal (コンピューター名 `name`) whose disk lives in this World.

@@ -4,9 +4,9 @@
 //! or let it crash: it picks up where it stopped.
 
 use crate::answer::{self, Answer, Ctx, Failure, OutFile};
-use crate::client::{CallError, QualificationClient};
 use crate::folders::{Folders, Published, Stamp};
 use crate::settings::{Settings, SetupError};
+use oqs_client::{CallError, QualificationClient};
 use oqs_host::Host;
 use oqs_proto::api::{
     BulkAccepted, BulkCheckDownload, BulkRegistrationDownload, ReferenceNumberRegistration,
@@ -104,7 +104,12 @@ impl LinkageApp {
         let stop = Arc::new(Notify::new());
         let shared = Arc::new(Shared::default());
         let worker = Worker {
-            client: QualificationClient::new(host.clone(), &settings),
+            client: QualificationClient::new(
+                host.clone(),
+                settings.institution.clone(),
+                settings.login.account(),
+                "OqsComApp (oqs-kit)",
+            ),
             host,
             settings,
             folders,

@@ -5,7 +5,6 @@
 //! |---|---|
 //! | [`settings`] | reads Credential Manager (`OQS_LOGIN_KEY`, …) and the config files at start |
 //! | [`answer`] | the core with no I/O: request file → request, server answer → result file |
-//! | [`client`] | mTLS to the qualification server with the 個人 store's certificate |
 //! | [`folders`] | `req`/`res`/work folders and the claim → prepare → publish protocol |
 //! | [`app`] | the running app: watch, settle, answer, publish, forgotten-file deletion |
 //!
@@ -15,9 +14,9 @@
 
 pub mod answer;
 pub mod app;
-pub mod client;
 pub mod folders;
 pub mod settings;
 
 pub use app::{CrashPoint, Fault, LinkageApp, Options};
+pub use oqs_client as client;
 pub use settings::{Settings, SetupError};

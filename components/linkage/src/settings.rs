@@ -51,6 +51,18 @@ pub struct LoginKey {
     pub password: String,
 }
 
+impl LoginKey {
+    /// The account the app's client logs in with.
+    pub fn account(&self) -> oqs_client::Account {
+        oqs_client::Account {
+            user: self.user.clone(),
+            password: self.password.clone(),
+            what: "連携用アカウント",
+            remedy: "汎用資格情報 OQS_LOGIN_KEY のユーザー名・パスワードを確認してください（連携用アカウントのパスワードは変更しないでください）",
+        }
+    }
+}
+
 impl std::fmt::Debug for LoginKey {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "LoginKey({}, ***)", self.user)
@@ -91,12 +103,7 @@ fn read_config(host: &dyn Host, dir: &WinPath, file: &str) -> Result<Option<Vec<
         path: path.to_string(),
         source,
     };
-    let local = host.files().resolve(&path).map_err(io)?;
-    match std::fs::read(local) {
-        Ok(b) => Ok(Some(b)),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-        Err(e) => Err(io(e)),
-    }
+    host.files().read_if_exists(&path).map_err(io)
 }
 
 impl Settings {

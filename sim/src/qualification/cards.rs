@@ -24,12 +24,19 @@ pub struct CardBook {
     holders: HashMap<Vec<u8>, usize>,
     revoked: Vec<Vec<u8>>,
     challenges: HashMap<String, OffsetDateTime>,
+    /// Card checks answered (scenarios assert nothing was sent twice or after a failure).
+    checks: usize,
 }
 
 impl CardBook {
     /// Records that the card with `auth_cert` belongs to insured person `person`.
     pub fn register(&mut self, auth_cert: &[u8], person: usize) {
         self.holders.insert(auth_cert.to_vec(), person);
+    }
+
+    /// How many card checks the server has answered.
+    pub fn checks(&self) -> usize {
+        self.checks
     }
 
     /// 失効: the certificate no longer proves anything.
@@ -127,6 +134,7 @@ impl Registry {
                     .to_ascii_uppercase()
             })
             .collect();
+        self.cards.checks += 1;
         Ok(CardCheckResult {
             arbitrary_file_identifier: afi,
             result,

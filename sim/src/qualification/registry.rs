@@ -558,6 +558,20 @@ impl Registry {
         Ok(())
     }
 
+    /// Sets one of the site's services directly (tools and tests; scenarios use 環境設定).
+    pub fn set_service(
+        &mut self,
+        code: &InstitutionCode,
+        service: Service,
+        usage: Usage,
+    ) -> Result<(), Refusal> {
+        self.site_mut(code)?
+            .settings
+            .services
+            .insert(service, usage);
+        Ok(())
+    }
+
     /// Sets the site's 文字コード directly (tools and tests; scenarios use 環境設定 as admin).
     pub fn set_character_code(
         &mut self,

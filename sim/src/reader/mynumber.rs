@@ -10,31 +10,8 @@
 use super::apdu::{Command, response, sw};
 use std::sync::Arc;
 
-pub const JPKI_AP: [u8; 10] = [0xD3, 0x92, 0xF0, 0x00, 0x26, 0x01, 0x00, 0x00, 0x00, 0x01];
-pub const KENMEN_HOJO_AP: [u8; 10] = [0xD3, 0x92, 0x10, 0x00, 0x31, 0x00, 0x01, 0x01, 0x04, 0x08];
-pub const KENMEN_AP: [u8; 10] = [0xD3, 0x92, 0x10, 0x00, 0x31, 0x00, 0x01, 0x01, 0x04, 0x02];
-
-/// What carries the card's JPKI-AP: the card itself, or a smartphone.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum FormFactor {
-    Card,
-    Android,
-    IPhone,
-}
-
-impl FormFactor {
-    /// The token EF `0006`: 32 bytes of ASCII, space padded.
-    pub fn token(self) -> [u8; 32] {
-        let t: &[u8] = match self {
-            Self::Card => b"JPKIAPICCTOKEN2",
-            Self::Android => b"JPKIAPGPSETOKEN",
-            Self::IPhone => b"JPKIAPIOSTOKEN",
-        };
-        let mut out = [b' '; 32];
-        out[..t.len()].copy_from_slice(t);
-        out
-    }
-}
+pub use oqs_proto::reader::FormFactor;
+pub use oqs_proto::reader::jpki::{JPKI_AP, KENMEN_AP, KENMEN_HOJO_AP};
 
 /// Signs a DigestInfo with the card's private key (RSA-2048, PKCS#1 v1.5, no further hashing).
 pub trait CardKey: Send + Sync {
@@ -58,6 +35,25 @@ pub struct Holder {
     pub birthdate: String,
     /// 1 male, 2 female, 3 unset
     pub sex: String,
+}
+
+/// A 12-digit individual number (個人番号) from an 11-digit base and its check digit
+/// (the ministry ordinance's weights: 2–7 then 2–6 from the right, modulus 11).
+pub fn my_number(base: u64) -> String {
+    let digits = format!("{:011}", base % 100_000_000_000);
+    let sum: u32 = digits
+        .bytes()
+        .rev()
+        .enumerate()
+        .map(|(i, d)| {
+            let n = i as u32 + 1;
+            let q = if n <= 6 { n + 1 } else { n - 5 };
+            u32::from(d - b'0') * q
+        })
+        .sum();
+    let r = sum % 11;
+    let check = if r <= 1 { 0 } else { 11 - r };
+    format!("{digits}{check}")
 }
 
 /// Everything a card holds, as issued.
@@ -242,6 +238,11 @@ impl MyNumberCard {
         self.df = None;
         self.ef = None;
         self.verified.clear();
+    }
+
+    /// iPhone: the holder passed (or not) the phone's biometrics before holding it up.
+    pub fn set_biometric_passed(&mut self, passed: bool) {
+        self.contents.biometric_passed = passed;
     }
 
     /// Tries left of the authentication PIN (what VERIFY without data tells).
@@ -504,6 +505,25 @@ mod tests {
     }
     fn sw_of(r: &[u8]) -> u16 {
         u16::from_be_bytes([r[r.len() - 2], r[r.len() - 1]])
+    }
+
+    #[test]
+    fn my_numbers_carry_their_check_digit() {
+        // the example of the ordinance's explanation: 12345678901 → check digit 8
+        assert_eq!(my_number(12_345_678_901), "123456789018");
+        assert_eq!(my_number(0).len(), 12);
+    }
+
+    #[test]
+    fn iphone_biometrics_stand_in_for_the_auth_pin_only_on_iphones() {
+        for (form, ok) in [(FormFactor::IPhone, true), (FormFactor::Android, false)] {
+            let mut c = card(form);
+            c.contents.biometric_passed = true;
+            c.process(&select_df(&JPKI_AP));
+            c.process(&select_ef([0, 0x17]));
+            let r = c.process(&[0x80, 0x2A, 0x00, 0x80, 2, 0x30, 0x00, 0]);
+            assert_eq!(sw_of(&r) == sw::OK, ok, "{form:?}");
+        }
     }
 
     #[test]

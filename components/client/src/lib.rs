@@ -1,8 +1,9 @@
-//! The linkage app's connection to the qualification server: mutual TLS with the terminal's
-//! client certificate from the 個人 store, one kept-alive HTTP/1.1 connection, and a session of
-//! the linkage account (`OQS_LOGIN_KEY`) that is renewed when the server forgets it.
+//! A terminal component's connection to the qualification server, shared by the linkage app
+//! and the reader driver: mutual TLS with the terminal's client certificate from the 個人
+//! store, one kept-alive HTTP/1.1 connection, and a session of the component's account (the
+//! linkage account of `OQS_LOGIN_KEY`, a reader's face account) renewed when the server
+//! forgets it.
 
-use crate::settings::{LoginKey, Settings};
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
 use hyper::client::conn::http1::SendRequest;
@@ -29,10 +30,13 @@ pub enum CallError {
     NoCertificate(String),
     #[error("{SERVER} に接続できません: {0}")]
     Unreachable(String),
-    #[error(
-        "連携用アカウント「{user}」でログインできません: {reason}。汎用資格情報 OQS_LOGIN_KEY のユーザー名・パスワードを確認してください（連携用アカウントのパスワードは変更しないでください）"
-    )]
-    Login { user: String, reason: String },
+    #[error("{what}「{user}」でログインできません: {reason}。{remedy}")]
+    Login {
+        what: &'static str,
+        user: String,
+        reason: String,
+        remedy: &'static str,
+    },
     #[error("{0}")]
     Refused(ApiError),
     #[error("応答を読み取れません: {0}")]
@@ -55,10 +59,28 @@ impl CallError {
     }
 }
 
+/// The account a component logs in with, and what to tell a person when it cannot.
+#[derive(Clone)]
+pub struct Account {
+    pub user: String,
+    pub password: String,
+    /// What the account is, in the manual's words (「連携用アカウント」).
+    pub what: &'static str,
+    /// Where to fix a refused login.
+    pub remedy: &'static str,
+}
+
+impl std::fmt::Debug for Account {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Account({}, ***)", self.user)
+    }
+}
+
 pub struct QualificationClient {
     host: Arc<dyn Host>,
-    login: LoginKey,
+    login: Account,
     institution: InstitutionCode,
+    user_agent: &'static str,
     conn: Option<SendRequest<Full<Bytes>>>,
     session: Option<String>,
     /// The site's 環境設定, read at each login (the result files' character code).
@@ -66,11 +88,17 @@ pub struct QualificationClient {
 }
 
 impl QualificationClient {
-    pub fn new(host: Arc<dyn Host>, settings: &Settings) -> Self {
+    pub fn new(
+        host: Arc<dyn Host>,
+        institution: InstitutionCode,
+        login: Account,
+        user_agent: &'static str,
+    ) -> Self {
         Self {
             host,
-            login: settings.login.clone(),
-            institution: settings.institution.clone(),
+            login,
+            institution,
+            user_agent,
             conn: None,
             session: None,
             settings: None,
@@ -122,7 +150,7 @@ impl QualificationClient {
                 .method(method)
                 .uri(format!("/web/api/{path}"))
                 .header("host", SERVER)
-                .header("user-agent", "OqsComApp (oqs-kit)");
+                .header("user-agent", self.user_agent);
             if let Some(s) = &self.session {
                 req = req.header("authorization", format!("Bearer {s}"));
             }
@@ -184,15 +212,19 @@ impl QualificationClient {
                 .await
                 .map_err(|e| match e {
                     CallError::Refused(api) => CallError::Login {
+                        what: self.login.what,
                         user: self.login.user.clone(),
                         reason: api.message,
+                        remedy: self.login.remedy,
                     },
                     other => other,
                 })?;
         if let Some(reason) = r.password_change_required {
             return Err(CallError::Login {
+                what: self.login.what,
                 user: self.login.user.clone(),
                 reason: reason.message().into(),
+                remedy: self.login.remedy,
             });
         }
         self.session = Some(r.session);
