@@ -3,6 +3,7 @@
 //! closing line CI can count (`cucumber: N passed, N failed, N skipped`).
 
 use crate::KitWorld;
+use cucumber::gherkin::tagexpr::TagOperation;
 use cucumber::{World as _, WriterExt as _, cli, event, writer};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
@@ -67,6 +68,7 @@ pub async fn run_cli(libtest_mode: bool) -> i32 {
     } else {
         cli::Opts::<_, _, _, KitOpts>::parsed()
     };
+    let mut opts = opts;
     let kit = opts.custom.clone();
     let seed = kit
         .seed
@@ -99,6 +101,18 @@ pub async fn run_cli(libtest_mode: bool) -> i32 {
         "oqs-kit conformance: seed {seed} (rerun with --seed {seed}), features {}",
         features.display()
     );
+    let skip_pcsc = pcsc_unavailable();
+    if let Some(why) = &skip_pcsc {
+        println!("@pcsc scenarios left out: {why}");
+    }
+    if skip_pcsc.is_some() {
+        // cucumber applies --tags instead of a custom filter, so the exclusion joins the tags
+        let not_pcsc = TagOperation::Not(Box::new(TagOperation::Tag("pcsc".into())));
+        opts.tags_filter = Some(match opts.tags_filter.take() {
+            Some(t) => TagOperation::And(Box::new(t), Box::new(not_pcsc)),
+            None => not_pcsc,
+        });
+    }
 
     let counts = Arc::new(Mutex::new(Counts::default()));
     let tally = counts.clone();
@@ -152,6 +166,18 @@ pub async fn run_cli(libtest_mode: bool) -> i32 {
         c.passed, c.failed, c.skipped
     );
     if failed { 1 } else { 0 }
+}
+
+/// Why the `@pcsc` scenarios cannot run here, if they cannot: the runner leaves them out and
+/// says so (the in-process readers cover the same flows everywhere).
+pub fn pcsc_unavailable() -> Option<String> {
+    if !cfg!(feature = "pcsc") {
+        return Some(
+            "built without feature `pcsc` (cargo xtask conformance turns it on where libpcsclite-dev is installed)"
+                .into(),
+        );
+    }
+    oqs_sim::reader::pcscd::unavailable()
 }
 
 fn regex_escape(s: &str) -> String {

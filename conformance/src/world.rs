@@ -76,6 +76,8 @@ pub struct KitWorld {
     pub answered_before_crash: usize,
     /// The 受付番号 of the last bulk download the HIS asked for.
     pub reception: Option<String>,
+    /// Readers, cards and the driver of a reader scenario (operation 12, 03–07).
+    pub reader: Option<crate::steps::reader::ReaderScene>,
 }
 
 impl std::fmt::Debug for KitWorld {
@@ -126,6 +128,7 @@ impl KitWorld {
             batch: 0,
             answered_before_crash: 0,
             reception: None,
+            reader: None,
         }
     }
 
@@ -153,6 +156,11 @@ impl KitWorld {
     pub fn open_terminal(&mut self, name: &str) -> Result<()> {
         self.terminal = Some(Arc::new(self.sim().terminal(name)?));
         Ok(())
+    }
+
+    /// Uses a terminal set up elsewhere (e.g. `oqs_sim::provision`).
+    pub fn set_terminal(&mut self, t: FakeTerminal) {
+        self.terminal = Some(Arc::new(t));
     }
 
     pub fn edge(&self) -> Result<Edge> {

@@ -1,86 +1,40 @@
 //! The virtual My Number Card in a real reader: pcscd with the vsmartcard-vpcd driver, read by
-//! OpenSC's tools (TOOLCHAIN.md §1). Runs when pcscd, the vpcd driver and opensc-tool are
-//! installed and the test may start pcscd (root, none running); otherwise it says why and
-//! passes. There is one pcscd per machine, so this is the only test that starts one.
+//! OpenSC's tools (TOOLCHAIN.md §1) — `opensc-tool` for the ATR and APDUs, `pkcs15-tool` with
+//! OpenSC's own JPKI driver for the certificates. Runs when pcscd, the vpcd driver and OpenSC
+//! are installed and the test may start pcscd (root, none running); otherwise it says why and
+//! passes. There is one pcscd per machine: keep this binary to one test.
 
-use oqs_sim::reader::mynumber::{CardContents, FormFactor, MyNumberCard};
-use oqs_sim::reader::vpcd::{self, Removal, SharedCard};
-use std::path::Path;
-use std::process::{Child, Command};
-use std::sync::{Arc, Mutex};
+use oqs_sim::World;
+use oqs_sim::reader::mynumber::FormFactor;
+use oqs_sim::reader::pcscd::{self, Pcscd};
+use oqs_sim::reader::vpcd::{Removal, SharedCard};
+use std::process::Command;
 use std::time::Duration;
 
-const VPCD_DRIVER: &str = "/usr/lib/pcsc/drivers/serial/libifdvpcd.so";
-
-fn card() -> SharedCard {
-    Arc::new(Mutex::new(MyNumberCard::new(
-        CardContents::transport_sample(FormFactor::Card),
-    )))
-}
-
-fn have(cmd: &str) -> bool {
-    Command::new("sh")
-        .args(["-c", &format!("command -v {cmd}")])
-        .output()
-        .is_ok_and(|o| o.status.success())
-}
-
-/// Why this machine cannot run the test, if it cannot.
 fn unavailable() -> Option<String> {
-    for tool in ["pcscd", "opensc-tool"] {
-        if !have(tool) {
-            return Some(format!("{tool} is not installed"));
+    if let Some(why) = pcscd::unavailable() {
+        return Some(why);
+    }
+    for tool in ["opensc-tool", "pkcs15-tool"] {
+        if Command::new("sh")
+            .args(["-c", &format!("command -v {tool}")])
+            .output()
+            .map_or(true, |o| !o.status.success())
+        {
+            return Some(format!("{tool} is not installed (apt-get install opensc)"));
         }
-    }
-    if !Path::new(VPCD_DRIVER).exists() {
-        return Some("vsmartcard-vpcd is not installed".into());
-    }
-    // SAFETY: a plain query of the process's user id.
-    if unsafe { libc::geteuid() } != 0 {
-        return Some("starting pcscd needs root".into());
-    }
-    if Command::new("pgrep")
-        .args(["-x", "pcscd"])
-        .status()
-        .is_ok_and(|s| s.success())
-    {
-        return Some("a pcscd is already running (one per machine)".into());
     }
     None
 }
 
-/// pcscd as a child, stopped with SIGTERM so it removes its socket and pid file.
-struct Pcscd(Child);
-
-impl Drop for Pcscd {
-    fn drop(&mut self) {
-        // SAFETY: signalling our own child by its pid.
-        unsafe {
-            libc::kill(self.0.id() as libc::pid_t, libc::SIGTERM);
-        }
-        for _ in 0..60 {
-            if matches!(self.0.try_wait(), Ok(Some(_))) {
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        // It did not stop: kill it and clear what it leaves behind.
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-        let _ = std::fs::remove_file("/run/pcscd/pcscd.comm");
-        let _ = std::fs::remove_file("/run/pcscd/pcscd.pid");
-    }
-}
-
-fn opensc(args: &[&str]) -> String {
-    // bounded: an opensc-tool waiting on a reader must not hang the test run
+fn run(tool: &str, args: &[&str]) -> String {
+    // bounded: a tool waiting on a reader must not hang the test run
     let o = Command::new("timeout")
-        .arg("10")
-        .arg("opensc-tool")
+        .arg("20")
+        .arg(tool)
         .args(args)
         .output()
         .unwrap();
-
     format!(
         "{}{}",
         String::from_utf8_lossy(&o.stdout),
@@ -88,72 +42,116 @@ fn opensc(args: &[&str]) -> String {
     )
 }
 
-// The card answers from a runtime thread while opensc-tool blocks this one.
+async fn card_present() -> bool {
+    // vpcd polls for cards every 400 ms
+    for _ in 0..40 {
+        if run("opensc-tool", &["-r", "0", "-a"]).contains("3b:e0") {
+            return true;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    false
+}
+
+fn pem_body(pem: &str) -> Vec<u8> {
+    use rustls_pki_types::pem::PemObject;
+    rustls_pki_types::CertificateDer::from_pem_slice(pem.as_bytes())
+        .map(|c| c.to_vec())
+        .unwrap_or_default()
+}
+
+// The card answers from a runtime thread while the tools block this one.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn opensc_reads_the_virtual_card_through_pcscd_and_vpcd() {
     if let Some(why) = unavailable() {
         eprintln!("skipped: {why}");
         return;
     }
-    // A free port for the reader (vpcd listens on it and the next one).
-    let port = {
-        let l = std::net::TcpListener::bind(("127.0.0.1", 0)).unwrap();
-        l.local_addr().unwrap().port().min(65000)
-    };
-    let conf = tempfile::tempdir().unwrap();
-    std::fs::write(
-        conf.path().join("vpcd"),
-        format!(
-            "FRIENDLYNAME \"oqs-kit Reader\"\nDEVICENAME /dev/null:0x{port:X}\nLIBPATH {VPCD_DRIVER}\nCHANNELID 0x{port:X}\n"
-        ),
-    )
-    .unwrap();
-    // A pcscd killed earlier leaves these behind and a new one refuses to start.
-    let _ = std::fs::remove_file("/run/pcscd/pcscd.comm");
-    let _ = std::fs::remove_file("/run/pcscd/pcscd.pid");
-    let _pcscd = Pcscd(
-        Command::new("pcscd")
-            .arg("-f")
-            .arg("-c")
-            .arg(conf.path())
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
-            .spawn()
-            .unwrap(),
-    );
-    let addr = std::net::SocketAddr::from(([127, 0, 0, 1], port));
-    let mut inserted = None;
-    for _ in 0..100 {
-        if let Ok(i) = vpcd::insert(addr, card(), Removal::OnRequest).await {
-            inserted = Some(i);
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    let inserted = inserted.expect("vpcd listens on its port");
-    // vpcd polls for cards every 400 ms
-    let mut atr = String::new();
-    for _ in 0..40 {
-        atr = opensc(&["-r", "0", "-a"]);
-        if atr.contains("3b:e0") {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    let world = World::builder().seed(3).build().unwrap();
+    let pcscd = Pcscd::start(&["oqs-kit Reader"]).unwrap();
+    let card = world.issue_card(0, FormFactor::Card, "1234");
+    let shared: SharedCard = card.clone();
+    let inserted = pcscd.insert(0, shared, Removal::OnRequest).await.unwrap();
+    assert!(card_present().await, "no card after 4 s");
+    let atr = run("opensc-tool", &["-r", "0", "-a"]);
     assert!(atr.contains("3b:e0:00:ff:81:31:fe:45:14"), "ATR: {atr}");
-    let readers = opensc(&["-l"]);
-    assert!(readers.contains("oqs-kit Reader"), "{readers}");
-    let select = opensc(&[
-        "-r",
-        "0",
-        "-s",
-        "00 A4 04 0C 0A D3 92 F0 00 26 01 00 00 00 01",
-        "-s",
-        "00 A4 02 0C 02 00 06",
-        "-s",
-        "00 B0 00 00 20",
-    ]);
+    let readers = run("opensc-tool", &["-l"]);
+    assert!(readers.contains("oqs-kit Reader 00 00"), "{readers}");
+    let select = run(
+        "opensc-tool",
+        &[
+            "-r",
+            "0",
+            "-s",
+            "00 A4 04 0C 0A D3 92 F0 00 26 01 00 00 00 01",
+            "-s",
+            "00 A4 02 0C 02 00 06",
+            "-s",
+            "00 B0 00 00 20",
+        ],
+    );
     assert!(select.contains("SW1=0x90, SW2=0x00"), "{select}");
     assert!(select.contains("JPKIAPICCTOKEN2"), "{select}");
+
+    // OpenSC's JPKI driver recognises the card by its ATR and lists its certificates
+    let name = run("opensc-tool", &["-r", "0", "-n"]);
+    assert!(name.to_lowercase().contains("jpki"), "card driver: {name}");
+    let certs = run("pkcs15-tool", &["-r", "0", "--list-certificates"]);
+    for label in [
+        "User Authentication Certificate",
+        "Digital Signature Certificate",
+        "User Authentication Certificate CA",
+    ] {
+        assert!(certs.contains(label), "{label}: {certs}");
+    }
+    // the authentication certificate comes out whole and is the card's
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("auth.pem");
+    let read = run(
+        "pkcs15-tool",
+        &[
+            "-r",
+            "0",
+            "--read-certificate",
+            "01",
+            "-o",
+            out.to_str().unwrap(),
+        ],
+    );
+    let pem = std::fs::read_to_string(&out).unwrap_or_default();
+    assert!(pem.contains("BEGIN CERTIFICATE"), "{read}\n{certs}");
+    let der = pem_body(&pem);
+    assert_eq!(der, card.lock().unwrap().contents().auth_cert);
+
+    // and signs with the authentication key after the PIN, through OpenSC's JPKI driver
+    let input = dir.path().join("hash");
+    let message = b"challenge from oqs-kit";
+    let hash = ring::digest::digest(&ring::digest::SHA256, message);
+    std::fs::write(&input, hash.as_ref()).unwrap();
+    let sig_path = dir.path().join("sig");
+    let signed = run(
+        "pkcs15-crypt",
+        &[
+            "-r",
+            "0",
+            "--sign",
+            "-k",
+            "01",
+            "--sha-256",
+            "--pkcs1",
+            "-p",
+            "1234",
+            "-i",
+            input.to_str().unwrap(),
+            "-o",
+            sig_path.to_str().unwrap(),
+        ],
+    );
+    let sig = std::fs::read(&sig_path).unwrap_or_default();
+    assert_eq!(sig.len(), 256, "{signed}");
+    assert!(
+        oqs_certs::jpki::verify_card_signature(&der, message, &sig),
+        "the card's signature does not verify with its certificate"
+    );
     inserted.remove();
 }

@@ -64,8 +64,12 @@ fn main() -> ExitCode {
                     "oqs-conformance",
                     "--bin",
                     "oqs-conformance",
-                    "--",
                 ])
+                .args(if test::have_libpcsclite() {
+                    &["--features", "pcsc", "--"][..]
+                } else {
+                    &["--"][..]
+                })
                 .args(args)
                 .status();
             match status {

@@ -34,12 +34,26 @@ pub fn add_line(t: &mut Tally, line: &str) {
     }
 }
 
+/// Whether libpcsclite can be linked here (Debian: `libpcsclite-dev`): then the driver's real
+/// PC/SC backend is built and tested too.
+pub fn have_libpcsclite() -> bool {
+    std::process::Command::new("pkg-config")
+        .args(["--exists", "libpcsclite"])
+        .status()
+        .is_ok_and(|s| s.success())
+}
+
 pub fn run(extra: &[String]) -> i32 {
-    let child = crate::cargo()
-        .args(["test", "--workspace", "--no-fail-fast"])
-        .args(extra)
-        .stdout(Stdio::piped())
-        .spawn();
+    let mut cmd = crate::cargo();
+    cmd.args(["test", "--workspace", "--no-fail-fast"]);
+    if have_libpcsclite() {
+        cmd.args(["--features", "oqs-driver/pcsc,oqs-conformance/pcsc"]);
+    } else {
+        println!(
+            "libpcsclite not found (apt-get install libpcsclite-dev): the PC/SC backend is not built"
+        );
+    }
+    let child = cmd.args(extra).stdout(Stdio::piped()).spawn();
     let mut child = match child {
         Ok(c) => c,
         Err(e) => {

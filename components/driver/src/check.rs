@@ -13,8 +13,8 @@ use crate::face_output::{self, FaceOutputError};
 use crate::jpki::{CardError, Jpki, sha256_digest_info};
 use crate::settings::{DriverSettings, SettingsError};
 use oqs_client::{Account, CallError, QualificationClient};
-use oqs_host::readers::{FaceMatch, ReaderError, ReaderKind, Readers};
 use oqs_host::Host;
+use oqs_host::readers::{FaceMatch, ReaderError, ReaderKind, Readers};
 use oqs_proto::api::{CardChallenge, CardCheck, CardCheckResult, hex};
 use oqs_proto::profile::Profile;
 use oqs_proto::reader::{FormFactor, IdentityMethod, ReaderMode};
@@ -55,15 +55,21 @@ pub struct CheckOutcome {
 /// Why a check did not complete; each says what the person at the reader or the installer does.
 #[derive(Debug, thiserror::Error)]
 pub enum CheckError {
-    #[error("シリアル番号「{0}」のカードリーダーが接続されていません。電源とケーブルを確認してください")]
+    #[error(
+        "シリアル番号「{0}」のカードリーダーが接続されていません。電源とケーブルを確認してください"
+    )]
     NotAttached(String),
     #[error(
         "顔認証付きカードリーダー（シリアル番号「{0}」）が顔認証用アカウントに紐付いていません（ReaderInfo.ini に登録がありません）。ログイン名設定ツールで新規追加し、ログイン名・パスワード・シリアル番号を登録してください"
     )]
     Unbound(String),
-    #[error("汎用カードリーダーでの資格確認は、一般利用者または管理者でログインしてから行ってください")]
+    #[error(
+        "汎用カードリーダーでの資格確認は、一般利用者または管理者でログインしてから行ってください"
+    )]
     NoOperator,
-    #[error("汎用カードリーダーでは顔認証はできません。目視確認または暗証番号で本人確認してください")]
+    #[error(
+        "汎用カードリーダーでは顔認証はできません。目視確認または暗証番号で本人確認してください"
+    )]
     NoCamera,
     #[error("運転モードが「{}」のため、{}による本人確認はできません。{}", .mode.label(), .method.label(), mode_hint(*.mode))]
     ModeForbids {
@@ -79,7 +85,9 @@ pub enum CheckError {
     },
     #[error("暗証番号は4桁の数字で入力してください")]
     PinFormat,
-    #[error("顔認証できませんでした。もう一度カメラを見るか、暗証番号を入力して本人確認してください")]
+    #[error(
+        "顔認証できませんでした。もう一度カメラを見るか、暗証番号を入力して本人確認してください"
+    )]
     FaceNotMatched,
     #[error(transparent)]
     Card(#[from] CardError),
@@ -195,7 +203,8 @@ impl Driver {
         } else {
             (None, None)
         };
-        drop(card);
+        // the card part is over: release the card before waiting on the server
+        drop(ch);
         let body = CardCheck {
             method: req.method,
             reader_serial: req.serial.clone(),
@@ -211,13 +220,8 @@ impl Driver {
             .unwrap_or_default();
         drop(clients);
 
-        let face_file = face_output::write(
-            self.host.as_ref(),
-            &settings,
-            &req.serial,
-            code,
-            &answer,
-        )?;
+        let face_file =
+            face_output::write(self.host.as_ref(), &settings, &req.serial, code, &answer)?;
         Ok(CheckOutcome {
             message: COMPLETED,
             answer,

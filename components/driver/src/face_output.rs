@@ -19,10 +19,7 @@ pub enum FaceOutputError {
     #[error(
         "資格確認結果を FaceDataDir「{dir}」に書き出せません: {source}。UserDefinitionForFace.property の FaceDataDir を確認してください"
     )]
-    Write {
-        dir: String,
-        source: std::io::Error,
-    },
+    Write { dir: String, source: std::io::Error },
     #[error("資格確認結果を文字コード {code:?} で書き出せません: {source}")]
     Encoding {
         code: CharacterCode,

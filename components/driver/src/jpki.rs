@@ -53,7 +53,9 @@ impl<'a> Jpki<'a> {
     /// Selects JPKI-AP.
     pub fn select(ch: &'a mut dyn CardChannel) -> Result<Self, CardError> {
         let mut j = Self { ch };
-        let sw = j.send(&[&[0x00, 0xA4, 0x04, 0x0C, 10][..], &JPKI_AP].concat())?.1;
+        let sw = j
+            .send(&[&[0x00, 0xA4, 0x04, 0x0C, 10][..], &JPKI_AP].concat())?
+            .1;
         if sw != 0x9000 {
             return Err(CardError::NotMyNumberCard {
                 step: "SELECT JPKI-AP",
@@ -68,7 +70,10 @@ impl<'a> Jpki<'a> {
     }
 
     fn select_ef(&mut self, fid: [u8; 2], step: &'static str) -> Result<(), CardError> {
-        match self.send(&[0x00, 0xA4, 0x02, 0x0C, 0x02, fid[0], fid[1]])?.1 {
+        match self
+            .send(&[0x00, 0xA4, 0x02, 0x0C, 0x02, fid[0], fid[1]])?
+            .1
+        {
             0x9000 => Ok(()),
             sw => Err(CardError::NotMyNumberCard { step, sw }),
         }

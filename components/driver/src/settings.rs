@@ -5,8 +5,8 @@
 use oqs_host::{Host, WinPath};
 use oqs_proto::institution::InstitutionCode;
 use oqs_proto::linkage::config::{
-    ConfigError, EncryptConf, FaceOutput, OQS_CRYPT_PASS, OQS_MEDICAL_INSTITUTION_CODE,
-    Properties, USER_DEFINITION_FOR_FACE,
+    ConfigError, EncryptConf, FaceOutput, OQS_CRYPT_PASS, OQS_MEDICAL_INSTITUTION_CODE, Properties,
+    USER_DEFINITION_FOR_FACE,
 };
 use oqs_proto::linkage::crypt::{CryptPass, CryptPassError};
 use oqs_proto::profile::Profile;
@@ -45,8 +45,9 @@ impl DriverSettings {
                 .read_generic(t)
                 .map_err(|e| SettingsError::Io(t.into(), e))
         };
-        let code = read(OQS_MEDICAL_INSTITUTION_CODE)?
-            .ok_or(SettingsError::MissingCredential(OQS_MEDICAL_INSTITUTION_CODE))?;
+        let code = read(OQS_MEDICAL_INSTITUTION_CODE)?.ok_or(SettingsError::MissingCredential(
+            OQS_MEDICAL_INSTITUTION_CODE,
+        ))?;
         let institution = code
             .password
             .trim()
@@ -55,8 +56,9 @@ impl DriverSettings {
         let crypt = read(OQS_CRYPT_PASS)?.map(|c| c.password.parse::<CryptPass>());
         let l = &profile.linkage;
         let config = |name: &str| -> Result<Option<Vec<u8>>, SettingsError> {
-            let p = WinPath::parse(&format!("{}\\{name}", l.config_dir))
-                .map_err(|_| SettingsError::Io(name.into(), std::io::ErrorKind::InvalidInput.into()))?;
+            let p = WinPath::parse(&format!("{}\\{name}", l.config_dir)).map_err(|_| {
+                SettingsError::Io(name.into(), std::io::ErrorKind::InvalidInput.into())
+            })?;
             host.files()
                 .read_if_exists(&p)
                 .map_err(|e| SettingsError::Io(p.to_string(), e))

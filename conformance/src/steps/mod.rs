@@ -7,7 +7,10 @@ pub mod common;
 pub mod linkage;
 pub mod lookup;
 pub mod password;
+#[cfg(feature = "pcsc")]
+pub mod pcsc;
 pub mod portal;
+pub mod reader;
 pub mod settings;
 
 use anyhow::{Context, Result};

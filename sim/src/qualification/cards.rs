@@ -24,7 +24,8 @@ pub struct CardBook {
     holders: HashMap<Vec<u8>, usize>,
     revoked: Vec<Vec<u8>>,
     challenges: HashMap<String, OffsetDateTime>,
-    /// Card checks answered (scenarios assert nothing was sent twice or after a failure).
+    /// Card check requests received, answered or refused (scenarios assert that nothing was
+    /// sent after a failure at the reader, and nothing twice).
     checks: usize,
 }
 
@@ -34,7 +35,7 @@ impl CardBook {
         self.holders.insert(auth_cert.to_vec(), person);
     }
 
-    /// How many card checks the server has answered.
+    /// How many card check requests the server has received.
     pub fn checks(&self) -> usize {
         self.checks
     }
@@ -71,6 +72,7 @@ impl Registry {
         check: CardCheck,
         now: OffsetDateTime,
     ) -> Result<CardCheckResult, Refusal> {
+        self.cards.checks += 1;
         let (_, _, kind) = self.who(code, token, false, now)?;
         if check.method == IdentityMethod::Face && kind != AccountKind::Face {
             return Err(Refusal::CardCheck(
@@ -134,7 +136,6 @@ impl Registry {
                     .to_ascii_uppercase()
             })
             .collect();
-        self.cards.checks += 1;
         Ok(CardCheckResult {
             arbitrary_file_identifier: afi,
             result,

@@ -1,0 +1,86 @@
+//! The `@pcsc` scenarios' readers: a real pcscd with vsmartcard's vpcd driver, the virtual
+//! card on the vpcd port, and the driver's `pcsc` backend on the other side. Built with the
+//! `pcsc` feature; the runner leaves `@pcsc` scenarios out where pcscd cannot run.
+
+use super::reader::{ReaderScene, Slot};
+use crate::KitWorld;
+use anyhow::{Context, Result, bail};
+use cucumber::given;
+use oqs_driver::Driver;
+use oqs_driver::pcsc::{Device, PcscReaders};
+use oqs_host::Host;
+use oqs_host::readers::{FaceMatch, ReaderKind, Readers};
+use oqs_proto::profile::Profile;
+use oqs_sim::reader::pcscd::Pcscd;
+use oqs_sim::reader::vpcd::{Inserted, Removal, SharedCard};
+use oqs_sim::world::IssuedCard;
+use std::sync::Arc;
+use std::time::Duration;
+
+pub struct PcscSlot {
+    pcscd: Arc<Pcscd>,
+    readers: Arc<PcscReaders>,
+    name: String,
+    inserted: Option<Inserted>,
+}
+
+impl PcscSlot {
+    /// Connects the card to the vpcd port and waits until pcscd reports it present.
+    pub async fn insert(&mut self, card: IssuedCard, pull_at: Option<usize>) -> Result<()> {
+        if self.inserted.take().is_some() {
+            // pcscd sees a removal only at vpcd's next 400 ms poll
+            tokio::time::sleep(Duration::from_millis(1000)).await;
+        }
+        let removal = pull_at.map_or(Removal::OnRequest, Removal::DuringApdu);
+        let shared: SharedCard = card;
+        self.inserted = Some(self.pcscd.insert(0, shared, removal).await?);
+        for _ in 0..50 {
+            let (r, n) = (self.readers.clone(), self.name.clone());
+            if tokio::task::spawn_blocking(move || r.connect(&n).is_ok()).await? {
+                return Ok(());
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        bail!("pcscd が 5 秒たってもカードを検出しません（{}）", self.name)
+    }
+}
+
+#[given(
+    regex = r"^汎用カードリーダー（シリアル番号「([^」]+)」）が PC/SC（pcscd と vpcd）で接続されている$"
+)]
+async fn pcsc_reader(w: &mut KitWorld, serial: String) -> Result<()> {
+    let pcscd = tokio::task::spawn_blocking(|| Pcscd::start(&["oqs-kit Reader"]))
+        .await?
+        .map_err(anyhow::Error::msg)?;
+    let vpcd = pcscd.readers[0].clone();
+    let camera = Arc::new(|_: &str| FaceMatch::Matched);
+    let probe = PcscReaders::establish(Vec::new(), camera.clone())?;
+    let name = probe
+        .list()
+        .into_iter()
+        .map(|r| r.name)
+        .find(|n| vpcd.is_named(n))
+        .context("pcscd に vpcd のカードリーダーがありません")?;
+    let readers = Arc::new(PcscReaders::establish(
+        vec![Device {
+            reader_name: name.clone(),
+            serial: serial.clone(),
+            kind: ReaderKind::Generic,
+        }],
+        camera,
+    )?);
+    let host: Arc<dyn Host> = w.terminal()?.clone();
+    let driver = Driver::new(host, readers.clone(), Profile::builtin().clone());
+    let scene = w.reader.get_or_insert_with(ReaderScene::default);
+    scene.driver = Some(Arc::new(driver));
+    scene.generic = Some((
+        serial,
+        Slot::Pcsc(PcscSlot {
+            pcscd: Arc::new(pcscd),
+            readers,
+            name,
+            inserted: None,
+        }),
+    ));
+    Ok(())
+}

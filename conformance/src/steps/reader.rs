@@ -1,0 +1,498 @@
+//! Operation 12, sections 03–07 [A][B]: checks with a My Number Card at a face reader and at a
+//! generic reader, with a smartphone carrying the card, and what goes wrong at a reader — a
+//! wrong PIN down to the lockout, a blocked card, a card pulled mid-check, a reader unbound
+//! after `ReaderInfo.ini` was deleted, the smartphone setting left at 利用しない. The driver
+//! (`oqs-driver`) runs the checks against the simulated server; readers are in-process, or
+//! behind a real pcscd with vpcd in the `@pcsc` scenarios.
+
+use crate::KitWorld;
+use anyhow::{Context, Result, bail, ensure};
+use cucumber::{given, then, when};
+use oqs_driver::bindings::{self, BindingState};
+use oqs_driver::{CheckOutcome, CheckRequest, Driver, Operator};
+use oqs_host::readers::{FaceMatch, ReaderKind};
+use oqs_host::{Host, WinPath};
+use oqs_proto::linkage::message::ResultMessage;
+use oqs_proto::profile::Profile;
+use oqs_proto::qualification::QualificationValidity;
+use oqs_proto::reader::{FormFactor, IdentityMethod, ReaderInfo, ReaderMode};
+use oqs_sim::provision::{self, LinkageTerminal};
+use oqs_sim::reader::device::SimReader;
+use oqs_sim::world::IssuedCard;
+use std::sync::Arc;
+
+/// Where a card is put: an in-process reader, or a vpcd reader behind pcscd.
+pub enum Slot {
+    InProcess(Arc<SimReader>),
+    #[cfg(feature = "pcsc")]
+    Pcsc(super::pcsc::PcscSlot),
+}
+
+/// The readers, cards and driver of a reader scenario.
+#[derive(Default)]
+pub struct ReaderScene {
+    pub driver: Option<Arc<Driver>>,
+    pub face: Option<(String, Slot)>,
+    pub generic: Option<(String, Slot)>,
+    /// The card or smartphone the person holds.
+    pub card: Option<IssuedCard>,
+    pub method: Option<IdentityMethod>,
+    pub operator: Option<Operator>,
+    pub outcome: Option<CheckOutcome>,
+    /// Card checks the server had answered before the last check.
+    pub checks_before: usize,
+    /// The APDU at which the card will be pulled during the next check.
+    pub pull_at: Option<usize>,
+}
+
+fn scene(w: &mut KitWorld) -> &mut ReaderScene {
+    w.reader.get_or_insert_with(ReaderScene::default)
+}
+
+fn driver(w: &KitWorld) -> Result<Arc<Driver>> {
+    w.reader.as_ref().and_then(|r| r.driver.clone()).context(
+        "シナリオに資格確認端末のドライバがありません（「…セットアップ済みである」を先に）",
+    )
+}
+
+fn method(label: &str) -> Result<IdentityMethod> {
+    IdentityMethod::from_label(label)
+        .with_context(|| format!("本人確認の方法「{label}」はありません"))
+}
+
+/// The insured person whose card check yields `validity` (the seeded data set's persons
+/// 0 and 1).
+fn person_for(validity: &str) -> Result<usize> {
+    match QualificationValidity::from_label(validity) {
+        Some(QualificationValidity::Valid) => Ok(0),
+        Some(QualificationValidity::Invalid) => Ok(1),
+        _ => bail!("カードでの資格確認の資格有効性は「有効」か「無効」です: {validity}"),
+    }
+}
+
+#[given(regex = r"^資格確認端末「([^」]+)」が医療機関コード「(\d{10})」でセットアップ済みである$")]
+async fn set_up_terminal(w: &mut KitWorld, name: String, code: String) -> Result<()> {
+    let code: oqs_proto::institution::InstitutionCode = code.parse()?;
+    let t = provision::reader_terminal(w.sim(), &LinkageTerminal::new(&name, &code)).await?;
+    w.set_terminal(t);
+    w.code = Some(code);
+    let host: Arc<dyn Host> = w.terminal()?.clone();
+    let readers = Arc::new(w.sim().readers().clone());
+    let d = Driver::new(host, readers, Profile::builtin().clone());
+    let s = scene(w);
+    s.driver = Some(Arc::new(d));
+    s.operator = Some(Operator {
+        user: provision::OPERATOR_USER.into(),
+        password: provision::OPERATOR_PASSWORD.into(),
+    });
+    Ok(())
+}
+
+#[given(
+    regex = r"^(顔認証付きカードリーダー|汎用カードリーダー)（シリアル番号「([^」]+)」）が接続されている$"
+)]
+async fn reader_attached(w: &mut KitWorld, kind: String, serial: String) -> Result<()> {
+    let k = if kind == "汎用カードリーダー" {
+        ReaderKind::Generic
+    } else {
+        ReaderKind::Face
+    };
+    let r = w.sim().readers().attach(k, &serial);
+    let s = scene(w);
+    let slot = Some((serial, Slot::InProcess(r)));
+    match k {
+        ReaderKind::Face => s.face = slot,
+        ReaderKind::Generic => s.generic = slot,
+    }
+    Ok(())
+}
+
+#[given(
+    regex = r"^ログイン名設定ツールで顔認証用アカウント「([^」]+)」をシリアル番号「([^」]+)」のカードリーダーに新規追加する$"
+)]
+#[when(
+    regex = r"^ログイン名設定ツールで顔認証用アカウント「([^」]+)」をシリアル番号「([^」]+)」のカードリーダーに新規追加する$"
+)]
+async fn bind(w: &mut KitWorld, login: String, serial: String) -> Result<()> {
+    let d = driver(w)?;
+    let password = if login == provision::FACE_USER {
+        provision::FACE_PASSWORD.to_owned()
+    } else {
+        w.passwords.get(&login).cloned().unwrap_or_default()
+    };
+    match bindings::add(
+        d.host().as_ref(),
+        d.readers().as_ref(),
+        &serial,
+        &login,
+        &password,
+    ) {
+        Ok(()) => w.screen = format!("シリアル番号「{serial}」: 接続中"),
+        Err(e) => w.screen = e.to_string(),
+    }
+    Ok(())
+}
+
+#[then(
+    regex = r"^ログイン名設定ツールでシリアル番号「([^」]+)」のカードリーダーは「(接続中|未接続|未登録)」である$"
+)]
+async fn binding_state(w: &mut KitWorld, serial: String, state: String) -> Result<()> {
+    let d = driver(w)?;
+    let states = bindings::states(d.host().as_ref(), d.readers().as_ref())?;
+    let got = states
+        .iter()
+        .find(|(s, _)| *s == serial)
+        .map(|(_, st)| st.label())
+        .unwrap_or("（一覧にない）");
+    ensure!(
+        got == state,
+        "状態は「{got}」です（期待「{state}」）: {states:?}"
+    );
+    Ok(())
+}
+
+#[then(regex = r"^ログイン名設定ツールにシリアル番号「([^」]+)」のカードリーダーは表示されない$")]
+async fn binding_gone(w: &mut KitWorld, serial: String) -> Result<()> {
+    let d = driver(w)?;
+    let states = bindings::states(d.host().as_ref(), d.readers().as_ref())?;
+    ensure!(
+        !states.iter().any(|(s, _)| *s == serial),
+        "まだ表示されています: {states:?}"
+    );
+    Ok(())
+}
+
+#[when(regex = r"^ログイン名設定ツールでシリアル番号「([^」]+)」のカードリーダーを撤去する$")]
+async fn unbind(w: &mut KitWorld, serial: String) -> Result<()> {
+    let d = driver(w)?;
+    match bindings::remove(d.host().as_ref(), d.readers().as_ref(), &serial) {
+        Ok(()) => w.screen = format!("シリアル番号「{serial}」を撤去しました"),
+        Err(e) => w.screen = e.to_string(),
+    }
+    Ok(())
+}
+
+#[when(regex = r"^顔認証付きカードリーダーの電源を切り、ケーブルを外す$")]
+async fn unplug(w: &mut KitWorld) -> Result<()> {
+    match &scene(w).face {
+        Some((_, Slot::InProcess(r))) => r.set_plugged(false),
+        _ => bail!("顔認証付きカードリーダーがありません"),
+    }
+    Ok(())
+}
+
+#[when(regex = r"^(?:C:\\ProgramData\\OQS-Auth\\)?ReaderInfo\.ini を削除する$")]
+async fn delete_reader_info(w: &mut KitWorld) -> Result<()> {
+    let p = w
+        .terminal()?
+        .files()
+        .resolve(&WinPath::parse(ReaderInfo::FILE)?)?;
+    std::fs::remove_file(&p).with_context(|| format!("{} を削除できません", p.display()))?;
+    Ok(())
+}
+
+#[given(regex = r"^顔認証付きカードリーダー操作で運転モードを「([^」]+)」にする$")]
+#[when(regex = r"^顔認証付きカードリーダー操作で運転モードを「([^」]+)」にする$")]
+async fn set_mode(w: &mut KitWorld, mode: String) -> Result<()> {
+    let m = ReaderMode::from_label(&mode)
+        .with_context(|| format!("運転モード「{mode}」はありません"))?;
+    let d = driver(w)?;
+    let serial = scene(w)
+        .face
+        .as_ref()
+        .map(|f| f.0.clone())
+        .context("顔認証付きカードリーダーがありません")?;
+    bindings::set_mode(d.host().as_ref(), &serial, m)?;
+    Ok(())
+}
+
+#[then(regex = r"^顔認証付きカードリーダー操作で「([^」]+)」が緑色のボタンになっている$")]
+async fn mode_is(w: &mut KitWorld, mode: String) -> Result<()> {
+    let d = driver(w)?;
+    let serial = scene(w)
+        .face
+        .as_ref()
+        .map(|f| f.0.clone())
+        .context("顔認証付きカードリーダーがありません")?;
+    let info = bindings::load(d.host().as_ref())?;
+    let got = info
+        .readers
+        .get(&serial)
+        .map(|b| b.mode.label())
+        .context("このカードリーダーは登録されていません")?;
+    ensure!(got == mode, "緑色のボタンは「{got}」です");
+    Ok(())
+}
+
+#[given(
+    regex = r"^資格有効性「([^」]+)」の人の(マイナンバーカード|iPhone|Android)（暗証番号「(\d+)」）がある$"
+)]
+async fn has_card(w: &mut KitWorld, validity: String, carrier: String, pin: String) -> Result<()> {
+    let form = match carrier.as_str() {
+        "iPhone" => FormFactor::IPhone,
+        "Android" => FormFactor::Android,
+        _ => FormFactor::Card,
+    };
+    let card = w.sim().issue_card(person_for(&validity)?, form, &pin);
+    scene(w).card = Some(card);
+    Ok(())
+}
+
+#[given(
+    regex = r"^そのカードの利用者証明用電子証明書の暗証番号は(\d)回続けて間違えられてロックされている$"
+)]
+async fn card_blocked(w: &mut KitWorld, times: u32) -> Result<()> {
+    let card = scene(w).card.clone().context("カードがありません")?;
+    let mut c = card.lock().unwrap_or_else(|e| e.into_inner());
+    let jpki = oqs_proto::reader::jpki::JPKI_AP;
+    c.process(&[&[0x00, 0xA4, 0x04, 0x0C, 10][..], &jpki].concat());
+    c.process(&[0x00, 0xA4, 0x02, 0x0C, 0x02, 0x00, 0x18]);
+    for _ in 0..times {
+        c.process(&[0x00, 0x20, 0x00, 0x80, 4, b'0', b'0', b'0', b'0']);
+    }
+    ensure!(c.auth_pin_tries_left() == 0, "ロックされていません");
+    Ok(())
+}
+
+#[given(
+    regex = r"^環境設定の「スマホによる本人確認（カードリーダー使用）」が「利用する」になっている$"
+)]
+async fn smartphone_on(w: &mut KitWorld) -> Result<()> {
+    let code = w.code()?;
+    w.sim().registry().set_service(
+        &code,
+        oqs_proto::settings::Service::SmartphoneIdentity,
+        oqs_proto::settings::Usage::Use,
+    )?;
+    Ok(())
+}
+
+#[when(regex = r"^本人確認の方法に「([^」]+)」を選ぶ$")]
+async fn choose(w: &mut KitWorld, m: String) -> Result<()> {
+    scene(w).method = Some(method(&m)?);
+    Ok(())
+}
+
+#[when(regex = r"^顔認証の結果は「(一致する|一致しない)」とする$")]
+async fn face_outcome(w: &mut KitWorld, outcome: String) -> Result<()> {
+    let m = if outcome == "一致する" {
+        FaceMatch::Matched
+    } else {
+        FaceMatch::NotMatched
+    };
+    match &scene(w).face {
+        Some((_, Slot::InProcess(r))) => r.set_face_match(m),
+        _ => bail!("顔認証付きカードリーダーがありません"),
+    }
+    Ok(())
+}
+
+#[when(regex = r"^iPhoneで生体認証を行う$")]
+async fn biometrics(w: &mut KitWorld) -> Result<()> {
+    let card = scene(w).card.clone().context("iPhoneがありません")?;
+    card.lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .set_biometric_passed(true);
+    Ok(())
+}
+
+#[when(regex = r"^カードリーダーが読み取っている途中で(?:カード|スマートフォン)が取り外される$")]
+async fn pull_mid(w: &mut KitWorld) -> Result<()> {
+    // the 4th APDU: after SELECT, the token, and the start of the certificate
+    scene(w).pull_at = Some(4);
+    Ok(())
+}
+
+async fn put(w: &mut KitWorld, face: bool) -> Result<()> {
+    let s = scene(w);
+    let card = s.card.clone().context("カードがありません")?;
+    let pull = s.pull_at.take();
+    let slot = if face { &mut s.face } else { &mut s.generic };
+    let (_, slot) = slot
+        .as_mut()
+        .context("そのカードリーダーは接続されていません")?;
+    match slot {
+        Slot::InProcess(r) => {
+            r.insert(card);
+            if let Some(n) = pull {
+                r.pull_during_apdu(n - 1);
+            }
+        }
+        #[cfg(feature = "pcsc")]
+        Slot::Pcsc(p) => p.insert(card, pull).await?,
+    }
+    Ok(())
+}
+
+/// Runs the check the screen is set up for, as the person's action at the reader.
+async fn run_check(w: &mut KitWorld, face: bool, pin: Option<String>) -> Result<()> {
+    let d = driver(w)?;
+    let checks = w.sim().registry().cards.checks();
+    let s = scene(w);
+    let (serial, _) = (if face { &s.face } else { &s.generic })
+        .as_ref()
+        .context("そのカードリーダーは接続されていません")?;
+    let method = if face && pin.is_none() {
+        s.method.unwrap_or(IdentityMethod::Face)
+    } else {
+        s.method.unwrap_or(IdentityMethod::Pin)
+    };
+    let req = CheckRequest {
+        serial: serial.clone(),
+        method,
+        pin,
+        operator: s.operator.clone(),
+    };
+    s.checks_before = checks;
+    let r = d.check(&req).await;
+    let s = scene(w);
+    match r {
+        Ok(o) => {
+            let screen = format!(
+                "{}\n資格有効性: {}",
+                o.message,
+                o.answer.result.qualification_validity.label()
+            );
+            s.outcome = Some(o);
+            w.screen = screen;
+        }
+        Err(e) => {
+            s.outcome = None;
+            w.screen = e.to_string();
+        }
+    }
+    Ok(())
+}
+
+#[when(regex = r"^顔認証付きカードリーダーにマイナンバーカードを置く$")]
+async fn put_on_face(w: &mut KitWorld) -> Result<()> {
+    put(w, true).await
+}
+
+#[when(regex = r"^顔認証付きカードリーダーに表示されるメニューをタップして、顔認証を実施する$")]
+async fn face_auth(w: &mut KitWorld) -> Result<()> {
+    scene(w).method = Some(IdentityMethod::Face);
+    run_check(w, true, None).await
+}
+
+#[when(regex = r"^顔認証付きカードリーダーで(目視確認|暗証番号)を選ぶ$")]
+async fn face_reader_choice(w: &mut KitWorld, m: String) -> Result<()> {
+    scene(w).method = Some(method(&m)?);
+    if m == "目視確認" {
+        run_check(w, true, None).await?;
+    }
+    Ok(())
+}
+
+#[when(regex = r"^顔認証付きカードリーダーで暗証番号「(\d*)」を入力する$")]
+async fn face_reader_pin(w: &mut KitWorld, pin: String) -> Result<()> {
+    scene(w).method = Some(IdentityMethod::Pin);
+    run_check(w, true, Some(pin)).await
+}
+
+#[when(
+    regex = r"^汎用カードリーダーに(?:マイナンバーカードを差し込む|マイナンバーカードをかざす|iPhoneをかざす|Androidスマートフォンをかざす)$"
+)]
+async fn put_on_generic(w: &mut KitWorld) -> Result<()> {
+    put(w, false).await?;
+    // checks without a PIN start as soon as the card is read
+    let m = scene(w)
+        .method
+        .context("先に本人確認の方法を選んでください")?;
+    if matches!(m, IdentityMethod::Visual | IdentityMethod::IPhone) {
+        run_check(w, false, None).await?;
+    }
+    Ok(())
+}
+
+#[when(
+    regex = r"^暗証番号入力画面で(?:利用者証明用電子証明書の暗証番号)?「(\d*)」を入力し、OKをクリックする$"
+)]
+async fn enter_pin(w: &mut KitWorld, pin: String) -> Result<()> {
+    run_check(w, false, Some(pin)).await
+}
+
+#[then(regex = r"^資格情報確認に資格有効性「([^」]+)」の資格情報が表示される$")]
+async fn shows_qualification(w: &mut KitWorld, validity: String) -> Result<()> {
+    let screen = w.screen.clone();
+    let o = scene(w)
+        .outcome
+        .as_ref()
+        .with_context(|| format!("資格確認は完了していません。画面:\n{screen}"))?;
+    let got = o.answer.result.qualification_validity.label();
+    ensure!(got == validity, "資格有効性は「{got}」です");
+    ensure!(
+        !o.answer.result.result_list.is_empty(),
+        "資格情報がありません"
+    );
+    Ok(())
+}
+
+#[then(regex = r"^資格確認の要求はサーバーに(\d+)件送られた$")]
+async fn server_saw(w: &mut KitWorld, n: usize) -> Result<()> {
+    let before = scene(w).checks_before;
+    let now = w.sim().registry().cards.checks();
+    ensure!(
+        now - before == n,
+        "サーバーが受けたカードでの資格確認の要求は {} 件です（期待 {n} 件）",
+        now - before
+    );
+    Ok(())
+}
+
+#[then(
+    regex = r"^FaceDataDir「([^」]+)」に顔認証の結果ファイルが作られ、ReferenceClassificationは「(\d)」である$"
+)]
+async fn face_file(w: &mut KitWorld, dir: String, rc: String) -> Result<()> {
+    let s = scene(w);
+    let o = s.outcome.as_ref().context("資格確認は完了していません")?;
+    let path = o
+        .face_file
+        .clone()
+        .context("結果ファイルは作られていません")?;
+    let dir = w.terminal()?.files().resolve(&WinPath::parse(&dir)?)?;
+    ensure!(
+        path.starts_with(&dir),
+        "{} は {} にありません",
+        path.display(),
+        dir.display()
+    );
+    let name = path
+        .file_name()
+        .unwrap_or_default()
+        .to_string_lossy()
+        .into_owned();
+    ensure!(
+        name.starts_with("OQSsiquc01res_face_"),
+        "ファイル名「{name}」"
+    );
+    let m = ResultMessage::from_bytes(&std::fs::read(&path)?)?;
+    ensure!(
+        m.message_header.reference_classification.as_deref() == Some(rc.as_str()),
+        "ReferenceClassification: {:?}",
+        m.message_header.reference_classification
+    );
+    Ok(())
+}
+
+#[then(regex = r"^FaceDataDir「([^」]+)」に結果ファイルはない$")]
+async fn no_face_file(w: &mut KitWorld, dir: String) -> Result<()> {
+    let dir = w.terminal()?.files().resolve(&WinPath::parse(&dir)?)?;
+    let n = std::fs::read_dir(&dir).map(|d| d.count()).unwrap_or(0);
+    ensure!(n == 0, "{} に {n} 個のファイルがあります", dir.display());
+    Ok(())
+}
+
+#[then(
+    regex = r"^ログイン名設定ツールの一覧は「未登録のカードリーダーが(\d+)台接続されています」である$"
+)]
+async fn unregistered_count(w: &mut KitWorld, n: usize) -> Result<()> {
+    let d = driver(w)?;
+    let states = bindings::states(d.host().as_ref(), d.readers().as_ref())?;
+    let got = states
+        .iter()
+        .filter(|(_, s)| *s == BindingState::Unregistered)
+        .count();
+    ensure!(got == n, "未登録は {got} 台です: {states:?}");
+    Ok(())
+}
