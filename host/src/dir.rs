@@ -37,6 +37,25 @@ impl std::fmt::Debug for TerminalDir {
 }
 
 impl TerminalDir {
+    /// Opens a terminal directory from a component process: the name table the simulator
+    /// wrote (`state/names`), and the terminal's time standing still at `at` (RFC 3339, as in
+    /// the simulator) or the system clock.
+    pub fn open_from_process(root: &Path, at: Option<&str>) -> io::Result<Self> {
+        let clock: Arc<dyn Clock> = match at {
+            Some(at) => Arc::new(FixedClock(
+                time::OffsetDateTime::parse(at, &time::format_description::well_known::Rfc3339)
+                    .map_err(|e| {
+                        io::Error::new(io::ErrorKind::InvalidInput, format!("--at {at}: {e}"))
+                    })?,
+            )),
+            None => Arc::new(crate::SystemClock),
+        };
+        let names = StaticNames::parse(
+            &std::fs::read_to_string(Self::names_file(root)).unwrap_or_default(),
+        )?;
+        Self::open(root, clock, Arc::new(names))
+    }
+
     /// Opens (creating if missing) the terminal under `root`.
     pub fn open(root: &Path, clock: Arc<dyn Clock>, names: Arc<dyn Resolver>) -> io::Result<Self> {
         for d in ["C", "state/credentials"] {

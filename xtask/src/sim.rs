@@ -10,7 +10,10 @@ use oqs_proto::linkage::message::Request;
 use oqs_proto::qualification::ALL_VALIDITIES;
 use oqs_proto::settings::CharacterCode;
 use oqs_sim::World;
-use oqs_sim::provision::{LINKAGE_PASSWORD, LINKAGE_USER, LinkageTerminal, linkage_terminal};
+use oqs_sim::provision::{LINKAGE_PASSWORD, LINKAGE_USER, LinkageTerminal};
+use oqs_sim::reader::mynumber::FormFactor;
+use oqs_sim::reader::pcscd::Pcscd;
+use oqs_sim::reader::vpcd::{Removal, SharedCard};
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -40,6 +43,10 @@ pub struct SimArgs {
     /// `--encrypt OQSsiquc01`. Password: the printed OQS_CRYPT_PASS.
     #[arg(long)]
     encrypt: Vec<String>,
+    /// Also start a real pcscd with a vsmartcard-vpcd reader and leave a virtual My Number Card
+    /// in it (needs root, pcscd and vsmartcard-vpcd; see README "PC/SC").
+    #[arg(long)]
+    pcsc: bool,
     #[command(flatten)]
     cert: CertArgs,
 }
@@ -106,6 +113,7 @@ async fn serve(args: SimArgs) -> anyhow::Result<()> {
     let SimArgs {
         seed,
         encrypt,
+        pcsc,
         cert: args,
     } = args;
     let seed = seed.unwrap_or_else(|| std::process::id() as u64 ^ 0x9e37_79b9_7f4a_7c15);
@@ -177,7 +185,7 @@ async fn serve(args: SimArgs) -> anyhow::Result<()> {
         oqs_sim::names::hosts::QUALIFICATION,
         addr.port()
     );
-    let (req, res, app) = linkage(&world, &code, &args.terminal, &encrypt, &dir).await?;
+    let (terminal, req, res, app) = linkage(&world, &code, &args.terminal, &encrypt, &dir).await?;
     println!(
         "linkage app (連携アプリケーション) on terminal {}:",
         args.terminal
@@ -200,6 +208,11 @@ async fn serve(args: SimArgs) -> anyhow::Result<()> {
         req.display(),
         res.display()
     );
+    let _reader = if pcsc {
+        Some(pcsc_reader(&world, &terminal).await?)
+    } else {
+        None
+    };
     println!("running until Ctrl-C");
     tokio::signal::ctrl_c().await?;
     app.stop().await;
@@ -209,17 +222,48 @@ async fn serve(args: SimArgs) -> anyhow::Result<()> {
 
 const CRYPT_PASS: &str = "Crypt2025";
 
-/// A terminal ready for the linkage app, the app running on it, and sample request files.
+/// pcscd with one vpcd reader and person 0's card in it (PIN 1234); dropped → pcscd stops.
+async fn pcsc_reader(
+    world: &World,
+    terminal: &std::path::Path,
+) -> anyhow::Result<(Pcscd, oqs_sim::reader::vpcd::Inserted)> {
+    let pcscd = tokio::task::spawn_blocking(|| Pcscd::start(&["oqs-kit Reader"]))
+        .await?
+        .map_err(|why| anyhow::anyhow!("--pcsc: {why}"))?;
+    let card: SharedCard = world.issue_card(0, FormFactor::Card, "1234");
+    let inserted = pcscd.insert(0, card, Removal::OnRequest).await?;
+    let at = oqs_host::Clock::now(world.clock())
+        .format(&time::format_description::well_known::Rfc3339)?;
+    println!(
+        "PC/SC (pcscd + vsmartcard-vpcd on 127.0.0.1:{}):",
+        pcscd.readers[0].port
+    );
+    println!("  reader            oqs-kit Reader 00 00 (pcscd numbers readers in order)");
+    println!("  card              My Number Card of insured person 0, 利用者証明用 PIN 1234");
+    println!("try:");
+    println!("  pcsc_scan                          (Debian pcsc-tools)");
+    println!("  pkcs15-tool --list-certificates    (OpenSC's JPKI driver)");
+    println!(
+        "  cargo run -q -p oqs-driver --features pcsc -- check --terminal {} --at {at} --reader 'oqs-kit Reader 00 00' --serial GR-0001 --method 暗証番号 --pin 1234 --user {} --password '{}'",
+        terminal.display(),
+        oqs_sim::provision::OPERATOR_USER,
+        oqs_sim::provision::OPERATOR_PASSWORD
+    );
+    Ok((pcscd, inserted))
+}
+
+/// A terminal ready for the linkage app and the reader driver, the linkage app running on it,
+/// and sample request files.
 async fn linkage(
     world: &World,
     code: &InstitutionCode,
     terminal: &str,
     encrypt: &[String],
     dir: &std::path::Path,
-) -> anyhow::Result<(PathBuf, PathBuf, oqs_linkage::LinkageApp)> {
+) -> anyhow::Result<(PathBuf, PathBuf, PathBuf, oqs_linkage::LinkageApp)> {
     let mut spec = LinkageTerminal::new(terminal, code);
     spec.crypt_pass = Some(CRYPT_PASS.into());
-    let t = Arc::new(linkage_terminal(world, &spec).await?);
+    let t = Arc::new(oqs_sim::provision::reader_terminal(world, &spec).await?);
     let folder = |win: &str| -> anyhow::Result<PathBuf> {
         let p = t.files().resolve(&WinPath::parse(win)?)?;
         std::fs::create_dir_all(&p)?;
@@ -255,5 +299,10 @@ async fn linkage(
         std::fs::write(samples.join(name), xml)?;
     }
     let app = oqs_linkage::LinkageApp::start(t.clone(), oqs_linkage::Options::default()).await?;
-    Ok((folder(r"C:\OQS\req")?, folder(r"C:\OQS\res")?, app))
+    Ok((
+        t.root().to_path_buf(),
+        folder(r"C:\OQS\req")?,
+        folder(r"C:\OQS\res")?,
+        app,
+    ))
 }

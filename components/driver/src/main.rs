@@ -1,1 +1,250 @@
-fn main() {}
+//! `oqs-driver`: the reference reader driver as a process, for vendors' readers and tools.
+//!
+//! ```text
+//! oqs-driver bindings --terminal <dir>                          ReaderInfo.ini: serial, login, mode
+//! oqs-driver mode --terminal <dir> --serial <S> --mode 無人運転   顔認証付きカードリーダー操作
+//! oqs-driver readers                                            PC/SC readers and their cards (feature pcsc)
+//! oqs-driver check --terminal <dir> --reader <PC/SC name> --serial <S> --method 暗証番号 --pin 1234
+//!            [--face] [--user <一般利用者> --password <…>]      one check (feature pcsc)
+//! ```
+//! `<dir>` is a terminal directory made by the simulator (`cargo xtask sim --pcsc` prints it).
+
+use clap::{Parser, Subcommand};
+use oqs_host::dir::TerminalDir;
+use oqs_proto::reader::ReaderMode;
+use std::path::PathBuf;
+
+#[derive(Parser)]
+#[command(
+    version,
+    about = "The oqs-kit reference reader driver (顔認証ライブラリ)"
+)]
+struct Cli {
+    #[command(subcommand)]
+    cmd: Cmd,
+}
+
+#[derive(clap::Args)]
+struct Terminal {
+    /// The terminal directory.
+    #[arg(long)]
+    terminal: PathBuf,
+    /// The terminal's time, standing still (as in the simulator); the system clock if absent.
+    #[arg(long)]
+    at: Option<String>,
+}
+
+#[derive(Subcommand)]
+enum Cmd {
+    /// Show the readers bound in ReaderInfo.ini.
+    Bindings {
+        #[command(flatten)]
+        terminal: Terminal,
+    },
+    /// Set a bound face reader's 運転モード (無人運転, 目視確認, 暗証番号認証固定).
+    Mode {
+        #[command(flatten)]
+        terminal: Terminal,
+        #[arg(long)]
+        serial: String,
+        #[arg(long)]
+        mode: String,
+    },
+    /// List the PC/SC readers and the ATR of each card present.
+    Readers,
+    /// Run one check at a PC/SC reader against the terminal's qualification server.
+    Check {
+        #[command(flatten)]
+        terminal: Terminal,
+        /// The PC/SC reader name (see `oqs-driver readers`).
+        #[arg(long)]
+        reader: String,
+        /// The reader's serial (as bound in ReaderInfo.ini for a face reader).
+        #[arg(long)]
+        serial: String,
+        /// The reader is a face reader (its camera is taken to match).
+        #[arg(long)]
+        face: bool,
+        /// 顔認証, 暗証番号, 目視確認, iPhone, Android
+        #[arg(long)]
+        method: String,
+        #[arg(long)]
+        pin: Option<String>,
+        /// The general user or admin logged in at the browser (generic readers).
+        #[arg(long)]
+        user: Option<String>,
+        #[arg(long)]
+        password: Option<String>,
+        /// A profile replacing the kit's.
+        #[arg(long)]
+        profile: Option<PathBuf>,
+    },
+}
+
+fn main() {
+    let cli = Cli::parse();
+    let code = match run(cli) {
+        Ok(()) => 0,
+        Err(e) => {
+            eprintln!("oqs-driver: {e:#}");
+            1
+        }
+    };
+    std::process::exit(code);
+}
+
+fn run(cli: Cli) -> anyhow::Result<()> {
+    match cli.cmd {
+        Cmd::Bindings { terminal } => {
+            let host = TerminalDir::open_from_process(&terminal.terminal, terminal.at.as_deref())?;
+            let info = oqs_driver::bindings::load(&host)?;
+            if info.readers.is_empty() {
+                println!("登録されたカードリーダーはありません（ReaderInfo.ini なし、または空）");
+            }
+            for (serial, b) in &info.readers {
+                println!("{serial}\t{}\t{}", b.login_name, b.mode.label());
+            }
+            Ok(())
+        }
+        Cmd::Mode {
+            terminal,
+            serial,
+            mode,
+        } => {
+            let host = TerminalDir::open_from_process(&terminal.terminal, terminal.at.as_deref())?;
+            let m = ReaderMode::from_label(&mode).ok_or_else(|| {
+                anyhow::anyhow!(
+                    "運転モード「{mode}」はありません（無人運転・目視確認・暗証番号認証固定）"
+                )
+            })?;
+            oqs_driver::bindings::set_mode(&host, &serial, m)?;
+            println!("{serial}: {}", m.label());
+            Ok(())
+        }
+        #[cfg(feature = "pcsc")]
+        Cmd::Readers => pcsc_cli::readers(),
+        #[cfg(feature = "pcsc")]
+        Cmd::Check {
+            terminal,
+            reader,
+            serial,
+            face,
+            method,
+            pin,
+            user,
+            password,
+            profile,
+        } => pcsc_cli::check(pcsc_cli::CheckArgs {
+            terminal: terminal.terminal,
+            at: terminal.at,
+            reader,
+            serial,
+            face,
+            method,
+            pin,
+            user,
+            password,
+            profile,
+        }),
+        #[cfg(not(feature = "pcsc"))]
+        Cmd::Readers | Cmd::Check { .. } => anyhow::bail!(
+            "この oqs-driver は PC/SC なしでビルドされています。libpcsclite-dev を入れて `cargo build -p oqs-driver --features pcsc` でビルドしてください"
+        ),
+    }
+}
+
+#[cfg(feature = "pcsc")]
+mod pcsc_cli {
+    use oqs_driver::pcsc::{Device, PcscReaders};
+    use oqs_driver::{CheckRequest, Driver, Operator};
+    use oqs_host::dir::TerminalDir;
+    use oqs_host::readers::{FaceMatch, ReaderKind, Readers};
+    use oqs_proto::profile::Profile;
+    use oqs_proto::reader::IdentityMethod;
+    use std::path::PathBuf;
+    use std::sync::Arc;
+
+    pub fn readers() -> anyhow::Result<()> {
+        let r = PcscReaders::establish(Vec::new(), Arc::new(|_: &str| FaceMatch::Matched))?;
+        let list = r.list();
+        if list.is_empty() {
+            println!("PC/SC のカードリーダーがありません");
+        }
+        for e in list {
+            let card = match r.connect(&e.name) {
+                Ok(c) => c
+                    .atr()
+                    .iter()
+                    .map(|b| format!("{b:02X}"))
+                    .collect::<Vec<_>>()
+                    .join(" "),
+                Err(e) => e.to_string(),
+            };
+            println!("{}\t{card}", e.name);
+        }
+        Ok(())
+    }
+
+    pub struct CheckArgs {
+        pub terminal: PathBuf,
+        pub at: Option<String>,
+        pub reader: String,
+        pub serial: String,
+        pub face: bool,
+        pub method: String,
+        pub pin: Option<String>,
+        pub user: Option<String>,
+        pub password: Option<String>,
+        pub profile: Option<PathBuf>,
+    }
+
+    pub fn check(a: CheckArgs) -> anyhow::Result<()> {
+        let host = Arc::new(TerminalDir::open_from_process(
+            &a.terminal,
+            a.at.as_deref(),
+        )?);
+        let profile = match &a.profile {
+            Some(p) => Profile::parse(&std::fs::read_to_string(p)?)?,
+            None => Profile::builtin().clone(),
+        };
+        let method = IdentityMethod::from_label(&a.method)
+            .ok_or_else(|| anyhow::anyhow!("本人確認の方法「{}」はありません", a.method))?;
+        let readers = PcscReaders::establish(
+            vec![Device {
+                reader_name: a.reader,
+                serial: a.serial.clone(),
+                kind: if a.face {
+                    ReaderKind::Face
+                } else {
+                    ReaderKind::Generic
+                },
+            }],
+            Arc::new(|_: &str| FaceMatch::Matched),
+        )?;
+        let driver = Driver::new(host, Arc::new(readers), profile);
+        let req = CheckRequest {
+            serial: a.serial,
+            method,
+            pin: a.pin,
+            operator: match (a.user, a.password) {
+                (Some(user), Some(password)) => Some(Operator { user, password }),
+                _ => None,
+            },
+        };
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()?;
+        let out = rt.block_on(driver.check(&req))?;
+        println!("{}", out.message);
+        println!(
+            "資格有効性: {} ({} 件)",
+            out.answer.result.qualification_validity.label(),
+            out.answer.result.result_list.len()
+        );
+        if let Some(f) = out.face_file {
+            println!("結果ファイル: {}", f.display());
+        }
+        Ok(())
+    }
+}

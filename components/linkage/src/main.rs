@@ -7,8 +7,8 @@
 //! `<dir>` is a terminal directory made by the simulator (`C/…`, `state/…`, `state/names`).
 
 use clap::{Parser, Subcommand};
-use oqs_host::dir::{FixedClock, StaticNames, TerminalDir};
-use oqs_host::{Clock, Host, SystemClock};
+use oqs_host::Host;
+use oqs_host::dir::TerminalDir;
 use oqs_linkage::{LinkageApp, Options};
 use oqs_proto::profile::Profile;
 use std::path::PathBuf;
@@ -58,16 +58,7 @@ enum Cmd {
 }
 
 fn open(t: &Terminal) -> anyhow::Result<(Arc<dyn Host>, Profile)> {
-    let clock: Arc<dyn Clock> = match &t.at {
-        Some(at) => Arc::new(FixedClock(time::OffsetDateTime::parse(
-            at,
-            &time::format_description::well_known::Rfc3339,
-        )?)),
-        None => Arc::new(SystemClock),
-    };
-    let names_file = TerminalDir::names_file(&t.terminal);
-    let names = StaticNames::parse(&std::fs::read_to_string(&names_file).unwrap_or_default())?;
-    let host = TerminalDir::open(&t.terminal, clock, Arc::new(names))?;
+    let host = TerminalDir::open_from_process(&t.terminal, t.at.as_deref())?;
     let profile = match &t.profile {
         Some(p) => Profile::parse(&std::fs::read_to_string(p)?)?,
         None => Profile::builtin().clone(),
