@@ -68,7 +68,7 @@ async fn opensc_reads_the_virtual_card_through_pcscd_and_vpcd() {
         return;
     }
     let world = World::builder().seed(3).build().unwrap();
-    let pcscd = Pcscd::start(&["oqs-kit Reader"]).unwrap();
+    let pcscd = Pcscd::start("oqs-kit Reader").unwrap();
     let card = world.issue_card(0, FormFactor::Card, "1234");
     let shared: SharedCard = card.clone();
     let inserted = pcscd.insert(0, shared, Removal::OnRequest).await.unwrap();

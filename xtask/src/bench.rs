@@ -19,12 +19,16 @@ pub enum Bench {
     /// The linkage app through the real server on loopback: requests/s and req→res latency,
     /// plain vs encrypted; then a crash soak killing the app process at random points.
     Linkage(crate::linkage_bench::Args),
+    /// The virtual card: APDUs/s in process, and APDU round trips through pcscd + vpcd for our
+    /// card, an echo card (the floor) and vsmartcard's vicc.
+    Reader(crate::reader_bench::Args),
 }
 
 pub fn run(b: Bench) -> i32 {
     match b {
         Bench::Suite { starts, runs } => report(suite(starts, runs)),
         Bench::Linkage(args) => report(crate::linkage_bench::run(args)),
+        Bench::Reader(args) => report(crate::reader_bench::run(args)),
     }
 }
 
@@ -49,10 +53,21 @@ pub fn ms(d: Duration) -> f64 {
 
 /// Builds a workspace binary (debug) and returns its path.
 pub fn built_binary(package: &str) -> anyhow::Result<PathBuf> {
-    let status = crate::cargo()
-        .args(["build", "--quiet", "--package", package, "--bin", package])
-        .status()?;
-    anyhow::ensure!(status.success(), "building {package} failed");
+    built_binary_with(package, &[])
+}
+
+/// Builds a workspace binary (debug) with cargo features and returns its path.
+pub fn built_binary_with(package: &str, features: &[&str]) -> anyhow::Result<PathBuf> {
+    let mut cmd = crate::cargo();
+    cmd.args(["build", "--quiet", "--package", package, "--bin", package]);
+    if !features.is_empty() {
+        cmd.args(["--features", &features.join(",")]);
+    }
+    let status = cmd.status()?;
+    anyhow::ensure!(
+        status.success(),
+        "building {package} (features {features:?}) failed"
+    );
     let target = std::env::var_os("CARGO_TARGET_DIR")
         .map(PathBuf::from)
         .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target"));

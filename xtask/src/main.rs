@@ -4,13 +4,15 @@
 //! |---|---|
 //! | `conformance [cucumber options]` | runs the features (`--tags`, `--name`, `--seed`, …); reports in `target/conformance/` |
 //! | `test` | runs every test of the workspace and ends with one `tests: N passed, N failed, N skipped` line |
-//! | `sim` | starts a World on loopback, prints addresses and certificate paths, runs until Ctrl-C |
+//! | `sim [--pcsc]` | starts a World on loopback, prints addresses and certificate paths, runs until Ctrl-C; `--pcsc` adds a real pcscd with a virtual card |
 //! | `certs` | writes the test PKI (roots, server, one terminal's certificate and .p12) to a folder |
 //! | `bench suite` | scenarios/s of the whole suite and World start time |
 //! | `bench linkage` | linkage app requests/s and req→res latency (plain vs encrypted), crash soak |
+//! | `bench reader` | the virtual card: APDUs/s in process; round trips through pcscd + vpcd vs an echo card and vicc |
 
 mod bench;
 mod linkage_bench;
+mod reader_bench;
 mod sim;
 mod test;
 

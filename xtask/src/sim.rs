@@ -227,7 +227,7 @@ async fn pcsc_reader(
     world: &World,
     terminal: &std::path::Path,
 ) -> anyhow::Result<(Pcscd, oqs_sim::reader::vpcd::Inserted)> {
-    let pcscd = tokio::task::spawn_blocking(|| Pcscd::start(&["oqs-kit Reader"]))
+    let pcscd = tokio::task::spawn_blocking(|| Pcscd::start("oqs-kit Reader"))
         .await?
         .map_err(|why| anyhow::anyhow!("--pcsc: {why}"))?;
     let card: SharedCard = world.issue_card(0, FormFactor::Card, "1234");
@@ -236,7 +236,7 @@ async fn pcsc_reader(
         .format(&time::format_description::well_known::Rfc3339)?;
     println!(
         "PC/SC (pcscd + vsmartcard-vpcd on 127.0.0.1:{}):",
-        pcscd.readers[0].port
+        pcscd.port
     );
     println!("  reader            oqs-kit Reader 00 00 (pcscd numbers readers in order)");
     println!("  card              My Number Card of insured person 0, 利用者証明用 PIN 1234");

@@ -52,6 +52,17 @@ enum Cmd {
     },
     /// List the PC/SC readers and the ATR of each card present.
     Readers,
+    /// APDU round trips through PC/SC (for `cargo xtask bench reader`): one line of
+    /// `n= p50_us= p99_us=` for reader `--reader`.
+    Latency {
+        #[arg(long)]
+        reader: String,
+        #[arg(long, default_value_t = 1000)]
+        count: usize,
+        /// The command APDU, hex.
+        #[arg(long)]
+        apdu: String,
+    },
     /// Run one check at a PC/SC reader against the terminal's qualification server.
     Check {
         #[command(flatten)]
@@ -124,6 +135,12 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         #[cfg(feature = "pcsc")]
         Cmd::Readers => pcsc_cli::readers(),
         #[cfg(feature = "pcsc")]
+        Cmd::Latency {
+            reader,
+            count,
+            apdu,
+        } => pcsc_cli::latency(&reader, count, &apdu),
+        #[cfg(feature = "pcsc")]
         Cmd::Check {
             terminal,
             reader,
@@ -147,7 +164,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             profile,
         }),
         #[cfg(not(feature = "pcsc"))]
-        Cmd::Readers | Cmd::Check { .. } => anyhow::bail!(
+        Cmd::Readers | Cmd::Check { .. } | Cmd::Latency { .. } => anyhow::bail!(
             "この oqs-driver は PC/SC なしでビルドされています。libpcsclite-dev を入れて `cargo build -p oqs-driver --features pcsc` でビルドしてください"
         ),
     }
@@ -182,6 +199,32 @@ mod pcsc_cli {
             };
             println!("{}\t{card}", e.name);
         }
+        Ok(())
+    }
+
+    pub fn latency(reader: &str, count: usize, apdu: &str) -> anyhow::Result<()> {
+        let apdu = oqs_proto::api::unhex(apdu)
+            .ok_or_else(|| anyhow::anyhow!("--apdu は16進数で指定してください"))?;
+        let r = PcscReaders::establish(Vec::new(), Arc::new(|_: &str| FaceMatch::Matched))?;
+        let mut ch = r.connect(reader)?;
+        // warm-up: the first exchanges include connection set-up
+        for _ in 0..10 {
+            ch.transmit(&apdu)?;
+        }
+        let mut us = Vec::with_capacity(count);
+        for _ in 0..count.max(1) {
+            let t = std::time::Instant::now();
+            ch.transmit(&apdu)?;
+            us.push(t.elapsed().as_secs_f64() * 1e6);
+        }
+        us.sort_by(f64::total_cmp);
+        let pct = |p: f64| us[((us.len() - 1) as f64 * p).round() as usize];
+        println!(
+            "n={} p50_us={:.1} p99_us={:.1}",
+            us.len(),
+            pct(0.5),
+            pct(0.99)
+        );
         Ok(())
     }
 

@@ -27,20 +27,8 @@ async fn a_pin_check_through_pcscd_and_a_card_pulled_mid_check() {
     let t = provision::reader_terminal(&world, &LinkageTerminal::new("OQS-PC01", &code))
         .await
         .unwrap();
-    let pcscd = Pcscd::start(&["oqs-kit Reader"]).unwrap();
-    let reader = pcscd.readers[0].clone();
-    let readers = tokio::task::spawn_blocking(|| {
-        PcscReaders::establish(Vec::new(), Arc::new(|_: &str| FaceMatch::Matched))
-    })
-    .await
-    .unwrap()
-    .unwrap();
-    let name = readers
-        .list()
-        .into_iter()
-        .map(|r| r.name)
-        .find(|n| reader.is_named(n))
-        .expect("pcscd lists the vpcd reader");
+    let pcscd = Pcscd::start("oqs-kit Reader").unwrap();
+    let name = pcscd.slot_name(0);
     let readers = Arc::new(
         PcscReaders::establish(
             vec![Device {

@@ -4,7 +4,7 @@
 
 use super::reader::{ReaderScene, Slot};
 use crate::KitWorld;
-use anyhow::{Context, Result, bail};
+use anyhow::{Result, bail};
 use cucumber::given;
 use oqs_driver::Driver;
 use oqs_driver::pcsc::{Device, PcscReaders};
@@ -49,18 +49,11 @@ impl PcscSlot {
     regex = r"^汎用カードリーダー（シリアル番号「([^」]+)」）が PC/SC（pcscd と vpcd）で接続されている$"
 )]
 async fn pcsc_reader(w: &mut KitWorld, serial: String) -> Result<()> {
-    let pcscd = tokio::task::spawn_blocking(|| Pcscd::start(&["oqs-kit Reader"]))
+    let pcscd = tokio::task::spawn_blocking(|| Pcscd::start("oqs-kit Reader"))
         .await?
         .map_err(anyhow::Error::msg)?;
-    let vpcd = pcscd.readers[0].clone();
     let camera = Arc::new(|_: &str| FaceMatch::Matched);
-    let probe = PcscReaders::establish(Vec::new(), camera.clone())?;
-    let name = probe
-        .list()
-        .into_iter()
-        .map(|r| r.name)
-        .find(|n| vpcd.is_named(n))
-        .context("pcscd に vpcd のカードリーダーがありません")?;
+    let name = pcscd.slot_name(0);
     let readers = Arc::new(PcscReaders::establish(
         vec![Device {
             reader_name: name.clone(),

@@ -47,32 +47,16 @@ pub fn unavailable() -> Option<String> {
     None
 }
 
-/// One vpcd device: pcscd lists it as `<friendly name> NN 00` (and a second slot `NN 01` on
-/// the next port, which the kit leaves empty). Cards connect to `127.0.0.1:port`.
-#[derive(Clone, Debug)]
-pub struct VpcdReader {
-    pub friendly_name: String,
-    pub port: u16,
-}
-
-impl VpcdReader {
-    pub fn addr(&self) -> std::net::SocketAddr {
-        ([127, 0, 0, 1], self.port).into()
-    }
-
-    /// Whether a PC/SC reader name is this device's first slot.
-    pub fn is_named(&self, pcsc_name: &str) -> bool {
-        pcsc_name
-            .strip_prefix(self.friendly_name.as_str())
-            .is_some_and(|rest| rest.len() == 6 && rest.ends_with(" 00"))
-    }
-}
-
-/// A running pcscd; dropped → SIGTERM, and its files are gone.
+/// A running pcscd with one vpcd device of two slots, listed by PC/SC as
+/// `<friendly name> 00 00` (cards connect to `127.0.0.1:port`) and `<friendly name> 00 01`
+/// (`port + 1`). One device only: Debian's vpcd keeps its state per slot index, so a second
+/// device's slots collide with the first's and no card is ever detected (seen here with three
+/// devices). Dropped → SIGTERM, and pcscd's files are gone.
 pub struct Pcscd {
     child: Child,
     _conf: tempfile::TempDir,
-    pub readers: Vec<VpcdReader>,
+    pub friendly_name: String,
+    pub port: u16,
 }
 
 impl Drop for Pcscd {
@@ -98,7 +82,7 @@ fn clear_stale_files() {
     let _ = std::fs::remove_file("/run/pcscd/pcscd.pid");
 }
 
-/// Two consecutive free loopback ports (vpcd listens on both slots' ports).
+/// A free loopback port whose successor is free too (vpcd listens on both slots' ports).
 fn free_port_pair() -> std::io::Result<u16> {
     for _ in 0..50 {
         let a = std::net::TcpListener::bind(("127.0.0.1", 0))?;
@@ -111,28 +95,21 @@ fn free_port_pair() -> std::io::Result<u16> {
 }
 
 impl Pcscd {
-    /// Starts pcscd with one vpcd device per friendly name and waits until every device
-    /// listens. Fails with [`unavailable`]'s reason where that says so.
-    pub fn start(friendly_names: &[&str]) -> Result<Self, String> {
+    /// Starts pcscd with the vpcd device and waits until pcscd takes clients. Fails with
+    /// [`unavailable`]'s reason where that says so.
+    pub fn start(friendly_name: &str) -> Result<Self, String> {
         if let Some(why) = unavailable() {
             return Err(why);
         }
         let conf = tempfile::tempdir().map_err(|e| e.to_string())?;
-        let mut readers = Vec::new();
-        for (i, name) in friendly_names.iter().enumerate() {
-            let port = free_port_pair().map_err(|e| e.to_string())?;
-            std::fs::write(
-                conf.path().join(format!("vpcd{i}")),
-                format!(
-                    "FRIENDLYNAME \"{name}\"\nDEVICENAME /dev/null:0x{port:X}\nLIBPATH {VPCD_DRIVER}\nCHANNELID 0x{port:X}\n"
-                ),
-            )
-            .map_err(|e| e.to_string())?;
-            readers.push(VpcdReader {
-                friendly_name: (*name).into(),
-                port,
-            });
-        }
+        let port = free_port_pair().map_err(|e| e.to_string())?;
+        std::fs::write(
+            conf.path().join("vpcd"),
+            format!(
+                "FRIENDLYNAME \"{friendly_name}\"\nDEVICENAME /dev/null:0x{port:X}\nLIBPATH {VPCD_DRIVER}\nCHANNELID 0x{port:X}\n"
+            ),
+        )
+        .map_err(|e| e.to_string())?;
         clear_stale_files();
         let child = Command::new("pcscd")
             .arg("-f")
@@ -145,7 +122,8 @@ impl Pcscd {
         let me = Self {
             child,
             _conf: conf,
-            readers,
+            friendly_name: friendly_name.into(),
+            port,
         };
         // the socket appears once pcscd is ready for clients
         let ready = (0..150).any(|_| {
@@ -161,15 +139,25 @@ impl Pcscd {
         Ok(me)
     }
 
-    /// Puts `card` into reader `i` (connects the card to its vpcd port, retrying while vpcd
+    /// Where a card in `slot` (0 or 1) connects.
+    pub fn slot_addr(&self, slot: u8) -> std::net::SocketAddr {
+        ([127, 0, 0, 1], self.port + u16::from(slot.min(1))).into()
+    }
+
+    /// The PC/SC reader name of `slot`.
+    pub fn slot_name(&self, slot: u8) -> String {
+        format!("{} 00 {:02}", self.friendly_name, slot.min(1))
+    }
+
+    /// Puts `card` into `slot` (connects the card to its vpcd port, retrying while vpcd
     /// is still loading). pcscd notices it at its next 400 ms poll.
     pub async fn insert(
         &self,
-        i: usize,
+        slot: u8,
         card: super::vpcd::SharedCard,
         removal: super::vpcd::Removal,
     ) -> std::io::Result<super::vpcd::Inserted> {
-        let addr = self.readers[i].addr();
+        let addr = self.slot_addr(slot);
         let mut last = None;
         for _ in 0..150 {
             match super::vpcd::insert(addr, card.clone(), removal).await {

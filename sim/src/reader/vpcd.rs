@@ -37,6 +37,20 @@ impl Card for MyNumberCard {
     }
 }
 
+/// A card that answers every command with `90 00`: the floor of a transport benchmark.
+pub struct EchoCard;
+
+impl Card for EchoCard {
+    fn atr(&self) -> Vec<u8> {
+        // a plain T=1 ATR, so no driver takes it for a My Number Card
+        vec![0x3B, 0x80, 0x80, 0x01, 0x01]
+    }
+    fn reset(&mut self) {}
+    fn transmit(&mut self, _: &[u8]) -> Vec<u8> {
+        vec![0x90, 0x00]
+    }
+}
+
 pub type SharedCard = Arc<Mutex<dyn Card>>;
 
 /// How a card leaves the reader.
