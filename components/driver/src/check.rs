@@ -144,6 +144,7 @@ impl Driver {
     /// Runs one check end to end.
     pub async fn check(&self, req: &CheckRequest) -> Result<CheckOutcome, CheckError> {
         let settings = DriverSettings::load(self.host.as_ref(), &self.profile)?;
+        face_output::preflight(self.host.as_ref(), &settings)?;
         let entry = self
             .readers
             .list()

@@ -35,6 +35,29 @@ pub enum FaceOutputError {
 
 pub const KIND: &str = "OQSsiquc01";
 
+/// What can be known before a check starts: with `OutputFlg=true`, the folder can be made and
+/// an encrypted kind has its password. Checked first, so a check the server answered is never
+/// left without its file for a reason known beforehand.
+pub fn preflight(host: &dyn Host, s: &DriverSettings) -> Result<(), FaceOutputError> {
+    if !s.face_output.enabled {
+        return Ok(());
+    }
+    if s.encrypt.encrypts(KIND) {
+        match &s.crypt {
+            None => return Err(FaceOutputError::NoCryptPass),
+            Some(Err(e)) => return Err(FaceOutputError::CryptPass(e.clone())),
+            Some(Ok(_)) => {}
+        }
+    }
+    let err = |source| FaceOutputError::Write {
+        dir: s.face_output.dir.clone(),
+        source,
+    };
+    let dir = WinPath::parse(&s.face_output.dir)
+        .map_err(|_| err(std::io::ErrorKind::InvalidInput.into()))?;
+    std::fs::create_dir_all(host.files().resolve(&dir).map_err(err)?).map_err(err)
+}
+
 /// Writes the file when `OutputFlg=true`; returns where.
 pub fn write(
     host: &dyn Host,

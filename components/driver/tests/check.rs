@@ -248,3 +248,85 @@ async fn smartphones_need_the_site_setting_and_the_right_button() {
         .await
         .unwrap();
 }
+
+fn write_config(s: &Setup, name: &str, bytes: &[u8]) {
+    let dir = s
+        .host
+        .files()
+        .resolve(&WinPath::parse(r"C:\ProgramData\OQS\OQSComApp\config").unwrap())
+        .unwrap();
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join(name), bytes).unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn encrypted_face_results_need_oqs_crypt_pass_before_anything_is_sent() {
+    let s = setup().await;
+    let reader = s.world.readers().attach(ReaderKind::Generic, "GR-0009");
+    reader.insert(s.world.issue_card(0, FormFactor::Card, "1234"));
+    write_config(&s, "encrypt_face.conf", b"OQSsiquc01=e\r\n");
+    // no OQS_CRYPT_PASS on this terminal: refused up front, the server saw nothing
+    let e = s
+        .driver
+        .check(&req("GR-0009", IdentityMethod::Visual, None))
+        .await
+        .unwrap_err();
+    assert!(e.to_string().contains("OQS_CRYPT_PASS"), "{e}");
+    assert_eq!(s.world.registry().cards.checks(), 0);
+
+    use oqs_host::credentials::{CredentialManager, GenericCredential};
+    s.world
+        .terminal("OQS-PC01")
+        .unwrap()
+        .write_generic(GenericCredential {
+            target: "OQS_CRYPT_PASS".into(),
+            user: "OQS_Admin".into(),
+            password: "Face2025".into(),
+        })
+        .unwrap();
+    let out = s
+        .driver
+        .check(&req("GR-0009", IdentityMethod::Visual, None))
+        .await
+        .unwrap();
+    let zip = out.face_file.unwrap();
+    assert_eq!(zip.extension().unwrap(), "zip");
+    let pass: oqs_proto::linkage::crypt::CryptPass = "Face2025".parse().unwrap();
+    let xml_name = zip
+        .file_name()
+        .unwrap()
+        .to_string_lossy()
+        .replace(".zip", ".xml");
+    let xml =
+        oqs_proto::linkage::crypt::open(&xml_name, &std::fs::read(&zip).unwrap(), &xml_name, &pass)
+            .unwrap();
+    let m = ResultMessage::from_bytes(&xml).unwrap();
+    assert_eq!(
+        m.message_header.reference_classification.as_deref(),
+        Some("1")
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_broken_reader_info_ini_is_named_by_line_and_nothing_is_sent() {
+    let s = setup().await;
+    let reader = s.world.readers().attach(ReaderKind::Face, "FJ24000002");
+    reader.insert(s.world.issue_card(0, FormFactor::Card, "1234"));
+    let path = s
+        .host
+        .files()
+        .resolve(&WinPath::parse(oqs_proto::reader::ReaderInfo::FILE).unwrap())
+        .unwrap();
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    std::fs::write(&path, "[FJ24000002]\r\nこれは設定ではない\r\n").unwrap();
+    let e = s
+        .driver
+        .check(&req("FJ24000002", IdentityMethod::Face, None))
+        .await
+        .unwrap_err();
+    assert!(
+        e.to_string().contains("2 行目") && e.to_string().contains("ログイン名設定ツール"),
+        "{e}"
+    );
+    assert_eq!(s.world.registry().cards.checks(), 0);
+}

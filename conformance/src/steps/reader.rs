@@ -496,3 +496,22 @@ async fn unregistered_count(w: &mut KitWorld, n: usize) -> Result<()> {
     ensure!(got == n, "未登録は {got} 台です: {states:?}");
     Ok(())
 }
+
+#[when(regex = r"^カードリーダーの設定ツールで待機画面の医療機関名を「([^」]+)」にする$")]
+async fn set_idle_name(w: &mut KitWorld, name: String) -> Result<()> {
+    match &scene(w).face {
+        Some((_, Slot::InProcess(r))) => r.set_idle_screen(&name),
+        _ => bail!("顔認証付きカードリーダーがありません"),
+    }
+    Ok(())
+}
+
+#[then(regex = r"^顔認証付きカードリーダーの待機画面に「([^」]+)」と表示される$")]
+async fn idle_shows(w: &mut KitWorld, name: String) -> Result<()> {
+    let shown = match &scene(w).face {
+        Some((_, Slot::InProcess(r))) => r.idle_screen(),
+        _ => bail!("顔認証付きカードリーダーがありません"),
+    };
+    ensure!(shown.contains(&name), "待機画面: 「{shown}」");
+    Ok(())
+}

@@ -98,13 +98,23 @@ impl SimReader {
         self.slot().plugged
     }
 
-    /// The idle screen's text, set in the reader's settings tool (the institution name).
-    pub fn set_idle_screen(&self, text: &str) {
-        self.slot().idle_screen = text.into();
+    /// The institution name on the idle screen, set in the reader's settings tool; it stays
+    /// with the device across unplugging (a succession changes it by hand [001]).
+    pub fn set_idle_screen(&self, institution_name: &str) {
+        self.slot().idle_screen = institution_name.into();
     }
 
+    /// What the idle screen shows: the institution name, or the prompt to set one.
     pub fn idle_screen(&self) -> String {
-        self.slot().idle_screen.clone()
+        let s = self.slot();
+        if !s.plugged {
+            return String::new();
+        }
+        if s.idle_screen.is_empty() {
+            "医療機関名が設定されていません（カードリーダーの設定ツールで設定してください）".into()
+        } else {
+            format!("{}\nマイナンバーカードを置いてください", s.idle_screen)
+        }
     }
 }
 
