@@ -64,32 +64,35 @@ enum Cmd {
         apdu: String,
     },
     /// Run one check at a PC/SC reader against the terminal's qualification server.
-    Check {
-        #[command(flatten)]
-        terminal: Terminal,
-        /// The PC/SC reader name (see `oqs-driver readers`).
-        #[arg(long)]
-        reader: String,
-        /// The reader's serial (as bound in ReaderInfo.ini for a face reader).
-        #[arg(long)]
-        serial: String,
-        /// The reader is a face reader (its camera is taken to match).
-        #[arg(long)]
-        face: bool,
-        /// 顔認証, 暗証番号, 目視確認, iPhone, Android
-        #[arg(long)]
-        method: String,
-        #[arg(long)]
-        pin: Option<String>,
-        /// The general user or admin logged in at the browser (generic readers).
-        #[arg(long)]
-        user: Option<String>,
-        #[arg(long)]
-        password: Option<String>,
-        /// A profile replacing the kit's.
-        #[arg(long)]
-        profile: Option<PathBuf>,
-    },
+    Check(CheckArgs),
+}
+
+#[derive(clap::Args)]
+struct CheckArgs {
+    #[command(flatten)]
+    terminal: Terminal,
+    /// The PC/SC reader name (see `oqs-driver readers`).
+    #[arg(long)]
+    reader: String,
+    /// The reader's serial (as bound in ReaderInfo.ini for a face reader).
+    #[arg(long)]
+    serial: String,
+    /// The reader is a face reader (its camera is taken to match).
+    #[arg(long)]
+    face: bool,
+    /// 顔認証, 暗証番号, 目視確認, iPhone, Android
+    #[arg(long)]
+    method: String,
+    #[arg(long)]
+    pin: Option<String>,
+    /// The general user or admin logged in at the browser (generic readers).
+    #[arg(long)]
+    user: Option<String>,
+    #[arg(long)]
+    password: Option<String>,
+    /// A profile replacing the kit's.
+    #[arg(long)]
+    profile: Option<PathBuf>,
 }
 
 fn main() {
@@ -141,30 +144,9 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             apdu,
         } => pcsc_cli::latency(&reader, count, &apdu),
         #[cfg(feature = "pcsc")]
-        Cmd::Check {
-            terminal,
-            reader,
-            serial,
-            face,
-            method,
-            pin,
-            user,
-            password,
-            profile,
-        } => pcsc_cli::check(pcsc_cli::CheckArgs {
-            terminal: terminal.terminal,
-            at: terminal.at,
-            reader,
-            serial,
-            face,
-            method,
-            pin,
-            user,
-            password,
-            profile,
-        }),
+        Cmd::Check(args) => pcsc_cli::check(args),
         #[cfg(not(feature = "pcsc"))]
-        Cmd::Readers | Cmd::Check { .. } | Cmd::Latency { .. } => anyhow::bail!(
+        Cmd::Readers | Cmd::Check(_) | Cmd::Latency { .. } => anyhow::bail!(
             "この oqs-driver は PC/SC なしでビルドされています。libpcsclite-dev を入れて `cargo build -p oqs-driver --features pcsc` でビルドしてください"
         ),
     }
@@ -178,7 +160,6 @@ mod pcsc_cli {
     use oqs_host::readers::{FaceMatch, ReaderKind, Readers};
     use oqs_proto::profile::Profile;
     use oqs_proto::reader::IdentityMethod;
-    use std::path::PathBuf;
     use std::sync::Arc;
 
     pub fn readers() -> anyhow::Result<()> {
@@ -228,23 +209,10 @@ mod pcsc_cli {
         Ok(())
     }
 
-    pub struct CheckArgs {
-        pub terminal: PathBuf,
-        pub at: Option<String>,
-        pub reader: String,
-        pub serial: String,
-        pub face: bool,
-        pub method: String,
-        pub pin: Option<String>,
-        pub user: Option<String>,
-        pub password: Option<String>,
-        pub profile: Option<PathBuf>,
-    }
-
-    pub fn check(a: CheckArgs) -> anyhow::Result<()> {
+    pub fn check(a: super::CheckArgs) -> anyhow::Result<()> {
         let host = Arc::new(TerminalDir::open_from_process(
-            &a.terminal,
-            a.at.as_deref(),
+            &a.terminal.terminal,
+            a.terminal.at.as_deref(),
         )?);
         let profile = match &a.profile {
             Some(p) => Profile::parse(&std::fs::read_to_string(p)?)?,

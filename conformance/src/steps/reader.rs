@@ -55,6 +55,15 @@ fn driver(w: &KitWorld) -> Result<Arc<Driver>> {
     )
 }
 
+/// The in-process face reader of the scenario (its camera, power and idle screen are the
+/// simulator's, not PC/SC's).
+fn face_reader(w: &mut KitWorld) -> Result<Arc<SimReader>> {
+    match &scene(w).face {
+        Some((_, Slot::InProcess(r))) => Ok(r.clone()),
+        _ => bail!("顔認証付きカードリーダーがありません"),
+    }
+}
+
 fn method(label: &str) -> Result<IdentityMethod> {
     IdentityMethod::from_label(label)
         .with_context(|| format!("本人確認の方法「{label}」はありません"))
@@ -174,10 +183,7 @@ async fn unbind(w: &mut KitWorld, serial: String) -> Result<()> {
 
 #[when(regex = r"^顔認証付きカードリーダーの電源を切り、ケーブルを外す$")]
 async fn unplug(w: &mut KitWorld) -> Result<()> {
-    match &scene(w).face {
-        Some((_, Slot::InProcess(r))) => r.set_plugged(false),
-        _ => bail!("顔認証付きカードリーダーがありません"),
-    }
+    face_reader(w)?.set_plugged(false);
     Ok(())
 }
 
@@ -280,10 +286,7 @@ async fn face_outcome(w: &mut KitWorld, outcome: String) -> Result<()> {
     } else {
         FaceMatch::NotMatched
     };
-    match &scene(w).face {
-        Some((_, Slot::InProcess(r))) => r.set_face_match(m),
-        _ => bail!("顔認証付きカードリーダーがありません"),
-    }
+    face_reader(w)?.set_face_match(m);
     Ok(())
 }
 
@@ -499,19 +502,13 @@ async fn unregistered_count(w: &mut KitWorld, n: usize) -> Result<()> {
 
 #[when(regex = r"^カードリーダーの設定ツールで待機画面の医療機関名を「([^」]+)」にする$")]
 async fn set_idle_name(w: &mut KitWorld, name: String) -> Result<()> {
-    match &scene(w).face {
-        Some((_, Slot::InProcess(r))) => r.set_idle_screen(&name),
-        _ => bail!("顔認証付きカードリーダーがありません"),
-    }
+    face_reader(w)?.set_idle_screen(&name);
     Ok(())
 }
 
 #[then(regex = r"^顔認証付きカードリーダーの待機画面に「([^」]+)」と表示される$")]
 async fn idle_shows(w: &mut KitWorld, name: String) -> Result<()> {
-    let shown = match &scene(w).face {
-        Some((_, Slot::InProcess(r))) => r.idle_screen(),
-        _ => bail!("顔認証付きカードリーダーがありません"),
-    };
+    let shown = face_reader(w)?.idle_screen();
     ensure!(shown.contains(&name), "待機画面: 「{shown}」");
     Ok(())
 }
