@@ -16,6 +16,7 @@
 pub mod inspect;
 pub mod jpki;
 pub mod pkcs12;
+pub mod store;
 
 use rcgen::{
     BasicConstraints, CertificateParams, DistinguishedName, DnType, ExtendedKeyUsagePurpose, IsCa,

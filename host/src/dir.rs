@@ -8,6 +8,7 @@
 //! <root>/state/credentials/<hex>.json        generic credentials
 //! <root>/state/certs/<store>/<thumbprint>.der + .key (PKCS#8) + .json (the store's columns)
 //! <root>/state/names                         the World's name table (see [`StaticNames`])
+//! <root>/state/windows.json                  the Windows settings ([`crate::WindowsState`])
 //! ```
 
 use crate::certificates::{ALL_STORES, CertificateStore, StoreName, StoredCertificate};
@@ -107,6 +108,33 @@ fn invalid(e: impl std::error::Error + Send + Sync + 'static) -> io::Error {
 }
 
 /// Writes through a temporary file and a rename, so a reader never sees half a file.
+impl TerminalDir {
+    fn windows_file(&self) -> PathBuf {
+        self.root.join("state").join("windows.json")
+    }
+}
+
+/// A terminal directory without `state/windows.json` is a fresh Windows.
+impl crate::SystemSettings for TerminalDir {
+    fn load(&self) -> io::Result<crate::WindowsState> {
+        match std::fs::read(self.windows_file()) {
+            Ok(b) => serde_json::from_slice(&b).map_err(|e| {
+                io::Error::new(
+                    io::ErrorKind::InvalidData,
+                    format!("{}: {e}", self.windows_file().display()),
+                )
+            }),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(crate::WindowsState::fresh()),
+            Err(e) => Err(e),
+        }
+    }
+
+    fn save(&self, state: &crate::WindowsState) -> io::Result<()> {
+        let text = serde_json::to_vec_pretty(state).map_err(invalid)?;
+        write_atomic(&self.windows_file(), &text)
+    }
+}
+
 pub fn write_atomic(path: &Path, data: &[u8]) -> io::Result<()> {
     let tmp = path.with_extension("tmp");
     std::fs::write(&tmp, data)?;
@@ -281,6 +309,10 @@ impl Host for TerminalDir {
     fn clock(&self) -> &dyn Clock {
         self.clock.as_ref()
     }
+    fn system(&self) -> &dyn crate::SystemSettings {
+        self
+    }
+
     fn names(&self) -> &dyn Resolver {
         self.names.as_ref()
     }

@@ -10,6 +10,7 @@
 //! | [`Clock`] | the system clock (NTP-synchronised on a real terminal) |
 //! | [`Resolver`] | name resolution (DNS) |
 //! | [`Readers`] | card readers through PC/SC (WinSCard), and face readers' cameras |
+//! | [`SystemSettings`] | the Windows settings the manuals touch ([`WindowsState`]: users, power, proxy, tasks, …) |
 //!
 //! With feature `dir`, [`dir::TerminalDir`] keeps a whole terminal in a directory; with feature
 //! `https`, [`https`] builds TLS connections the way Windows does for its programs.
@@ -27,6 +28,7 @@ pub mod files;
 pub mod https;
 pub mod names;
 pub mod readers;
+pub mod windows;
 
 pub use certificates::{CertificateStore, StoreName, StoredCertificate};
 pub use clock::{Clock, SystemClock};
@@ -34,6 +36,7 @@ pub use credentials::{CredentialManager, GenericCredential};
 pub use files::{Files, WinPath};
 pub use names::Resolver;
 pub use readers::{CardChannel, FaceMatch, ReaderEntry, ReaderError, ReaderKind, Readers};
+pub use windows::{SystemSettings, WindowsState};
 
 /// Everything a component may ask of its terminal.
 pub trait Host: Send + Sync {
@@ -42,4 +45,5 @@ pub trait Host: Send + Sync {
     fn certificates(&self) -> &dyn CertificateStore;
     fn clock(&self) -> &dyn Clock;
     fn names(&self) -> &dyn Resolver;
+    fn system(&self) -> &dyn SystemSettings;
 }

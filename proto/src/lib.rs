@@ -10,6 +10,7 @@
 //! | [`settings`] | 環境設定: character code and the service flags |
 //! | [`qualification`] | qualification lookup by insurance data: search info and result |
 //! | [`reader`] | identity methods at card readers, face reader modes, `ReaderInfo.ini`, face result names |
+//! | [`site`] | the site profile the setup tool applies, the manual's rules on it, `netsh` output |
 //! | [`api`] | the JSON bodies of the simulated qualification server's web API |
 
 pub mod account;
@@ -21,3 +22,4 @@ pub mod profile;
 pub mod qualification;
 pub mod reader;
 pub mod settings;
+pub mod site;

@@ -8,7 +8,7 @@
 pub mod edge;
 
 use oqs_certs::pkcs12::{self, Pkcs12Error};
-use oqs_host::certificates::{CertificateStore, StoreName, StoredCertificate};
+use oqs_host::certificates::{CertificateStore, StoreName};
 use oqs_host::credentials::CredentialManager;
 use oqs_host::dir::TerminalDir;
 use oqs_host::files::Files;
@@ -53,6 +53,13 @@ impl FakeTerminal {
             dir: TerminalDir::open(root, clock, names)?,
         };
         if fresh {
+            // the computer as delivered: Windows' defaults, written out so it can be read
+            let mut w = oqs_host::WindowsState::fresh();
+            w.apps.push(oqs_host::windows::InstalledApp {
+                name: "Microsoft Edge".into(),
+                version: "120.0".into(),
+            });
+            oqs_host::SystemSettings::save(&t.dir, &w)?;
             // Windows ships with public roots; the kit's web root stands for them.
             t.add(
                 StoreName::Root,
@@ -136,27 +143,7 @@ impl FakeTerminal {
     }
 }
 
-/// A store entry for a DER certificate, with the columns read from the certificate itself.
-pub fn stored(
-    der: &[u8],
-    key: Option<Vec<u8>>,
-    exportable: bool,
-    strong: bool,
-) -> io::Result<StoredCertificate> {
-    let info =
-        oqs_certs::inspect(der).map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))?;
-    Ok(StoredCertificate {
-        issued_to: info.common_name,
-        issued_by: info.issuer_common_name,
-        not_before: info.not_before,
-        not_after: info.not_after,
-        thumbprint: oqs_certs::thumbprint(der),
-        der: der.to_vec(),
-        private_key: key,
-        exportable,
-        strong_protection: strong,
-    })
-}
+pub use oqs_certs::store::stored;
 
 /// 保存場所 of the import wizard.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -249,6 +236,9 @@ impl Host for FakeTerminal {
     }
     fn names(&self) -> &dyn Resolver {
         self.dir.names()
+    }
+    fn system(&self) -> &dyn oqs_host::SystemSettings {
+        &self.dir
     }
 }
 

@@ -1,0 +1,294 @@
+//! Operations 1–12 of the setup manual [000], applied to a terminal from a site profile, in the
+//! manual's order. Each step says what it did, in the manual's words; the profile is checked
+//! first ([`SiteProfile::check`]), so nothing is half-applied because of a forbidden value.
+
+use oqs_host::certificates::StoreName;
+use oqs_host::credentials::GenericCredential;
+use oqs_host::windows::{Access, InstalledApp, Share, Task, Trigger, User, WinHttpProxy};
+use oqs_host::{Host, WinPath};
+use oqs_proto::linkage::config::{
+    OQS_ADMIN, OQS_CRYPT_PASS, OQS_LOGIN_KEY, OQS_MEDICAL_INSTITUTION_CODE,
+};
+use oqs_proto::site::{
+    APPLIED_PROFILE, EXTENSIONS, OQS_USER, PowerMode, RESTART_COMMAND, RESTART_TASK, SiteProfile,
+};
+use std::io;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ApplyError {
+    #[error(transparent)]
+    Profile(#[from] oqs_proto::site::ProfileError),
+    #[error("端末の状態を読み書きできません: {0}")]
+    Io(#[from] io::Error),
+    #[error("電子証明書「{file}」をインポートできません: {reason}")]
+    Certificate { file: String, reason: String },
+}
+
+/// The tasks the linkage app's installer leaves in `tools` [000 op12], and the distro app's.
+pub const LINKAGE_TASKS: [&str; 3] = [
+    "OQS_exec_comappdelfile_periodic",
+    "OQS_exec_comappdelfile_running",
+    "OQS_exec_comappstart",
+];
+pub const DISTRO_TASK: &str = "OQS_exec_distroappstart";
+
+fn task(name: &str, command: &str, triggers: Vec<Trigger>, password: &str) -> Task {
+    Task {
+        name: name.into(),
+        command: command.into(),
+        run_as: OQS_USER.into(),
+        run_whether_logged_on: true,
+        stored_password: Some(password.into()),
+        highest_privileges: true,
+        triggers,
+        ac_only: false,
+        enabled: true,
+    }
+}
+
+fn upsert_task(tasks: &mut Vec<Task>, t: Task) {
+    tasks.retain(|x| x.name != t.name);
+    tasks.push(t);
+}
+
+fn share(shares: &mut Vec<Share>, path: &str, account: &str) {
+    shares.retain(|s| !s.path.eq_ignore_ascii_case(path));
+    shares.push(Share {
+        path: path.into(),
+        account: account.into(),
+        access: Access::ReadWrite,
+    });
+}
+
+fn mkdir(host: &dyn Host, path: &str) -> io::Result<()> {
+    let p = WinPath::parse(path).map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))?;
+    std::fs::create_dir_all(host.files().resolve(&p)?)
+}
+
+/// Applies the profile; returns the steps done, one line each.
+pub fn apply(host: &dyn Host, profile_text: &str) -> Result<Vec<String>, ApplyError> {
+    let p = SiteProfile::parse(profile_text)?;
+    let mut done = Vec::new();
+    let mut w = host.system().load()?;
+
+    // 1 Windows user OqsComApp, administrator, logged on
+    w.users.retain(|u| u.name != OQS_USER);
+    w.users.push(User {
+        name: OQS_USER.into(),
+        administrator: true,
+        password: p.oqs_password.clone(),
+    });
+    w.logged_on = Some(OQS_USER.into());
+    done.push(format!(
+        "操作1: Windowsユーザー「{OQS_USER}」（管理者）を作成し、ログオン"
+    ));
+
+    // 2 .NET 4.8, face library (CertPropSvc policy), extensions with developer mode on → off
+    w.dotnet48 = true;
+    w.cert_propagation_disabled = true;
+    w.edge.developer_mode = true;
+    for crx in EXTENSIONS {
+        if !w.edge.extensions.iter().any(|e| e == crx) {
+            w.edge.extensions.push(crx.into());
+        }
+    }
+    w.edge.developer_mode = false;
+    w.edge.sync = false;
+    w.restart();
+    done.push(
+        "操作2: .NET Framework 4.8、顔認証ライブラリ（CertPropSvc 無効化）、拡張機能3つ（開発者モードはオフに戻す）、再起動".into(),
+    );
+
+    // 3 proxy, WinHTTP, sleep, fast startup, time, scaling, restart task, update policy
+    let proxy = p.proxy();
+    w.proxy.enabled = true;
+    w.proxy.address = proxy.address.clone();
+    w.proxy.port = proxy.port;
+    w.proxy.bypass = proxy.bypass.clone();
+    w.winhttp = Some(WinHttpProxy {
+        server: format!("{}:{}", proxy.address, proxy.port),
+        bypass: proxy.bypass.clone(),
+    });
+    w.power.sleep_on_ac = None;
+    w.power.sleep_on_battery = None;
+    w.power.fast_startup = false;
+    if let Some(ntp) = &proxy.ntp {
+        w.time.enabled = true;
+        w.time.server = ntp.clone();
+    }
+    w.display_scaling = 100;
+    done.push(format!(
+        "操作3: プロキシ {}:{}、例外、netsh winhttp import proxy source=ie、スリープなし、高速スタートアップ無効、インターネット時刻、拡大縮小100%",
+        proxy.address, proxy.port
+    ));
+    if p.power == PowerMode::Auto {
+        let restart = p.restart_at.clone().unwrap_or_default();
+        let update = p.update_at.clone().unwrap_or_default();
+        upsert_task(
+            &mut w.tasks,
+            task(
+                RESTART_TASK,
+                RESTART_COMMAND,
+                vec![Trigger::Daily {
+                    at: restart.clone(),
+                }],
+                &p.oqs_password,
+            ),
+        );
+        w.windows_update.enabled = true;
+        w.windows_update.option = 4;
+        w.windows_update.day = 0;
+        w.windows_update.time = update.clone();
+        if let Some(a) = &p.active_hours {
+            w.active_hours.auto_adjust = false;
+            w.active_hours.start = a.start;
+            w.active_hours.end = a.end;
+        }
+        done.push(format!(
+            "操作3: タスク「{RESTART_TASK}」毎日 {restart}、自動更新を構成する 4・毎日 {update}、アクティブ時間を手動設定"
+        ));
+    }
+
+    // 4 [A] face result folder shared with the HIS
+    if p.face_reader {
+        mkdir(host, r"C:\OQS\face")?;
+        share(&mut w.shares, r"C:\OQS\face", &p.his_account);
+        done.push(format!(
+            "操作4: C:\\OQS\\face を「{}」に読み取り/書き込みで共有",
+            p.his_account
+        ));
+    }
+
+    // 5 [C] linkage app, req/res shared with the HIS
+    if p.his_linkage {
+        for dir in [r"C:\OQS\req", r"C:\OQS\res"] {
+            mkdir(host, dir)?;
+            share(&mut w.shares, dir, &p.his_account);
+        }
+        set_app(&mut w.apps, "連携アプリケーション", "2.2.0");
+        done.push(format!(
+            "操作5: 連携アプリケーションをインストールし、C:\\OQS\\req と C:\\OQS\\res を「{}」に共有",
+            p.his_account
+        ));
+    }
+
+    // 6 client certificate
+    if let Some(c) = &p.certificate {
+        import_certificate(host, &c.file, &c.password)?;
+        done.push(format!(
+            "操作6: 電子証明書「{}」を個人ストアにインポート",
+            c.file
+        ));
+    }
+
+    // 11 distribution app and its task
+    set_app(&mut w.apps, "配信アプリケーション", "1.0.4");
+    upsert_task(
+        &mut w.tasks,
+        task(
+            DISTRO_TASK,
+            r"C:\Program Files\OQS\OQSDistroApp\OQSDistroApp.exe",
+            vec![Trigger::Repeat {
+                delay_seconds: 60,
+                minutes: 60,
+            }],
+            &p.oqs_password,
+        ),
+    );
+    w.tasks
+        .iter_mut()
+        .filter(|t| t.name == DISTRO_TASK)
+        .for_each(|t| t.ac_only = true);
+    done.push(format!(
+        "操作11: 配信アプリケーション（{}）とタスク {DISTRO_TASK} をインポート",
+        p.network.distro_server()
+    ));
+
+    // 12 [C] Credential Manager and the linkage app's tasks
+    if p.his_linkage {
+        if let Some(l) = &p.linkage {
+            let creds = host.credentials();
+            creds.write_generic(GenericCredential {
+                target: OQS_LOGIN_KEY.into(),
+                user: l.user.clone(),
+                password: l.password.clone(),
+            })?;
+            creds.write_generic(GenericCredential {
+                target: OQS_MEDICAL_INSTITUTION_CODE.into(),
+                user: OQS_ADMIN.into(),
+                password: p.institution_code.clone(),
+            })?;
+            if let Some(cp) = &l.crypt_pass {
+                creds.write_generic(GenericCredential {
+                    target: OQS_CRYPT_PASS.into(),
+                    user: OQS_ADMIN.into(),
+                    password: cp.clone(),
+                })?;
+            }
+            done.push(
+                "操作12: 資格情報マネージャーに OQS_LOGIN_KEY・OQS_MEDICAL_INSTITUTION_CODE を登録"
+                    .into(),
+            );
+        }
+        for name in LINKAGE_TASKS {
+            let trigger = if name.ends_with("running") {
+                Trigger::AtStartup { delay_seconds: 30 }
+            } else {
+                Trigger::Repeat {
+                    delay_seconds: 60,
+                    minutes: 60,
+                }
+            };
+            upsert_task(
+                &mut w.tasks,
+                task(
+                    name,
+                    r"C:\Program Files\OQS\OQSComApp\OQSComApp.exe",
+                    vec![trigger],
+                    &p.oqs_password,
+                ),
+            );
+        }
+        done.push("操作12: 連携アプリケーションのタスク3つを OqsComApp でインポート".into());
+    }
+
+    host.system().save(&w)?;
+    let applied = WinPath::parse(APPLIED_PROFILE).expect("constant path");
+    let local = host.files().resolve(&applied)?;
+    if let Some(dir) = local.parent() {
+        std::fs::create_dir_all(dir)?;
+    }
+    oqs_host::dir::write_atomic(&local, profile_text.as_bytes())?;
+    Ok(done)
+}
+
+fn set_app(apps: &mut Vec<InstalledApp>, name: &str, version: &str) {
+    apps.retain(|a| a.name != name);
+    apps.push(InstalledApp {
+        name: name.into(),
+        version: version.into(),
+    });
+}
+
+/// Operation 6 as the manual sets the wizard: current user, not exportable, no strong
+/// protection, the issuer added to 信頼されたルート証明機関.
+fn import_certificate(host: &dyn Host, file: &str, password: &str) -> Result<(), ApplyError> {
+    let err = |reason: String| ApplyError::Certificate {
+        file: file.into(),
+        reason,
+    };
+    let data = std::fs::read(file).map_err(|e| err(e.to_string()))?;
+    let p = oqs_certs::pkcs12::import(&data, password).map_err(|e| err(e.to_string()))?;
+    let store = host.certificates();
+    for ca in &p.chain_der {
+        store.add(
+            StoreName::Root,
+            oqs_certs::store::stored(ca, None, false, false)?,
+        )?;
+    }
+    store.add(
+        StoreName::My,
+        oqs_certs::store::stored(&p.cert_der, Some(p.key_der.clone()), false, false)?,
+    )?;
+    Ok(())
+}

@@ -1,0 +1,545 @@
+//! The terminal checked against the setup manual [000]: the settings of operations 1–12 and
+//! the list of things that break a terminal after setup (an expired or missing certificate,
+//! running on battery, closed ports, …). One line per item, with the manual's reference and
+//! the remedy. Which items apply follows the profile the setup tool applied (A/B/C, power).
+
+use crate::apply::{DISTRO_TASK, LINKAGE_TASKS};
+use oqs_host::certificates::StoreName;
+use oqs_host::windows::{Access, DeviceKind, Trigger, WindowsState};
+use oqs_host::{Host, WinPath};
+use oqs_proto::linkage::config::{OQS_CRYPT_PASS, OQS_LOGIN_KEY, OQS_MEDICAL_INSTITUTION_CODE};
+use oqs_proto::site::{
+    APPLIED_PROFILE, EXTENSIONS, OQS_USER, PORTS, PowerMode, RESTART_COMMAND, RESTART_TASK,
+    SiteProfile, check_bypass, check_restart_time, minutes,
+};
+use serde::Serialize;
+
+/// One checklist item.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Line {
+    /// Stable id for machines (`fast_startup`, `winhttp`, …).
+    pub id: &'static str,
+    pub ok: bool,
+    /// The manual's place: 操作3, チェックリスト, …
+    pub reference: &'static str,
+    pub item: &'static str,
+    /// What was found.
+    pub detail: String,
+    /// What to do when it fails.
+    pub remedy: &'static str,
+}
+
+impl std::fmt::Display for Line {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.ok {
+            write!(f, "✓ [{}] {}: {}", self.reference, self.item, self.detail)
+        } else {
+            write!(
+                f,
+                "✗ [{}] {}: {} → {}",
+                self.reference, self.item, self.detail, self.remedy
+            )
+        }
+    }
+}
+
+struct Audit {
+    lines: Vec<Line>,
+}
+
+impl Audit {
+    fn add(
+        &mut self,
+        id: &'static str,
+        reference: &'static str,
+        item: &'static str,
+        result: Result<String, String>,
+        remedy: &'static str,
+    ) {
+        let (ok, detail) = match result {
+            Ok(d) => (true, d),
+            Err(d) => (false, d),
+        };
+        self.lines.push(Line {
+            id,
+            ok,
+            reference,
+            item,
+            detail,
+            remedy,
+        });
+    }
+}
+
+fn need(cond: bool, ok: impl Into<String>, bad: impl Into<String>) -> Result<String, String> {
+    if cond { Ok(ok.into()) } else { Err(bad.into()) }
+}
+
+fn load_profile(host: &dyn Host) -> Result<SiteProfile, String> {
+    let p = WinPath::parse(APPLIED_PROFILE).expect("constant path");
+    match host.files().read_if_exists(&p) {
+        Ok(Some(b)) => SiteProfile::parse(&String::from_utf8_lossy(&b)).map_err(|e| e.to_string()),
+        Ok(None) => Err(format!("{APPLIED_PROFILE} がありません")),
+        Err(e) => Err(e.to_string()),
+    }
+}
+
+/// Every item, in the manual's order.
+pub fn audit(host: &dyn Host) -> Vec<Line> {
+    let mut a = Audit { lines: Vec::new() };
+    let profile = load_profile(host);
+    a.add(
+        "profile",
+        "セットアップ",
+        "サイトのプロファイル",
+        profile
+            .as_ref()
+            .map(|p| format!("医療機関コード {}、{:?}", p.institution_code, p.network))
+            .map_err(Clone::clone),
+        "oqs-setup apply <端末> <profile.toml> でセットアップしてください",
+    );
+    let w = match host.system().load() {
+        Ok(w) => w,
+        Err(e) => {
+            a.add(
+                "windows_state",
+                "セットアップ",
+                "Windows の設定",
+                Err(e.to_string()),
+                "state/windows.json を確認してください",
+            );
+            return a.lines;
+        }
+    };
+    let p = profile.ok();
+    let face = p.as_ref().is_none_or(|p| p.face_reader);
+    let his = p.as_ref().is_none_or(|p| p.his_linkage);
+    let auto = p.as_ref().is_none_or(|p| p.power == PowerMode::Auto);
+    windows_items(&mut a, &w, p.as_ref(), auto);
+    if face {
+        share_item(
+            &mut a,
+            &w,
+            "share_face",
+            "操作4",
+            r"C:\OQS\face",
+            p.as_ref(),
+        );
+    }
+    if his {
+        share_item(&mut a, &w, "share_req", "操作5", r"C:\OQS\req", p.as_ref());
+        share_item(&mut a, &w, "share_res", "操作5", r"C:\OQS\res", p.as_ref());
+    }
+    certificate_item(&mut a, host, p.as_ref());
+    task_item(&mut a, &w, "distro_task", "操作11", DISTRO_TASK);
+    if his {
+        credentials_item(&mut a, host, p.as_ref());
+        for t in LINKAGE_TASKS {
+            task_item(&mut a, &w, "linkage_tasks", "操作12", t);
+        }
+    }
+    breakers(&mut a, &w);
+    a.lines
+}
+
+fn windows_items(a: &mut Audit, w: &WindowsState, p: Option<&SiteProfile>, auto: bool) {
+    let user = w.user(OQS_USER);
+    a.add(
+        "user",
+        "操作1",
+        "Windowsユーザー OqsComApp",
+        need(
+            user.is_some_and(|u| u.administrator) && w.logged_on.as_deref() == Some(OQS_USER),
+            "管理者、ログオン中",
+            match user {
+                None => format!(
+                    "「{OQS_USER}」がありません（ユーザー: {}）",
+                    w.users.iter().map(|u| u.name.as_str()).collect::<Vec<_>>().join(", ")
+                ),
+                Some(u) if !u.administrator => "標準ユーザーです".into(),
+                Some(_) => format!("ログオン中のユーザーは {:?} です", w.logged_on),
+            },
+        ),
+        "ユーザー名「OqsComApp」（大文字・小文字を区別）を管理者で作成し、そのユーザーでログオンしてください",
+    );
+    a.add(
+        "dotnet",
+        "操作2",
+        ".NET Framework 4.8",
+        need(w.dotnet48, "有効", "インストールされていないか無効です"),
+        ".NET Framework 4.8 をインストールし、無効にしないでください",
+    );
+    a.add(
+        "certprop",
+        "操作2",
+        "スマートカードの証明書の伝達（CertPropSvc）",
+        need(
+            w.cert_propagation_disabled,
+            "ポリシーで無効",
+            "有効のままです",
+        ),
+        "顔認証ライブラリのインストーラ（OqsInstall.exe）を実行してください",
+    );
+    let missing: Vec<&str> = EXTENSIONS
+        .iter()
+        .copied()
+        .filter(|x| !w.edge.extensions.iter().any(|e| e == x))
+        .collect();
+    a.add(
+        "edge_extensions",
+        "操作2",
+        "Edge 拡張機能",
+        need(
+            missing.is_empty(),
+            EXTENSIONS.join(", "),
+            format!("{} がありません", missing.join(", ")),
+        ),
+        "C:\\Program Files\\OQS-Auth\\ext の .crx を開発者モードで追加してください",
+    );
+    a.add(
+        "edge_developer_mode",
+        "操作2",
+        "Edge 開発者モード",
+        need(!w.edge.developer_mode, "オフ", "オンのままです"),
+        "拡張機能を追加した後、開発者モードをオフにしてください",
+    );
+    let proxy = p.map(SiteProfile::proxy);
+    let (want_addr, want_port) = proxy
+        .as_ref()
+        .map(|x| (x.address.clone(), x.port))
+        .unwrap_or((
+            oqs_proto::site::PROXY_ADDRESS.into(),
+            oqs_proto::site::PROXY_PORT,
+        ));
+    a.add(
+        "proxy",
+        "操作3",
+        "プロキシ（手動プロキシ セットアップ）",
+        need(
+            w.proxy.enabled && w.proxy.address == want_addr && w.proxy.port == want_port,
+            format!("{}:{}", w.proxy.address, w.proxy.port),
+            if w.proxy.enabled {
+                format!(
+                    "{}:{}（{}:{} であるべき）",
+                    w.proxy.address, w.proxy.port, want_addr, want_port
+                )
+            } else {
+                "プロキシサーバーを使う がオフです".into()
+            },
+        ),
+        "設定 → ネットワークとインターネット → プロキシ で手動プロキシを設定してください",
+    );
+    let want_bypass = proxy
+        .map(|x| x.bypass)
+        .unwrap_or_else(|| oqs_proto::site::BYPASS.into());
+    let bypass = match check_bypass(&w.proxy.bypass) {
+        Err(e) => Err(e.to_string()),
+        Ok(have) => {
+            let missing: Vec<String> = want_bypass
+                .split(';')
+                .filter(|x| !x.is_empty() && !have.iter().any(|h| h == x))
+                .map(str::to_owned)
+                .collect();
+            need(
+                missing.is_empty(),
+                format!("{} 件", have.len()),
+                format!("{} がありません", missing.join(";")),
+            )
+        }
+    };
+    a.add(
+        "bypass",
+        "操作3",
+        "プロキシの例外（バイパス一覧）",
+        bypass,
+        "アドレスごとにセミコロン（;）で区切って、マニュアルのアドレスをすべて入力してください",
+    );
+    let expected = format!("{}:{}", w.proxy.address, w.proxy.port);
+    a.add(
+        "winhttp",
+        "操作3",
+        "WinHTTP プロキシ",
+        need(
+            w.winhttp
+                .as_ref()
+                .is_some_and(|h| h.server == expected && h.bypass == w.proxy.bypass),
+            format!("http://{expected}"),
+            match &w.winhttp {
+                None => "直接アクセス（プロキシ サーバーなし）".into(),
+                Some(h) => format!("http://{}（ユーザーの設定と異なります）", h.server),
+            },
+        ),
+        "管理者のコマンドプロンプトで netsh winhttp import proxy source=ie を実行してください",
+    );
+    let laptop = w.power.device == DeviceKind::Laptop;
+    a.add(
+        "sleep",
+        "操作3",
+        "スリープ",
+        need(
+            w.power.sleep_on_ac.is_none() && (!laptop || w.power.sleep_on_battery.is_none()),
+            "なし",
+            format!(
+                "電源に接続時 {:?} 分、バッテリー駆動時 {:?} 分",
+                w.power.sleep_on_ac, w.power.sleep_on_battery
+            ),
+        ),
+        "電源とスリープで、スリープを「なし」にしてください",
+    );
+    a.add(
+        "fast_startup",
+        "操作3",
+        "高速スタートアップ",
+        need(!w.power.fast_startup, "無効", "有効です"),
+        "電源オプション → 電源ボタンの動作 で「高速スタートアップを有効にする」のチェックを外してください",
+    );
+    let want_ntp = p
+        .and_then(|p| p.proxy().ntp)
+        .unwrap_or_else(|| oqs_proto::site::NTP_SERVER.into());
+    a.add(
+        "time_server",
+        "操作3",
+        "インターネット時刻サーバー",
+        need(
+            w.time.enabled && w.time.server == want_ntp,
+            w.time.server.clone(),
+            format!("{}（{want_ntp} であるべき）", w.time.server),
+        ),
+        "日付と時刻 → インターネット時刻 → 設定の変更 でサーバーを入力してください",
+    );
+    a.add(
+        "scaling",
+        "操作3",
+        "拡大縮小とレイアウト",
+        need(
+            w.display_scaling == 100,
+            "100%",
+            format!("{}%", w.display_scaling),
+        ),
+        "ディスプレイの拡大縮小を 100% にしてください",
+    );
+    if auto {
+        restart_items(a, w, p);
+    }
+}
+
+fn restart_items(a: &mut Audit, w: &WindowsState, p: Option<&SiteProfile>) {
+    let t = w.task(RESTART_TASK);
+    let daily = t.and_then(|t| {
+        t.triggers.iter().find_map(|tr| match tr {
+            Trigger::Daily { at } => Some(at.clone()),
+            _ => None,
+        })
+    });
+    let r = match (t, &daily) {
+        (None, _) => Err(format!("タスク「{RESTART_TASK}」がありません")),
+        (Some(_), None) => Err("毎日のトリガーがありません".into()),
+        (Some(t), Some(at)) => {
+            if t.command != RESTART_COMMAND {
+                Err(format!("操作が「{}」です", t.command))
+            } else if !t.run_whether_logged_on || t.stored_password.is_none() {
+                Err(
+                    "「ユーザーがログオンしているかどうかにかかわらず実行する」ではありません"
+                        .into(),
+                )
+            } else if t.run_as != OQS_USER {
+                Err(format!("実行ユーザーが {} です", t.run_as))
+            } else {
+                check_restart_time(at)
+                    .map(|_| format!("毎日 {at}"))
+                    .map_err(|e| e.to_string())
+            }
+        }
+    };
+    a.add(
+        "restart_task",
+        "操作3",
+        "定刻に再起動（タスクスケジューラ）",
+        r,
+        "タスク「定刻に再起動」を shutdown /r /t 0・毎日・OqsComApp・ログオンにかかわらず実行で作成し、時刻は 3:50〜4:10 以外かつ分の1の位が0・5以外にしてください",
+    );
+    let u = &w.windows_update;
+    let start = p.map(|p| p.business_hours.start.clone());
+    let upd = if !u.enabled || u.option != 4 || u.day != 0 {
+        Err(format!(
+            "有効 {}、オプション {}、日 {}",
+            u.enabled, u.option, u.day
+        ))
+    } else {
+        match (
+            daily.as_deref().map(minutes),
+            minutes(&u.time),
+            start.as_deref().map(minutes),
+        ) {
+            (_, Err(e), _) => Err(e.to_string()),
+            (Some(Ok(r)), Ok(m), Some(Ok(s))) if !(r < m && m < s) => Err(format!(
+                "インストール時刻 {} が再起動（{}）の後・診療開始（{}）の前ではありません",
+                u.time,
+                daily.as_deref().unwrap_or_default(),
+                start.as_deref().unwrap_or_default()
+            )),
+            _ => Ok(format!(
+                "4 - 自動ダウンロードしインストール日時を指定、毎日 {}",
+                u.time
+            )),
+        }
+    };
+    a.add(
+        "update_policy",
+        "操作3",
+        "自動更新を構成する（グループポリシー）",
+        upd,
+        "gpedit.msc で「自動更新を構成する」を有効、4・0 - 毎日、再起動の後・診療開始の前の時刻にしてください",
+    );
+    a.add(
+        "active_hours",
+        "操作3",
+        "アクティブ時間",
+        need(
+            !w.active_hours.auto_adjust,
+            format!("{}:00〜{}:00", w.active_hours.start, w.active_hours.end),
+            "自動的に調整する がオンです",
+        ),
+        "Windows Update → アクティブ時間の変更 で自動調整をオフにし、時間を設定してください",
+    );
+}
+
+fn share_item(
+    a: &mut Audit,
+    w: &WindowsState,
+    id: &'static str,
+    reference: &'static str,
+    path: &'static str,
+    p: Option<&SiteProfile>,
+) {
+    let account = p.map(|p| p.his_account.as_str()).unwrap_or("receiptcom");
+    let s = w.shares.iter().find(|s| s.path.eq_ignore_ascii_case(path));
+    a.add(
+        id,
+        reference,
+        match id {
+            "share_face" => "共有フォルダ C:\\OQS\\face",
+            "share_req" => "共有フォルダ C:\\OQS\\req",
+            _ => "共有フォルダ C:\\OQS\\res",
+        },
+        match s {
+            None => Err("共有されていません".into()),
+            Some(s) if s.account != account => Err(format!("共有先が {} です", s.account)),
+            Some(s) if s.access != Access::ReadWrite => Err("読み取りのみです".into()),
+            Some(s) => Ok(format!("{} 読み取り/書き込み", s.account)),
+        },
+        "フォルダのプロパティ → 共有 → 詳細な共有 で、レセコンのアカウントに読み取り/書き込みを付けてください",
+    );
+}
+
+fn certificate_item(a: &mut Audit, host: &dyn Host, p: Option<&SiteProfile>) {
+    let now = host.clock().now();
+    let mine = host.certificates().list(StoreName::My).unwrap_or_default();
+    let ours: Vec<_> = mine
+        .iter()
+        .filter(|c| c.issued_by == oqs_certs::ROOT_CA_NAME && c.private_key.is_some())
+        .filter(|c| p.is_none_or(|p| c.issued_to == p.institution_code))
+        .collect();
+    let r = if ours.is_empty() {
+        Err("個人ストアに Online Billing NW Common Root CA 発行の電子証明書がありません".into())
+    } else if let Some(c) = ours
+        .iter()
+        .find(|c| c.not_before <= now && now < c.not_after)
+    {
+        Ok(format!("{}（{} まで）", c.issued_to, c.not_after.date()))
+    } else {
+        Err(format!(
+            "有効期限外です（{}）",
+            ours.iter()
+                .map(|c| format!("{}〜{}", c.not_before.date(), c.not_after.date()))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ))
+    };
+    a.add(
+        "certificate",
+        "操作6",
+        "電子証明書（個人）",
+        r,
+        "証明書発行サイトから電子証明書をダウンロードし、操作6のとおりインポートしてください（期限切れの証明書・他端末の証明書は使えません）",
+    );
+}
+
+fn task_item(
+    a: &mut Audit,
+    w: &WindowsState,
+    id: &'static str,
+    reference: &'static str,
+    name: &str,
+) {
+    let t = w.task(name);
+    a.add(
+        id,
+        reference,
+        if id == "distro_task" {
+            "タスク OQS_exec_distroappstart"
+        } else {
+            "連携アプリケーションのタスク"
+        },
+        match t {
+            None => Err(format!("{name} がありません")),
+            Some(t) if t.run_as != OQS_USER => {
+                Err(format!("{name} の実行ユーザーが {} です", t.run_as))
+            }
+            Some(t) if !t.enabled => Err(format!("{name} が無効です")),
+            Some(_) => Ok(format!("{name}（OqsComApp）")),
+        },
+        "tools フォルダのタスク XML を OqsComApp でタスクスケジューラにインポートしてください",
+    );
+}
+
+fn credentials_item(a: &mut Audit, host: &dyn Host, p: Option<&SiteProfile>) {
+    let c = host.credentials();
+    let read = |t| c.read_generic(t).ok().flatten();
+    let r = match (read(OQS_LOGIN_KEY), read(OQS_MEDICAL_INSTITUTION_CODE)) {
+        (None, _) => Err("OQS_LOGIN_KEY がありません".into()),
+        (_, None) => Err("OQS_MEDICAL_INSTITUTION_CODE がありません".into()),
+        (Some(_), Some(code)) if p.is_some_and(|p| p.institution_code != code.password) => Err(
+            format!("OQS_MEDICAL_INSTITUTION_CODE が {} です", code.password),
+        ),
+        (Some(login), Some(_)) => match read(OQS_CRYPT_PASS)
+            .map(|x| x.password.parse::<oqs_proto::linkage::crypt::CryptPass>())
+        {
+            Some(Err(e)) => Err(format!("OQS_CRYPT_PASS: {e}")),
+            _ => Ok(format!("OQS_LOGIN_KEY {}", login.user)),
+        },
+    };
+    a.add(
+        "credentials",
+        "操作12",
+        "資格情報マネージャー",
+        r,
+        "操作12の表のとおり汎用資格情報を登録し、OQSComAppRestart を実行してください",
+    );
+}
+
+fn breakers(a: &mut Audit, w: &WindowsState) {
+    a.add(
+        "battery",
+        "チェックリスト",
+        "電源",
+        need(!w.power.on_battery, "電源に接続", "バッテリー駆動です"),
+        "電源ケーブルを接続してください（バッテリー駆動では配信アプリケーションが動きません）",
+    );
+    let blocked: Vec<String> = PORTS
+        .iter()
+        .filter(|p| w.blocked_ports.contains(p))
+        .map(u16::to_string)
+        .collect();
+    a.add(
+        "ports",
+        "チェックリスト",
+        "ポート 53・80・123・443・8080",
+        need(
+            blocked.is_empty(),
+            "開いています",
+            format!("{} が閉じています", blocked.join(", ")),
+        ),
+        "ファイアウォール・ネットワーク機器でポートを開けてください",
+    );
+}

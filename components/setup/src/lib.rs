@@ -1,0 +1,13 @@
+//! The kit's setup tool: operations 1–12 of the setup manual applied to a terminal from a site
+//! profile ([`apply`]), and a terminal checked against the manual ([`audit`]).
+//!
+//! | module | what it does |
+//! |---|---|
+//! | [`apply`] | profile → the terminal's Windows state, files, shares, tasks, credentials |
+//! | [`audit`] | the checklist: one ✓/✗ line per item with the manual's reference and remedy |
+
+pub mod apply;
+pub mod audit;
+
+pub use apply::{ApplyError, apply};
+pub use audit::{Line, audit};

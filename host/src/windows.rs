@@ -1,0 +1,260 @@
+//! The Windows settings of a terminal that the setup manual touches, as one readable value:
+//! users, .NET, the smart-card certificate propagation policy, Edge, power, proxy and WinHTTP,
+//! internet time, display scaling, Task Scheduler, the Windows Update policy and active hours,
+//! shares, installed apps and the firewall. A component reads it, changes it and writes it back
+//! through [`SystemSettings`]; the simulator keeps it in `state/windows.json`, where a person can
+//! read it and make a manual's mistake by hand.
+
+use serde::{Deserialize, Serialize};
+use std::io;
+
+/// A local Windows user. Names are case-sensitive where the manual says so (`OqsComApp`).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct User {
+    pub name: String,
+    /// 管理者 (local Administrators) rather than 標準ユーザー
+    pub administrator: bool,
+    pub password: String,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Edge {
+    /// Extensions added from `.crx` files, by file name (`delegate.crx`, …).
+    pub extensions: Vec<String>,
+    /// 開発者モード
+    pub developer_mode: bool,
+    /// 同期
+    pub sync: bool,
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum DeviceKind {
+    #[default]
+    Desktop,
+    Laptop,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Power {
+    pub device: DeviceKind,
+    /// Running on battery (laptops).
+    pub on_battery: bool,
+    /// Minutes until sleep on AC; `None` = なし.
+    pub sleep_on_ac: Option<u32>,
+    /// Minutes until sleep on battery (laptops); `None` = なし.
+    pub sleep_on_battery: Option<u32>,
+    /// 高速スタートアップを有効にする
+    pub fast_startup: bool,
+}
+
+impl Default for Power {
+    /// Windows' own defaults: sleep after 30 (AC) / 15 (battery) minutes, fast startup on.
+    fn default() -> Self {
+        Self {
+            device: DeviceKind::Desktop,
+            on_battery: false,
+            sleep_on_ac: Some(30),
+            sleep_on_battery: Some(15),
+            fast_startup: true,
+        }
+    }
+}
+
+/// 手動プロキシ セットアップ (the user's proxy, which Edge uses).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UserProxy {
+    pub enabled: bool,
+    pub address: String,
+    pub port: u16,
+    /// 次のエントリで始まるアドレス以外にプロキシサーバーを使います — exactly as typed.
+    pub bypass: String,
+}
+
+/// The WinHTTP proxy (what services such as the distribution app use). `None` in
+/// [`WindowsState::winhttp`] means 直接アクセス.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WinHttpProxy {
+    pub server: String,
+    pub bypass: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InternetTime {
+    /// インターネット時刻サーバーと同期する
+    pub enabled: bool,
+    pub server: String,
+}
+
+impl Default for InternetTime {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            server: "time.windows.com".into(),
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Trigger {
+    /// 毎日 at HH:MM
+    Daily { at: String },
+    /// スタートアップ時, with a delay in seconds
+    AtStartup { delay_seconds: u32 },
+    /// Every `minutes`, starting at start-up + `delay_seconds`.
+    Repeat { delay_seconds: u32, minutes: u32 },
+}
+
+/// A Task Scheduler task.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Task {
+    pub name: String,
+    /// The program and its arguments (`shutdown /r /t 0`).
+    pub command: String,
+    pub run_as: String,
+    /// ユーザーがログオンしているかどうかにかかわらず実行する (the user's password is stored)
+    pub run_whether_logged_on: bool,
+    pub stored_password: Option<String>,
+    /// 最上位の特権で実行する
+    pub highest_privileges: bool,
+    pub triggers: Vec<Trigger>,
+    /// 条件: AC 電源を使用している場合のみタスクを開始する
+    pub ac_only: bool,
+    pub enabled: bool,
+}
+
+/// Group policy 自動更新を構成する.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UpdatePolicy {
+    pub enabled: bool,
+    /// 4 = 自動ダウンロードしインストール日時を指定
+    pub option: u8,
+    /// 0 = 毎日
+    pub day: u8,
+    /// HH:MM
+    pub time: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ActiveHours {
+    /// アクティブ時間を自動的に調整する
+    pub auto_adjust: bool,
+    pub start: u8,
+    pub end: u8,
+}
+
+impl Default for ActiveHours {
+    fn default() -> Self {
+        Self {
+            auto_adjust: true,
+            start: 8,
+            end: 17,
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Access {
+    /// 読み取り
+    Read,
+    /// 読み取り/書き込み
+    ReadWrite,
+}
+
+/// A shared folder and who may use it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Share {
+    pub path: String,
+    pub account: String,
+    pub access: Access,
+}
+
+/// An installed application (プログラムと機能).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InstalledApp {
+    pub name: String,
+    pub version: String,
+}
+
+/// Everything above, for one terminal.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct WindowsState {
+    pub users: Vec<User>,
+    pub logged_on: Option<String>,
+    /// .NET Framework 4.8 installed and enabled
+    pub dotnet48: bool,
+    /// スマートカードの証明書の伝達 (CertPropSvc) turned off by policy, as the face library
+    /// installer does.
+    pub cert_propagation_disabled: bool,
+    pub edge: Edge,
+    pub power: Power,
+    pub proxy: UserProxy,
+    pub winhttp: Option<WinHttpProxy>,
+    pub time: InternetTime,
+    /// 拡大縮小とレイアウト, percent
+    pub display_scaling: u32,
+    pub tasks: Vec<Task>,
+    pub windows_update: UpdatePolicy,
+    pub active_hours: ActiveHours,
+    pub shares: Vec<Share>,
+    pub apps: Vec<InstalledApp>,
+    /// Ports the firewall (or the site's network) blocks.
+    pub blocked_ports: Vec<u16>,
+    /// Boots so far, and whether the last one was a full boot (not fast startup's resume).
+    pub boots: u32,
+    pub last_boot_full: bool,
+}
+
+impl WindowsState {
+    /// A fresh Windows 10/11 Pro as delivered: one administrator who is not `OqsComApp`,
+    /// scaling 100%, Windows' defaults elsewhere.
+    pub fn fresh() -> Self {
+        Self {
+            users: vec![User {
+                name: "admin".into(),
+                administrator: true,
+                password: String::new(),
+            }],
+            logged_on: Some("admin".into()),
+            display_scaling: 100,
+            boots: 1,
+            last_boot_full: true,
+            ..Self::default()
+        }
+    }
+
+    pub fn user(&self, name: &str) -> Option<&User> {
+        self.users.iter().find(|u| u.name == name)
+    }
+
+    pub fn task(&self, name: &str) -> Option<&Task> {
+        self.tasks.iter().find(|t| t.name == name)
+    }
+
+    /// `netsh winhttp import proxy source=ie`: the user proxy becomes the WinHTTP proxy.
+    pub fn import_winhttp_from_ie(&mut self) {
+        self.winhttp = self.proxy.enabled.then(|| WinHttpProxy {
+            server: format!("{}:{}", self.proxy.address, self.proxy.port),
+            bypass: self.proxy.bypass.clone(),
+        });
+    }
+
+    /// シャットダウン then power on: with fast startup the kernel resumes from hibernation
+    /// (updates and some settings are not applied), without it the boot is full.
+    pub fn shut_down_and_start(&mut self) {
+        self.boots += 1;
+        self.last_boot_full = !self.power.fast_startup;
+    }
+
+    /// 再起動 is always a full boot.
+    pub fn restart(&mut self) {
+        self.boots += 1;
+        self.last_boot_full = true;
+    }
+}
+
+/// Reads and writes a terminal's [`WindowsState`].
+pub trait SystemSettings: Send + Sync {
+    fn load(&self) -> io::Result<WindowsState>;
+    fn save(&self, state: &WindowsState) -> io::Result<()>;
+}

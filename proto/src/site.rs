@@ -1,0 +1,407 @@
+//! The site profile the setup tool applies (`oqs-setup apply <terminal> <profile.toml>`), and the
+//! manual's rules on it [000 op3]: the daily restart not between 3:50 and 4:10 and never at a
+//! minute ending in 0 or 5, Windows Update installing after the restart and before business
+//! hours, the proxy bypass list separated by `;`.
+//!
+//! ```toml
+//! institution_code = "1312345678"
+//! network = "配信拠点起点"            # or ネットワーク事業者起点, 医療機関等起点
+//! face_reader = true                   # [A]
+//! smartphone = false                   # [B]
+//! his_linkage = true                   # [C]
+//! his_account = "receiptcom"           # the HIS's account for the shares
+//! power = "auto"                       # auto (daily restart task + update policy) or manual
+//! business_hours = { start = "08:30", end = "18:00" }
+//! restart_at = "03:33"
+//! update_at = "04:43"
+//! active_hours = { start = 8, end = 20 }
+//! [proxy]                              # carrier/institution-origin sites: what the carrier says
+//! address = "proxy.base.oqs-pdl.org"
+//! port = 8080
+//! bypass = "*.onshikaku.org;…"
+//! ntp = "ntp.base.oqs-pdl.org"
+//! [linkage]                            # [C] operation 12's Credential Manager entries
+//! user = "R0RENK01"
+//! password = "…"
+//! [certificate]                        # operation 6
+//! file = "1312345678.p12"
+//! password = "1357"
+//! ```
+
+use serde::Deserialize;
+
+/// The manual's proxy, bypass list and NTP server for 配信拠点起点 sites [000 op3].
+pub const PROXY_ADDRESS: &str = "proxy.base.oqs-pdl.org";
+pub const PROXY_PORT: u16 = 8080;
+pub const BYPASS: &str = "*.onshikaku.org;*.flets-east.jp;*.flets-west.jp;*.lineauth.mnw;*.obn.managedpki.ne.jp;*.cybertrust.ne.jp;*.secomtrust.net;*.rece;pweb.base.oqs-pdl.org";
+pub const NTP_SERVER: &str = "ntp.base.oqs-pdl.org";
+/// The Windows user every component runs as (case-sensitive).
+pub const OQS_USER: &str = "OqsComApp";
+/// The daily restart task of auto power on/off sites.
+pub const RESTART_TASK: &str = "定刻に再起動";
+pub const RESTART_COMMAND: &str = "shutdown /r /t 0";
+/// Edge extensions of the face library [000 op2, 004].
+pub const EXTENSIONS: [&str; 3] = ["delegate.crx", "nopinauth.crx", "pinauth.crx"];
+/// Ports that must stay open [000].
+pub const PORTS: [u16; 5] = [53, 80, 123, 443, 8080];
+
+/// 配信方法（ネットワーク構成）.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+pub enum Network {
+    #[serde(rename = "配信拠点起点")]
+    BaseOrigin,
+    #[serde(rename = "ネットワーク事業者起点")]
+    CarrierOrigin,
+    #[serde(rename = "医療機関等起点")]
+    InstitutionOrigin,
+}
+
+impl Network {
+    /// Which distribution server the distro app is set to [000 op11].
+    pub fn distro_server(self) -> &'static str {
+        match self {
+            Self::BaseOrigin => "配信拠点(推奨)",
+            _ => "クラウド",
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum PowerMode {
+    /// 自動で電源オン/オフ: daily restart task and the update policy
+    Auto,
+    /// 手動: a person restarts once a day
+    Manual,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+pub struct Hours {
+    pub start: String,
+    pub end: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+pub struct ActiveHoursSpec {
+    pub start: u8,
+    pub end: u8,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+pub struct ProxySpec {
+    pub address: String,
+    pub port: u16,
+    pub bypass: String,
+    #[serde(default)]
+    pub ntp: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SiteProfile {
+    pub institution_code: String,
+    pub network: Network,
+    #[serde(default)]
+    pub face_reader: bool,
+    #[serde(default)]
+    pub smartphone: bool,
+    #[serde(default)]
+    pub his_linkage: bool,
+    #[serde(default = "default_his_account")]
+    pub his_account: String,
+    pub power: PowerMode,
+    pub business_hours: Hours,
+    #[serde(default)]
+    pub restart_at: Option<String>,
+    #[serde(default)]
+    pub update_at: Option<String>,
+    #[serde(default)]
+    pub active_hours: Option<ActiveHoursSpec>,
+    #[serde(default)]
+    pub proxy: Option<ProxySpec>,
+    /// The Windows password of `OqsComApp` (stored with the restart task).
+    pub oqs_password: String,
+    /// [C] The linkage account registered on the server (operation 8) and `OQS_CRYPT_PASS`, for
+    /// the Credential Manager entries of operation 12.
+    #[serde(default)]
+    pub linkage: Option<LinkageSpec>,
+    /// The client certificate file downloaded from the certificate site (operation 6).
+    #[serde(default)]
+    pub certificate: Option<CertificateSpec>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+pub struct LinkageSpec {
+    pub user: String,
+    pub password: String,
+    #[serde(default)]
+    pub crypt_pass: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+pub struct CertificateSpec {
+    /// Path of the `.p12` on the machine running the tool.
+    pub file: String,
+    pub password: String,
+}
+
+/// Where the setup tool keeps the profile it applied, for the audit [K].
+pub const APPLIED_PROFILE: &str = r"C:\ProgramData\oqs-kit\site.toml";
+
+fn default_his_account() -> String {
+    "receiptcom".into()
+}
+
+/// A rule of the manual the profile breaks; each says which and what to do.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum ProfileError {
+    #[error("プロファイルを読めません: {0}")]
+    Toml(String),
+    #[error("時刻「{0}」は HH:MM ではありません")]
+    Time(String),
+    #[error("医療機関コード「{0}」は10桁の数字ではありません")]
+    InstitutionCode(String),
+    #[error(
+        "再起動の時刻「{0}」は 3:50〜4:10 の間です。この間は避けてください（操作3 タスクスケジューラの設定）"
+    )]
+    RestartNearFour(String),
+    #[error(
+        "再起動の時刻「{0}」の分の1の位が 0 または 5 です。他の医療機関等と重ならないよう、1の位が0・5以外の時刻にしてください"
+    )]
+    RestartRoundMinute(String),
+    #[error(
+        "再起動の時刻「{restart}」は診療時間（{start}〜{end}）内です。診療時間外にしてください"
+    )]
+    RestartInBusinessHours {
+        restart: String,
+        start: String,
+        end: String,
+    },
+    #[error(
+        "Windows Update のインストール時刻「{update}」は、再起動（{restart}）の後、診療開始（{start}）より前にしてください"
+    )]
+    UpdateOutOfWindow {
+        update: String,
+        restart: String,
+        start: String,
+    },
+    #[error("自動で電源オン/オフする場合は {0} を指定してください")]
+    Missing(&'static str),
+    #[error(
+        "プロキシの例外「{0}」に区切り文字がありません。複数のアドレスはセミコロン（;）で区切ってください"
+    )]
+    BypassSeparator(String),
+    #[error(
+        "{0}の構成では、ネットワーク事業者または医療機関のシステム管理者に確認したプロキシ設定（[proxy]）が必要です"
+    )]
+    ProxyRequired(&'static str),
+}
+
+/// Minutes after midnight of `HH:MM`.
+pub fn minutes(s: &str) -> Result<u32, ProfileError> {
+    let bad = || ProfileError::Time(s.into());
+    let (h, m) = s.split_once(':').ok_or_else(bad)?;
+    let (h, m): (u32, u32) = (h.parse().map_err(|_| bad())?, m.parse().map_err(|_| bad())?);
+    if h > 23 || m > 59 || s.len() != 5 {
+        return Err(bad());
+    }
+    Ok(h * 60 + m)
+}
+
+/// The manual's rule for the daily restart time alone.
+pub fn check_restart_time(at: &str) -> Result<(), ProfileError> {
+    let m = minutes(at)?;
+    if (3 * 60 + 50..=4 * 60 + 10).contains(&m) {
+        return Err(ProfileError::RestartNearFour(at.into()));
+    }
+    if m % 5 == 0 {
+        return Err(ProfileError::RestartRoundMinute(at.into()));
+    }
+    Ok(())
+}
+
+/// Entries of a bypass list; an entry holding two addresses (a missing `;`) is an error.
+pub fn check_bypass(bypass: &str) -> Result<Vec<String>, ProfileError> {
+    let mut out = Vec::new();
+    for e in bypass.split(';').map(str::trim).filter(|e| !e.is_empty()) {
+        // `*.onshikaku.org*.flets-east.jp` or `a.example b.example`: two addresses run together
+        if e.contains(char::is_whitespace) || e.chars().skip(1).any(|c| c == '*') || e.contains(',')
+        {
+            return Err(ProfileError::BypassSeparator(e.into()));
+        }
+        out.push(e.to_owned());
+    }
+    Ok(out)
+}
+
+/// Whether `m` (minutes after midnight) is inside `[start, end)`, business hours not spanning
+/// midnight.
+fn within(m: u32, start: u32, end: u32) -> bool {
+    start <= m && m < end
+}
+
+impl SiteProfile {
+    pub fn parse(text: &str) -> Result<Self, ProfileError> {
+        let p: Self = toml::from_str(text).map_err(|e| ProfileError::Toml(e.to_string()))?;
+        p.check()?;
+        Ok(p)
+    }
+
+    /// Every rule of the manual on the profile.
+    pub fn check(&self) -> Result<(), ProfileError> {
+        if self.institution_code.len() != 10
+            || !self.institution_code.bytes().all(|b| b.is_ascii_digit())
+        {
+            return Err(ProfileError::InstitutionCode(self.institution_code.clone()));
+        }
+        let start = minutes(&self.business_hours.start)?;
+        let end = minutes(&self.business_hours.end)?;
+        if self.power == PowerMode::Auto {
+            let restart = self
+                .restart_at
+                .as_deref()
+                .ok_or(ProfileError::Missing("restart_at（再起動の時刻）"))?;
+            let update = self.update_at.as_deref().ok_or(ProfileError::Missing(
+                "update_at（Windows Update のインストール時刻）",
+            ))?;
+            check_restart_time(restart)?;
+            let r = minutes(restart)?;
+            if within(r, start, end) {
+                return Err(ProfileError::RestartInBusinessHours {
+                    restart: restart.into(),
+                    start: self.business_hours.start.clone(),
+                    end: self.business_hours.end.clone(),
+                });
+            }
+            let u = minutes(update)?;
+            if !(r < u && u < start) {
+                return Err(ProfileError::UpdateOutOfWindow {
+                    update: update.into(),
+                    restart: restart.into(),
+                    start: self.business_hours.start.clone(),
+                });
+            }
+            if self.active_hours.is_none() {
+                return Err(ProfileError::Missing("active_hours（アクティブ時間）"));
+            }
+        }
+        match (&self.proxy, self.network) {
+            (Some(p), _) => {
+                check_bypass(&p.bypass)?;
+            }
+            (None, Network::CarrierOrigin) => {
+                return Err(ProfileError::ProxyRequired("ネットワーク事業者起点"));
+            }
+            (None, Network::InstitutionOrigin) => {
+                return Err(ProfileError::ProxyRequired("医療機関等起点"));
+            }
+            (None, Network::BaseOrigin) => {}
+        }
+        Ok(())
+    }
+
+    /// The proxy to set: the profile's, or the manual's for 配信拠点起点.
+    pub fn proxy(&self) -> ProxySpec {
+        self.proxy.clone().unwrap_or_else(|| ProxySpec {
+            address: PROXY_ADDRESS.into(),
+            port: PROXY_PORT,
+            bypass: BYPASS.into(),
+            ntp: Some(NTP_SERVER.into()),
+        })
+    }
+}
+
+/// `netsh winhttp show proxy` as the manual shows it; `None` = 直接アクセス.
+pub fn netsh_show_proxy(proxy: Option<(&str, &str)>) -> String {
+    match proxy {
+        Some((server, bypass)) => format!(
+            "\r\n現在の WinHTTP プロキシ設定:\r\n\r\n    プロキシ サーバー :  http://{server}\r\n    バイパス一覧      :  {bypass}\r\n\r\n"
+        ),
+        None => "\r\n現在の WinHTTP プロキシ設定:\r\n\r\n    直接アクセス (プロキシ サーバーなし)。\r\n\r\n".into(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const GOOD: &str = r#"
+institution_code = "1312345678"
+network = "配信拠点起点"
+face_reader = true
+smartphone = true
+his_linkage = true
+power = "auto"
+business_hours = { start = "08:30", end = "18:00" }
+restart_at = "03:33"
+update_at = "04:43"
+active_hours = { start = 8, end = 20 }
+oqs_password = "Oqs#Terminal2025"
+"#;
+
+    fn with(key: &str, value: &str) -> String {
+        GOOD.lines()
+            .map(|l| {
+                if l.starts_with(&format!("{key} =")) {
+                    format!("{key} = {value}")
+                } else {
+                    l.to_owned()
+                }
+            })
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+
+    #[test]
+    fn the_manuals_rules_on_the_restart_and_update_times() {
+        let p = SiteProfile::parse(GOOD).unwrap();
+        assert_eq!(p.proxy().bypass, BYPASS);
+        for (restart, ok) in [
+            ("03:49", true),
+            ("03:50", false),
+            ("04:03", false),
+            ("04:10", false),
+            ("04:11", true),
+            ("02:40", false),
+            ("02:45", false),
+            ("02:41", true),
+        ] {
+            let r = check_restart_time(restart);
+            assert_eq!(r.is_ok(), ok, "{restart}: {r:?}");
+        }
+        let e = SiteProfile::parse(&with("restart_at", "\"04:00\"")).unwrap_err();
+        assert!(e.to_string().contains("3:50〜4:10"), "{e}");
+        let e = SiteProfile::parse(&with("restart_at", "\"03:30\"")).unwrap_err();
+        assert!(e.to_string().contains("0 または 5"), "{e}");
+        let e = SiteProfile::parse(&with("update_at", "\"03:01\"")).unwrap_err();
+        assert!(e.to_string().contains("再起動（03:33）の後"), "{e}");
+        let e = SiteProfile::parse(&with("update_at", "\"09:01\"")).unwrap_err();
+        assert!(e.to_string().contains("診療開始（08:30）より前"), "{e}");
+        let e = SiteProfile::parse(&with("restart_at", "\"12:03\"")).unwrap_err();
+        assert!(e.to_string().contains("診療時間"), "{e}");
+        // manual power sites need no times
+        let manual = GOOD
+            .replace("power = \"auto\"", "power = \"manual\"")
+            .replace("restart_at = \"03:33\"\n", "");
+        SiteProfile::parse(&manual).unwrap();
+    }
+
+    #[test]
+    fn bypass_entries_need_their_separators() {
+        assert_eq!(check_bypass(BYPASS).unwrap().len(), 9);
+        let e = check_bypass("*.onshikaku.org*.flets-east.jp;*.rece").unwrap_err();
+        assert!(e.to_string().contains("セミコロン"), "{e}");
+        assert!(check_bypass("*.onshikaku.org *.rece").is_err());
+        let carrier = GOOD.replace("配信拠点起点", "ネットワーク事業者起点");
+        let e = SiteProfile::parse(&carrier).unwrap_err();
+        assert!(e.to_string().contains("ネットワーク事業者起点"), "{e}");
+    }
+
+    #[test]
+    fn netsh_prints_the_proxy_or_direct_access() {
+        let shown = netsh_show_proxy(Some(("proxy.base.oqs-pdl.org:8080", BYPASS)));
+        assert!(shown.contains("プロキシ サーバー :  http://proxy.base.oqs-pdl.org:8080"));
+        assert!(shown.contains(BYPASS));
+        assert!(netsh_show_proxy(None).contains("直接アクセス"));
+    }
+}
