@@ -57,6 +57,14 @@ pub enum Network {
 }
 
 impl Network {
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::BaseOrigin => "配信拠点起点",
+            Self::CarrierOrigin => "ネットワーク事業者起点",
+            Self::InstitutionOrigin => "医療機関等起点",
+        }
+    }
+
     /// Which distribution server the distro app is set to [000 op11].
     pub fn distro_server(self) -> &'static str {
         match self {

@@ -94,7 +94,13 @@ pub fn audit(host: &dyn Host) -> Vec<Line> {
         "サイトのプロファイル",
         profile
             .as_ref()
-            .map(|p| format!("医療機関コード {}、{:?}", p.institution_code, p.network))
+            .map(|p| {
+                format!(
+                    "医療機関コード {}、{}",
+                    p.institution_code,
+                    p.network.label()
+                )
+            })
             .map_err(Clone::clone),
         "oqs-setup apply <端末> <profile.toml> でセットアップしてください",
     );

@@ -12,6 +12,7 @@ pub mod pcsc;
 pub mod portal;
 pub mod reader;
 pub mod settings;
+pub mod setup;
 
 use anyhow::{Context, Result};
 use time::{Date, OffsetDateTime};

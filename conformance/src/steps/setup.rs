@@ -1,0 +1,239 @@
+//! Operations 1–3 and the checklist [000], played on the fake terminal: a person's hands on
+//! Windows settings (proxy, `netsh`, power, tasks), the setup tool applying a site profile,
+//! and the audit that checks the terminal against the manual.
+
+use crate::KitWorld;
+use anyhow::{Context, Result, ensure};
+use cucumber::gherkin::Step;
+use cucumber::{given, then, when};
+use oqs_certs::{ClientSpec, Pki};
+use oqs_host::Host;
+use oqs_host::windows::WindowsState;
+use oqs_proto::site::netsh_show_proxy;
+
+/// A site profile as the scenarios use it: 配信拠点起点, auto power, A and C, certificate from
+/// the test PKI. `changes` replace `key = value` lines.
+fn site_profile(w: &KitWorld, changes: &[(&str, &str)]) -> Result<String> {
+    let t = w.terminal()?;
+    let p12 = w.sim().dir().join(format!("{}.p12", t.name()));
+    let code = w.code.clone().unwrap_or_else(|| {
+        oqs_sim::world::DEFAULT_INSTITUTION
+            .parse()
+            .expect("10 digits")
+    });
+    std::fs::write(
+        &p12,
+        Pki::shared()
+            .client(&ClientSpec::new(code.as_str(), t.name()))
+            .to_pkcs12("1357"),
+    )?;
+    let mut text = format!(
+        r#"institution_code = "{code}"
+network = "配信拠点起点"
+face_reader = true
+smartphone = true
+his_linkage = true
+his_account = "receiptcom"
+power = "auto"
+business_hours = {{ start = "08:30", end = "18:00" }}
+restart_at = "03:33"
+update_at = "04:43"
+active_hours = {{ start = 8, end = 20 }}
+oqs_password = "Oqs#Terminal2025"
+[linkage]
+user = "R0RENK01"
+password = "Renkei#Kit2025a"
+[certificate]
+file = "{}"
+password = "1357"
+"#,
+        p12.display().to_string().replace('\\', "/")
+    );
+    for (k, v) in changes {
+        text = text
+            .lines()
+            .map(|l| {
+                if l.starts_with(&format!("{k} =")) {
+                    format!("{k} = {v}")
+                } else {
+                    l.to_owned()
+                }
+            })
+            .collect::<Vec<_>>()
+            .join("\n");
+    }
+    Ok(text)
+}
+
+fn change(w: &KitWorld, f: impl FnOnce(&mut WindowsState)) -> Result<()> {
+    let t = w.terminal()?;
+    let mut s = t.system().load()?;
+    f(&mut s);
+    t.system().save(&s)?;
+    Ok(())
+}
+
+fn apply(w: &mut KitWorld, changes: &[(&str, &str)]) -> Result<()> {
+    let text = site_profile(w, changes)?;
+    let t = w.terminal()?.clone();
+    w.screen = match oqs_setup::apply(t.as_ref(), &text) {
+        Ok(steps) => steps.join("\n"),
+        Err(e) => e.to_string(),
+    };
+    Ok(())
+}
+
+#[given(regex = r"^セットアップツールで操作1〜12をサイトのプロファイルどおりに適用した$")]
+#[when(regex = r"^セットアップツールで操作1〜12をサイトのプロファイルどおりに適用する$")]
+async fn apply_profile(w: &mut KitWorld) -> Result<()> {
+    apply(w, &[])
+}
+
+#[when(
+    regex = r"^セットアップツールで(再起動の時刻|Windows Update のインストール時刻)を「(\d\d:\d\d)」にしたプロファイルを適用する$"
+)]
+async fn apply_with_time(w: &mut KitWorld, what: String, at: String) -> Result<()> {
+    let key = if what == "再起動の時刻" {
+        "restart_at"
+    } else {
+        "update_at"
+    };
+    apply(w, &[(key, &format!("\"{at}\""))])
+}
+
+#[given(regex = r"^手動プロキシ セットアップで次のとおり入力して保存した:$")]
+#[when(regex = r"^手動プロキシ セットアップで次のとおり入力して保存する:$")]
+async fn manual_proxy(w: &mut KitWorld, step: &Step) -> Result<()> {
+    let table = step.table.as_ref().context("表がありません")?;
+    let get = |k: &str| {
+        table
+            .rows
+            .iter()
+            .find(|r| r.first().map(String::as_str) == Some(k))
+            .and_then(|r| r.get(1).cloned())
+            .with_context(|| format!("表に「{k}」がありません"))
+    };
+    let (address, port, bypass) = (get("アドレス")?, get("ポート")?, get("例外")?);
+    change(w, |s| {
+        s.proxy.enabled = true;
+        s.proxy.address = address;
+        s.proxy.port = port.parse().unwrap_or(0);
+        s.proxy.bypass = bypass;
+    })
+}
+
+#[given(
+    regex = r"^管理者のコマンドプロンプトで「netsh winhttp (import proxy source=ie|show proxy)」を実行した$"
+)]
+#[when(
+    regex = r"^管理者のコマンドプロンプトで「netsh winhttp (import proxy source=ie|show proxy)」を実行する$"
+)]
+async fn netsh(w: &mut KitWorld, cmd: String) -> Result<()> {
+    if cmd.starts_with("import") {
+        change(w, WindowsState::import_winhttp_from_ie)?;
+    }
+    let s = w.terminal()?.system().load()?;
+    w.screen = netsh_show_proxy(
+        s.winhttp
+            .as_ref()
+            .map(|h| (h.server.as_str(), h.bypass.as_str())),
+    );
+    Ok(())
+}
+
+#[when(regex = r"^電源とスリープで、スリープを「なし」にする$")]
+async fn sleep_never(w: &mut KitWorld) -> Result<()> {
+    change(w, |s| {
+        s.power.sleep_on_ac = None;
+        s.power.sleep_on_battery = None;
+    })
+}
+
+#[given(regex = r"^「高速スタートアップを有効にする（推奨）」にチェックが入っている$")]
+async fn fast_startup_on(w: &mut KitWorld) -> Result<()> {
+    change(w, |s| s.power.fast_startup = true)
+}
+
+#[when(
+    regex = r"^「高速スタートアップを有効にする（推奨）」のチェックを外し、変更の保存をクリックする$"
+)]
+async fn fast_startup_off(w: &mut KitWorld) -> Result<()> {
+    change(w, |s| s.power.fast_startup = false)
+}
+
+#[given(regex = r"^(?:ノート|デスクトップ)PCがバッテリー駆動になっている$")]
+async fn on_battery(w: &mut KitWorld) -> Result<()> {
+    change(w, |s| {
+        s.power.device = oqs_host::windows::DeviceKind::Laptop;
+        s.power.on_battery = true;
+    })
+}
+
+#[when(regex = r"^電源ケーブルを接続する$")]
+async fn on_ac(w: &mut KitWorld) -> Result<()> {
+    change(w, |s| s.power.on_battery = false)
+}
+
+#[given(regex = r"^Windowsユーザー「([^」]+)」を管理者で作成し、そのユーザーでログオンした$")]
+#[when(regex = r"^Windowsユーザー「([^」]+)」を管理者で作成し、そのユーザーでログオンする$")]
+async fn create_user(w: &mut KitWorld, name: String) -> Result<()> {
+    change(w, |s| {
+        s.users.retain(|u| u.name != name);
+        s.users.push(oqs_host::windows::User {
+            name: name.clone(),
+            administrator: true,
+            password: "Oqs#Terminal2025".into(),
+        });
+        s.logged_on = Some(name);
+    })
+}
+
+#[when(regex = r"^端末を監査する$")]
+async fn run_audit(w: &mut KitWorld) -> Result<()> {
+    let t = w.terminal()?.clone();
+    w.screen = oqs_setup::audit(t.as_ref())
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join("\n");
+    Ok(())
+}
+
+fn audit_line(w: &KitWorld, item: &str) -> Result<oqs_setup::Line> {
+    let t = w.terminal()?;
+    oqs_setup::audit(t.as_ref())
+        .into_iter()
+        .find(|l| l.item == item)
+        .with_context(|| format!("監査に「{item}」の項目がありません"))
+}
+
+#[then(regex = r"^監査の「([^」]+)」は(✓|✗)である$")]
+async fn audit_item(w: &mut KitWorld, item: String, mark: String) -> Result<()> {
+    let l = audit_line(w, &item)?;
+    ensure!(l.ok == (mark == "✓"), "{l}");
+    Ok(())
+}
+
+#[then(regex = r"^監査の項目はすべて✓である$")]
+async fn audit_all(w: &mut KitWorld) -> Result<()> {
+    let t = w.terminal()?;
+    let bad: Vec<String> = oqs_setup::audit(t.as_ref())
+        .into_iter()
+        .filter(|l| !l.ok)
+        .map(|l| l.to_string())
+        .collect();
+    ensure!(bad.is_empty(), "✗ の項目:\n{}", bad.join("\n"));
+    Ok(())
+}
+
+#[then(regex = r"^監査で✗になるのは「([^」]+)」だけである$")]
+async fn audit_only(w: &mut KitWorld, item: String) -> Result<()> {
+    let t = w.terminal()?;
+    let bad: Vec<String> = oqs_setup::audit(t.as_ref())
+        .into_iter()
+        .filter(|l| !l.ok)
+        .map(|l| l.item.to_string())
+        .collect();
+    ensure!(bad == vec![item.clone()], "✗ の項目: {bad:?}");
+    Ok(())
+}
