@@ -11,6 +11,7 @@
 //! | [`qualification`] | qualification lookup by insurance data: search info and result |
 //! | [`reader`] | identity methods at card readers, face reader modes, `ReaderInfo.ini`, face result names |
 //! | [`site`] | the site profile the setup tool applies, the manual's rules on it, `netsh` output |
+//! | [`task_xml`] | Task Scheduler task files of the installers (UTF-16), parsed and written |
 //! | [`api`] | the JSON bodies of the simulated qualification server's web API |
 
 pub mod account;
@@ -23,3 +24,4 @@ pub mod qualification;
 pub mod reader;
 pub mod settings;
 pub mod site;
+pub mod task_xml;

@@ -20,6 +20,8 @@ pub enum ApplyError {
     Profile(#[from] oqs_proto::site::ProfileError),
     #[error("端末の状態を読み書きできません: {0}")]
     Io(#[from] io::Error),
+    #[error(transparent)]
+    Task(#[from] crate::tasks::TaskImportError),
     #[error("電子証明書「{file}」をインポートできません: {reason}")]
     Certificate { file: String, reason: String },
 }
@@ -31,6 +33,8 @@ pub const LINKAGE_TASKS: [&str; 3] = [
     "OQS_exec_comappstart",
 ];
 pub const DISTRO_TASK: &str = "OQS_exec_distroappstart";
+pub const DISTRO_TOOLS: &str = r"C:\Program Files\OQS\OQSDistroApp\tools";
+pub const COMAPP_TOOLS: &str = r"C:\Program Files\OQS\OQSComApp\tools";
 
 fn task(name: &str, command: &str, triggers: Vec<Trigger>, password: &str) -> Task {
     Task {
@@ -166,6 +170,12 @@ pub fn apply(host: &dyn Host, profile_text: &str) -> Result<Vec<String>, ApplyEr
             share(&mut w.shares, dir, &p.his_account);
         }
         set_app(&mut w.apps, "連携アプリケーション", "2.2.0");
+        crate::tasks::write_installer_tasks(host, COMAPP_TOOLS)?;
+        write_file(
+            host,
+            &format!("{COMAPP_TOOLS}\\OQSComAppRestart.bat"),
+            "@rem 連携アプリケーションを再起動します（管理者として実行）\r\n",
+        )?;
         done.push(format!(
             "操作5: 連携アプリケーションをインストールし、C:\\OQS\\req と C:\\OQS\\res を「{}」に共有",
             p.his_account
@@ -181,26 +191,20 @@ pub fn apply(host: &dyn Host, profile_text: &str) -> Result<Vec<String>, ApplyEr
         ));
     }
 
-    // 11 distribution app and its task
+    // 11 distribution app: the installer leaves its task XML in tools, imported as OqsComApp
     set_app(&mut w.apps, "配信アプリケーション", "1.0.4");
-    upsert_task(
-        &mut w.tasks,
-        task(
-            DISTRO_TASK,
-            r"C:\Program Files\OQS\OQSDistroApp\OQSDistroApp.exe",
-            vec![Trigger::Repeat {
-                delay_seconds: 60,
-                minutes: 60,
-            }],
-            &p.oqs_password,
-        ),
-    );
-    w.tasks
-        .iter_mut()
-        .filter(|t| t.name == DISTRO_TASK)
-        .for_each(|t| t.ac_only = true);
+    host.system().save(&w)?;
+    crate::tasks::write_installer_tasks(host, DISTRO_TOOLS)?;
+    crate::tasks::import(
+        host,
+        &format!("{DISTRO_TOOLS}\\{DISTRO_TASK}.xml"),
+        OQS_USER,
+        &p.oqs_password,
+    )?;
+    w = host.system().load()?;
+    w.restart();
     done.push(format!(
-        "操作11: 配信アプリケーション（{}）とタスク {DISTRO_TASK} をインポート",
+        "操作11: 配信アプリケーション（{}）をインストールし、{DISTRO_TASK}.xml を OqsComApp でインポート、再起動",
         p.network.distro_server()
     ));
 
@@ -230,25 +234,16 @@ pub fn apply(host: &dyn Host, profile_text: &str) -> Result<Vec<String>, ApplyEr
                     .into(),
             );
         }
+        host.system().save(&w)?;
         for name in LINKAGE_TASKS {
-            let trigger = if name.ends_with("running") {
-                Trigger::AtStartup { delay_seconds: 30 }
-            } else {
-                Trigger::Repeat {
-                    delay_seconds: 60,
-                    minutes: 60,
-                }
-            };
-            upsert_task(
-                &mut w.tasks,
-                task(
-                    name,
-                    r"C:\Program Files\OQS\OQSComApp\OQSComApp.exe",
-                    vec![trigger],
-                    &p.oqs_password,
-                ),
-            );
+            crate::tasks::import(
+                host,
+                &format!("{COMAPP_TOOLS}\\{name}.xml"),
+                OQS_USER,
+                &p.oqs_password,
+            )?;
         }
+        w = host.system().load()?;
         done.push("操作12: 連携アプリケーションのタスク3つを OqsComApp でインポート".into());
     }
 
@@ -260,6 +255,15 @@ pub fn apply(host: &dyn Host, profile_text: &str) -> Result<Vec<String>, ApplyEr
     }
     oqs_host::dir::write_atomic(&local, profile_text.as_bytes())?;
     Ok(done)
+}
+
+fn write_file(host: &dyn Host, path: &str, text: &str) -> io::Result<()> {
+    let p = WinPath::parse(path).map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))?;
+    let local = host.files().resolve(&p)?;
+    if let Some(d) = local.parent() {
+        std::fs::create_dir_all(d)?;
+    }
+    std::fs::write(local, text)
 }
 
 fn set_app(apps: &mut Vec<InstalledApp>, name: &str, version: &str) {

@@ -4,10 +4,12 @@
 //! | module | what it does |
 //! |---|---|
 //! | [`apply`] | profile → the terminal's Windows state, files, shares, tasks, credentials |
+//! | [`tasks`] | タスクのインポート of the installers' task XMLs as OqsComApp |
 //! | [`audit`] | the checklist: one ✓/✗ line per item with the manual's reference and remedy |
 
 pub mod apply;
 pub mod audit;
+pub mod tasks;
 
 pub use apply::{ApplyError, apply};
 pub use audit::{Line, audit};

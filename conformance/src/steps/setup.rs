@@ -207,6 +207,7 @@ fn audit_line(w: &KitWorld, item: &str) -> Result<oqs_setup::Line> {
         .with_context(|| format!("監査に「{item}」の項目がありません"))
 }
 
+#[given(regex = r"^監査の「([^」]+)」は(✓|✗)である$")]
 #[then(regex = r"^監査の「([^」]+)」は(✓|✗)である$")]
 async fn audit_item(w: &mut KitWorld, item: String, mark: String) -> Result<()> {
     let l = audit_line(w, &item)?;
@@ -235,5 +236,76 @@ async fn audit_only(w: &mut KitWorld, item: String) -> Result<()> {
         .map(|l| l.item.to_string())
         .collect();
     ensure!(bad == vec![item.clone()], "✗ の項目: {bad:?}");
+    Ok(())
+}
+
+#[given(regex = r"^タスクスケジューラからタスク「([^」]+)」を削除した$")]
+async fn delete_task(w: &mut KitWorld, name: String) -> Result<()> {
+    change(w, |s| s.tasks.retain(|t| t.name != name))
+}
+
+#[when(
+    regex = r"^タスクスケジューラで「([^」]+)」をインポートし、ユーザー「([^」]*)」とパスワード「([^」]*)」を指定する$"
+)]
+async fn import_task(w: &mut KitWorld, path: String, user: String, password: String) -> Result<()> {
+    let t = w.terminal()?.clone();
+    let password = if password == "（OqsComAppのパスワード）" {
+        "Oqs#Terminal2025".to_owned()
+    } else {
+        password
+    };
+    w.screen = match oqs_setup::tasks::import(t.as_ref(), &path, &user, &password) {
+        Ok(task) => format!("タスク「{}」を登録しました", task.name),
+        Err(e) => e.to_string(),
+    };
+    Ok(())
+}
+
+#[then(
+    regex = r"^タスク「([^」]+)」が「([^」]+)」で、ログオンしているかどうかにかかわらず実行するように登録されている$"
+)]
+async fn task_registered(w: &mut KitWorld, name: String, user: String) -> Result<()> {
+    let s = w.terminal()?.system().load()?;
+    let t = s
+        .task(&name)
+        .with_context(|| format!("タスク「{name}」がありません"))?;
+    ensure!(t.run_as == user, "実行ユーザー: {}", t.run_as);
+    ensure!(
+        t.run_whether_logged_on && t.stored_password.is_some(),
+        "ログオンしているかどうかにかかわらず実行する ではありません"
+    );
+    Ok(())
+}
+
+#[then(
+    regex = r"^タスク「([^」]+)」はスタートアップの(\d+)秒後に開始(?:し、(\d+)分ごとに繰り返)?す(?:る)?$"
+)]
+async fn task_trigger(w: &mut KitWorld, name: String, delay: u32, repeat: String) -> Result<()> {
+    use oqs_host::windows::Trigger;
+    let s = w.terminal()?.system().load()?;
+    let t = s
+        .task(&name)
+        .with_context(|| format!("タスク「{name}」がありません"))?;
+    let want = if repeat.is_empty() {
+        Trigger::AtStartup {
+            delay_seconds: delay,
+        }
+    } else {
+        Trigger::Repeat {
+            delay_seconds: delay,
+            minutes: repeat.parse()?,
+        }
+    };
+    ensure!(t.triggers.contains(&want), "トリガー: {:?}", t.triggers);
+    Ok(())
+}
+
+#[then(regex = r"^タスク「([^」]+)」はバッテリー駆動時には開始しない$")]
+async fn task_ac_only(w: &mut KitWorld, name: String) -> Result<()> {
+    let s = w.terminal()?.system().load()?;
+    let t = s
+        .task(&name)
+        .with_context(|| format!("タスク「{name}」がありません"))?;
+    ensure!(t.ac_only, "バッテリー駆動でも開始します");
     Ok(())
 }
