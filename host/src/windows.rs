@@ -21,6 +21,9 @@ pub struct User {
 pub struct Edge {
     /// Extensions added from `.crx` files, by file name (`delegate.crx`, …).
     pub extensions: Vec<String>,
+    /// Extensions turned off (拡張機能 → オフ, or 「無効にする」 on the developer-mode warning).
+    #[serde(default)]
+    pub disabled: Vec<String>,
     /// 開発者モード
     pub developer_mode: bool,
     /// 同期

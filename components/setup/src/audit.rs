@@ -191,16 +191,23 @@ fn windows_items(a: &mut Audit, w: &WindowsState, p: Option<&SiteProfile>, auto:
         .copied()
         .filter(|x| !w.edge.extensions.iter().any(|e| e == x))
         .collect();
+    let off: Vec<&str> = EXTENSIONS
+        .iter()
+        .copied()
+        .filter(|x| w.edge.disabled.iter().any(|e| e == x))
+        .collect();
     a.add(
         "edge_extensions",
         "操作2",
         "Edge 拡張機能",
-        need(
-            missing.is_empty(),
-            EXTENSIONS.join(", "),
-            format!("{} がありません", missing.join(", ")),
-        ),
-        "C:\\Program Files\\OQS-Auth\\ext の .crx を開発者モードで追加してください",
+        if !missing.is_empty() {
+            Err(format!("{} がありません", missing.join(", ")))
+        } else if !off.is_empty() {
+            Err(format!("{} が無効になっています", off.join(", ")))
+        } else {
+            Ok(EXTENSIONS.join(", "))
+        },
+        "C:\\Program Files\\OQS-Auth\\ext の .crx を開発者モードで追加し、無効になった拡張機能はオンに戻してください（開発者モードの警告は × で閉じます）",
     );
     a.add(
         "edge_developer_mode",

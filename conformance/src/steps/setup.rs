@@ -309,3 +309,90 @@ async fn task_ac_only(w: &mut KitWorld, name: String) -> Result<()> {
     ensure!(t.ac_only, "バッテリー駆動でも開始します");
     Ok(())
 }
+
+fn act<E: std::fmt::Display>(w: &mut KitWorld, r: std::result::Result<(), E>, ok: &str) {
+    w.screen = match r {
+        Ok(()) => ok.to_owned(),
+        Err(e) => e.to_string(),
+    };
+}
+
+#[given(regex = r"^\.NET Framework 4\.8 をインストールした$")]
+#[when(regex = r"^\.NET Framework 4\.8 をインストールする$")]
+async fn dotnet(w: &mut KitWorld) -> Result<()> {
+    w.terminal()?.install_dotnet48()?;
+    Ok(())
+}
+
+#[given(regex = r"^ブラウザ拡張プラグイン（顔認証ライブラリ含む）のインストーラーを実行した$")]
+#[when(regex = r"^ブラウザ拡張プラグイン（顔認証ライブラリ含む）のインストーラーを実行する$")]
+async fn face_library(w: &mut KitWorld) -> Result<()> {
+    let r = w.terminal()?.run_face_library_installer("2.3.0");
+    act(w, r, "セットアップウィザード完了");
+    Ok(())
+}
+
+#[then(regex = r"^「C:\\Program Files\\OQS-Auth\\ext」に「([^」]+)」がある$")]
+async fn ext_file(w: &mut KitWorld, file: String) -> Result<()> {
+    let p = w
+        .terminal()?
+        .files()
+        .resolve(&oqs_host::WinPath::parse(&format!(
+            r"C:\Program Files\OQS-Auth\ext\{file}"
+        ))?)?;
+    ensure!(p.exists(), "{} がありません", p.display());
+    Ok(())
+}
+
+#[given(regex = r"^Edge の拡張機能の画面で開発者モードを(オン|オフ)にした$")]
+#[when(regex = r"^Edge の拡張機能の画面で開発者モードを(オン|オフ)にする$")]
+async fn developer_mode(w: &mut KitWorld, on: String) -> Result<()> {
+    w.terminal()?.edge_developer_mode(on == "オン")?;
+    Ok(())
+}
+
+#[given(
+    regex = r"^「([a-z]+\.crx)」を Edge の画面にドラッグしてドロップし、拡張機能の追加をクリックした$"
+)]
+#[when(
+    regex = r"^「([a-z]+\.crx)」を Edge の画面にドラッグしてドロップし、拡張機能の追加をクリックする$"
+)]
+async fn add_crx(w: &mut KitWorld, file: String) -> Result<()> {
+    let r = w.terminal()?.edge_add_extension(&file);
+    act(w, r, "拡張機能が追加されました");
+    Ok(())
+}
+
+#[given(regex = r"^3つの拡張機能を開発者モードで追加し、開発者モードをオフにした$")]
+async fn add_all(w: &mut KitWorld) -> Result<()> {
+    let t = w.terminal()?.clone();
+    t.install_dotnet48()?;
+    t.run_face_library_installer("2.3.0")?;
+    t.edge_developer_mode(true)?;
+    for crx in oqs_proto::site::EXTENSIONS {
+        t.edge_add_extension(crx)?;
+    }
+    t.edge_developer_mode(false)?;
+    Ok(())
+}
+
+#[when(regex = r"^Edge を再起動する$")]
+async fn edge_restart(w: &mut KitWorld) -> Result<()> {
+    w.screen = w.terminal()?.edge_restart()?.unwrap_or_default().to_owned();
+    Ok(())
+}
+
+#[when(regex = r"^警告の「(無効にする|×)」をクリックする$")]
+async fn answer_warning(w: &mut KitWorld, button: String) -> Result<()> {
+    w.terminal()?.edge_answer_warning(button == "無効にする")?;
+    Ok(())
+}
+
+#[when(regex = r"^Edge の拡張機能の画面で3つの拡張機能をオンに戻す$")]
+async fn turn_on(w: &mut KitWorld) -> Result<()> {
+    let t = w.terminal()?.clone();
+    for crx in oqs_proto::site::EXTENSIONS {
+        t.edge_turn_on(crx)?;
+    }
+    Ok(())
+}

@@ -5,6 +5,7 @@
 //! The terminal's disk and stores are an [`oqs_host::dir::TerminalDir`] (layout there), so a
 //! component started as its own process can open the same terminal.
 
+pub mod actions;
 pub mod edge;
 
 use oqs_certs::pkcs12::{self, Pkcs12Error};

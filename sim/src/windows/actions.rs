@@ -1,0 +1,121 @@
+//! What a person does on the terminal's Windows in operation 2 [000]: install .NET Framework 4.8,
+//! run the face library installer (`OqsInstall.exe`), and add its three extensions to Edge with
+//! developer mode on — and the warning Edge may show at its next start, whose 「無効にする」
+//! button turns the extensions off (the manual says to close it with × instead).
+
+use super::FakeTerminal;
+use oqs_host::windows::InstalledApp;
+use oqs_host::{Files, SystemSettings, WinPath};
+use oqs_proto::site::EXTENSIONS;
+use std::io;
+
+/// Where the face library installer copies the extensions [000 op2].
+pub const EXT_DIR: &str = r"C:\Program Files\OQS-Auth\ext";
+/// The text of Edge's warning at start-up when extensions run in developer mode.
+pub const DEVELOPER_MODE_WARNING: &str = "開発者モード拡張機能を無効にしてください";
+
+#[derive(Debug, thiserror::Error)]
+pub enum ActionError {
+    #[error(
+        "このアプリケーションを実行するには、.NET Framework 4.8 をインストールする必要があります。先に .NET Framework 4.8 をインストールしてください"
+    )]
+    NoDotNet,
+    #[error(
+        "「{0}」が見つかりません。ブラウザ拡張プラグインのインストーラーを実行し、{EXT_DIR} を確認してください"
+    )]
+    NoFile(String),
+    #[error(
+        "拡張機能を追加できません: 開発者モードがオフです。拡張機能の画面で開発者モードをオンにしてから、.crx をドラッグしてドロップしてください"
+    )]
+    DeveloperModeOff,
+    #[error("端末の状態を読み書きできません: {0}")]
+    Io(#[from] io::Error),
+}
+
+impl FakeTerminal {
+    fn edit(&self, f: impl FnOnce(&mut oqs_host::WindowsState)) -> io::Result<()> {
+        let mut w = self.load()?;
+        f(&mut w);
+        self.save(&w)
+    }
+
+    /// .NET Framework 4.8 のインストール.
+    pub fn install_dotnet48(&self) -> io::Result<()> {
+        self.edit(|w| w.dotnet48 = true)
+    }
+
+    /// ブラウザ拡張プラグイン（顔認証ライブラリ含む）のインストーラー: copies the three
+    /// extensions, writes `Version.info`, turns the CertPropSvc policy off. Takes effect after
+    /// a restart, as the manual says.
+    pub fn run_face_library_installer(&self, version: &str) -> Result<(), ActionError> {
+        let w = self.load()?;
+        if !w.dotnet48 {
+            return Err(ActionError::NoDotNet);
+        }
+        for crx in EXTENSIONS {
+            let p = self.resolve(&win(&format!("{EXT_DIR}\\{crx}")))?;
+            if let Some(d) = p.parent() {
+                std::fs::create_dir_all(d)?;
+            }
+            std::fs::write(p, format!("Cr24 (oqs-kit test extension {crx})"))?;
+        }
+        let info = self.resolve(&win(r"C:\Program Files\OQS-Auth\Version.info"))?;
+        std::fs::write(info, format!("Version={version}\r\n"))?;
+        self.edit(|w| {
+            w.cert_propagation_disabled = true;
+            w.apps.retain(|a| a.name != "顔認証ライブラリ");
+            w.apps.push(InstalledApp {
+                name: "顔認証ライブラリ".into(),
+                version: version.into(),
+            });
+        })?;
+        Ok(())
+    }
+
+    /// 拡張機能 → 開発者モード.
+    pub fn edge_developer_mode(&self, on: bool) -> io::Result<()> {
+        self.edit(|w| w.edge.developer_mode = on)
+    }
+
+    /// A `.crx` dragged onto Edge's extensions page, then 「拡張機能の追加」.
+    pub fn edge_add_extension(&self, file: &str) -> Result<(), ActionError> {
+        let path = format!("{EXT_DIR}\\{file}");
+        if !self.resolve(&win(&path))?.exists() {
+            return Err(ActionError::NoFile(path));
+        }
+        let w = self.load()?;
+        if !w.edge.developer_mode {
+            return Err(ActionError::DeveloperModeOff);
+        }
+        self.edit(|w| {
+            if !w.edge.extensions.iter().any(|e| e == file) {
+                w.edge.extensions.push(file.into());
+            }
+            w.edge.disabled.retain(|e| e != file);
+        })?;
+        Ok(())
+    }
+
+    /// 拡張機能の画面で、無効になった拡張機能をオンに戻す.
+    pub fn edge_turn_on(&self, file: &str) -> io::Result<()> {
+        self.edit(|w| w.edge.disabled.retain(|e| e != file))
+    }
+
+    /// Edge starts again: extensions added from files may bring the developer-mode warning.
+    pub fn edge_restart(&self) -> io::Result<Option<&'static str>> {
+        let w = self.load()?;
+        Ok((!w.edge.extensions.is_empty()).then_some(DEVELOPER_MODE_WARNING))
+    }
+
+    /// The warning's buttons: 「無効にする」 (`disable`) or × (close).
+    pub fn edge_answer_warning(&self, disable: bool) -> io::Result<()> {
+        if disable {
+            self.edit(|w| w.edge.disabled = w.edge.extensions.clone())?;
+        }
+        Ok(())
+    }
+}
+
+fn win(p: &str) -> WinPath {
+    WinPath::parse(p).expect("the manual's paths are valid")
+}
