@@ -189,7 +189,10 @@ impl Driver {
         }
 
         let mut clients = self.clients.lock().await;
-        let client = clients.entry(account.user.clone()).or_insert_with(|| {
+        // one kept connection per institution and account: after a change of the institution
+        // code the old connection (old certificate, old session) must not be reused
+        let key = format!("{}/{}", settings.institution, account.user);
+        let client = clients.entry(key).or_insert_with(|| {
             QualificationClient::new(
                 self.host.clone(),
                 settings.institution.clone(),

@@ -5,10 +5,12 @@
 //! |---|---|
 //! | [`apply`] | profile → the terminal's Windows state, files, shares, tasks, credentials |
 //! | [`tasks`] | タスクのインポート of the installers' task XMLs as OqsComApp |
+//! | [`succession`] | 医療機関コードの変更 on the terminal: old certificate, readers, new certificate, code |
 //! | [`audit`] | the checklist: one ✓/✗ line per item with the manual's reference and remedy |
 
 pub mod apply;
 pub mod audit;
+pub mod succession;
 pub mod tasks;
 
 pub use apply::{ApplyError, apply};

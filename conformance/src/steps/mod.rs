@@ -13,6 +13,7 @@ pub mod portal;
 pub mod reader;
 pub mod settings;
 pub mod setup;
+pub mod succession;
 
 use anyhow::{Context, Result};
 use time::{Date, OffsetDateTime};

@@ -233,6 +233,9 @@ async fn mode_is(w: &mut KitWorld, mode: String) -> Result<()> {
 #[given(
     regex = r"^資格有効性「([^」]+)」の人の(マイナンバーカード|iPhone|Android)（暗証番号「(\d+)」）がある$"
 )]
+#[when(
+    regex = r"^資格有効性「([^」]+)」の人の(マイナンバーカード|iPhone|Android)（暗証番号「(\d+)」）がある$"
+)]
 async fn has_card(w: &mut KitWorld, validity: String, carrier: String, pin: String) -> Result<()> {
     let form = match carrier.as_str() {
         "iPhone" => FormFactor::IPhone,

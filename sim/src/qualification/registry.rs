@@ -294,6 +294,52 @@ impl Registry {
         &self.sites[&spec.code]
     }
 
+    /// 医療機関コードの変更 [001]: the institution gets `new` (a site with the same name, kind
+    /// and settings; a new master account as the usage application gives). With
+    /// `carry_accounts`, its other accounts come along with their passwords; without, only the
+    /// master exists and the installer re-registers them (supplement of step 9).
+    pub fn change_institution_code(
+        &mut self,
+        old: &InstitutionCode,
+        new: &InstitutionCode,
+        carry_accounts: bool,
+        now: OffsetDateTime,
+    ) -> Result<(), Refusal> {
+        let (name, kind, emergency, settings, accounts) = {
+            let o = self.site_mut(old)?;
+            let accounts: Vec<Account> = o
+                .accounts
+                .values()
+                .filter(|a| a.kind != AccountKind::Master)
+                .cloned()
+                .collect();
+            (
+                o.info.name.clone(),
+                o.info.kind,
+                o.emergency_authorized,
+                o.settings.clone(),
+                accounts,
+            )
+        };
+        self.register_site(
+            SiteSpec {
+                code: new.clone(),
+                name,
+                kind,
+                emergency_authorized: emergency,
+            },
+            now,
+        );
+        let site = self.site_mut(new)?;
+        site.settings = settings;
+        if carry_accounts {
+            for a in accounts {
+                site.accounts.insert(a.user_id.clone(), a);
+            }
+        }
+        Ok(())
+    }
+
     pub fn site(&self, code: &InstitutionCode) -> Option<&Site> {
         self.sites.get(code)
     }

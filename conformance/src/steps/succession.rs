@@ -1,0 +1,176 @@
+//! Seed 001: 医療機関コードの変更 on a terminal with a face reader — unbind the reader, swap the
+//! certificate, change `OQS_MEDICAL_INSTITUTION_CODE`, restart the linkage app, bind the reader
+//! again, and check with a card and from the HIS.
+
+use crate::KitWorld;
+use crate::world::Download;
+use anyhow::{Context, Result, ensure};
+use cucumber::{given, then, when};
+use oqs_certs::{ClientSpec, Pki};
+use oqs_host::{Host, WinPath};
+use oqs_setup::succession;
+use std::path::PathBuf;
+use std::time::{Duration, UNIX_EPOCH};
+
+const DOWNLOADS: &str = r"C:\Users\OqsComApp\Downloads";
+const BACKUP: &str = r"C:\Users\OqsComApp\Desktop\電子証明書バックアップ";
+
+fn local(w: &KitWorld, win: &str) -> Result<PathBuf> {
+    Ok(w.terminal()?.files().resolve(&WinPath::parse(win)?)?)
+}
+
+/// A downloaded certificate file, stamped `minutes` after the World's start (the manual picks
+/// the newest by 更新日時; the stamp comes from the sim clock, never the wall clock).
+fn download(w: &KitWorld, code: &str, file: &str, minutes: u64) -> Result<()> {
+    let dir = local(w, DOWNLOADS)?;
+    std::fs::create_dir_all(&dir)?;
+    let t = w.terminal()?;
+    let p = dir.join(file);
+    std::fs::write(
+        &p,
+        Pki::shared()
+            .client(&ClientSpec::new(code, t.name()))
+            .to_pkcs12("1357"),
+    )?;
+    let start = oqs_host::Clock::now(w.sim().clock())
+        .unix_timestamp()
+        .max(0) as u64;
+    std::fs::File::options()
+        .write(true)
+        .open(&p)?
+        .set_modified(UNIX_EPOCH + Duration::from_secs(start + minutes * 60))?;
+    Ok(())
+}
+
+#[given(
+    regex = r"^医療機関コードが「(\d{10})」から「(\d{10})」に変わり、アカウントは(引き継がれている|引き継がれていない)$"
+)]
+async fn code_changed(w: &mut KitWorld, old: String, new: String, carried: String) -> Result<()> {
+    let now = oqs_host::Clock::now(w.sim().clock());
+    w.sim().registry().change_institution_code(
+        &old.parse()?,
+        &new.parse()?,
+        carried == "引き継がれている",
+        now,
+    )?;
+    Ok(())
+}
+
+#[given(regex = r"^C:\\Work\\InitializeFace\.bat がある$")]
+async fn script_exists(w: &mut KitWorld) -> Result<()> {
+    let p = local(w, succession::INITIALIZE_FACE)?;
+    std::fs::create_dir_all(p.parent().context("parent")?)?;
+    std::fs::write(
+        p,
+        "@echo off\r\nset /p ANS=顔認証付きカードリーダーの紐付けを初期化します。よろしければ 1 を入力してください: \r\nif \"%ANS%\"==\"1\" del \"C:\\ProgramData\\OQS-Auth\\ReaderInfo.ini\"\r\n",
+    )?;
+    Ok(())
+}
+
+#[when(regex = r"^個人ストアから医療機関コード「(\d{10})」の電子証明書を削除する$")]
+async fn delete_cert(w: &mut KitWorld, code: String) -> Result<()> {
+    let n = succession::delete_old_certificates(w.terminal()?.as_ref(), &code)?;
+    ensure!(n > 0, "医療機関コード「{code}」の電子証明書はありません");
+    Ok(())
+}
+
+#[when(regex = r"^C:\\Work\\InitializeFace\.bat を実行し「(.*)」を入力する$")]
+async fn run_script(w: &mut KitWorld, input: String) -> Result<()> {
+    w.screen = match succession::initialize_face(w.terminal()?.as_ref(), &input) {
+        Ok(true) => "初期化しました".into(),
+        Ok(false) => "中止しました".into(),
+        Err(e) => e.to_string(),
+    };
+    Ok(())
+}
+
+#[given(
+    regex = r"^ダウンロードフォルダに医療機関コード「(\d{10})」の電子証明書ファイル「([^」]+)」が(\d+)分前に保存されている$"
+)]
+async fn older_download(w: &mut KitWorld, code: String, file: String, ago: u64) -> Result<()> {
+    download(w, &code, &file, 1000 - ago)
+}
+
+#[when(
+    regex = r"^証明書発行サイトから医療機関コード「(\d{10})」の電子証明書をダウンロードし「([^」]+)」として保存する$"
+)]
+async fn new_download(w: &mut KitWorld, code: String, file: String) -> Result<()> {
+    download(w, &code, &file, 1000)
+}
+
+#[when(
+    regex = r"^ダウンロードフォルダで更新日時が最も新しい電子証明書ファイルを選ぶ（パスワード「(\d+)」、新しい医療機関コード「(\d{10})」）$"
+)]
+async fn pick(w: &mut KitWorld, password: String, code: String) -> Result<()> {
+    let dir = local(w, DOWNLOADS)?;
+    match succession::pick_certificate(&dir, &password, &code) {
+        Ok(p) => {
+            w.screen = format!(
+                "選んだファイル: {}",
+                p.file_name().unwrap_or_default().to_string_lossy()
+            );
+            w.download = Some(Download {
+                bytes: std::fs::read(&p)?,
+                password,
+                code: code.parse()?,
+            });
+        }
+        Err(e) => w.screen = e.to_string(),
+    }
+    Ok(())
+}
+
+#[when(regex = r"^選んだ電子証明書ファイルをデスクトップのフォルダと外部媒体にバックアップする$")]
+async fn back_up(w: &mut KitWorld) -> Result<()> {
+    let dir = local(w, DOWNLOADS)?;
+    let d = w
+        .download
+        .as_ref()
+        .context("電子証明書ファイルを選んでいません")?;
+    let file = dir.join(format!("{}.p12", d.code));
+    std::fs::write(&file, &d.bytes)?;
+    let desktop = local(w, BACKUP)?;
+    let usb = w.sim().dir().join("外部媒体");
+    let copies = succession::back_up(&file, &[&desktop, &usb])?;
+    w.screen = format!("{} か所にバックアップしました", copies.len());
+    Ok(())
+}
+
+#[then(regex = r"^バックアップの電子証明書ファイルはパスワード「(\d+)」で開ける$")]
+async fn backup_opens(w: &mut KitWorld, password: String) -> Result<()> {
+    let desktop = local(w, BACKUP)?;
+    let mut n = 0;
+    for e in std::fs::read_dir(&desktop)? {
+        let b = std::fs::read(e?.path())?;
+        oqs_certs::pkcs12::import(&b, &password)?;
+        n += 1;
+    }
+    ensure!(n > 0, "{} にバックアップがありません", desktop.display());
+    Ok(())
+}
+
+#[when(regex = r"^顔認証付きカードリーダーの電源を入れ、ケーブルを接続する$")]
+async fn plug_in(w: &mut KitWorld) -> Result<()> {
+    match w.reader.as_ref().and_then(|r| r.face.as_ref()) {
+        Some((_, crate::steps::reader::Slot::InProcess(r))) => r.set_plugged(true),
+        _ => anyhow::bail!("顔認証付きカードリーダーがありません"),
+    }
+    Ok(())
+}
+
+#[then(regex = r"^顔認証の結果ファイルの医療機関コードは「(\d{10})」である$")]
+async fn face_file_code(w: &mut KitWorld, code: String) -> Result<()> {
+    let o = w
+        .reader
+        .as_ref()
+        .and_then(|r| r.outcome.as_ref())
+        .context("資格確認は完了していません")?;
+    let path = o.face_file.clone().context("結果ファイルがありません")?;
+    let m = oqs_proto::linkage::message::ResultMessage::from_bytes(&std::fs::read(path)?)?;
+    ensure!(
+        m.message_header.medical_institution_code == code,
+        "MedicalInstitutionCode: {}",
+        m.message_header.medical_institution_code
+    );
+    Ok(())
+}
