@@ -396,3 +396,58 @@ async fn turn_on(w: &mut KitWorld) -> Result<()> {
     }
     Ok(())
 }
+
+#[given(regex = r"^セットアップツールで、顔認証付きカードリーダー「(あり|なし)」・レセコン連携「(あり|なし)」・電源「(自動|手動)」のプロファイルを適用した$")]
+#[when(regex = r"^セットアップツールで、顔認証付きカードリーダー「(あり|なし)」・レセコン連携「(あり|なし)」・電源「(自動|手動)」のプロファイルを適用する$")]
+async fn apply_variant(w: &mut KitWorld, face: String, his: String, power: String) -> Result<()> {
+    let yes = |s: &str| if s == "あり" { "true" } else { "false" };
+    let power = if power == "自動" {
+        "\"auto\""
+    } else {
+        "\"manual\""
+    };
+    apply(
+        w,
+        &[
+            ("face_reader", yes(&face)),
+            ("his_linkage", yes(&his)),
+            ("power", power),
+        ],
+    )
+}
+
+#[then(regex = r"^監査に「([^」]+)」の項目はない$")]
+async fn audit_absent(w: &mut KitWorld, item: String) -> Result<()> {
+    ensure!(
+        audit_line(w, &item).is_err(),
+        "監査に「{item}」があります"
+    );
+    Ok(())
+}
+
+#[given(regex = r"^共有フォルダ「([^」]+)」の共有を(解除した|読み取りのみにした)$")]
+async fn unshare(w: &mut KitWorld, path: String, how: String) -> Result<()> {
+    change(w, |s| {
+        if how == "解除した" {
+            s.shares.retain(|x| !x.path.eq_ignore_ascii_case(&path));
+        } else {
+            for x in &mut s.shares {
+                if x.path.eq_ignore_ascii_case(&path) {
+                    x.access = oqs_host::windows::Access::Read;
+                }
+            }
+        }
+    })
+}
+
+#[when(regex = r"^フォルダ「([^」]+)」を「([^」]+)」に読み取り/書き込みで共有する$")]
+async fn share(w: &mut KitWorld, path: String, account: String) -> Result<()> {
+    change(w, |s| {
+        s.shares.retain(|x| !x.path.eq_ignore_ascii_case(&path));
+        s.shares.push(oqs_host::windows::Share {
+            path,
+            account,
+            access: oqs_host::windows::Access::ReadWrite,
+        });
+    })
+}
