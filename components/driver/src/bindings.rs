@@ -157,6 +157,17 @@ pub fn remove(host: &dyn Host, readers: &dyn Readers, serial: &str) -> Result<()
     save(host, &info)
 }
 
+/// ログイン名設定ツールでパスワードを変更: the face account's password of a registered reader.
+pub fn set_password(host: &dyn Host, serial: &str, password: &str) -> Result<(), BindingError> {
+    let mut info = load(host)?;
+    let b = info
+        .readers
+        .get_mut(serial)
+        .ok_or_else(|| BindingError::NotRegistered(serial.into()))?;
+    b.password = password.into();
+    save(host, &info)
+}
+
 /// 運転モード of a registered face reader (顔認証付きカードリーダー操作).
 pub fn set_mode(host: &dyn Host, serial: &str, mode: ReaderMode) -> Result<(), BindingError> {
     let mut info = load(host)?;

@@ -120,7 +120,8 @@ pub struct Driver {
     host: Arc<dyn Host>,
     readers: Arc<dyn Readers>,
     profile: Profile,
-    clients: tokio::sync::Mutex<HashMap<String, QualificationClient>>,
+    /// institution/account → (the password it logs in with, its client)
+    clients: tokio::sync::Mutex<HashMap<String, (String, QualificationClient)>>,
 }
 
 impl Driver {
@@ -190,14 +191,24 @@ impl Driver {
 
         let mut clients = self.clients.lock().await;
         // one kept connection per institution and account: after a change of the institution
-        // code the old connection (old certificate, old session) must not be reused
+        // code the old connection (old certificate, old session) must not be reused, nor a
+        // client holding a password the login-name tool has since changed
         let key = format!("{}/{}", settings.institution, account.user);
-        let client = clients.entry(key).or_insert_with(|| {
-            QualificationClient::new(
-                self.host.clone(),
-                settings.institution.clone(),
-                account.clone(),
-                "OqsFaceApp (oqs-kit)",
+        let stale = clients
+            .get(&key)
+            .is_some_and(|(password, _)| *password != account.password);
+        if stale {
+            clients.remove(&key);
+        }
+        let (_, client) = clients.entry(key).or_insert_with(|| {
+            (
+                account.password.clone(),
+                QualificationClient::new(
+                    self.host.clone(),
+                    settings.institution.clone(),
+                    account.clone(),
+                    "OqsFaceApp (oqs-kit)",
+                ),
             )
         });
         let (challenge, signature) = if req.method.signs_challenge() {

@@ -357,6 +357,11 @@ fn restart_items(a: &mut Audit, w: &WindowsState, p: Option<&SiteProfile>) {
                 )
             } else if t.run_as != OQS_USER {
                 Err(format!("実行ユーザーが {} です", t.run_as))
+            } else if !password_matches(w, t) {
+                Err(
+                    "保存された OqsComApp のパスワードが現在のものと違うため、再起動できません"
+                        .into(),
+                )
             } else {
                 check_restart_time(at)
                     .map(|_| format!("毎日 {at}"))
@@ -478,6 +483,14 @@ fn certificate_item(a: &mut Audit, host: &dyn Host, p: Option<&SiteProfile>) {
     );
 }
 
+/// A task that runs whether the user is logged on or not holds the user's password; after the
+/// Windows password changes it can no longer log on [003].
+fn password_matches(w: &WindowsState, t: &oqs_host::windows::Task) -> bool {
+    !t.run_whether_logged_on
+        || w.user(&t.run_as)
+            .is_some_and(|u| t.stored_password.as_deref() == Some(u.password.as_str()))
+}
+
 fn task_item(
     a: &mut Audit,
     w: &WindowsState,
@@ -500,9 +513,12 @@ fn task_item(
                 Err(format!("{name} の実行ユーザーが {} です", t.run_as))
             }
             Some(t) if !t.enabled => Err(format!("{name} が無効です")),
+            Some(t) if !password_matches(w, t) => Err(format!(
+                "{name} に保存された OqsComApp のパスワードが現在のものと違うため、タスクを実行できません（Windowsアカウントのパスワードを変更しないでください）"
+            )),
             Some(_) => Ok(format!("{name}（OqsComApp）")),
         },
-        "tools フォルダのタスク XML を OqsComApp でタスクスケジューラにインポートしてください",
+        "tools フォルダのタスク XML を OqsComApp でタスクスケジューラにインポートしてください（パスワードが変わった場合は、タスクのプロパティで OqsComApp の現在のパスワードを入力し直してください）",
     );
 }
 

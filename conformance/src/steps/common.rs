@@ -2,7 +2,7 @@
 
 use crate::KitWorld;
 use anyhow::{Result, ensure};
-use cucumber::{given, then};
+use cucumber::{given, then, when};
 
 #[given(regex = r"^オンライン資格確認等システムが稼働している$")]
 async fn qualification_running(w: &mut KitWorld) -> Result<()> {
@@ -11,6 +11,7 @@ async fn qualification_running(w: &mut KitWorld) -> Result<()> {
 }
 
 #[given(regex = r"^資格確認端末「([^」]+)」がある$")]
+#[when(regex = r"^資格確認端末「([^」]+)」がある$")]
 async fn terminal_exists(w: &mut KitWorld, name: String) -> Result<()> {
     w.open_terminal(&name)
 }

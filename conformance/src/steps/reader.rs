@@ -94,6 +94,13 @@ async fn set_up_terminal(w: &mut KitWorld, name: String, code: String) -> Result
         user: provision::OPERATOR_USER.into(),
         password: provision::OPERATOR_PASSWORD.into(),
     });
+    for (u, p) in [
+        (provision::FACE_USER, provision::FACE_PASSWORD),
+        (provision::OPERATOR_USER, provision::OPERATOR_PASSWORD),
+        (provision::LINKAGE_USER, provision::LINKAGE_PASSWORD),
+    ] {
+        w.passwords.insert(u.into(), p.into());
+    }
     Ok(())
 }
 
@@ -168,6 +175,25 @@ async fn binding_gone(w: &mut KitWorld, serial: String) -> Result<()> {
         !states.iter().any(|(s, _)| *s == serial),
         "まだ表示されています: {states:?}"
     );
+    Ok(())
+}
+
+#[when(
+    regex = r"^ログイン名設定ツールでシリアル番号「([^」]+)」のカードリーダーのパスワードを「([^」]+)」に変更する$"
+)]
+async fn rebind_password(w: &mut KitWorld, serial: String, password: String) -> Result<()> {
+    let d = driver(w)?;
+    bindings::set_password(d.host().as_ref(), &serial, &password)?;
+    Ok(())
+}
+
+#[when(regex = r"^顔認証用アカウント「([^」]+)」のパスワードを「([^」]+)」に変更する$")]
+async fn change_face_password(w: &mut KitWorld, id: String, new: String) -> Result<()> {
+    w.login_as(oqs_proto::account::AccountKind::Face, &id)
+        .await?;
+    w.change_password(&new, &new)
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
     Ok(())
 }
 

@@ -7,8 +7,8 @@ use anyhow::{Context, Result, ensure};
 use cucumber::gherkin::Step;
 use cucumber::{given, then, when};
 use oqs_certs::{ClientSpec, Pki};
-use oqs_host::Host;
 use oqs_host::windows::WindowsState;
+use oqs_host::{CertificateStore, Host};
 use oqs_proto::site::netsh_show_proxy;
 
 /// A site profile as the scenarios use it: 配信拠点起点, auto power, A and C, certificate from
@@ -397,8 +397,12 @@ async fn turn_on(w: &mut KitWorld) -> Result<()> {
     Ok(())
 }
 
-#[given(regex = r"^セットアップツールで、顔認証付きカードリーダー「(あり|なし)」・レセコン連携「(あり|なし)」・電源「(自動|手動)」のプロファイルを適用した$")]
-#[when(regex = r"^セットアップツールで、顔認証付きカードリーダー「(あり|なし)」・レセコン連携「(あり|なし)」・電源「(自動|手動)」のプロファイルを適用する$")]
+#[given(
+    regex = r"^セットアップツールで、顔認証付きカードリーダー「(あり|なし)」・レセコン連携「(あり|なし)」・電源「(自動|手動)」のプロファイルを適用した$"
+)]
+#[when(
+    regex = r"^セットアップツールで、顔認証付きカードリーダー「(あり|なし)」・レセコン連携「(あり|なし)」・電源「(自動|手動)」のプロファイルを適用する$"
+)]
 async fn apply_variant(w: &mut KitWorld, face: String, his: String, power: String) -> Result<()> {
     let yes = |s: &str| if s == "あり" { "true" } else { "false" };
     let power = if power == "自動" {
@@ -418,10 +422,7 @@ async fn apply_variant(w: &mut KitWorld, face: String, his: String, power: Strin
 
 #[then(regex = r"^監査に「([^」]+)」の項目はない$")]
 async fn audit_absent(w: &mut KitWorld, item: String) -> Result<()> {
-    ensure!(
-        audit_line(w, &item).is_err(),
-        "監査に「{item}」があります"
-    );
+    ensure!(audit_line(w, &item).is_err(), "監査に「{item}」があります");
     Ok(())
 }
 
@@ -450,4 +451,98 @@ async fn share(w: &mut KitWorld, path: String, account: String) -> Result<()> {
             access: oqs_host::windows::Access::ReadWrite,
         });
     })
+}
+
+#[when(regex = r"^Windowsユーザー「([^」]+)」のパスワードを「([^」]+)」に変更する$")]
+async fn change_windows_password(w: &mut KitWorld, name: String, password: String) -> Result<()> {
+    change(w, |s| {
+        for u in &mut s.users {
+            if u.name == name {
+                u.password = password.clone();
+            }
+        }
+    })
+}
+
+#[when(
+    regex = r"^タスクスケジューラで、OqsComApp で実行するすべてのタスクにパスワード「([^」]+)」を入力し直す$"
+)]
+async fn reenter_task_password(w: &mut KitWorld, password: String) -> Result<()> {
+    change(w, |s| {
+        for t in &mut s.tasks {
+            if t.run_as == oqs_proto::site::OQS_USER {
+                t.stored_password = Some(password.clone());
+            }
+        }
+    })
+}
+
+#[given(regex = r"^タスク「定刻に再起動」が既定の「(\d\d:\d\d)」に設定されている$")]
+async fn restart_default(w: &mut KitWorld, at: String) -> Result<()> {
+    change(w, |s| {
+        for t in &mut s.tasks {
+            if t.name == oqs_proto::site::RESTART_TASK {
+                t.triggers = vec![oqs_host::windows::Trigger::Daily { at: at.clone() }];
+            }
+        }
+    })
+}
+
+#[given(
+    regex = r"^医療機関コード「(\d{10})」の電子証明書が、秘密キーをエクスポート可能にしてインストールされている$"
+)]
+async fn exportable_cert(w: &mut KitWorld, code: String) -> Result<()> {
+    let t = w.terminal()?.clone();
+    for c in t.list(oqs_host::certificates::StoreName::My)? {
+        t.remove(oqs_host::certificates::StoreName::My, &c.thumbprint)?;
+    }
+    let p12 = Pki::shared()
+        .client(&ClientSpec::new(&code, t.name()))
+        .to_pkcs12("1357");
+    t.import_pfx(
+        &p12,
+        "1357",
+        oqs_sim::windows::ImportOptions {
+            exportable: true,
+            ..Default::default()
+        },
+        |_| true,
+    )?;
+    w.code = Some(code.parse()?);
+    Ok(())
+}
+
+#[when(
+    regex = r"^certmgr\.msc の個人から発行者が「Online Billing NW Common Root CA」の証明書を、秘密キーを含めてパスワード「(\d+)」でエクスポートする$"
+)]
+async fn export(w: &mut KitWorld, password: String) -> Result<()> {
+    let t = w.terminal()?.clone();
+    let now = oqs_host::Clock::now(w.sim().clock());
+    let c = t
+        .list(oqs_host::certificates::StoreName::My)?
+        .into_iter()
+        .find(|c| {
+            c.issued_by == oqs_certs::ROOT_CA_NAME && c.not_before <= now && now < c.not_after
+        })
+        .context("有効期限内の証明書がありません")?;
+    match t.export_pfx(&c.thumbprint, &password) {
+        Ok(bytes) => {
+            w.screen = "正しくエクスポートされました。".into();
+            w.download = Some(crate::world::Download {
+                bytes,
+                password,
+                code: c.issued_to.parse()?,
+            });
+        }
+        Err(e) => w.screen = e.to_string(),
+    }
+    Ok(())
+}
+
+#[given(regex = r"^バックアップした電子証明書ファイルのパスワードを「(\d+)」と入力する$")]
+#[when(regex = r"^バックアップした電子証明書ファイルのパスワードを「(\d+)」と入力する$")]
+async fn backup_password(w: &mut KitWorld, password: String) -> Result<()> {
+    let d = w.download.as_mut().context("バックアップがありません")?;
+    d.password = password;
+    Ok(())
 }

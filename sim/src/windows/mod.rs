@@ -146,6 +146,50 @@ impl FakeTerminal {
 
 pub use oqs_certs::store::stored;
 
+/// Why 証明書のエクスポート ウィザード could not export with the private key.
+#[derive(Debug, thiserror::Error)]
+pub enum ExportError {
+    #[error("個人ストアに拇印「{0}」の証明書がありません")]
+    NotFound(String),
+    #[error(
+        "「はい、秘密キーをエクスポートします」を選べません: この証明書の秘密キーはエクスポート可能に設定されていません（インポート時に「このキーをエクスポート可能にする」をオフにしたため）。ダウンロードした電子証明書ファイル（.p12）をそのままバックアップしてください"
+    )]
+    NotExportable,
+    #[error("証明書ストアを読めません: {0}")]
+    Io(#[from] io::Error),
+}
+
+impl FakeTerminal {
+    /// certmgr.msc → 個人 → すべてのタスク → エクスポート [003]: PKCS#12 with the private key and
+    /// the chain, protected by `password`.
+    pub fn export_pfx(&self, thumbprint: &str, password: &str) -> Result<Vec<u8>, ExportError> {
+        let c = self
+            .list(StoreName::My)?
+            .into_iter()
+            .find(|c| c.thumbprint == thumbprint)
+            .ok_or_else(|| ExportError::NotFound(thumbprint.into()))?;
+        let key = match (&c.private_key, c.exportable) {
+            (Some(k), true) => k.clone(),
+            _ => return Err(ExportError::NotExportable),
+        };
+        let mut trusted = self.list(StoreName::Root)?;
+        trusted.extend(self.list(StoreName::MachineRoot)?);
+        let chain = trusted
+            .into_iter()
+            .filter(|r| r.issued_to == c.issued_by)
+            .map(|r| r.der)
+            .collect();
+        let id = oqs_certs::Identity {
+            cert_der: c.der.clone(),
+            cert_pem: String::new(),
+            key_der: key,
+            key_pem: String::new(),
+            chain_der: chain,
+        };
+        Ok(pkcs12::export(&id, password, pkcs12::Cipher::Aes256))
+    }
+}
+
 /// 保存場所 of the import wizard.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum StoreLocation {
