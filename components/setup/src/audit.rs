@@ -484,11 +484,12 @@ fn certificate_item(a: &mut Audit, host: &dyn Host, p: Option<&SiteProfile>) {
 }
 
 /// A task that runs whether the user is logged on or not holds the user's password; after the
-/// Windows password changes it can no longer log on [003].
+/// Windows password changes it can no longer log on [003]. (A missing user is the user item's
+/// finding, reported once there.)
 fn password_matches(w: &WindowsState, t: &oqs_host::windows::Task) -> bool {
     !t.run_whether_logged_on
         || w.user(&t.run_as)
-            .is_some_and(|u| t.stored_password.as_deref() == Some(u.password.as_str()))
+            .is_none_or(|u| t.stored_password.as_deref() == Some(u.password.as_str()))
 }
 
 fn task_item(
