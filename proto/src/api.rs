@@ -185,3 +185,29 @@ pub fn hex(bytes: &[u8]) -> String {
 pub fn unhex(s: &str) -> Option<Vec<u8>> {
     ::hex::decode(s).ok()
 }
+
+/// `POST /web/api/accounts/bulk` (and the result file back): アカウント一括登録用ファイル as hex.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AccountBulkUpload {
+    pub file: String,
+}
+
+/// 登録完了 dialog: 受付番号 and 受付時刻.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AccountBulkAccepted {
+    pub reception_number: String,
+    pub received_at: String,
+}
+
+/// A row of アカウント一括登録結果.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AccountBulkStatus {
+    pub reception_number: String,
+    /// 登録状況
+    pub status: String,
+    pub received_at: String,
+    pub completed_at: Option<String>,
+    /// 処理件数
+    pub count: Option<usize>,
+    pub downloadable: bool,
+}

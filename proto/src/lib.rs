@@ -6,6 +6,7 @@
 //! |---|---|
 //! | [`institution`] | 医療機関コード (the 10-digit institution code) and institution kinds |
 //! | [`account`] | account kinds and their ID rules (master `H`+7 digits, linkage `R0`/`R1`, face `F0`, …) |
+//! | [`account_csv`] | アカウント一括登録用ファイル (Shift_JIS CSV) and its result file |
 //! | [`password`] | the password policy of the manuals, with the manual's words in every violation |
 //! | [`settings`] | 環境設定: character code and the service flags |
 //! | [`qualification`] | qualification lookup by insurance data: search info and result |
@@ -15,6 +16,7 @@
 //! | [`api`] | the JSON bodies of the simulated qualification server's web API |
 
 pub mod account;
+pub mod account_csv;
 pub mod api;
 pub mod institution;
 pub mod linkage;

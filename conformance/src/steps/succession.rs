@@ -174,3 +174,125 @@ async fn face_file_code(w: &mut KitWorld, code: String) -> Result<()> {
     );
     Ok(())
 }
+
+// ---- アカウント一括登録 (supplement of step 9) ----
+
+fn account_rows(step: &cucumber::gherkin::Step) -> Result<Vec<oqs_proto::account_csv::AccountRow>> {
+    let table = step.table.as_ref().context("表がありません")?;
+    table
+        .rows
+        .iter()
+        .skip(1)
+        .map(|r| {
+            let kind = oqs_proto::account::AccountKind::from_label(&r[0])
+                .with_context(|| format!("権限区分「{}」はありません", r[0]))?;
+            Ok(oqs_proto::account_csv::AccountRow {
+                kind,
+                user_id: r[1].clone(),
+                password: r[2].clone(),
+                user_name: r[3].clone(),
+                user_name_kana: r.get(4).cloned().unwrap_or_default(),
+            })
+        })
+        .collect()
+}
+
+async fn upload(w: &mut KitWorld, file: Vec<u8>) -> Result<()> {
+    w.login_master().await?;
+    let body = oqs_proto::api::AccountBulkUpload {
+        file: oqs_proto::api::hex(&file),
+    };
+    let r: std::result::Result<oqs_proto::api::AccountBulkAccepted, _> =
+        w.call("POST", "accounts/bulk", Some(&body)).await;
+    match r {
+        Ok(a) => {
+            w.screen = format!(
+                "登録完了\n受付番号は{}です。\n(受付時刻:{})",
+                a.reception_number, a.received_at
+            );
+            w.reception = Some(a.reception_number);
+        }
+        Err(e) => w.show_failure(&e),
+    }
+    Ok(())
+}
+
+#[when(
+    regex = r"^アカウント一括登録で、次のアカウントの(Shift-JIS|UTF-8)の CSV ファイルを選択して登録する:$"
+)]
+async fn bulk_register(
+    w: &mut KitWorld,
+    code: String,
+    step: &cucumber::gherkin::Step,
+) -> Result<()> {
+    let rows = account_rows(step)?;
+    let file = oqs_proto::account_csv::render(&rows)?;
+    let file = if code == "UTF-8" {
+        // the same text, saved as UTF-8
+        let (text, _, _) = encoding_rs::SHIFT_JIS.decode(&file);
+        text.into_owned().into_bytes()
+    } else {
+        file
+    };
+    upload(w, file).await
+}
+
+async fn statuses(w: &mut KitWorld) -> Result<Vec<oqs_proto::api::AccountBulkStatus>> {
+    w.login_master().await?;
+    w.call::<(), _>("GET", "accounts/bulk", None)
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))
+}
+
+#[then(
+    regex = r"^アカウント一括登録結果の最新の登録状況は「([^」]+)」(?:、処理件数は「(\d+)」)?である$"
+)]
+async fn bulk_status(w: &mut KitWorld, status: String, count: String) -> Result<()> {
+    let list = statuses(w).await?;
+    let latest = list.first().context("アカウント一括登録結果がありません")?;
+    ensure!(
+        latest.status == status,
+        "登録状況: {} ({latest:?})",
+        latest.status
+    );
+    if !count.is_empty() {
+        ensure!(
+            latest.count == Some(count.parse()?),
+            "処理件数: {:?}",
+            latest.count
+        );
+    }
+    Ok(())
+}
+
+#[then(
+    regex = r"^アカウント一括登録結果の受付番号は「受付時刻（ミリ秒まで）_マスタアカウントID」の形である$"
+)]
+async fn reception_shape(w: &mut KitWorld) -> Result<()> {
+    let n = w.reception.clone().context("受付番号がありません")?;
+    let (ts, id) = n.split_once('_').context("「_」がありません")?;
+    ensure!(
+        ts.len() == 17 && ts.bytes().all(|b| b.is_ascii_digit()),
+        "{n}"
+    );
+    ensure!(oqs_proto::account::is_master_id(id), "{n}");
+    Ok(())
+}
+
+#[then(regex = r"^結果ファイルで、ユーザID「([^」]+)」のエラー詳細は「([^」]*)」を含む$")]
+async fn result_detail(w: &mut KitWorld, id: String, text: String) -> Result<()> {
+    w.login_master().await?;
+    let n = w.reception.clone().context("受付番号がありません")?;
+    let r: oqs_proto::api::AccountBulkUpload = w
+        .call::<(), _>("GET", &format!("accounts/bulk/{n}"), None)
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let bytes = oqs_proto::api::unhex(&r.file).context("hex")?;
+    let (csv, _, _) = encoding_rs::SHIFT_JIS.decode(&bytes);
+    let line = csv
+        .lines()
+        .find(|l| l.split(',').nth(1) == Some(id.as_str()))
+        .with_context(|| format!("結果ファイルに「{id}」の行がありません:\n{csv}"))?;
+    ensure!(line.contains(&text), "行: {line}");
+    Ok(())
+}

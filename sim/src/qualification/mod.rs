@@ -23,6 +23,9 @@
 //! | `PUT /web/api/settings` | `SettingsChange` → `EnvironmentSettings` (admin only) |
 //! | `POST /web/api/qualification` | `SearchInfo` → `QualificationResult` |
 //! | `POST /web/api/reference-numbers` | `ReferenceNumberRegistration` → the same, normalised |
+//! | `POST /web/api/accounts/bulk` | `AccountBulkUpload` (Shift_JIS CSV, hex) → `AccountBulkAccepted` (master/admin; 1 minute apart) |
+//! | `GET /web/api/accounts/bulk` | → `[AccountBulkStatus]` (アカウント一括登録結果) |
+//! | `GET /web/api/accounts/bulk/<受付番号>` | → `AccountBulkUpload` (the result file) |
 //! | `POST /web/api/card/challenge` | → `CardChallenge` (one-time, 5 minutes) |
 //! | `POST /web/api/card/check` | `CardCheck` → `CardCheckResult` (資格確認 with a My Number Card) |
 //! | `POST /web/api/bulk/qualification` | `[SearchInfo]` → `BulkAccepted` (受付番号) |
@@ -32,6 +35,7 @@
 //!
 //! Every refusal is an `ApiError` `{code, message, details}` with the manual's words.
 
+pub mod account_bulk;
 pub mod cards;
 pub mod insured;
 pub mod reception;
@@ -46,7 +50,7 @@ use hyper_util::rt::TokioIo;
 use oqs_certs::Pki;
 use oqs_host::Clock;
 use oqs_proto::api::{
-    ApiError, CardCheck, LoginRequest, MasterReset, NewAccount, PasswordChange,
+    AccountBulkUpload, ApiError, CardCheck, LoginRequest, MasterReset, NewAccount, PasswordChange,
     ReferenceNumberRegistration,
 };
 use oqs_proto::institution::InstitutionCode;
@@ -390,6 +394,33 @@ async fn route(req: Request<Incoming>, ctx: Ctx) -> Response<Full<Bytes>> {
                 Ok(b) => reply(reg().register_reference(&code, &token, b, now)),
                 Err(r) => r,
             }
+        }
+        (Method::POST, "/web/api/accounts/bulk") => match body::<AccountBulkUpload>(req).await {
+            Ok(b) => match oqs_proto::api::unhex(&b.file) {
+                Some(file) => reply(reg().account_bulk_upload(&code, &token, file, now)),
+                None => json(
+                    StatusCode::BAD_REQUEST,
+                    &ApiError {
+                        code: "bad_request".into(),
+                        message: "file は16進数で送ってください".into(),
+                        details: Vec::new(),
+                    },
+                ),
+            },
+            Err(r) => r,
+        },
+        (Method::GET, "/web/api/accounts/bulk") => {
+            reply(reg().account_bulk_list(&code, &token, now))
+        }
+        (Method::GET, p) if p.starts_with("/web/api/accounts/bulk/") => {
+            let n = p["/web/api/accounts/bulk/".len()..].to_owned();
+            reply(
+                reg()
+                    .account_bulk_result(&code, &token, &n, now)
+                    .map(|b| AccountBulkUpload {
+                        file: oqs_proto::api::hex(&b),
+                    }),
+            )
         }
         (Method::POST, "/web/api/card/challenge") => {
             reply(reg().card_challenge(&code, &token, now))

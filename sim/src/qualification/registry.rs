@@ -61,6 +61,10 @@ pub enum Refusal {
     EmptyBulk,
     #[error("{0}")]
     CardCheck(String),
+    #[error("アップロードは1分以上間隔を空けてください")]
+    BulkTooSoon,
+    #[error("登録処理が終わっていません。しばらくしてから「更新」をクリックしてください")]
+    BulkNotReady,
 }
 
 impl Refusal {
@@ -84,6 +88,8 @@ impl Refusal {
             Self::UnknownReception(_) => "unknown_reception",
             Self::EmptyBulk => "empty_bulk",
             Self::CardCheck(_) => "card_check",
+            Self::BulkTooSoon => "bulk_too_soon",
+            Self::BulkNotReady => "bulk_not_ready",
         }
     }
 
@@ -174,6 +180,8 @@ pub struct Site {
     pub(super) references: BTreeMap<super::reception::PersonKey, String>,
     /// Bulk requests by 受付番号.
     pub(super) bulk: BTreeMap<String, super::reception::BulkJob>,
+    /// アカウント一括登録 uploads by 受付番号.
+    pub(super) account_bulk: BTreeMap<String, super::account_bulk::AccountBulkJob>,
 }
 
 impl Site {
@@ -289,6 +297,7 @@ impl Registry {
             accounts: BTreeMap::from([(master_id, master)]),
             references: BTreeMap::new(),
             bulk: BTreeMap::new(),
+            account_bulk: BTreeMap::new(),
         };
         self.sites.insert(spec.code.clone(), site);
         &self.sites[&spec.code]
