@@ -61,10 +61,11 @@ pub enum StructureError {
     Csv(String),
 }
 
-/// The upload's rows: each either an account or the reason it is not one.
-pub fn parse(
-    bytes: &[u8],
-) -> Result<Vec<(Vec<String>, Result<AccountRow, String>)>, StructureError> {
+/// One uploaded row: its fields as written, and the account or the reason it is not one.
+pub type ParsedRow = (Vec<String>, Result<AccountRow, String>);
+
+/// The upload's rows.
+pub fn parse(bytes: &[u8]) -> Result<Vec<ParsedRow>, StructureError> {
     // UTF-8 with a BOM (what Excel's "CSV UTF-8" writes) is refused by name before decoding
     if bytes.starts_with(&[0xEF, 0xBB, 0xBF]) {
         return Err(StructureError::Encoding("UTF-8 (BOM付き) です".into()));
