@@ -546,3 +546,21 @@ async fn backup_password(w: &mut KitWorld, password: String) -> Result<()> {
     d.password = password;
     Ok(())
 }
+
+#[given(
+    regex = r"^(?:アクティブ時間を自動的に調整する|グループポリシー「自動更新を構成する」|インターネット時刻サーバー|ディスプレイの拡大縮小)が「([^」]+)」になっている$"
+)]
+async fn setting_is(w: &mut KitWorld, step: &cucumber::gherkin::Step, value: String) -> Result<()> {
+    let text = step.value.clone();
+    change(w, |s| {
+        if text.starts_with("アクティブ時間") {
+            s.active_hours.auto_adjust = value == "オン";
+        } else if text.starts_with("グループポリシー") {
+            s.windows_update.enabled = value != "未構成";
+        } else if text.starts_with("インターネット時刻") {
+            s.time.server = value.clone();
+        } else {
+            s.display_scaling = value.trim_end_matches('%').parse().unwrap_or(100);
+        }
+    })
+}
