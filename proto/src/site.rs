@@ -205,6 +205,50 @@ pub enum ProfileError {
     ProxyRequired(&'static str),
 }
 
+/// A complete profile: 配信拠点起点, auto power, A, B and C, the kit's linkage account, the
+/// certificate file `p12` (password 1357). What the README, the tests and the scenarios start
+/// from; [`with_value`] changes one setting.
+pub fn example(institution_code: &str, p12: &str) -> String {
+    format!(
+        r#"institution_code = "{institution_code}"
+network = "配信拠点起点"
+face_reader = true
+smartphone = true
+his_linkage = true
+his_account = "receiptcom"
+power = "auto"
+business_hours = {{ start = "08:30", end = "18:00" }}
+restart_at = "03:33"
+update_at = "04:43"
+active_hours = {{ start = 8, end = 20 }}
+oqs_password = "Oqs#Terminal2025"
+[linkage]
+user = "R0RENK01"
+password = "Renkei#Kit2025a"
+crypt_pass = "Crypt2025"
+[certificate]
+file = "{}"
+password = "1357"
+"#,
+        p12.replace('\\', "/")
+    )
+}
+
+/// The profile text with the line `key = …` replaced by `key = value` (a TOML value).
+pub fn with_value(profile: &str, key: &str, value: &str) -> String {
+    profile
+        .lines()
+        .map(|l| {
+            if l.starts_with(&format!("{key} =")) {
+                format!("{key} = {value}")
+            } else {
+                l.to_owned()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
 /// Minutes after midnight of `HH:MM`.
 pub fn minutes(s: &str) -> Result<u32, ProfileError> {
     let bad = || ProfileError::Time(s.into());
@@ -333,36 +377,17 @@ pub fn netsh_show_proxy(proxy: Option<(&str, &str)>) -> String {
 mod tests {
     use super::*;
 
-    const GOOD: &str = r#"
-institution_code = "1312345678"
-network = "配信拠点起点"
-face_reader = true
-smartphone = true
-his_linkage = true
-power = "auto"
-business_hours = { start = "08:30", end = "18:00" }
-restart_at = "03:33"
-update_at = "04:43"
-active_hours = { start = 8, end = 20 }
-oqs_password = "Oqs#Terminal2025"
-"#;
+    fn good() -> String {
+        example("1312345678", "cert.p12")
+    }
 
     fn with(key: &str, value: &str) -> String {
-        GOOD.lines()
-            .map(|l| {
-                if l.starts_with(&format!("{key} =")) {
-                    format!("{key} = {value}")
-                } else {
-                    l.to_owned()
-                }
-            })
-            .collect::<Vec<_>>()
-            .join("\n")
+        with_value(&good(), key, value)
     }
 
     #[test]
     fn the_manuals_rules_on_the_restart_and_update_times() {
-        let p = SiteProfile::parse(GOOD).unwrap();
+        let p = SiteProfile::parse(&good()).unwrap();
         assert_eq!(p.proxy().bypass, BYPASS);
         for (restart, ok) in [
             ("03:49", true),
@@ -388,7 +413,7 @@ oqs_password = "Oqs#Terminal2025"
         let e = SiteProfile::parse(&with("restart_at", "\"12:03\"")).unwrap_err();
         assert!(e.to_string().contains("診療時間"), "{e}");
         // manual power sites need no times
-        let manual = GOOD
+        let manual = good()
             .replace("power = \"auto\"", "power = \"manual\"")
             .replace("restart_at = \"03:33\"\n", "");
         SiteProfile::parse(&manual).unwrap();
@@ -400,7 +425,7 @@ oqs_password = "Oqs#Terminal2025"
         let e = check_bypass("*.onshikaku.org*.flets-east.jp;*.rece").unwrap_err();
         assert!(e.to_string().contains("セミコロン"), "{e}");
         assert!(check_bypass("*.onshikaku.org *.rece").is_err());
-        let carrier = GOOD.replace("配信拠点起点", "ネットワーク事業者起点");
+        let carrier = good().replace("配信拠点起点", "ネットワーク事業者起点");
         let e = SiteProfile::parse(&carrier).unwrap_err();
         assert!(e.to_string().contains("ネットワーク事業者起点"), "{e}");
     }

@@ -10,30 +10,7 @@ use oqs_sim::windows::FakeTerminal;
 const CODE: &str = "1312345678";
 
 fn profile(p12: &std::path::Path) -> String {
-    format!(
-        r#"
-institution_code = "{CODE}"
-network = "配信拠点起点"
-face_reader = true
-smartphone = true
-his_linkage = true
-his_account = "receiptcom"
-power = "auto"
-business_hours = {{ start = "08:30", end = "18:00" }}
-restart_at = "03:33"
-update_at = "04:43"
-active_hours = {{ start = 8, end = 20 }}
-oqs_password = "Oqs#Terminal2025"
-[linkage]
-user = "R0RENK01"
-password = "Renkei#Kit2025a"
-crypt_pass = "Crypt2025"
-[certificate]
-file = "{}"
-password = "1357"
-"#,
-        p12.display()
-    )
+    oqs_proto::site::example(CODE, &p12.display().to_string())
 }
 
 fn fresh(world: &World, dir: &tempfile::TempDir, validity: Validity) -> FakeTerminal {

@@ -27,40 +27,9 @@ fn site_profile(w: &KitWorld, changes: &[(&str, &str)]) -> Result<String> {
             .client(&ClientSpec::new(code.as_str(), t.name()))
             .to_pkcs12("1357"),
     )?;
-    let mut text = format!(
-        r#"institution_code = "{code}"
-network = "配信拠点起点"
-face_reader = true
-smartphone = true
-his_linkage = true
-his_account = "receiptcom"
-power = "auto"
-business_hours = {{ start = "08:30", end = "18:00" }}
-restart_at = "03:33"
-update_at = "04:43"
-active_hours = {{ start = 8, end = 20 }}
-oqs_password = "Oqs#Terminal2025"
-[linkage]
-user = "R0RENK01"
-password = "Renkei#Kit2025a"
-[certificate]
-file = "{}"
-password = "1357"
-"#,
-        p12.display().to_string().replace('\\', "/")
-    );
+    let mut text = oqs_proto::site::example(code.as_str(), &p12.display().to_string());
     for (k, v) in changes {
-        text = text
-            .lines()
-            .map(|l| {
-                if l.starts_with(&format!("{k} =")) {
-                    format!("{k} = {v}")
-                } else {
-                    l.to_owned()
-                }
-            })
-            .collect::<Vec<_>>()
-            .join("\n");
+        text = oqs_proto::site::with_value(&text, k, v);
     }
     Ok(text)
 }

@@ -1,0 +1,102 @@
+//! The command: `oqs-setup apply` on a fresh terminal directory, then `oqs-setup audit` prints
+//! only ✓ and exits 0; a mistake made by hand in `state/windows.json` turns its line ✗ and the
+//! exit code 1; `--json` lists every item.
+
+use std::process::Command;
+
+fn setup() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_oqs-setup"))
+}
+
+const AT: &str = "2025-04-01T09:00:00+09:00";
+
+#[test]
+fn apply_then_audit_from_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let terminal = dir.path().join("pc01");
+    let p12 = dir.path().join("1312345678.p12");
+    std::fs::write(
+        &p12,
+        oqs_certs::Pki::shared()
+            .client(&oqs_certs::ClientSpec::new("1312345678", "pc01"))
+            .to_pkcs12("1357"),
+    )
+    .unwrap();
+    let profile = dir.path().join("site.toml");
+    std::fs::write(
+        &profile,
+        oqs_proto::site::example("1312345678", &p12.display().to_string()),
+    )
+    .unwrap();
+
+    let out = setup()
+        .args(["apply"])
+        .arg(&terminal)
+        .arg(&profile)
+        .args(["--at", AT])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("操作1"));
+
+    let audit = |json: bool| {
+        let mut c = setup();
+        c.arg("audit").arg(&terminal).args(["--at", AT]);
+        if json {
+            c.arg("--json");
+        }
+        c.output().unwrap()
+    };
+    let out = audit(false);
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    assert!(text.lines().all(|l| l.starts_with('✓')), "{text}");
+
+    // fast startup turned back on by hand in the state file
+    let state = terminal.join("state").join("windows.json");
+    let s = std::fs::read_to_string(&state).unwrap();
+    std::fs::write(
+        &state,
+        s.replace("\"fast_startup\": false", "\"fast_startup\": true"),
+    )
+    .unwrap();
+    let out = audit(false);
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    let bad: Vec<&str> = text.lines().filter(|l| l.starts_with('✗')).collect();
+    assert_eq!(bad.len(), 1, "{text}");
+    assert!(bad[0].contains("高速スタートアップ"), "{}", bad[0]);
+
+    let out = audit(true);
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let items = v.as_array().unwrap();
+    assert!(
+        items
+            .iter()
+            .any(|i| i["id"] == "fast_startup" && i["ok"] == false)
+    );
+
+    // a profile the manual forbids: nothing applied, exit 2 with the reason
+    let bad_profile = dir.path().join("bad.toml");
+    std::fs::write(
+        &bad_profile,
+        oqs_proto::site::with_value(
+            &std::fs::read_to_string(&profile).unwrap(),
+            "restart_at",
+            "\"04:05\"",
+        ),
+    )
+    .unwrap();
+    let out = setup()
+        .arg("apply")
+        .arg(dir.path().join("pc02"))
+        .arg(&bad_profile)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("3:50〜4:10"));
+}
