@@ -176,6 +176,9 @@ pub struct Share {
 pub struct InstalledApp {
     pub name: String,
     pub version: String,
+    /// The Windows user logged on when it was installed.
+    #[serde(default)]
+    pub installed_by: Option<String>,
 }
 
 /// Everything above, for one terminal.

@@ -42,6 +42,9 @@ pub const RESTART_TASK: &str = "定刻に再起動";
 pub const RESTART_COMMAND: &str = "shutdown /r /t 0";
 /// Edge extensions of the face library [000 op2, 004].
 pub const EXTENSIONS: [&str; 3] = ["delegate.crx", "nopinauth.crx", "pinauth.crx"];
+/// The name prefix of the face reader vendor's software in the installed apps [K].
+pub const FACE_READER_SOFTWARE: &str = "顔認証付きカードリーダーソフトウェア ";
+
 /// Ports that must stay open [000].
 pub const PORTS: [u16; 5] = [53, 80, 123, 443, 8080];
 

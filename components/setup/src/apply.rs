@@ -191,6 +191,19 @@ pub fn apply(host: &dyn Host, profile_text: &str) -> Result<Vec<String>, ApplyEr
         ));
     }
 
+    // 10 [A] the face reader vendor's software, logged on as OqsComApp
+    if p.face_reader {
+        set_app(
+            &mut w.apps,
+            &format!("{}{}", oqs_proto::site::FACE_READER_SOFTWARE, "Caora"),
+            "1.0",
+        );
+        done.push(
+            "操作10: 顔認証付きカードリーダーのソフトウェアを OqsComApp でログオンしてインストール"
+                .into(),
+        );
+    }
+
     // 11 distribution app: the installer leaves its task XML in tools, imported as OqsComApp
     set_app(&mut w.apps, "配信アプリケーション", "1.0.4");
     host.system().save(&w)?;
@@ -266,11 +279,13 @@ fn write_file(host: &dyn Host, path: &str, text: &str) -> io::Result<()> {
     std::fs::write(local, text)
 }
 
+/// An installer run as `OqsComApp` (every operation after 1 is done logged on as it).
 fn set_app(apps: &mut Vec<InstalledApp>, name: &str, version: &str) {
     apps.retain(|a| a.name != name);
     apps.push(InstalledApp {
         name: name.into(),
         version: version.into(),
+        installed_by: Some(OQS_USER.into()),
     });
 }
 

@@ -137,6 +137,30 @@ pub fn audit(host: &dyn Host) -> Vec<Line> {
         share_item(&mut a, &w, "share_res", "操作5", r"C:\OQS\res", p.as_ref());
     }
     certificate_item(&mut a, host, p.as_ref());
+    if face {
+        let sw: Vec<_> = w
+            .apps
+            .iter()
+            .filter(|x| x.name.starts_with(oqs_proto::site::FACE_READER_SOFTWARE))
+            .collect();
+        a.add(
+            "face_reader_software",
+            "操作10",
+            "顔認証付きカードリーダーのソフトウェア",
+            match sw.as_slice() {
+                [] => Err("インストールされていません".into()),
+                s if s.iter().any(|x| x.installed_by.as_deref() != Some(OQS_USER)) => Err(format!(
+                    "{} でログオンしてインストールされています",
+                    s.iter()
+                        .filter_map(|x| x.installed_by.clone())
+                        .find(|u| u != OQS_USER)
+                        .unwrap_or_else(|| "不明なユーザー".into())
+                )),
+                s => Ok(s.iter().map(|x| x.name.as_str()).collect::<Vec<_>>().join(", ")),
+            },
+            "OqsComApp でログオンし、メーカーのソフトウェアをインストールし直してください（実行権限は変更しないでください）",
+        );
+    }
     task_item(&mut a, &w, "distro_task", "操作11", DISTRO_TASK);
     if his {
         credentials_item(&mut a, host, p.as_ref());

@@ -105,6 +105,13 @@ fn each_mistake_turns_exactly_its_line() {
                 }
             }
         }),
+        ("face_reader_software", |w| {
+            for a in &mut w.apps {
+                if a.name.starts_with("顔認証付きカードリーダーソフトウェア") {
+                    a.installed_by = Some("admin".into());
+                }
+            }
+        }),
         ("distro_task", |w| {
             w.tasks.retain(|t| t.name != "OQS_exec_distroappstart")
         }),

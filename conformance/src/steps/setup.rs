@@ -533,3 +533,13 @@ async fn setting_is(w: &mut KitWorld, step: &cucumber::gherkin::Step, value: Str
         }
     })
 }
+
+#[when(
+    regex = r"^Windowsに「([^」]+)」でログオンし、顔認証付きカードリーダーのメーカー「([^」]+)」のソフトウェアをインストールする$"
+)]
+async fn vendor_software(w: &mut KitWorld, user: String, vendor: String) -> Result<()> {
+    let t = w.terminal()?.clone();
+    t.log_on_as(&user)?;
+    t.install_face_reader_software(&vendor)?;
+    Ok(())
+}

@@ -67,9 +67,28 @@ impl FakeTerminal {
             w.apps.push(InstalledApp {
                 name: "顔認証ライブラリ".into(),
                 version: version.into(),
+                installed_by: w.logged_on.clone(),
             });
         })?;
         Ok(())
+    }
+
+    /// 操作10 [A]: the face reader vendor's software, installed by whoever is logged on.
+    pub fn install_face_reader_software(&self, vendor: &str) -> io::Result<()> {
+        self.edit(|w| {
+            let name = format!("{}{vendor}", oqs_proto::site::FACE_READER_SOFTWARE);
+            w.apps.retain(|a| a.name != name);
+            w.apps.push(InstalledApp {
+                name,
+                version: "1.0".into(),
+                installed_by: w.logged_on.clone(),
+            });
+        })
+    }
+
+    /// Windows にログオンするユーザーを切り替える.
+    pub fn log_on_as(&self, user: &str) -> io::Result<()> {
+        self.edit(|w| w.logged_on = Some(user.into()))
     }
 
     /// 拡張機能 → 開発者モード.

@@ -59,6 +59,7 @@ impl FakeTerminal {
             w.apps.push(oqs_host::windows::InstalledApp {
                 name: "Microsoft Edge".into(),
                 version: "120.0".into(),
+                installed_by: None,
             });
             oqs_host::SystemSettings::save(&t.dir, &w)?;
             // Windows ships with public roots; the kit's web root stands for them.
