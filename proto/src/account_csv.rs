@@ -79,6 +79,9 @@ pub fn parse(bytes: &[u8]) -> Result<Vec<ParsedRow>, StructureError> {
     let mut rows = Vec::new();
     for (i, rec) in r.records().enumerate() {
         let rec = rec.map_err(|e| StructureError::Csv(e.to_string()))?;
+        // the record's number: the file's line for files without multi-line fields (csv's own
+        // record positions lag by a line with CRLF endings, so they are not used)
+        let line = i + 1;
         let fields: Vec<String> = rec.iter().map(|f| f.trim().to_owned()).collect();
         if i == 0 {
             if fields != HEADER {
@@ -91,7 +94,7 @@ pub fn parse(bytes: &[u8]) -> Result<Vec<ParsedRow>, StructureError> {
         }
         if fields.len() != HEADER.len() {
             return Err(StructureError::Columns {
-                line: i + 1,
+                line,
                 found: fields.len(),
             });
         }

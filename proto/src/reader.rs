@@ -201,16 +201,22 @@ impl ReaderInfo {
                 + 1,
             reason: "UTF-8 ではありません".into(),
         })?;
+        // Notepad writes a BOM
+        let text = text.strip_prefix('\u{feff}').unwrap_or(text);
         let mut readers = BTreeMap::new();
-        let mut current: Option<(String, BTreeMap<String, String>)> = None;
-        let finish = |cur: Option<(String, BTreeMap<String, String>)>,
-                      readers: &mut BTreeMap<String, ReaderBinding>,
-                      line: usize|
+        // the open section: serial, the line of its header (where its errors point), its keys
+        type Section = (String, usize, BTreeMap<String, String>);
+        let mut current: Option<Section> = None;
+        let finish = |cur: Option<Section>,
+                      readers: &mut BTreeMap<String, ReaderBinding>|
          -> Result<(), ReaderInfoError> {
-            let Some((serial, mut keys)) = cur else {
+            let Some((serial, line, mut keys)) = cur else {
                 return Ok(());
             };
             let err = |reason: String| ReaderInfoError { line, reason };
+            if readers.contains_key(&serial) {
+                return Err(err(format!("[{serial}] が2回あります")));
+            }
             let login_name = keys
                 .remove("LoginName")
                 .filter(|v| !v.is_empty())
@@ -219,7 +225,7 @@ impl ReaderInfo {
             let mode = match keys.remove("Mode") {
                 None => ReaderMode::default(),
                 Some(m) => ReaderMode::from_label(&m)
-                    .ok_or_else(|| err(format!("運転モード「{m}」は不明です")))?,
+                    .ok_or_else(|| err(format!("[{serial}] の運転モード「{m}」は不明です")))?,
             };
             readers.insert(
                 serial,
@@ -231,18 +237,17 @@ impl ReaderInfo {
             );
             Ok(())
         };
-        let mut n = 0;
         for (i, raw) in text.lines().enumerate() {
-            n = i + 1;
+            let n = i + 1;
             let line = raw.trim();
             if line.is_empty() || line.starts_with(';') {
                 continue;
             }
             if let Some(serial) = line.strip_prefix('[').and_then(|l| l.strip_suffix(']')) {
-                finish(current.take(), &mut readers, n)?;
-                current = Some((serial.trim().to_owned(), BTreeMap::new()));
+                finish(current.take(), &mut readers)?;
+                current = Some((serial.trim().to_owned(), n, BTreeMap::new()));
             } else if let Some((k, v)) = line.split_once('=') {
-                let Some((_, keys)) = current.as_mut() else {
+                let Some((_, _, keys)) = current.as_mut() else {
                     return Err(ReaderInfoError {
                         line: n,
                         reason: "セクション [シリアル番号] の前に値があります".into(),
@@ -256,7 +261,7 @@ impl ReaderInfo {
                 });
             }
         }
-        finish(current, &mut readers, n)?;
+        finish(current, &mut readers)?;
         Ok(Self { readers })
     }
 
@@ -304,6 +309,13 @@ mod tests {
         assert!(e.to_string().contains("自動"), "{e}");
         let e = ReaderInfo::parse(b"LoginName=F0X\n").unwrap_err();
         assert_eq!(e.line, 1);
+        // errors point at the reader's own section; a BOM is fine; a serial twice is not
+        let e = ReaderInfo::parse(b"[A1]\nLoginName=F0A\n[B2]\nPassword=x\n[C3]\nLoginName=F0C\n")
+            .unwrap_err();
+        assert_eq!(e.line, 3, "{e}");
+        let bom = [&[0xEF, 0xBB, 0xBF][..], &info.to_bytes()].concat();
+        assert_eq!(ReaderInfo::parse(&bom).unwrap(), info);
+        assert!(ReaderInfo::parse(b"[A1]\nLoginName=F0A\n[A1]\nLoginName=F0B\n").is_err());
         assert!(ReaderInfo::parse(b"[A1]\n\xff\n").is_err());
     }
 

@@ -196,7 +196,7 @@ pub enum ProfileError {
         restart: String,
         start: String,
     },
-    #[error("自動で電源オン/オフする場合は {0} を指定してください")]
+    #[error("{0} を指定してください")]
     Missing(&'static str),
     #[error(
         "プロキシの例外「{0}」に区切り文字がありません。複数のアドレスはセミコロン（;）で区切ってください"
@@ -275,13 +275,29 @@ pub fn check_restart_time(at: &str) -> Result<(), ProfileError> {
     Ok(())
 }
 
+/// `*.onshikaku.org*.flets-east.jp`: a wildcard right after a name, not after a dot — two
+/// entries whose `;` is missing. (`10.*.*.*` is one entry.)
+fn run_together(entry: &str) -> bool {
+    entry
+        .char_indices()
+        .skip(1)
+        .any(|(i, c)| c == '*' && !entry[..i].ends_with('.'))
+}
+
+/// Whether the update install time `update` falls after the daily restart `restart` and before
+/// business starts at `start` (minutes after midnight), across midnight too: an evening restart
+/// with an early-morning update is fine.
+pub fn update_in_window(restart: u32, update: u32, start: u32) -> bool {
+    let after = |m: u32| (m + 1440 - restart) % 1440;
+    update != restart && after(update) < after(start)
+}
+
 /// Entries of a bypass list; an entry holding two addresses (a missing `;`) is an error.
 pub fn check_bypass(bypass: &str) -> Result<Vec<String>, ProfileError> {
     let mut out = Vec::new();
     for e in bypass.split(';').map(str::trim).filter(|e| !e.is_empty()) {
         // `*.onshikaku.org*.flets-east.jp` or `a.example b.example`: two addresses run together
-        if e.contains(char::is_whitespace) || e.chars().skip(1).any(|c| c == '*') || e.contains(',')
-        {
+        if e.contains(char::is_whitespace) || e.contains(',') || run_together(e) {
             return Err(ProfileError::BypassSeparator(e.into()));
         }
         out.push(e.to_owned());
@@ -312,12 +328,11 @@ impl SiteProfile {
         let start = minutes(&self.business_hours.start)?;
         let end = minutes(&self.business_hours.end)?;
         if self.power == PowerMode::Auto {
-            let restart = self
-                .restart_at
-                .as_deref()
-                .ok_or(ProfileError::Missing("restart_at（再起動の時刻）"))?;
+            let restart = self.restart_at.as_deref().ok_or(ProfileError::Missing(
+                "自動で電源オン/オフする場合は restart_at（再起動の時刻）",
+            ))?;
             let update = self.update_at.as_deref().ok_or(ProfileError::Missing(
-                "update_at（Windows Update のインストール時刻）",
+                "自動で電源オン/オフする場合は update_at（Windows Update のインストール時刻）",
             ))?;
             check_restart_time(restart)?;
             let r = minutes(restart)?;
@@ -329,7 +344,7 @@ impl SiteProfile {
                 });
             }
             let u = minutes(update)?;
-            if !(r < u && u < start) {
+            if !update_in_window(r, u, start) {
                 return Err(ProfileError::UpdateOutOfWindow {
                     update: update.into(),
                     restart: restart.into(),
@@ -337,8 +352,15 @@ impl SiteProfile {
                 });
             }
             if self.active_hours.is_none() {
-                return Err(ProfileError::Missing("active_hours（アクティブ時間）"));
+                return Err(ProfileError::Missing(
+                    "自動で電源オン/オフする場合は active_hours（アクティブ時間）",
+                ));
             }
+        }
+        if self.his_linkage && self.linkage.is_none() {
+            return Err(ProfileError::Missing(
+                "[linkage]（連携アプリケーション用アカウント: 操作12の資格情報マネージャー）",
+            ));
         }
         match (&self.proxy, self.network) {
             (Some(p), _) => {
@@ -415,6 +437,10 @@ mod tests {
         assert!(e.to_string().contains("診療開始（08:30）より前"), "{e}");
         let e = SiteProfile::parse(&with("restart_at", "\"12:03\"")).unwrap_err();
         assert!(e.to_string().contains("診療時間"), "{e}");
+        // an evening restart with an early-morning update is inside the window
+        assert!(update_in_window(19 * 60 + 3, 5 * 60, 8 * 60 + 30));
+        assert!(!update_in_window(19 * 60 + 3, 9 * 60, 8 * 60 + 30));
+        assert!(!update_in_window(3 * 60 + 33, 3 * 60 + 33, 8 * 60 + 30));
         // manual power sites need no times
         let manual = good()
             .replace("power = \"auto\"", "power = \"manual\"")
@@ -428,6 +454,7 @@ mod tests {
         let e = check_bypass("*.onshikaku.org*.flets-east.jp;*.rece").unwrap_err();
         assert!(e.to_string().contains("セミコロン"), "{e}");
         assert!(check_bypass("*.onshikaku.org *.rece").is_err());
+        assert_eq!(check_bypass("10.*.*.*;192.168.*").unwrap().len(), 2);
         let carrier = good().replace("配信拠点起点", "ネットワーク事業者起点");
         let e = SiteProfile::parse(&carrier).unwrap_err();
         assert!(e.to_string().contains("ネットワーク事業者起点"), "{e}");

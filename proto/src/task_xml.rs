@@ -99,7 +99,11 @@ struct Repetition {
 #[serde(rename_all = "PascalCase")]
 struct CalendarTrigger {
     start_boundary: String,
-    schedule_by_day: ScheduleByDay,
+    /// Only daily schedules are the kit's; a weekly or monthly one is named as such.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    schedule_by_day: Option<ScheduleByDay>,
+    #[serde(default = "yes")]
+    enabled: bool,
 }
 
 #[derive(Serialize, Deserialize, Default)]
@@ -164,7 +168,11 @@ fn seconds(d: &str) -> Option<u32> {
     };
     let mut total = 0u32;
     if !days.is_empty() {
-        total += days.strip_suffix('D')?.parse::<u32>().ok()? * 86_400;
+        total = days
+            .strip_suffix('D')?
+            .parse::<u32>()
+            .ok()?
+            .checked_mul(86_400)?;
     }
     let mut num = String::new();
     for c in time.chars() {
@@ -173,11 +181,12 @@ fn seconds(d: &str) -> Option<u32> {
             'H' | 'M' | 'S' => {
                 let n: u32 = num.parse().ok()?;
                 num.clear();
-                total += n * match c {
+                let unit = match c {
                     'H' => 3600,
                     'M' => 60,
                     _ => 1,
                 };
+                total = total.checked_add(n.checked_mul(unit)?)?;
             }
             _ => return None,
         }
@@ -224,7 +233,8 @@ impl TaskDefinition {
             let repeat = match &b.repetition {
                 Some(r) => Some(
                     seconds(&r.interval)
-                        .ok_or_else(|| bad(format!("Interval「{}」", r.interval)))?
+                        .filter(|secs| *secs >= 60)
+                        .ok_or_else(|| bad(format!("Interval「{}」（1分以上）", r.interval)))?
                         / 60,
                 ),
                 None => None,
@@ -234,7 +244,12 @@ impl TaskDefinition {
                 repeat_minutes: repeat,
             });
         }
-        for c in &x.triggers.calendar_trigger {
+        for c in x.triggers.calendar_trigger.iter().filter(|c| c.enabled) {
+            if c.schedule_by_day.is_none() {
+                return Err(bad(
+                    "毎日以外のスケジュール（毎週・毎月）には対応していません".into(),
+                ));
+            }
             let at = c
                 .start_boundary
                 .split_once('T')
@@ -277,7 +292,8 @@ impl TaskDefinition {
                 }),
                 TaskTrigger::Daily { at } => calendar.push(CalendarTrigger {
                     start_boundary: format!("2025-01-01T{at}:00"),
-                    schedule_by_day: ScheduleByDay { days_interval: 1 },
+                    schedule_by_day: Some(ScheduleByDay { days_interval: 1 }),
+                    enabled: true,
                 }),
             }
         }
@@ -423,5 +439,7 @@ mod tests {
         assert_eq!(seconds("PT1H30M"), Some(5400));
         assert_eq!(seconds("P1D"), Some(86400));
         assert_eq!(seconds("1M"), None);
+        assert_eq!(seconds("P50000D"), None);
+        assert_eq!(seconds("PT2000000H"), None);
     }
 }

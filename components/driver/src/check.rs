@@ -115,13 +115,16 @@ impl From<ReaderError> for CheckError {
     }
 }
 
+type SharedClient = Arc<tokio::sync::Mutex<QualificationClient>>;
+
 /// The driver of one terminal: its readers, its disk, and a kept connection per account.
 pub struct Driver {
     host: Arc<dyn Host>,
     readers: Arc<dyn Readers>,
     profile: Profile,
-    /// institution/account → (the password it logs in with, its client)
-    clients: tokio::sync::Mutex<HashMap<String, (String, QualificationClient)>>,
+    /// institution/account → (the password it logs in with, its client). Each client has its
+    /// own lock, so a slow server answer for one account holds up no other reader.
+    clients: std::sync::Mutex<HashMap<String, (String, SharedClient)>>,
 }
 
 impl Driver {
@@ -189,28 +192,8 @@ impl Driver {
             IdentityMethod::Visual | IdentityMethod::IPhone => {}
         }
 
-        let mut clients = self.clients.lock().await;
-        // one kept connection per institution and account: after a change of the institution
-        // code the old connection (old certificate, old session) must not be reused, nor a
-        // client holding a password the login-name tool has since changed
-        let key = format!("{}/{}", settings.institution, account.user);
-        let stale = clients
-            .get(&key)
-            .is_some_and(|(password, _)| *password != account.password);
-        if stale {
-            clients.remove(&key);
-        }
-        let (_, client) = clients.entry(key).or_insert_with(|| {
-            (
-                account.password.clone(),
-                QualificationClient::new(
-                    self.host.clone(),
-                    settings.institution.clone(),
-                    account.clone(),
-                    "OqsFaceApp (oqs-kit)",
-                ),
-            )
-        });
+        let client = self.client_for(&settings, &account);
+        let mut client = client.lock().await;
         let (challenge, signature) = if req.method.signs_challenge() {
             let c: CardChallenge = client.call::<(), _>("POST", "card/challenge", None).await?;
             let sig = card.sign_with_auth_key(&sha256_digest_info(c.challenge.as_bytes()))?;
@@ -233,7 +216,7 @@ impl Driver {
             .as_ref()
             .map(|s| s.character_code)
             .unwrap_or_default();
-        drop(clients);
+        drop(client);
 
         let face_file =
             face_output::write(self.host.as_ref(), &settings, &req.serial, code, &answer)?;
@@ -243,6 +226,27 @@ impl Driver {
             form,
             face_file,
         })
+    }
+
+    /// The kept connection of an institution and account: after a change of the institution
+    /// code the old connection (old certificate, old session) is not reused, nor a client
+    /// holding a password the login-name tool has since changed.
+    fn client_for(&self, settings: &DriverSettings, account: &Account) -> SharedClient {
+        let key = format!("{}/{}", settings.institution, account.user);
+        let mut clients = self.clients.lock().unwrap_or_else(|e| e.into_inner());
+        match clients.get(&key) {
+            Some((password, c)) if *password == account.password => c.clone(),
+            _ => {
+                let c = Arc::new(tokio::sync::Mutex::new(QualificationClient::new(
+                    self.host.clone(),
+                    settings.institution.clone(),
+                    account.clone(),
+                    "OqsFaceApp (oqs-kit)",
+                )));
+                clients.insert(key, (account.password.clone(), c.clone()));
+                c
+            }
+        }
     }
 
     /// Which account the check runs as, and whether the reader's mode allows the method.

@@ -123,7 +123,13 @@ pub fn write(
         .find(|p| !p.exists())
         .expect("a free name");
     let tmp = local.join(format!(".{name}.part"));
-    std::fs::write(&tmp, &bytes).map_err(err)?;
+    {
+        // on disk before it gets its name: a HIS never finds a file that a power cut empties
+        use std::io::Write;
+        let mut f = std::fs::File::create(&tmp).map_err(err)?;
+        f.write_all(&bytes).map_err(err)?;
+        f.sync_all().map_err(err)?;
+    }
     std::fs::rename(&tmp, &path).map_err(err)?;
     Ok(Some(path))
 }

@@ -4,7 +4,7 @@
 
 use oqs_host::certificates::StoreName;
 use oqs_host::credentials::GenericCredential;
-use oqs_host::windows::{Access, InstalledApp, Share, Task, Trigger, User, WinHttpProxy};
+use oqs_host::windows::{Access, InstalledApp, Share, Task, Trigger, User};
 use oqs_host::{Host, WinPath};
 use oqs_proto::linkage::config::{
     OQS_ADMIN, OQS_CRYPT_PASS, OQS_LOGIN_KEY, OQS_MEDICAL_INSTITUTION_CODE,
@@ -72,6 +72,12 @@ fn mkdir(host: &dyn Host, path: &str) -> io::Result<()> {
 /// Applies the profile; returns the steps done, one line each.
 pub fn apply(host: &dyn Host, profile_text: &str) -> Result<Vec<String>, ApplyError> {
     let p = SiteProfile::parse(profile_text)?;
+    // the certificate file is the likeliest thing to be wrong (missing, wrong password): read it
+    // before anything changes, so nothing is half-applied
+    let certificate = match &p.certificate {
+        Some(c) => Some(read_certificate(&c.file, &c.password)?),
+        None => None,
+    };
     let mut done = Vec::new();
     let mut w = host.system().load()?;
 
@@ -109,10 +115,8 @@ pub fn apply(host: &dyn Host, profile_text: &str) -> Result<Vec<String>, ApplyEr
     w.proxy.address = proxy.address.clone();
     w.proxy.port = proxy.port;
     w.proxy.bypass = proxy.bypass.clone();
-    w.winhttp = Some(WinHttpProxy {
-        server: format!("{}:{}", proxy.address, proxy.port),
-        bypass: proxy.bypass.clone(),
-    });
+    // netsh winhttp import proxy source=ie
+    w.import_winhttp_from_ie();
     w.power.sleep_on_ac = None;
     w.power.sleep_on_battery = None;
     w.power.fast_startup = false;
@@ -182,9 +186,9 @@ pub fn apply(host: &dyn Host, profile_text: &str) -> Result<Vec<String>, ApplyEr
         ));
     }
 
-    // 6 client certificate
-    if let Some(c) = &p.certificate {
-        import_certificate(host, &c.file, &c.password)?;
+    // 6 client certificate (read and decoded before step 1)
+    if let (Some(c), Some(cert)) = (&p.certificate, &certificate) {
+        install_certificate(host, cert)?;
         done.push(format!(
             "操作6: 電子証明書「{}」を個人ストアにインポート",
             c.file
@@ -221,7 +225,15 @@ pub fn apply(host: &dyn Host, profile_text: &str) -> Result<Vec<String>, ApplyEr
         p.network.distro_server()
     ));
 
-    // 12 [C] Credential Manager and the linkage app's tasks
+    // 12 Credential Manager: the institution code for the linkage app [C] and the face
+    // library [A] alike; the linkage account and the linkage app's tasks [C]
+    if p.his_linkage || p.face_reader {
+        host.credentials().write_generic(GenericCredential {
+            target: OQS_MEDICAL_INSTITUTION_CODE.into(),
+            user: OQS_ADMIN.into(),
+            password: p.institution_code.clone(),
+        })?;
+    }
     if p.his_linkage {
         if let Some(l) = &p.linkage {
             let creds = host.credentials();
@@ -229,11 +241,6 @@ pub fn apply(host: &dyn Host, profile_text: &str) -> Result<Vec<String>, ApplyEr
                 target: OQS_LOGIN_KEY.into(),
                 user: l.user.clone(),
                 password: l.password.clone(),
-            })?;
-            creds.write_generic(GenericCredential {
-                target: OQS_MEDICAL_INSTITUTION_CODE.into(),
-                user: OQS_ADMIN.into(),
-                password: p.institution_code.clone(),
             })?;
             if let Some(cp) = &l.crypt_pass {
                 creds.write_generic(GenericCredential {
@@ -289,15 +296,24 @@ fn set_app(apps: &mut Vec<InstalledApp>, name: &str, version: &str) {
     });
 }
 
-/// Operation 6 as the manual sets the wizard: current user, not exportable, no strong
-/// protection, the issuer added to 信頼されたルート証明機関.
-fn import_certificate(host: &dyn Host, file: &str, password: &str) -> Result<(), ApplyError> {
+fn read_certificate(
+    file: &str,
+    password: &str,
+) -> Result<oqs_certs::pkcs12::Pkcs12Contents, ApplyError> {
     let err = |reason: String| ApplyError::Certificate {
         file: file.into(),
         reason,
     };
     let data = std::fs::read(file).map_err(|e| err(e.to_string()))?;
-    let p = oqs_certs::pkcs12::import(&data, password).map_err(|e| err(e.to_string()))?;
+    oqs_certs::pkcs12::import(&data, password).map_err(|e| err(e.to_string()))
+}
+
+/// Operation 6 as the manual sets the wizard: current user, not exportable, no strong
+/// protection, the issuer added to 信頼されたルート証明機関.
+fn install_certificate(
+    host: &dyn Host,
+    p: &oqs_certs::pkcs12::Pkcs12Contents,
+) -> Result<(), ApplyError> {
     let store = host.certificates();
     for ca in &p.chain_der {
         store.add(

@@ -162,8 +162,11 @@ pub fn audit(host: &dyn Host) -> Vec<Line> {
         );
     }
     task_item(&mut a, &w, "distro_task", "操作11", DISTRO_TASK);
+    if face || his {
+        institution_code_item(&mut a, host, p.as_ref());
+    }
     if his {
-        credentials_item(&mut a, host, p.as_ref());
+        credentials_item(&mut a, host);
         for t in LINKAGE_TASKS {
             task_item(&mut a, &w, "linkage_tasks", "操作12", t);
         }
@@ -414,12 +417,14 @@ fn restart_items(a: &mut Audit, w: &WindowsState, p: Option<&SiteProfile>) {
             start.as_deref().map(minutes),
         ) {
             (_, Err(e), _) => Err(e.to_string()),
-            (Some(Ok(r)), Ok(m), Some(Ok(s))) if !(r < m && m < s) => Err(format!(
-                "インストール時刻 {} が再起動（{}）の後・診療開始（{}）の前ではありません",
-                u.time,
-                daily.as_deref().unwrap_or_default(),
-                start.as_deref().unwrap_or_default()
-            )),
+            (Some(Ok(r)), Ok(m), Some(Ok(s))) if !oqs_proto::site::update_in_window(r, m, s) => {
+                Err(format!(
+                    "インストール時刻 {} が再起動（{}）の後・診療開始（{}）の前ではありません",
+                    u.time,
+                    daily.as_deref().unwrap_or_default(),
+                    start.as_deref().unwrap_or_default()
+                ))
+            }
             _ => Ok(format!(
                 "4 - 自動ダウンロードしインストール日時を指定、毎日 {}",
                 u.time
@@ -547,16 +552,35 @@ fn task_item(
     );
 }
 
-fn credentials_item(a: &mut Audit, host: &dyn Host, p: Option<&SiteProfile>) {
+/// `OQS_MEDICAL_INSTITUTION_CODE`: the linkage app [C] and the face library [A] both read it.
+fn institution_code_item(a: &mut Audit, host: &dyn Host, p: Option<&SiteProfile>) {
+    let code = host
+        .credentials()
+        .read_generic(OQS_MEDICAL_INSTITUTION_CODE)
+        .ok()
+        .flatten();
+    a.add(
+        "institution_code",
+        "操作12",
+        "資格情報マネージャー OQS_MEDICAL_INSTITUTION_CODE",
+        match code {
+            None => Err("OQS_MEDICAL_INSTITUTION_CODE がありません".into()),
+            Some(c) if p.is_some_and(|p| p.institution_code != c.password) => {
+                Err(format!("OQS_MEDICAL_INSTITUTION_CODE が {} です", c.password))
+            }
+            Some(c) => Ok(c.password),
+        },
+        "汎用資格情報 OQS_MEDICAL_INSTITUTION_CODE（ユーザー名 OQS_Admin）のパスワードに10桁の医療機関コードを登録し、OQSComAppRestart を実行してください",
+    );
+}
+
+/// [C] `OQS_LOGIN_KEY` and, when present, a valid `OQS_CRYPT_PASS`.
+fn credentials_item(a: &mut Audit, host: &dyn Host) {
     let c = host.credentials();
     let read = |t| c.read_generic(t).ok().flatten();
-    let r = match (read(OQS_LOGIN_KEY), read(OQS_MEDICAL_INSTITUTION_CODE)) {
-        (None, _) => Err("OQS_LOGIN_KEY がありません".into()),
-        (_, None) => Err("OQS_MEDICAL_INSTITUTION_CODE がありません".into()),
-        (Some(_), Some(code)) if p.is_some_and(|p| p.institution_code != code.password) => Err(
-            format!("OQS_MEDICAL_INSTITUTION_CODE が {} です", code.password),
-        ),
-        (Some(login), Some(_)) => match read(OQS_CRYPT_PASS)
+    let r = match read(OQS_LOGIN_KEY) {
+        None => Err("OQS_LOGIN_KEY がありません".into()),
+        Some(login) => match read(OQS_CRYPT_PASS)
             .map(|x| x.password.parse::<oqs_proto::linkage::crypt::CryptPass>())
         {
             Some(Err(e)) => Err(format!("OQS_CRYPT_PASS: {e}")),

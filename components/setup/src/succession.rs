@@ -112,11 +112,23 @@ pub fn pick_certificate(
 /// Step 6: copies the certificate to each backup place (a desktop folder, external media).
 pub fn back_up(p12: &Path, places: &[&Path]) -> io::Result<Vec<PathBuf>> {
     let name = p12.file_name().unwrap_or_default();
+    let source = p12.canonicalize()?;
     places
         .iter()
         .map(|dir| {
             std::fs::create_dir_all(dir)?;
             let to = dir.join(name);
+            // copying a file onto itself empties it: the one copy of a key that cannot be
+            // exported again must never be lost that way
+            if to.canonicalize().is_ok_and(|t| t == source) {
+                return Err(io::Error::new(
+                    io::ErrorKind::InvalidInput,
+                    format!(
+                        "バックアップ先「{}」は電子証明書ファイルのある場所です。別のフォルダ・外部媒体を選んでください",
+                        dir.display()
+                    ),
+                ));
+            }
             std::fs::copy(p12, &to)?;
             Ok(to)
         })

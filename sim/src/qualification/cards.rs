@@ -23,7 +23,8 @@ pub const CHALLENGE_LIFETIME: Duration = Duration::minutes(5);
 pub struct CardBook {
     holders: HashMap<Vec<u8>, usize>,
     revoked: Vec<Vec<u8>>,
-    challenges: HashMap<String, OffsetDateTime>,
+    /// challenge → (institution, session, issued at): only the session that asked may answer
+    challenges: HashMap<String, (InstitutionCode, String, OffsetDateTime)>,
     /// Card check requests received, answered or refused (scenarios assert that nothing was
     /// sent after a failure at the reader, and nothing twice).
     checks: usize,
@@ -59,8 +60,10 @@ impl Registry {
         let challenge = hex(&bytes);
         self.cards
             .challenges
-            .retain(|_, at| now - *at <= CHALLENGE_LIFETIME);
-        self.cards.challenges.insert(challenge.clone(), now);
+            .retain(|_, (_, _, at)| now - *at <= CHALLENGE_LIFETIME);
+        self.cards
+            .challenges
+            .insert(challenge.clone(), (code.clone(), token.into(), now));
         Ok(CardChallenge { challenge })
     }
 
@@ -116,7 +119,9 @@ impl Registry {
             };
             // one use only, and only while fresh
             let issued = self.cards.challenges.remove(ch);
-            let fresh = issued.is_some_and(|at| now - at <= CHALLENGE_LIFETIME);
+            let fresh = issued.is_some_and(|(c, t, at)| {
+                &c == code && t == token && now - at <= CHALLENGE_LIFETIME
+            });
             let ok = fresh
                 && unhex(sig).is_some_and(|s| verify_card_signature(&cert, ch.as_bytes(), &s));
             if !ok {
