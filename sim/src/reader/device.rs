@@ -13,6 +13,9 @@ struct Slot {
     card: Option<SharedCard>,
     /// Bumped on every insert and removal: a channel opened to an earlier card is stale.
     generation: u64,
+    /// The card has been powered (reset) since it was put in: a second connection shares it
+    /// as it is, as PC/SC's shared mode does, without wiping a PIN verified on the first.
+    powered: bool,
     /// The card goes when this many more APDUs have been answered and the next one starts.
     pull_after: Option<usize>,
     face: FaceMatch,
@@ -37,6 +40,7 @@ impl SimReader {
                 plugged: true,
                 card: None,
                 generation: 0,
+                powered: false,
                 pull_after: None,
                 face: FaceMatch::Matched,
                 idle_screen: String::new(),
@@ -62,6 +66,7 @@ impl SimReader {
         s.card = Some(card);
         s.generation += 1;
         s.pull_after = None;
+        s.powered = false;
     }
 
     /// カードを取り外す.
@@ -207,14 +212,18 @@ impl Readers for SimReaders {
 
     fn connect(&self, name: &str) -> Result<Box<dyn CardChannel>, ReaderError> {
         let reader = self.find(name)?;
-        let (card, generation) = {
-            let s = reader.slot();
-            (s.card.clone().ok_or(ReaderError::NoCard)?, s.generation)
+        let (card, generation, powered) = {
+            let mut s = reader.slot();
+            let card = s.card.clone().ok_or(ReaderError::NoCard)?;
+            let was = std::mem::replace(&mut s.powered, true);
+            (card, s.generation, was)
         };
         let atr = {
             let mut c = card.lock().unwrap_or_else(|e| e.into_inner());
-            // connecting powers the card up: a fresh security status
-            c.reset();
+            // the first connection powers the card up: a fresh security status
+            if !powered {
+                c.reset();
+            }
             c.atr()
         };
         Ok(Box::new(InProcessChannel {
@@ -273,6 +282,36 @@ mod tests {
             readers.connect(&name).err(),
             Some(ReaderError::NoReader(_))
         ));
+    }
+
+    #[test]
+    fn a_second_connection_shares_the_powered_card_and_a_new_card_is_reset() {
+        let readers = SimReaders::default();
+        let r = readers.attach(ReaderKind::Generic, "G-2");
+        let c = card();
+        r.insert(c.clone());
+        let name = r.entry().name.clone();
+        let mut first = readers.connect(&name).unwrap();
+        let select = [&[0x00, 0xA4, 0x04, 0x0C, 10][..], &JPKI_AP].concat();
+        first.transmit(&select).unwrap();
+        first
+            .transmit(&[0x00, 0xA4, 0x02, 0x0C, 0x02, 0x00, 0x18])
+            .unwrap();
+        assert_eq!(
+            first.transmit(&[0x00, 0x20, 0x00, 0x80, 4, b'1', b'2', b'3', b'4']),
+            Ok(vec![0x90, 0x00])
+        );
+        // shared mode: the second connection finds the card as the first left it
+        let mut second = readers.connect(&name).unwrap();
+        let key = [0x00, 0xA4, 0x02, 0x0C, 0x02, 0x00, 0x17];
+        second.transmit(&key).unwrap();
+        let sign = [0x80, 0x2A, 0x00, 0x80, 2, 0x30, 0x00, 0x00];
+        // NoKey cannot sign, but the PIN was accepted: 6A80, not 6982
+        assert_eq!(second.transmit(&sign), Ok(vec![0x6A, 0x80]));
+        // the same card taken out and put in again is powered up afresh
+        r.insert(c);
+        let mut third = readers.connect(&name).unwrap();
+        assert_eq!(third.transmit(&sign), Ok(vec![0x69, 0x86]));
     }
 
     #[test]
