@@ -543,3 +543,19 @@ async fn vendor_software(w: &mut KitWorld, user: String, vendor: String) -> Resu
     t.install_face_reader_software(&vendor)?;
     Ok(())
 }
+
+#[given(
+    regex = r"^端末は(デスクトップ|ノート)PCで、スリープは電源に接続時「([^」]+)」・バッテリー駆動時「([^」]+)」になっている$"
+)]
+async fn sleep_settings(w: &mut KitWorld, kind: String, ac: String, battery: String) -> Result<()> {
+    let minutes = |v: &str| -> Option<u32> { v.trim_end_matches('分').parse().ok() };
+    change(w, |s| {
+        s.power.device = if kind == "ノート" {
+            oqs_host::windows::DeviceKind::Laptop
+        } else {
+            oqs_host::windows::DeviceKind::Desktop
+        };
+        s.power.sleep_on_ac = minutes(&ac);
+        s.power.sleep_on_battery = minutes(&battery);
+    })
+}
