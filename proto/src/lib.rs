@@ -13,6 +13,7 @@
 //! | [`reader`] | identity methods at card readers, face reader modes, `ReaderInfo.ini`, face result names |
 //! | [`site`] | the site profile the setup tool applies, the manual's rules on it, `netsh` output |
 //! | [`task_xml`] | Task Scheduler task files of the installers (UTF-16), parsed and written |
+//! | [`version_info`] | `Version.info` of the linkage app, the distro app and the face library |
 //! | [`api`] | the JSON bodies of the simulated qualification server's web API |
 
 pub mod account;
@@ -27,3 +28,4 @@ pub mod reader;
 pub mod settings;
 pub mod site;
 pub mod task_xml;
+pub mod version_info;

@@ -42,6 +42,26 @@ pub const RESTART_TASK: &str = "定刻に再起動";
 pub const RESTART_COMMAND: &str = "shutdown /r /t 0";
 /// Edge extensions of the face library [000 op2, 004].
 pub const EXTENSIONS: [&str; 3] = ["delegate.crx", "nopinauth.crx", "pinauth.crx"];
+/// What the face library installer (ブラウザ拡張プラグイン（顔認証ライブラリ含む）) leaves on
+/// disk [000 op2]: the three extensions in `C:\Program Files\OQS-Auth\ext` and `Version.info`
+/// ([K] the extensions' contents are stand-ins).
+pub fn face_library_files(version: &str) -> Vec<(String, Vec<u8>)> {
+    let mut files: Vec<(String, Vec<u8>)> = EXTENSIONS
+        .iter()
+        .map(|crx| {
+            (
+                format!(r"C:\Program Files\OQS-Auth\ext\{crx}"),
+                format!("Cr24 (oqs-kit test extension {crx})").into_bytes(),
+            )
+        })
+        .collect();
+    files.push((
+        crate::version_info::FACE_LIBRARY.into(),
+        crate::version_info::render(version),
+    ));
+    files
+}
+
 /// The name prefix of the face reader vendor's software in the installed apps [K].
 pub const FACE_READER_SOFTWARE: &str = "顔認証付きカードリーダーソフトウェア ";
 

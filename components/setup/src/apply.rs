@@ -96,6 +96,10 @@ pub fn apply(host: &dyn Host, profile_text: &str) -> Result<Vec<String>, ApplyEr
     // 2 .NET 4.8, face library (CertPropSvc policy), extensions with developer mode on → off
     w.dotnet48 = true;
     w.cert_propagation_disabled = true;
+    set_app(&mut w.apps, "顔認証ライブラリ", "2.3.0");
+    for (path, bytes) in oqs_proto::site::face_library_files("2.3.0") {
+        write_bytes(host, &path, &bytes)?;
+    }
     w.edge.developer_mode = true;
     for crx in EXTENSIONS {
         if !w.edge.extensions.iter().any(|e| e == crx) {
@@ -174,11 +178,16 @@ pub fn apply(host: &dyn Host, profile_text: &str) -> Result<Vec<String>, ApplyEr
             share(&mut w.shares, dir, &p.his_account);
         }
         set_app(&mut w.apps, "連携アプリケーション", "2.2.0");
+        write_bytes(
+            host,
+            oqs_proto::version_info::LINKAGE_APP,
+            &oqs_proto::version_info::render("2.2.0"),
+        )?;
         crate::tasks::write_installer_tasks(host, COMAPP_TOOLS)?;
-        write_file(
+        write_bytes(
             host,
             &format!("{COMAPP_TOOLS}\\OQSComAppRestart.bat"),
-            "@rem 連携アプリケーションを再起動します（管理者として実行）\r\n",
+            "@rem 連携アプリケーションを再起動します（管理者として実行）\r\n".as_bytes(),
         )?;
         done.push(format!(
             "操作5: 連携アプリケーションをインストールし、C:\\OQS\\req と C:\\OQS\\res を「{}」に共有",
@@ -210,6 +219,11 @@ pub fn apply(host: &dyn Host, profile_text: &str) -> Result<Vec<String>, ApplyEr
 
     // 11 distribution app: the installer leaves its task XML in tools, imported as OqsComApp
     set_app(&mut w.apps, "配信アプリケーション", "1.0.4");
+    write_bytes(
+        host,
+        oqs_proto::version_info::DISTRO_APP,
+        &oqs_proto::version_info::render("1.0.4"),
+    )?;
     host.system().save(&w)?;
     crate::tasks::write_installer_tasks(host, DISTRO_TOOLS)?;
     crate::tasks::import(
@@ -268,22 +282,18 @@ pub fn apply(host: &dyn Host, profile_text: &str) -> Result<Vec<String>, ApplyEr
     }
 
     host.system().save(&w)?;
-    let applied = WinPath::parse(APPLIED_PROFILE).expect("constant path");
-    let local = host.files().resolve(&applied)?;
-    if let Some(dir) = local.parent() {
-        std::fs::create_dir_all(dir)?;
-    }
-    oqs_host::dir::write_atomic(&local, profile_text.as_bytes())?;
+    write_bytes(host, APPLIED_PROFILE, profile_text.as_bytes())?;
     Ok(done)
 }
 
-fn write_file(host: &dyn Host, path: &str, text: &str) -> io::Result<()> {
+/// A file the manuals name, written as its installer leaves it.
+fn write_bytes(host: &dyn Host, path: &str, bytes: &[u8]) -> io::Result<()> {
     let p = WinPath::parse(path).map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))?;
     let local = host.files().resolve(&p)?;
     if let Some(d) = local.parent() {
         std::fs::create_dir_all(d)?;
     }
-    std::fs::write(local, text)
+    oqs_host::dir::write_atomic(&local, bytes)
 }
 
 /// An installer run as `OqsComApp` (every operation after 1 is done logged on as it).

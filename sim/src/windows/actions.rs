@@ -6,7 +6,6 @@
 use super::FakeTerminal;
 use oqs_host::windows::InstalledApp;
 use oqs_host::{Files, SystemSettings, WinPath};
-use oqs_proto::site::EXTENSIONS;
 use std::io;
 
 /// Where the face library installer copies the extensions [000 op2].
@@ -52,15 +51,13 @@ impl FakeTerminal {
         if !w.dotnet48 {
             return Err(ActionError::NoDotNet);
         }
-        for crx in EXTENSIONS {
-            let p = self.resolve(&win(&format!("{EXT_DIR}\\{crx}")))?;
+        for (path, bytes) in oqs_proto::site::face_library_files(version) {
+            let p = self.resolve(&win(&path))?;
             if let Some(d) = p.parent() {
                 std::fs::create_dir_all(d)?;
             }
-            std::fs::write(p, format!("Cr24 (oqs-kit test extension {crx})"))?;
+            std::fs::write(p, bytes)?;
         }
-        let info = self.resolve(&win(r"C:\Program Files\OQS-Auth\Version.info"))?;
-        std::fs::write(info, format!("Version={version}\r\n"))?;
         self.edit(|w| {
             w.cert_propagation_disabled = true;
             w.apps.retain(|a| a.name != "顔認証ライブラリ");
