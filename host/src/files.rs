@@ -76,6 +76,18 @@ pub trait Files: Send + Sync {
             Err(e) => Err(e),
         }
     }
+
+    /// Writes the file whole, making its folders: under a temporary name first, then renamed,
+    /// so a reader never sees half of it.
+    fn write_file(&self, path: &WinPath, bytes: &[u8]) -> io::Result<()> {
+        let local = self.resolve(path)?;
+        if let Some(dir) = local.parent() {
+            std::fs::create_dir_all(dir)?;
+        }
+        let tmp = local.with_extension("tmp");
+        std::fs::write(&tmp, bytes)?;
+        std::fs::rename(tmp, local)
+    }
 }
 
 #[cfg(test)]

@@ -69,11 +69,7 @@ pub fn load(host: &dyn Host) -> Result<ReaderInfo, BindingError> {
 }
 
 fn save(host: &dyn Host, info: &ReaderInfo) -> Result<(), BindingError> {
-    let path = host.files().resolve(&file())?;
-    if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir)?;
-    }
-    oqs_host::dir::write_atomic(&path, &info.to_bytes())?;
+    host.files().write_file(&file(), &info.to_bytes())?;
     Ok(())
 }
 

@@ -42,20 +42,33 @@ pub fn preflight(host: &dyn Host, s: &DriverSettings) -> Result<(), FaceOutputEr
     if !s.face_output.enabled {
         return Ok(());
     }
-    if s.encrypt.encrypts(KIND) {
-        match &s.crypt {
-            None => return Err(FaceOutputError::NoCryptPass),
-            Some(Err(e)) => return Err(FaceOutputError::CryptPass(e.clone())),
-            Some(Ok(_)) => {}
-        }
+    password(s)?;
+    folder(host, s).map(|_| ())
+}
+
+/// The `OQS_CRYPT_PASS` to seal with, when encrypt_face.conf encrypts face results.
+fn password(s: &DriverSettings) -> Result<Option<&crypt::CryptPass>, FaceOutputError> {
+    if !s.encrypt.encrypts(KIND) {
+        return Ok(None);
     }
+    match &s.crypt {
+        None => Err(FaceOutputError::NoCryptPass),
+        Some(Err(e)) => Err(FaceOutputError::CryptPass(e.clone())),
+        Some(Ok(p)) => Ok(Some(p)),
+    }
+}
+
+/// `FaceDataDir` on this machine, made if missing.
+fn folder(host: &dyn Host, s: &DriverSettings) -> Result<PathBuf, FaceOutputError> {
     let err = |source| FaceOutputError::Write {
         dir: s.face_output.dir.clone(),
         source,
     };
     let dir = WinPath::parse(&s.face_output.dir)
         .map_err(|_| err(std::io::ErrorKind::InvalidInput.into()))?;
-    std::fs::create_dir_all(host.files().resolve(&dir).map_err(err)?).map_err(err)
+    let local = host.files().resolve(&dir).map_err(err)?;
+    std::fs::create_dir_all(&local).map_err(err)?;
+    Ok(local)
 }
 
 /// Writes the file when `OutputFlg=true`; returns where.
@@ -85,30 +98,22 @@ pub fn write(
     let xml = m
         .to_bytes(code)
         .map_err(|source| FaceOutputError::Encoding { code, source })?;
-    let encrypted = s.encrypt.encrypts(KIND);
+    let pass = password(s)?;
+    let encrypted = pass.is_some();
     let inst = s.institution.to_string();
     let xml_name = face_result_file_name(&inst, serial, &stamp(now), false);
-    let (name, bytes) = if encrypted {
-        let pass = match &s.crypt {
-            None => return Err(FaceOutputError::NoCryptPass),
-            Some(Err(e)) => return Err(FaceOutputError::CryptPass(e.clone())),
-            Some(Ok(p)) => p,
-        };
-        (
+    let (name, bytes) = match pass {
+        Some(pass) => (
             face_result_file_name(&inst, serial, &stamp(now), true),
             crypt::seal(&xml_name, &xml, pass),
-        )
-    } else {
-        (xml_name, xml)
+        ),
+        None => (xml_name, xml),
     };
     let err = |source| FaceOutputError::Write {
         dir: s.face_output.dir.clone(),
         source,
     };
-    let dir = WinPath::parse(&s.face_output.dir)
-        .map_err(|_| err(std::io::ErrorKind::InvalidInput.into()))?;
-    let local = host.files().resolve(&dir).map_err(err)?;
-    std::fs::create_dir_all(&local).map_err(err)?;
+    let local = folder(host, s)?;
     let path = local.join(&name);
     // never over an earlier result of the same second: a HIS may not have taken it yet
     let path = (1..)

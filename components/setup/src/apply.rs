@@ -289,11 +289,7 @@ pub fn apply(host: &dyn Host, profile_text: &str) -> Result<Vec<String>, ApplyEr
 /// A file the manuals name, written as its installer leaves it.
 fn write_bytes(host: &dyn Host, path: &str, bytes: &[u8]) -> io::Result<()> {
     let p = WinPath::parse(path).map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))?;
-    let local = host.files().resolve(&p)?;
-    if let Some(d) = local.parent() {
-        std::fs::create_dir_all(d)?;
-    }
-    oqs_host::dir::write_atomic(&local, bytes)
+    host.files().write_file(&p, bytes)
 }
 
 /// An installer run as `OqsComApp` (every operation after 1 is done logged on as it).

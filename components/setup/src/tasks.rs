@@ -97,11 +97,7 @@ pub fn write_installer_tasks(host: &dyn Host, tools_dir: &str) -> io::Result<Vec
         let path = format!("{dir}\\{}.xml", def.name);
         let win = WinPath::parse(&path)
             .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e.to_string()))?;
-        let local = host.files().resolve(&win)?;
-        if let Some(p) = local.parent() {
-            std::fs::create_dir_all(p)?;
-        }
-        std::fs::write(local, def.to_utf16())?;
+        host.files().write_file(&win, &def.to_utf16())?;
         written.push(path);
     }
     Ok(written)

@@ -51,19 +51,6 @@ fn jst(t: OffsetDateTime) -> String {
 }
 
 impl Registry {
-    fn admin_session(
-        &self,
-        code: &InstitutionCode,
-        token: &str,
-        now: OffsetDateTime,
-    ) -> Result<InstitutionCode, Refusal> {
-        let (code, _, by) = self.who(code, token, false, now)?;
-        if !matches!(by, AccountKind::Master | AccountKind::Admin) {
-            return Err(Refusal::NotPermitted("マスタアカウント又は管理アカウント"));
-        }
-        Ok(code)
-    }
-
     /// アカウント一括登録: accepts the file for processing.
     pub fn account_bulk_upload(
         &mut self,

@@ -407,6 +407,21 @@ impl Registry {
     /// The session's site and account; `allow_restricted` for the one thing a restricted
     /// session may do (change the password). A password that expires while its session is
     /// open restricts the session from then on.
+    /// The session's institution, when it is the master or an admin account's (アカウント管理,
+    /// アカウント一括登録).
+    pub(super) fn admin_session(
+        &self,
+        code: &InstitutionCode,
+        token: &str,
+        now: OffsetDateTime,
+    ) -> Result<InstitutionCode, Refusal> {
+        let (code, _, by) = self.who(code, token, false, now)?;
+        if !matches!(by, AccountKind::Master | AccountKind::Admin) {
+            return Err(Refusal::NotPermitted("マスタアカウント又は管理アカウント"));
+        }
+        Ok(code)
+    }
+
     pub(super) fn who(
         &self,
         code: &InstitutionCode,
@@ -471,10 +486,7 @@ impl Registry {
         new: NewAccount,
         now: OffsetDateTime,
     ) -> Result<IssuedAccount, Refusal> {
-        let (code, _, by) = self.who(code, token, false, now)?;
-        if !matches!(by, AccountKind::Master | AccountKind::Admin) {
-            return Err(Refusal::NotPermitted("マスタアカウント又は管理アカウント"));
-        }
+        let code = self.admin_session(code, token, now)?;
         if new.kind == AccountKind::Master {
             return Err(Refusal::MasterNotRegistrable);
         }
@@ -508,10 +520,7 @@ impl Registry {
         token: &str,
         now: OffsetDateTime,
     ) -> Result<Vec<AccountSummary>, Refusal> {
-        let (code, _, by) = self.who(code, token, false, now)?;
-        if !matches!(by, AccountKind::Master | AccountKind::Admin) {
-            return Err(Refusal::NotPermitted("マスタアカウント又は管理アカウント"));
-        }
+        let code = self.admin_session(code, token, now)?;
         Ok(self.sites[&code]
             .accounts
             .values()

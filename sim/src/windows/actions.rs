@@ -52,11 +52,7 @@ impl FakeTerminal {
             return Err(ActionError::NoDotNet);
         }
         for (path, bytes) in oqs_proto::site::face_library_files(version) {
-            let p = self.resolve(&win(&path))?;
-            if let Some(d) = p.parent() {
-                std::fs::create_dir_all(d)?;
-            }
-            std::fs::write(p, bytes)?;
+            self.write_file(&win(&path), &bytes)?;
         }
         self.edit(|w| {
             w.cert_propagation_disabled = true;
