@@ -86,6 +86,13 @@ pub struct InternetTime {
     /// インターネット時刻サーバーと同期する
     pub enabled: bool,
     pub server: String,
+    /// How far this PC's clock is ahead of true time, in milliseconds (negative: behind).
+    /// 今すぐ更新 brings it back to (about) zero.
+    #[serde(default)]
+    pub skew_ms: i64,
+    /// The message of the last 今すぐ更新, as the dialog showed it.
+    #[serde(default)]
+    pub last_update: Option<String>,
 }
 
 impl Default for InternetTime {
@@ -93,6 +100,8 @@ impl Default for InternetTime {
         Self {
             enabled: true,
             server: "time.windows.com".into(),
+            skew_ms: 0,
+            last_update: None,
         }
     }
 }

@@ -10,6 +10,7 @@
 //! | [`password`] | the password policy of the manuals, with the manual's words in every violation |
 //! | [`settings`] | 環境設定: character code and the service flags |
 //! | [`qualification`] | qualification lookup by insurance data: search info and result |
+//! | [`ntp`] | SNTP packets: the request of 今すぐ更新, the server's answer, offset and delay |
 //! | [`reader`] | identity methods at card readers, face reader modes, `ReaderInfo.ini`, face result names |
 //! | [`site`] | the site profile the setup tool applies, the manual's rules on it, `netsh` output |
 //! | [`task_xml`] | Task Scheduler task files of the installers (UTF-16), parsed and written |
@@ -21,6 +22,7 @@ pub mod account_csv;
 pub mod api;
 pub mod institution;
 pub mod linkage;
+pub mod ntp;
 pub mod password;
 pub mod profile;
 pub mod qualification;

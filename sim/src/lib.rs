@@ -5,11 +5,13 @@
 //! | [`world`] | the [`World`]: seed, clock, name table, services on loopback |
 //! | [`clock`] | the sim clock (jumps, never the wall clock) |
 //! | [`names`] | the name table standing in for DNS |
+//! | [`net`] | the network's services: the NTP pool (the proxy comes with the distribution issue) |
 //! | [`qualification`] | オンライン資格確認等システム with mutual TLS, accounts, settings, lookups |
 //! | [`windows`] | the fake Windows terminal: `C:\`, certificate stores, Credential Manager, Edge |
 
 pub mod clock;
 pub mod names;
+pub mod net;
 pub mod provision;
 pub mod qualification;
 pub mod reader;

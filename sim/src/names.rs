@@ -5,6 +5,7 @@ use oqs_host::Resolver;
 use std::collections::BTreeMap;
 use std::io;
 use std::net::SocketAddr;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, RwLock};
 
 /// Host names of the manuals [000 op3, op6, op7; 002].
@@ -26,40 +27,79 @@ pub mod hosts {
 /// `(host, port)` → addresses.
 type Table = BTreeMap<(String, u16), Vec<SocketAddr>>;
 
+#[derive(Debug)]
+struct Inner {
+    table: RwLock<Table>,
+    /// Turns of the round robin so far: each answer starts one address further on.
+    turns: AtomicUsize,
+    /// Whether the site's network device passes answers with several addresses through.
+    round_robin_supported: AtomicBool,
+}
+
+impl Default for Inner {
+    fn default() -> Self {
+        Self {
+            table: RwLock::default(),
+            turns: AtomicUsize::new(0),
+            round_robin_supported: AtomicBool::new(true),
+        }
+    }
+}
+
 /// Shared, cheap to clone.
 #[derive(Clone, Default, Debug)]
-pub struct NameTable(Arc<RwLock<Table>>);
+pub struct NameTable(Arc<Inner>);
 
 impl NameTable {
     pub fn new() -> Self {
         Self::default()
     }
 
-    /// `host:port` now leads to `addrs` (several = round robin).
+    /// `host:port` now leads to `addrs` (several = DNS round robin).
     pub fn insert(&self, host: &str, port: u16, addrs: Vec<SocketAddr>) {
-        let mut t = self.0.write().unwrap_or_else(|e| e.into_inner());
+        let mut t = self.0.table.write().unwrap_or_else(|e| e.into_inner());
         t.insert((host.to_ascii_lowercase(), port), addrs);
     }
 
     pub fn remove(&self, host: &str, port: u16) -> bool {
-        let mut t = self.0.write().unwrap_or_else(|e| e.into_inner());
+        let mut t = self.0.table.write().unwrap_or_else(|e| e.into_inner());
         t.remove(&(host.to_ascii_lowercase(), port)).is_some()
     }
 
     /// Every entry, for printing.
     pub fn entries(&self) -> Vec<(String, u16, Vec<SocketAddr>)> {
-        let t = self.0.read().unwrap_or_else(|e| e.into_inner());
+        let t = self.0.table.read().unwrap_or_else(|e| e.into_inner());
         t.iter()
             .map(|((h, p), a)| (h.clone(), *p, a.clone()))
             .collect()
+    }
+
+    /// A site whose network device does not support DNS round robin [000 op3 こんなときは]:
+    /// names with several addresses then do not resolve at all on the terminal.
+    pub fn set_round_robin_supported(&self, on: bool) {
+        self.0.round_robin_supported.store(on, Ordering::SeqCst);
     }
 }
 
 impl Resolver for NameTable {
     fn resolve(&self, host: &str, port: u16) -> io::Result<Vec<SocketAddr>> {
-        let t = self.0.read().unwrap_or_else(|e| e.into_inner());
+        let t = self.0.table.read().unwrap_or_else(|e| e.into_inner());
         match t.get(&(host.to_ascii_lowercase(), port)) {
-            Some(a) if !a.is_empty() => Ok(a.clone()),
+            Some(a) if a.len() > 1 && !self.0.round_robin_supported.load(Ordering::SeqCst) => {
+                Err(io::Error::new(
+                    io::ErrorKind::NotFound,
+                    format!(
+                        "名前「{host}」は複数のアドレス（DNS ラウンドロビン）で応答されますが、ネットワーク機器がラウンドロビンに対応していないため解決できません"
+                    ),
+                ))
+            }
+            Some(a) if !a.is_empty() => {
+                let mut a = a.clone();
+                let turn = self.0.turns.fetch_add(1, Ordering::SeqCst);
+                let n = a.len();
+                a.rotate_left(turn % n);
+                Ok(a)
+            }
             _ => Err(io::Error::new(
                 io::ErrorKind::NotFound,
                 format!(
@@ -84,5 +124,24 @@ mod tests {
         let e = n.resolve("hweb.oqs.onshikaku.com", 443).unwrap_err();
         assert_eq!(e.kind(), io::ErrorKind::NotFound);
         assert!(e.to_string().contains("hweb.oqs.onshikaku.com"));
+    }
+
+    #[test]
+    fn several_addresses_take_turns_unless_the_device_cannot_pass_them() {
+        let n = NameTable::new();
+        let a: Vec<SocketAddr> = (1..=3)
+            .map(|p| SocketAddr::from(([127, 0, 0, 1], 4000 + p)))
+            .collect();
+        n.insert(hosts::NTP, 123, a.clone());
+        let firsts: Vec<_> = (0..3)
+            .map(|_| n.resolve(hosts::NTP, 123).unwrap()[0])
+            .collect();
+        assert_eq!(firsts, a, "each answer starts one address further on");
+        n.set_round_robin_supported(false);
+        let e = n.resolve(hosts::NTP, 123).unwrap_err();
+        assert!(e.to_string().contains("ラウンドロビン"), "{e}");
+        // a name with one address is unaffected
+        n.insert(hosts::PROXY, 8080, vec![a[0]]);
+        assert_eq!(n.resolve(hosts::PROXY, 8080).unwrap(), vec![a[0]]);
     }
 }

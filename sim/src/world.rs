@@ -3,6 +3,7 @@
 
 use crate::clock::{DEFAULT_START, SimClock};
 use crate::names::{NameTable, hosts};
+use crate::net::ntp::NtpPool;
 use crate::qualification::registry::{Registry, Site, SiteSpec};
 use crate::qualification::{QualificationServer, SharedRegistry};
 use crate::reader::device::SimReaders;
@@ -15,7 +16,7 @@ use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use std::io;
 use std::path::Path;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 use time::OffsetDateTime;
 
 /// The institution every World has unless the builder names others.
@@ -83,6 +84,7 @@ impl WorldBuilder {
             names: NameTable::new(),
             registry: Arc::new(Mutex::new(registry)),
             qualification: tokio::sync::OnceCell::new(),
+            ntp: OnceLock::new(),
             readers: SimReaders::default(),
             dir: tempfile::Builder::new().prefix("oqs-world-").tempdir()?,
         })
@@ -95,6 +97,7 @@ pub struct World {
     names: NameTable,
     registry: SharedRegistry,
     qualification: tokio::sync::OnceCell<QualificationServer>,
+    ntp: OnceLock<NtpPool>,
     readers: SimReaders,
     dir: tempfile::TempDir,
 }
@@ -156,6 +159,18 @@ impl World {
                 Ok(server)
             })
             .await
+    }
+
+    /// 配信拠点のNTPサーバー, started on first use: `ntp.base.oqs-pdl.org` port 123 then
+    /// resolves to the pool's addresses, in turn.
+    pub fn ntp(&self) -> io::Result<&NtpPool> {
+        if let Some(p) = self.ntp.get() {
+            return Ok(p);
+        }
+        let pool = NtpPool::start(Arc::new(self.clock.clone()))?;
+        self.names.insert(hosts::NTP, 123, pool.addrs());
+        let _ = self.ntp.set(pool);
+        Ok(self.ntp.get().expect("just set"))
     }
 
     /// The card readers attached to the terminal(s) of this World.

@@ -7,6 +7,7 @@
 
 pub mod actions;
 pub mod edge;
+pub mod time;
 
 use oqs_certs::pkcs12::{self, Pkcs12Error};
 use oqs_host::certificates::{CertificateStore, StoreName};
