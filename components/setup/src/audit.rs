@@ -340,12 +340,15 @@ fn windows_items(a: &mut Audit, w: &WindowsState, p: Option<&SiteProfile>, auto:
         "time_server",
         "操作3",
         "インターネット時刻サーバー",
-        need(
-            w.time.enabled && w.time.server == want_ntp,
-            w.time.server.clone(),
-            format!("{}（{want_ntp} であるべき）", w.time.server),
-        ),
-        "日付と時刻 → インターネット時刻 → 設定の変更 でサーバーを入力してください",
+        match &w.time.last_update {
+            _ if !(w.time.enabled && w.time.server == want_ntp) => {
+                Err(format!("{}（{want_ntp} であるべき）", w.time.server))
+            }
+            // the dialog's last answer stays on record: a failed 今すぐ更新 is not done
+            Some(m) if !m.contains("正常に同期しました") => Err(format!("前回の今すぐ更新: {m}")),
+            _ => Ok(w.time.server.clone()),
+        },
+        "日付と時刻 → インターネット時刻 → 設定の変更 でサーバーを入力し、今すぐ更新で同期したことを確認してください（同期しないときは通信回線の設定を確認）",
     );
     a.add(
         "scaling",

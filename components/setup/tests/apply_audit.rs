@@ -85,6 +85,12 @@ fn each_mistake_turns_exactly_its_line() {
         ("sleep", |w| w.power.sleep_on_ac = Some(30)),
         ("fast_startup", |w| w.power.fast_startup = true),
         ("time_server", |w| w.time.server = "time.windows.com".into()),
+        ("time_server", |w| {
+            w.time.last_update = Some(
+                "ntp.base.oqs-pdl.org と同期中にエラーが発生しました。ピアは解決されていません。"
+                    .into(),
+            )
+        }),
         ("scaling", |w| w.display_scaling = 125),
         ("restart_task", |w| {
             for t in &mut w.tasks {
