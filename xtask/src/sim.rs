@@ -127,6 +127,7 @@ async fn serve(args: SimArgs) -> anyhow::Result<()> {
         )
         .build()?;
     let server = world.qualification().await?;
+    let ntp = world.ntp()?.addrs();
     let dir = args
         .dir
         .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/oqs-sim"));
@@ -184,6 +185,11 @@ async fn serve(args: SimArgs) -> anyhow::Result<()> {
         addr.port(),
         oqs_sim::names::hosts::QUALIFICATION,
         addr.port()
+    );
+    println!(
+        "  chronyd -Q -t 10 -f /dev/null 'server {} port {} iburst maxsamples 1'   (NTP: offset to the sim clock)",
+        ntp[0].ip(),
+        ntp[0].port()
     );
     let (terminal, req, res, app) = linkage(&world, &code, &args.terminal, &encrypt, &dir).await?;
     println!(
