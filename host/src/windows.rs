@@ -218,6 +218,13 @@ pub struct WindowsState {
     /// Boots so far, and whether the last one was a full boot (not fast startup's resume).
     pub boots: u32,
     pub last_boot_full: bool,
+    /// Changes made that Windows applies only at a full boot (「設定を有効にするため、Windows
+    /// を再起動します」): installer policies, updates.
+    #[serde(default)]
+    pub pending_restart: Vec<String>,
+    /// Tasks the last boot started through their at-start-up triggers, in order.
+    #[serde(default)]
+    pub started_at_boot: Vec<String>,
 }
 
 impl WindowsState {
@@ -254,22 +261,121 @@ impl WindowsState {
         });
     }
 
-    /// シャットダウン then power on: with fast startup the kernel resumes from hibernation
-    /// (updates and some settings are not applied), without it the boot is full.
+    /// シャットダウン then power on. With fast startup (Windows' default) the kernel session
+    /// resumes from hibernation: pending changes stay pending and at-start-up task triggers do
+    /// not fire, which is why the manual says the linkage and distribution apps then misbehave
+    /// and updates fail [000 op3 08]. Without it the boot is full.
     pub fn shut_down_and_start(&mut self) {
-        self.boots += 1;
-        self.last_boot_full = !self.power.fast_startup;
+        let full = !self.power.fast_startup;
+        self.boot(full);
     }
 
-    /// 再起動 is always a full boot.
+    /// 再起動 is always a full boot, fast startup or not.
     pub fn restart(&mut self) {
+        self.boot(true);
+    }
+
+    fn boot(&mut self, full: bool) {
         self.boots += 1;
-        self.last_boot_full = true;
+        self.last_boot_full = full;
+        self.started_at_boot.clear();
+        if !full {
+            return;
+        }
+        self.pending_restart.clear();
+        let on_battery = self.power.on_battery;
+        let logged_on = self.logged_on.clone();
+        self.started_at_boot = self
+            .tasks
+            .iter()
+            .filter(|t| t.enabled && !(t.ac_only && on_battery))
+            .filter(|t| {
+                t.triggers
+                    .iter()
+                    .any(|g| matches!(g, Trigger::AtStartup { .. } | Trigger::Repeat { .. }))
+            })
+            // a task that runs only when its user is logged on waits for that log-on; one that
+            // runs either way logs on with the password stored at import, which must still work
+            .filter(|t| {
+                if t.run_whether_logged_on {
+                    self.user(&t.run_as)
+                        .is_some_and(|u| t.stored_password.as_deref() == Some(u.password.as_str()))
+                } else {
+                    logged_on.as_deref() == Some(&t.run_as)
+                }
+            })
+            .map(|t| t.name.clone())
+            .collect();
     }
 }
+
+/// What the face library installer leaves pending until Windows restarts: the policy
+/// スマートカードからの証明書の伝達をオンにする = 無効 [000 op2 04].
+pub const CERTPROP_POLICY: &str = "スマートカードからの証明書の伝達をオンにする（無効）";
 
 /// Reads and writes a terminal's [`WindowsState`].
 pub trait SystemSettings: Send + Sync {
     fn load(&self) -> io::Result<WindowsState>;
     fn save(&self, state: &WindowsState) -> io::Result<()>;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn with_start_up_task() -> WindowsState {
+        let mut w = WindowsState::fresh();
+        w.users.push(User {
+            name: "OqsComApp".into(),
+            administrator: true,
+            password: "pw".into(),
+        });
+        w.tasks.push(Task {
+            name: "OQS_exec_distroappstart".into(),
+            command: "OQSDistroApp.exe".into(),
+            run_as: "OqsComApp".into(),
+            run_whether_logged_on: true,
+            stored_password: Some("pw".into()),
+            highest_privileges: true,
+            triggers: vec![Trigger::AtStartup { delay_seconds: 60 }],
+            ac_only: true,
+            enabled: true,
+        });
+        w.pending_restart.push("CertPropSvc".into());
+        w
+    }
+
+    #[test]
+    fn fast_startup_keeps_changes_pending_and_start_up_tasks_idle_until_a_restart() {
+        let mut w = with_start_up_task();
+        assert!(w.power.fast_startup, "Windows' default");
+        w.shut_down_and_start();
+        assert!(!w.last_boot_full);
+        assert_eq!(w.pending_restart, ["CertPropSvc"]);
+        assert!(w.started_at_boot.is_empty());
+        w.restart();
+        assert!(w.last_boot_full && w.pending_restart.is_empty());
+        assert_eq!(w.started_at_boot, ["OQS_exec_distroappstart"]);
+        // with fast startup off, shutting down is a full boot too
+        let mut w = with_start_up_task();
+        w.power.fast_startup = false;
+        w.shut_down_and_start();
+        assert_eq!(w.started_at_boot, ["OQS_exec_distroappstart"]);
+        assert_eq!(w.boots, 2);
+    }
+
+    #[test]
+    fn start_up_tasks_need_mains_power_and_a_working_stored_password() {
+        let mut w = with_start_up_task();
+        w.power.on_battery = true;
+        w.restart();
+        assert!(w.started_at_boot.is_empty(), "AC only");
+        w.power.on_battery = false;
+        w.users[1].password = "changed".into();
+        w.restart();
+        assert!(
+            w.started_at_boot.is_empty(),
+            "stored password no longer logs on"
+        );
+    }
 }

@@ -5,7 +5,7 @@
 
 use crate::apply::{DISTRO_TASK, LINKAGE_TASKS};
 use oqs_host::certificates::StoreName;
-use oqs_host::windows::{Access, DeviceKind, Trigger, WindowsState};
+use oqs_host::windows::{Access, CERTPROP_POLICY, DeviceKind, Trigger, WindowsState};
 use oqs_host::{Host, WinPath};
 use oqs_proto::linkage::config::{OQS_CRYPT_PASS, OQS_LOGIN_KEY, OQS_MEDICAL_INSTITUTION_CODE};
 use oqs_proto::site::{
@@ -206,12 +206,14 @@ fn windows_items(a: &mut Audit, w: &WindowsState, p: Option<&SiteProfile>, auto:
         "certprop",
         "操作2",
         "スマートカードの証明書の伝達（CertPropSvc）",
-        need(
-            w.cert_propagation_disabled,
-            "ポリシーで無効",
-            "有効のままです",
-        ),
-        "顔認証ライブラリのインストーラ（OqsInstall.exe）を実行してください",
+        if !w.cert_propagation_disabled {
+            Err("有効のままです".to_owned())
+        } else if w.pending_restart.iter().any(|c| c == CERTPROP_POLICY) {
+            Err("ポリシーは設定済みですが、再起動していないためまだ有効になっていません".to_owned())
+        } else {
+            Ok("ポリシーで無効".to_owned())
+        },
+        "顔認証ライブラリのインストーラ（OqsInstall.exe）を実行し、Windows を再起動してください（シャットダウンでは高速スタートアップのため有効になりません）",
     );
     let missing: Vec<&str> = EXTENSIONS
         .iter()

@@ -84,6 +84,10 @@ fn each_mistake_turns_exactly_its_line() {
         ("winhttp", |w| w.winhttp = None),
         ("sleep", |w| w.power.sleep_on_ac = Some(30)),
         ("fast_startup", |w| w.power.fast_startup = true),
+        ("certprop", |w| {
+            w.pending_restart
+                .push(oqs_host::windows::CERTPROP_POLICY.into())
+        }),
         ("time_server", |w| w.time.server = "time.windows.com".into()),
         ("time_server", |w| {
             w.time.last_update = Some(

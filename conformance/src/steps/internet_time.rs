@@ -14,13 +14,21 @@ async fn ntp_running(w: &mut KitWorld) -> Result<()> {
 
 #[given(regex = r"^端末の時計が(\d+)分(進んで|遅れて)いる$")]
 async fn skewed(w: &mut KitWorld, minutes: i64, way: String) -> Result<()> {
-    let by = time::Duration::minutes(if way == "進んで" { minutes } else { -minutes });
+    let by = time::Duration::minutes(if way == "進んで" {
+        minutes
+    } else {
+        -minutes
+    });
     w.terminal()?.set_clock_skew(by)?;
     Ok(())
 }
 
-#[given(regex = r"^インターネット時刻設定でサーバーに「([^」]*)」を入力し、今すぐ更新をクリックした$")]
-#[when(regex = r"^インターネット時刻設定でサーバーに「([^」]*)」を入力し、今すぐ更新をクリックする$")]
+#[given(
+    regex = r"^インターネット時刻設定でサーバーに「([^」]*)」を入力し、今すぐ更新をクリックした$"
+)]
+#[when(
+    regex = r"^インターネット時刻設定でサーバーに「([^」]*)」を入力し、今すぐ更新をクリックする$"
+)]
 async fn type_and_update(w: &mut KitWorld, server: String) -> Result<()> {
     let t = w.terminal()?.clone();
     t.set_time_server(&server)?;
@@ -48,7 +56,13 @@ async fn clock_right(w: &mut KitWorld) -> Result<()> {
 
 #[then(regex = r"^NTPサーバー(\d+)台がそれぞれ(\d+)回ずつ応答した$")]
 async fn each_answered(w: &mut KitWorld, servers: usize, times: u64) -> Result<()> {
-    let served: Vec<u64> = w.sim().ntp()?.servers().iter().map(|s| s.served()).collect();
+    let served: Vec<u64> = w
+        .sim()
+        .ntp()?
+        .servers()
+        .iter()
+        .map(|s| s.served())
+        .collect();
     ensure!(
         served.len() == servers && served.iter().all(|&n| n == times),
         "NTPサーバーの応答回数: {served:?}"

@@ -130,6 +130,36 @@ async fn fast_startup_off(w: &mut KitWorld) -> Result<()> {
     change(w, |s| s.power.fast_startup = false)
 }
 
+#[given(regex = r"^Windows を再起動した$")]
+#[when(regex = r"^Windows を再起動する$")]
+async fn restart(w: &mut KitWorld) -> Result<()> {
+    Ok(w.terminal()?.restart()?)
+}
+
+#[given(regex = r"^Windows をシャットダウンし、電源を入れた$")]
+#[when(regex = r"^Windows をシャットダウンし、電源を入れる$")]
+async fn shut_down_and_start(w: &mut KitWorld) -> Result<()> {
+    Ok(w.terminal()?.shut_down_and_start()?)
+}
+
+#[then(regex = r"^タスク「([^」]+)」はスタートアップ時に(開始した|開始していない)$")]
+async fn started_at_boot(w: &mut KitWorld, task: String, what: String) -> Result<()> {
+    let s = w.terminal()?.system().load()?;
+    let started = s.started_at_boot.iter().any(|t| *t == task);
+    ensure!(
+        started == (what == "開始した"),
+        "タスク「{task}」はスタートアップ時に{}（開始したタスク: {:?}、完全な起動: {}）",
+        if started {
+            "開始しました"
+        } else {
+            "開始していません"
+        },
+        s.started_at_boot,
+        s.last_boot_full
+    );
+    Ok(())
+}
+
 #[given(regex = r"^(?:ノート|デスクトップ)PCがバッテリー駆動になっている$")]
 async fn on_battery(w: &mut KitWorld) -> Result<()> {
     change(w, |s| {
@@ -337,6 +367,8 @@ async fn add_all(w: &mut KitWorld) -> Result<()> {
     let t = w.terminal()?.clone();
     t.install_dotnet48()?;
     t.run_face_library_installer("2.3.0")?;
+    // 「設定を有効にするため、Windowsを再起動します」 comes before the extensions
+    t.restart()?;
     t.edge_developer_mode(true)?;
     for crx in oqs_proto::site::EXTENSIONS {
         t.edge_add_extension(crx)?;

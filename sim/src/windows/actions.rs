@@ -4,7 +4,7 @@
 //! button turns the extensions off (the manual says to close it with × instead).
 
 use super::FakeTerminal;
-use oqs_host::windows::InstalledApp;
+use oqs_host::windows::{CERTPROP_POLICY, InstalledApp};
 use oqs_host::{Files, SystemSettings, WinPath};
 use std::io;
 
@@ -56,6 +56,9 @@ impl FakeTerminal {
         }
         self.edit(|w| {
             w.cert_propagation_disabled = true;
+            if !w.pending_restart.iter().any(|c| c == CERTPROP_POLICY) {
+                w.pending_restart.push(CERTPROP_POLICY.into());
+            }
             w.apps.retain(|a| a.name != "顔認証ライブラリ");
             w.apps.push(InstalledApp {
                 name: "顔認証ライブラリ".into(),
@@ -106,6 +109,16 @@ impl FakeTerminal {
             w.edge.disabled.retain(|e| e != file);
         })?;
         Ok(())
+    }
+
+    /// スタート → 電源 → 再起動.
+    pub fn restart(&self) -> io::Result<()> {
+        self.edit(|w| w.restart())
+    }
+
+    /// スタート → 電源 → シャットダウン, then the power button.
+    pub fn shut_down_and_start(&self) -> io::Result<()> {
+        self.edit(|w| w.shut_down_and_start())
     }
 
     /// 拡張機能の画面で、無効になった拡張機能をオンに戻す.
