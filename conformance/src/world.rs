@@ -78,6 +78,8 @@ pub struct KitWorld {
     pub reception: Option<String>,
     /// Readers, cards and the driver of a reader scenario (operation 12, 03–07).
     pub reader: Option<crate::steps::reader::ReaderScene>,
+    /// The other terminals of the site, for audits of several terminals together.
+    pub site_peers: Vec<String>,
 }
 
 impl std::fmt::Debug for KitWorld {
@@ -129,6 +131,7 @@ impl KitWorld {
             answered_before_crash: 0,
             reception: None,
             reader: None,
+            site_peers: Vec::new(),
         }
     }
 

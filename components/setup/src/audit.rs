@@ -175,6 +175,52 @@ pub fn audit(host: &dyn Host) -> Vec<Line> {
     a.lines
 }
 
+/// Several terminals of one site audited together: each terminal's own lines, plus the one
+/// thing no single terminal can show — its client certificate also installed on another
+/// terminal ("1つの電子証明書を複数の端末で使用" breaks the terminal [000 end]).
+pub fn audit_site(terminals: &[(&str, &dyn Host)]) -> Vec<(String, Vec<Line>)> {
+    let ours = |h: &dyn Host| -> Vec<(String, String)> {
+        h.certificates()
+            .list(StoreName::My)
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|c| c.issued_by == oqs_certs::ROOT_CA_NAME && c.private_key.is_some())
+            .map(|c| (c.thumbprint, c.issued_to))
+            .collect()
+    };
+    let certs: Vec<_> = terminals.iter().map(|(_, h)| ours(*h)).collect();
+    let certs = &certs;
+    terminals
+        .iter()
+        .enumerate()
+        .map(|(i, (name, host))| {
+            let mut a = Audit { lines: audit(*host) };
+            let shared: Vec<String> = certs[i]
+                .iter()
+                .flat_map(|(thumb, code)| {
+                    terminals
+                        .iter()
+                        .enumerate()
+                        .filter(move |(j, _)| *j != i && certs[*j].iter().any(|(t, _)| t == thumb))
+                        .map(move |(_, (other, _))| format!("{code}（拇印 {thumb}）が {other} にもあります"))
+                })
+                .collect();
+            a.add(
+                "certificate_shared",
+                "チェックリスト",
+                "電子証明書は端末ごとに1つ",
+                if shared.is_empty() {
+                    Ok(format!("他の {} 台と共用していません", terminals.len() - 1))
+                } else {
+                    Err(shared.join("; "))
+                },
+                "電子証明書は端末ごとに発行を受けてください。共用している端末から証明書を削除し、その端末用の証明書をダウンロードしてインポートしてください（操作6）",
+            );
+            ((*name).to_owned(), a.lines)
+        })
+        .collect()
+}
+
 fn windows_items(a: &mut Audit, w: &WindowsState, p: Option<&SiteProfile>, auto: bool) {
     let user = w.user(OQS_USER);
     a.add(

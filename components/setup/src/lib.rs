@@ -14,4 +14,4 @@ pub mod succession;
 pub mod tasks;
 
 pub use apply::{ApplyError, apply};
-pub use audit::{Line, audit};
+pub use audit::{Line, audit, audit_site};

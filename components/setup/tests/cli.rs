@@ -100,3 +100,103 @@ fn apply_then_audit_from_the_command_line() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("3:50〜4:10"));
 }
+
+/// Two terminals of one clinic set up from profiles naming the same `.p12`: each terminal's
+/// own audit is all ✓, and only the site audit shows the shared certificate, on both.
+#[test]
+fn a_certificate_installed_on_two_terminals_fails_the_site_audit_on_both() {
+    let dir = tempfile::tempdir().unwrap();
+    let p12 = dir.path().join("1312345678.p12");
+    let cert = |terminal: &str| {
+        oqs_certs::Pki::shared()
+            .client(&oqs_certs::ClientSpec::new("1312345678", terminal))
+            .to_pkcs12("1357")
+    };
+    std::fs::write(&p12, cert("pc01")).unwrap();
+    let profile = dir.path().join("site.toml");
+    std::fs::write(
+        &profile,
+        oqs_proto::site::example("1312345678", &p12.display().to_string()),
+    )
+    .unwrap();
+    let (pc01, pc02) = (dir.path().join("pc01"), dir.path().join("pc02"));
+    for t in [&pc01, &pc02] {
+        let out = setup()
+            .arg("apply")
+            .arg(t)
+            .arg(&profile)
+            .args(["--at", AT])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let site = || {
+        setup()
+            .arg("audit")
+            .args([&pc01, &pc02])
+            .args(["--at", AT, "--json"])
+            .output()
+            .unwrap()
+    };
+    let failing = |out: &std::process::Output| -> Vec<(String, String)> {
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        v.as_array()
+            .unwrap()
+            .iter()
+            .flat_map(|t| {
+                let name = t["terminal"].as_str().unwrap().to_owned();
+                t["lines"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .filter(|l| l["ok"] == false)
+                    .map(move |l| (name.clone(), l["id"].as_str().unwrap().to_owned()))
+                    .collect::<Vec<_>>()
+            })
+            .collect()
+    };
+    let out = site();
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        failing(&out),
+        [
+            ("pc01".to_owned(), "certificate_shared".to_owned()),
+            ("pc02".to_owned(), "certificate_shared".to_owned())
+        ]
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("pc02 にもあります"), "{text}");
+
+    // the remedy: pc02 gets its own certificate
+    std::fs::write(&p12, cert("pc02")).unwrap();
+    let host = oqs_host::dir::TerminalDir::open_from_process(&pc02, Some(AT)).unwrap();
+    for c in oqs_host::CertificateStore::list(&host, oqs_host::certificates::StoreName::My).unwrap()
+    {
+        oqs_host::CertificateStore::remove(
+            &host,
+            oqs_host::certificates::StoreName::My,
+            &c.thumbprint,
+        )
+        .unwrap();
+    }
+    drop(host);
+    let out = setup()
+        .arg("apply")
+        .arg(&pc02)
+        .arg(&profile)
+        .args(["--at", AT])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = site();
+    assert_eq!(failing(&out), Vec::<(String, String)>::new());
+    assert_eq!(out.status.code(), Some(0));
+}

@@ -226,6 +226,95 @@ async fn audit_all(w: &mut KitWorld) -> Result<()> {
     Ok(())
 }
 
+#[given(
+    regex = r"^資格確認端末「([^」]+)」も、この端末と同じ電子証明書ファイルでセットアップした$"
+)]
+async fn peer_with_same_certificate(w: &mut KitWorld, name: String) -> Result<()> {
+    let text = site_profile(w, &[])?;
+    let peer = w.sim().terminal(&name)?;
+    oqs_setup::apply(&peer, &text)?;
+    w.site_peers.push(name);
+    Ok(())
+}
+
+#[when(
+    regex = r"^資格確認端末「([^」]+)」から電子証明書を削除し、その端末用の電子証明書でセットアップし直す$"
+)]
+async fn peer_gets_its_own(w: &mut KitWorld, name: String) -> Result<()> {
+    let peer = w.sim().terminal(&name)?;
+    for c in peer.list(oqs_host::certificates::StoreName::My)? {
+        peer.remove(oqs_host::certificates::StoreName::My, &c.thumbprint)?;
+    }
+    let p12 = w.sim().dir().join(format!("{name}.p12"));
+    std::fs::write(
+        &p12,
+        Pki::shared()
+            .client(&ClientSpec::new(oqs_sim::world::DEFAULT_INSTITUTION, &name))
+            .to_pkcs12("1357"),
+    )?;
+    let text = oqs_proto::site::example(
+        oqs_sim::world::DEFAULT_INSTITUTION,
+        &p12.display().to_string(),
+    );
+    oqs_setup::apply(&peer, &text)?;
+    Ok(())
+}
+
+/// `(terminal, failing item)` of every ✗ in the audit of this terminal and its site peers.
+fn site_failures(w: &KitWorld) -> Result<(Vec<(String, String)>, String)> {
+    let mine = w.terminal()?.clone();
+    let peers = w
+        .site_peers
+        .iter()
+        .map(|n| w.sim().terminal(n))
+        .collect::<std::io::Result<Vec<_>>>()?;
+    let mut site: Vec<(&str, &dyn Host)> = vec![(mine.name(), mine.as_ref())];
+    site.extend(peers.iter().map(|p| (p.name(), p as &dyn Host)));
+    let report = oqs_setup::audit_site(&site);
+    let text = report
+        .iter()
+        .map(|(t, lines)| {
+            let l: Vec<String> = lines.iter().map(ToString::to_string).collect();
+            format!("== {t}\n{}", l.join("\n"))
+        })
+        .collect::<Vec<_>>()
+        .join("\n");
+    let bad = report
+        .into_iter()
+        .flat_map(|(t, lines)| {
+            lines
+                .into_iter()
+                .filter(|l| !l.ok)
+                .map(move |l| (t.clone(), l.item.to_owned()))
+        })
+        .collect();
+    Ok((bad, text))
+}
+
+#[when(regex = r"^サイトの端末をまとめて監査する$")]
+async fn audit_site(w: &mut KitWorld) -> Result<()> {
+    w.screen = site_failures(w)?.1;
+    Ok(())
+}
+
+#[then(regex = r"^まとめた監査で✗になるのは、どの端末も「([^」]+)」だけである$")]
+async fn site_only(w: &mut KitWorld, item: String) -> Result<()> {
+    let (bad, text) = site_failures(w)?;
+    let terminals = 1 + w.site_peers.len();
+    ensure!(
+        bad.len() == terminals && bad.iter().all(|(_, i)| *i == item),
+        "✗ の項目: {bad:?}\n{text}"
+    );
+    Ok(())
+}
+
+#[then(regex = r"^まとめた監査の項目はすべて✓である$")]
+async fn site_all(w: &mut KitWorld) -> Result<()> {
+    let (bad, text) = site_failures(w)?;
+    ensure!(bad.is_empty(), "✗ の項目: {bad:?}\n{text}");
+    Ok(())
+}
+
 #[then(regex = r"^監査で✗になるのは「([^」]+)」だけである$")]
 async fn audit_only(w: &mut KitWorld, item: String) -> Result<()> {
     let t = w.terminal()?;
