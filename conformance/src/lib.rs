@@ -5,8 +5,10 @@
 //! |---|---|
 //! | [`world`] | the cucumber World: one `oqs_sim::World`, one terminal, what the screen shows |
 //! | [`steps`] | the step library, one module per domain area; steps are phrase → call → assert |
+//! | [`coverage`] | which numbered steps and こんなときは branches of the manuals passing scenarios claim (`@m-<id>`) |
 //! | [`runner`] | filters, seeds, reports (JUnit XML, Cucumber JSON), the closing count |
 
+pub mod coverage;
 pub mod runner;
 pub mod steps;
 pub mod world;

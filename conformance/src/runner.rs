@@ -5,6 +5,7 @@
 use crate::KitWorld;
 use cucumber::gherkin::tagexpr::TagOperation;
 use cucumber::{World as _, WriterExt as _, cli, event, writer};
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
@@ -21,6 +22,21 @@ pub struct KitOpts {
     /// The features folder [default: <workspace>/features].
     #[arg(long, value_name = "DIR")]
     pub features: Option<PathBuf>,
+    /// After the run, print per manual the steps and こんなときは branches claimed (`@m-<id>`)
+    /// by passing scenarios, and the ones left (data: <features>/manual-steps.toml).
+    #[arg(long)]
+    pub coverage: bool,
+    /// Fail when coverage is under this: `70` (all manuals) and/or `000=80,001=60` (per
+    /// manual). Implies --coverage.
+    #[arg(long, value_name = "SPEC")]
+    pub coverage_min: Option<String>,
+}
+
+/// Ids claimed by passing scenarios (with their names), and by any scenario.
+#[derive(Default)]
+struct Claims {
+    passed: BTreeMap<String, Vec<String>>,
+    any: BTreeSet<String>,
 }
 
 /// How scenarios ended.
@@ -116,6 +132,8 @@ pub async fn run_cli(libtest_mode: bool) -> i32 {
 
     let counts = Arc::new(Mutex::new(Counts::default()));
     let tally = counts.clone();
+    let claims = Arc::new(Mutex::new(Claims::default()));
+    let claiming = claims.clone();
     let writer = writer::Basic::raw(std::io::stdout(), writer::Coloring::Never, 0)
         .summarized()
         .tee::<KitWorld, _>(writer::JUnit::for_tee(junit, 0))
@@ -128,7 +146,24 @@ pub async fn run_cli(libtest_mode: bool) -> i32 {
                 world.start(s).expect("the simulated World could not start");
             })
         })
-        .after(move |feature, _rule, scenario, ev, world| {
+        .after(move |feature, rule, scenario, ev, world| {
+            let tags = feature
+                .tags
+                .iter()
+                .chain(rule.iter().flat_map(|r| r.tags.iter()))
+                .chain(scenario.tags.iter())
+                .chain(scenario.examples.iter().flat_map(|e| e.tags.iter()));
+            let ids: Vec<String> = crate::coverage::claims(tags).map(str::to_owned).collect();
+            {
+                let mut cl = claiming.lock().unwrap_or_else(|e| e.into_inner());
+                let passed = matches!(ev, event::ScenarioFinished::StepPassed);
+                for id in ids {
+                    if passed {
+                        cl.passed.entry(id.clone()).or_default().push(scenario.name.clone());
+                    }
+                    cl.any.insert(id);
+                }
+            }
             let mut c = tally.lock().unwrap_or_else(|e| e.into_inner());
             match ev {
                 event::ScenarioFinished::StepPassed => c.passed += 1,
@@ -150,7 +185,7 @@ pub async fn run_cli(libtest_mode: bool) -> i32 {
         .with_writer(writer)
         .fail_on_skipped()
         .with_cli(opts)
-        .run(features)
+        .run(features.clone())
         .await;
     let c = *counts.lock().unwrap_or_else(|e| e.into_inner());
     use cucumber::writer::Stats as _;
@@ -161,11 +196,49 @@ pub async fn run_cli(libtest_mode: bool) -> i32 {
         report_dir.join("cucumber.json").display()
     );
     println!("seed: {seed}");
+    let coverage_failed = if kit.coverage || kit.coverage_min.is_some() {
+        let cl = claims.lock().unwrap_or_else(|e| e.into_inner());
+        match report_coverage(&features, &report_dir, &cl, kit.coverage_min.as_deref()) {
+            Ok(ok) => !ok,
+            Err(e) => {
+                eprintln!("coverage: {e}");
+                return 2;
+            }
+        }
+    } else {
+        false
+    };
     println!(
         "cucumber: {} passed, {} failed, {} skipped",
         c.passed, c.failed, c.skipped
     );
-    if failed { 1 } else { 0 }
+    if failed || coverage_failed { 1 } else { 0 }
+}
+
+/// Prints the coverage table, writes `coverage.json`, and says whether the thresholds hold.
+fn report_coverage(
+    features: &Path,
+    report_dir: &Path,
+    claims: &Claims,
+    min: Option<&str>,
+) -> Result<bool, String> {
+    use crate::coverage::{ManualSteps, Report};
+    let steps = ManualSteps::load(&features.join("manual-steps.toml"))?;
+    let report = Report::new(&steps, &claims.passed, &claims.any);
+    print!("{}", report.render());
+    let json = report_dir.join("coverage.json");
+    let body = serde_json::to_vec_pretty(&report).map_err(|e| e.to_string())?;
+    std::fs::write(&json, body).map_err(|e| format!("「{}」を書けません: {e}", json.display()))?;
+    println!("coverage report: {}", json.display());
+    let failures = match min {
+        Some(spec) => report.check(spec)?,
+        None if report.unknown.is_empty() => Vec::new(),
+        None => vec![format!("{} tag(s) claim unknown ids", report.unknown.len())],
+    };
+    for f in &failures {
+        eprintln!("COVERAGE: {f}");
+    }
+    Ok(failures.is_empty())
 }
 
 /// Why the `@pcsc` scenarios cannot run here, if they cannot: the runner leaves them out and
