@@ -84,6 +84,12 @@ impl BypassList {
     }
 }
 
+/// Whether host pattern `pattern` (`*` wildcards, as in the bypass list) matches `host`,
+/// ignoring case. Proxies' allow lists use the same patterns.
+pub fn host_matches(pattern: &str, host: &str) -> bool {
+    wildcard(&pattern.to_ascii_lowercase(), &host.to_ascii_lowercase())
+}
+
 /// `*` matches any run of characters; everything else matches itself. Both sides lower-case.
 /// Greedy with one backtrack point, linear in practice.
 fn wildcard(pattern: &str, text: &str) -> bool {

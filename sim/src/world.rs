@@ -4,6 +4,7 @@
 use crate::clock::{DEFAULT_START, SimClock};
 use crate::names::{NameTable, hosts};
 use crate::net::ntp::NtpPool;
+use crate::net::proxy::HttpProxy;
 use crate::qualification::registry::{Registry, Site, SiteSpec};
 use crate::qualification::{QualificationServer, SharedRegistry};
 use crate::reader::device::SimReaders;
@@ -85,6 +86,7 @@ impl WorldBuilder {
             registry: Arc::new(Mutex::new(registry)),
             qualification: tokio::sync::OnceCell::new(),
             ntp: OnceLock::new(),
+            proxy: tokio::sync::OnceCell::new(),
             readers: SimReaders::default(),
             dir: tempfile::Builder::new().prefix("oqs-world-").tempdir()?,
         })
@@ -98,6 +100,7 @@ pub struct World {
     registry: SharedRegistry,
     qualification: tokio::sync::OnceCell<QualificationServer>,
     ntp: OnceLock<NtpPool>,
+    proxy: tokio::sync::OnceCell<HttpProxy>,
     readers: SimReaders,
     dir: tempfile::TempDir,
 }
@@ -171,6 +174,19 @@ impl World {
         self.names.insert(hosts::NTP, 123, pool.addrs());
         let _ = self.ntp.set(pool);
         Ok(self.ntp.get().expect("just set"))
+    }
+
+    /// 配信拠点のプロキシ, started on first use at `proxy.base.oqs-pdl.org:8080`.
+    pub async fn proxy(&self) -> io::Result<&HttpProxy> {
+        self.proxy
+            .get_or_try_init(|| async {
+                let p =
+                    HttpProxy::start(Arc::new(self.names.clone()), Arc::new(self.clock.clone()))
+                        .await?;
+                self.names.insert(hosts::PROXY, 8080, vec![p.addr()]);
+                Ok(p)
+            })
+            .await
     }
 
     /// The card readers attached to the terminal(s) of this World.

@@ -128,6 +128,7 @@ async fn serve(args: SimArgs) -> anyhow::Result<()> {
         .build()?;
     let server = world.qualification().await?;
     let ntp = world.ntp()?.addrs();
+    let proxy = world.proxy().await?.addr();
     let dir = args
         .dir
         .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/oqs-sim"));
@@ -185,6 +186,13 @@ async fn serve(args: SimArgs) -> anyhow::Result<()> {
         addr.port(),
         oqs_sim::names::hosts::QUALIFICATION,
         addr.port()
+    );
+    println!(
+        "  curl -x http://{proxy} --cacert {} --cert {} --key {} https://{}/web/api/institution   (through the proxy)",
+        files.ca.display(),
+        files.client_cert.display(),
+        files.client_key.display(),
+        oqs_sim::names::hosts::QUALIFICATION
     );
     println!(
         "  chronyd -Q -t 10 -f /dev/null 'server {} port {} iburst maxsamples 1'   (NTP: offset to the sim clock)",

@@ -1,4 +1,5 @@
-//! The network around the terminal: the time servers (and, with the distribution issue, the
-//! proxy). Names are in [`crate::names`].
+//! The network around the terminal: the time servers and the proxy. Names are in
+//! [`crate::names`].
 
 pub mod ntp;
+pub mod proxy;

@@ -1,0 +1,271 @@
+//! 配信拠点のプロキシ (`proxy.base.oqs-pdl.org:8080`): a real forward proxy — CONNECT tunnels and
+//! absolute-form HTTP requests — without authentication, as the manual says [000 op3].
+//!
+//! It resolves names through the World's name table (it is the network's proxy), lets through
+//! only hosts on its allow list (cloud distribution must be on it), refuses everything during a
+//! maintenance window (the manual: Windows Update fails then), and keeps an access log.
+
+use bytes::Bytes;
+use http_body_util::combinators::BoxBody;
+use http_body_util::{BodyExt, Full};
+use hyper::{Method, Request, Response, StatusCode};
+use hyper_util::rt::TokioIo;
+use oqs_host::{Clock, Resolver};
+use oqs_proto::bypass::host_matches;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use time::OffsetDateTime;
+use tokio::net::{TcpListener, TcpStream};
+use tokio::task::JoinSet;
+
+/// Hosts the proxy lets through unless told otherwise: the manual's sites, both distribution
+/// servers (cloud distribution must be allowed [000 op3]) and Windows Update.
+pub const DEFAULT_ALLOW: &[&str] = &[
+    "*.onshikaku.org",
+    "*.oqs-pdl.org",
+    "d2vhvuj0j7c8bh.cloudfront.net",
+    "*.managedpki.ne.jp",
+    "*.windowsupdate.com",
+    "*.update.microsoft.com",
+];
+
+/// One line of the access log.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Access {
+    pub at: OffsetDateTime,
+    pub client: SocketAddr,
+    /// `CONNECT` or the method of a forwarded request.
+    pub method: String,
+    /// `host:port` asked for.
+    pub target: String,
+    /// What the proxy answered (200 for an established tunnel).
+    pub status: u16,
+}
+
+struct Shared {
+    names: Arc<dyn Resolver>,
+    clock: Arc<dyn Clock>,
+    allow: Mutex<Vec<String>>,
+    maintenance: Mutex<Option<(OffsetDateTime, OffsetDateTime)>>,
+    log: Mutex<Vec<Access>>,
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+pub struct HttpProxy {
+    addr: SocketAddr,
+    shared: Arc<Shared>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+type Body = BoxBody<Bytes, hyper::Error>;
+
+impl HttpProxy {
+    /// Binds `127.0.0.1:0` and serves until dropped.
+    pub async fn start(names: Arc<dyn Resolver>, clock: Arc<dyn Clock>) -> std::io::Result<Self> {
+        let listener = TcpListener::bind(("127.0.0.1", 0)).await?;
+        let addr = listener.local_addr()?;
+        let shared = Arc::new(Shared {
+            names,
+            clock,
+            allow: Mutex::new(DEFAULT_ALLOW.iter().map(|s| (*s).to_owned()).collect()),
+            maintenance: Mutex::new(None),
+            log: Mutex::new(Vec::new()),
+        });
+        let s = shared.clone();
+        let task = tokio::spawn(async move {
+            let mut conns = JoinSet::new();
+            loop {
+                let (tcp, client) = match listener.accept().await {
+                    Ok(c) => c,
+                    Err(e) => {
+                        tracing::warn!("proxy accept failed: {e}");
+                        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                        continue;
+                    }
+                };
+                let _ = tcp.set_nodelay(true);
+                let s = s.clone();
+                conns.spawn(async move {
+                    let svc = hyper::service::service_fn(move |req| {
+                        let s = s.clone();
+                        async move { Ok::<_, std::convert::Infallible>(handle(req, client, s).await) }
+                    });
+                    if let Err(e) = hyper::server::conn::http1::Builder::new()
+                        .serve_connection(TokioIo::new(tcp), svc)
+                        .with_upgrades()
+                        .await
+                    {
+                        tracing::debug!("proxy connection ended: {e}");
+                    }
+                });
+                while conns.try_join_next().is_some() {}
+            }
+        });
+        tracing::info!(%addr, "proxy listening");
+        Ok(Self { addr, shared, task })
+    }
+
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// Replaces the allow list (host patterns with `*`).
+    pub fn set_allow(&self, hosts: &[&str]) {
+        *lock(&self.shared.allow) = hosts.iter().map(|s| (*s).to_owned()).collect();
+    }
+
+    /// Refuses everything from `start` to `end` (sim clock).
+    pub fn set_maintenance(&self, window: Option<(OffsetDateTime, OffsetDateTime)>) {
+        *lock(&self.shared.maintenance) = window;
+    }
+
+    /// The access log so far.
+    pub fn log(&self) -> Vec<Access> {
+        lock(&self.shared.log).clone()
+    }
+}
+
+impl Drop for HttpProxy {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+fn text(status: StatusCode, body: &str) -> Response<Body> {
+    Response::builder()
+        .status(status)
+        .header("content-type", "text/plain; charset=utf-8")
+        .body(
+            Full::new(Bytes::from(body.to_owned()))
+                .map_err(|never| match never {})
+                .boxed(),
+        )
+        .unwrap_or_default()
+}
+
+async fn handle(
+    mut req: Request<hyper::body::Incoming>,
+    client: SocketAddr,
+    s: Arc<Shared>,
+) -> Response<Body> {
+    let connect = req.method() == Method::CONNECT;
+    let default_port = if connect { 443 } else { 80 };
+    let (host, port) = match req.uri().authority() {
+        Some(a) => (a.host().to_owned(), a.port_u16().unwrap_or(default_port)),
+        None => {
+            return text(
+                StatusCode::BAD_REQUEST,
+                "プロキシへの要求は CONNECT か絶対 URI（http://ホスト/…）にしてください",
+            );
+        }
+    };
+    let now = s.clock.now();
+    let method = req.method().to_string();
+    let record = |status: StatusCode| {
+        lock(&s.log).push(Access {
+            at: now,
+            client,
+            method: method.clone(),
+            target: format!("{host}:{port}"),
+            status: status.as_u16(),
+        });
+    };
+    let in_maintenance = lock(&s.maintenance).is_some_and(|(a, b)| a <= now && now < b);
+    if in_maintenance {
+        record(StatusCode::SERVICE_UNAVAILABLE);
+        return text(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "プロキシサーバーはメンテナンス中です。時間をおいて再度実行してください",
+        );
+    }
+    if !lock(&s.allow).iter().any(|p| host_matches(p, &host)) {
+        record(StatusCode::FORBIDDEN);
+        return text(
+            StatusCode::FORBIDDEN,
+            &format!("「{host}」への接続はプロキシで許可されていません"),
+        );
+    }
+    let upstream = match s.names.resolve(&host, port) {
+        Ok(addrs) => connect_any(&addrs).await,
+        Err(e) => Err(e),
+    };
+    let upstream = match upstream {
+        Ok(t) => t,
+        Err(e) => {
+            record(StatusCode::BAD_GATEWAY);
+            return text(
+                StatusCode::BAD_GATEWAY,
+                &format!("{host}:{port} に接続できません: {e}"),
+            );
+        }
+    };
+    if connect {
+        let on_upgrade = hyper::upgrade::on(&mut req);
+        tokio::spawn(async move {
+            match on_upgrade.await {
+                Ok(up) => {
+                    let mut up = TokioIo::new(up);
+                    let mut upstream = upstream;
+                    let _ = tokio::io::copy_bidirectional(&mut up, &mut upstream).await;
+                }
+                Err(e) => tracing::debug!("CONNECT upgrade failed: {e}"),
+            }
+        });
+        record(StatusCode::OK);
+        return Response::new(
+            http_body_util::Empty::new()
+                .map_err(|never| match never {})
+                .boxed(),
+        );
+    }
+    // absolute-form: the upstream gets the origin form and a Host header
+    let path = req
+        .uri()
+        .path_and_query()
+        .map_or("/", |p| p.as_str())
+        .to_owned();
+    let (mut parts, body) = req.into_parts();
+    parts.uri = match path.parse() {
+        Ok(u) => u,
+        Err(_) => return text(StatusCode::BAD_REQUEST, "URI を解釈できません"),
+    };
+    parts.headers.remove("proxy-connection");
+    parts.headers.remove("proxy-authorization");
+    let req = Request::from_parts(parts, body);
+    let answer = async {
+        let (mut sender, conn) =
+            hyper::client::conn::http1::handshake(TokioIo::new(upstream)).await?;
+        tokio::spawn(conn);
+        sender.send_request(req).await
+    };
+    match answer.await {
+        Ok(resp) => {
+            record(resp.status());
+            resp.map(BodyExt::boxed)
+        }
+        Err(e) => {
+            record(StatusCode::BAD_GATEWAY);
+            text(
+                StatusCode::BAD_GATEWAY,
+                &format!("{host}:{port} からの応答がありません: {e}"),
+            )
+        }
+    }
+}
+
+async fn connect_any(addrs: &[SocketAddr]) -> std::io::Result<TcpStream> {
+    let mut last = std::io::Error::new(std::io::ErrorKind::NotFound, "アドレスがありません");
+    for a in addrs {
+        match TcpStream::connect(a).await {
+            Ok(t) => {
+                let _ = t.set_nodelay(true);
+                return Ok(t);
+            }
+            Err(e) => last = e,
+        }
+    }
+    Err(last)
+}
