@@ -22,6 +22,9 @@ pub enum Bench {
     /// The virtual card: APDUs/s in process, and APDU round trips through pcscd + vpcd for our
     /// card, an echo card (the floor) and vsmartcard's vicc.
     Reader(crate::reader_bench::Args),
+    /// The HTTP proxy: tunnel set-up, added round-trip latency and throughput against a direct
+    /// connection and against Debian's tinyproxy.
+    Proxy(crate::proxy_bench::Args),
 }
 
 pub fn run(b: Bench) -> i32 {
@@ -29,6 +32,7 @@ pub fn run(b: Bench) -> i32 {
         Bench::Suite { starts, runs } => report(suite(starts, runs)),
         Bench::Linkage(args) => report(crate::linkage_bench::run(args)),
         Bench::Reader(args) => report(crate::reader_bench::run(args)),
+        Bench::Proxy(args) => report(crate::proxy_bench::run(args)),
     }
 }
 

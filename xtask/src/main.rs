@@ -8,10 +8,12 @@
 //! | `certs` | writes the test PKI (roots, server, one terminal's certificate and .p12) to a folder |
 //! | `bench suite` | scenarios/s of the whole suite and World start time |
 //! | `bench linkage` | linkage app requests/s and req→res latency (plain vs encrypted), crash soak |
+//! | `bench proxy` | the proxy: CONNECT set-up, added latency and throughput vs direct and vs tinyproxy |
 //! | `bench reader` | the virtual card: APDUs/s in process; round trips through pcscd + vpcd vs an echo card and vicc |
 
 mod bench;
 mod linkage_bench;
+mod proxy_bench;
 mod reader_bench;
 mod sim;
 mod test;
