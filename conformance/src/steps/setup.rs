@@ -145,7 +145,7 @@ async fn shut_down_and_start(w: &mut KitWorld) -> Result<()> {
 #[then(regex = r"^タスク「([^」]+)」はスタートアップ時に(開始した|開始していない)$")]
 async fn started_at_boot(w: &mut KitWorld, task: String, what: String) -> Result<()> {
     let s = w.terminal()?.system().load()?;
-    let started = s.started_at_boot.iter().any(|t| *t == task);
+    let started = s.started_at_boot.contains(&task);
     ensure!(
         started == (what == "開始した"),
         "タスク「{task}」はスタートアップ時に{}（開始したタスク: {:?}、完全な起動: {}）",
