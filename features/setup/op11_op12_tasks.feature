@@ -9,7 +9,7 @@
     前提 資格確認端末「OQS-PC01」がある
     かつ セットアップツールで操作1〜12をサイトのプロファイルどおりに適用した
 
-  @op-11
+  @op-11 @m-000-op11-02-04 @m-000-op11-02-06 @m-000-op11-02-08 @m-000-op11-02-09 @m-000-op11-02-11
   シナリオ: 配信アプリケーションのタスクを OqsComApp でインポートすると、ログオンにかかわらず実行される
     前提 タスクスケジューラからタスク「OQS_exec_distroappstart」を削除した
     かつ 監査の「タスク OQS_exec_distroappstart」は✗である
@@ -20,7 +20,7 @@
     かつ タスク「OQS_exec_distroappstart」はバッテリー駆動時には開始しない
     かつ 監査の項目はすべて✓である
 
-  @op-11
+  @op-11 @m-000-op11-02-08 @m-000-op11-02-09 @m-000-op11-02-11
   シナリオテンプレート: こんなときは — <間違い>とタスクは登録されず、理由が表示される
     前提 タスクスケジューラからタスク「OQS_exec_distroappstart」を削除した
     もし タスクスケジューラで「C:\Program Files\OQS\OQSDistroApp\tools\OQS_exec_distroappstart.xml」をインポートし、ユーザー「<ユーザー>」とパスワード「<パスワード>」を指定する
@@ -32,7 +32,7 @@
       | ユーザー名の大文字・小文字を違える | oqscomapp | （OqsComAppのパスワード） | 名前 "oqscomapp" が見つかりませんでした        |
       | パスワードを間違える               | OqsComApp | Wrong#Pass2025           | ログオン失敗: ユーザー名を認識できないか       |
 
-  @op-12 @C
+  @op-12 @C @m-000-op12-09-task-04 @m-000-op12-09-task-08 @m-000-op12-09-task-11 @m-000-op12-09-task-12
   シナリオ: 連携アプリケーションの3つのタスクをインポートする
     前提 タスクスケジューラからタスク「OQS_exec_comappdelfile_running」を削除した
     もし タスクスケジューラで「C:\Program Files\OQS\OQSComApp\tools\OQS_exec_comappdelfile_running.xml」をインポートし、ユーザー「OqsComApp」とパスワード「（OqsComAppのパスワード）」を指定する
@@ -40,7 +40,7 @@
     かつ タスク「OQS_exec_comappdelfile_running」はスタートアップの30秒後に開始する
     かつ 監査の項目はすべて✓である
 
-  @op-12 @C
+  @op-12 @C @m-000-op12-09-task-05
   シナリオ: tools フォルダにない XML はインポートできない
     もし タスクスケジューラで「C:\Program Files\OQS\OQSComApp\OQS_exec_comappstart.xml」をインポートし、ユーザー「OqsComApp」とパスワード「（OqsComAppのパスワード）」を指定する
     ならば 「tools フォルダを確認してください」と表示される
