@@ -2,7 +2,7 @@
 //! Services bind `127.0.0.1:0`; the table says where `hweb.oqs.onshikaku.org:443` really is.
 
 use oqs_host::Resolver;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::io;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -34,6 +34,11 @@ struct Inner {
     turns: AtomicUsize,
     /// Whether the site's network device passes answers with several addresses through.
     round_robin_supported: AtomicBool,
+    /// Internet hosts: the terminal reaches them only through the proxy.
+    beyond_proxy: RwLock<BTreeSet<String>>,
+    /// Hosts the site's network has no route to (e.g. the distribution base from a carrier's
+    /// network).
+    cut_off: RwLock<BTreeSet<String>>,
 }
 
 impl Default for Inner {
@@ -42,6 +47,8 @@ impl Default for Inner {
             table: RwLock::default(),
             turns: AtomicUsize::new(0),
             round_robin_supported: AtomicBool::new(true),
+            beyond_proxy: RwLock::default(),
+            cut_off: RwLock::default(),
         }
     }
 }
@@ -81,11 +88,66 @@ impl NameTable {
     }
 }
 
-impl Resolver for NameTable {
-    fn resolve(&self, host: &str, port: u16) -> io::Result<Vec<SocketAddr>> {
+impl NameTable {
+    /// `host` is on the internet: the terminal can only reach it through the proxy.
+    pub fn put_beyond_proxy(&self, host: &str) {
+        let mut b = self
+            .0
+            .beyond_proxy
+            .write()
+            .unwrap_or_else(|e| e.into_inner());
+        b.insert(host.to_ascii_lowercase());
+    }
+
+    /// The site's network has (`false`) or regains (`true`) a route to `host`.
+    pub fn set_reachable(&self, host: &str, on: bool) {
+        let mut c = self.0.cut_off.write().unwrap_or_else(|e| e.into_inner());
+        if on {
+            c.remove(&host.to_ascii_lowercase());
+        } else {
+            c.insert(host.to_ascii_lowercase());
+        }
+    }
+
+    /// The names as the proxy sees them: internet hosts too, and no site device in the way.
+    pub fn gateway(&self) -> Gateway {
+        Gateway(self.clone())
+    }
+
+    fn lookup(&self, host: &str, port: u16, from_terminal: bool) -> io::Result<Vec<SocketAddr>> {
+        let name = host.to_ascii_lowercase();
+        let refuse = |why: String| Err(io::Error::new(io::ErrorKind::NotFound, why));
+        if from_terminal {
+            if self
+                .0
+                .cut_off
+                .read()
+                .unwrap_or_else(|e| e.into_inner())
+                .contains(&name)
+            {
+                return refuse(format!(
+                    "名前「{host}」を解決できません（このネットワーク構成からは到達できないサーバーです）"
+                ));
+            }
+            if self
+                .0
+                .beyond_proxy
+                .read()
+                .unwrap_or_else(|e| e.into_inner())
+                .contains(&name)
+            {
+                return refuse(format!(
+                    "名前「{host}」を解決できません（インターネット上のサーバーで、端末からはプロキシ経由でのみ到達できます）"
+                ));
+            }
+        }
         let t = self.0.table.read().unwrap_or_else(|e| e.into_inner());
-        match t.get(&(host.to_ascii_lowercase(), port)) {
-            Some(a) if a.len() > 1 && !self.0.round_robin_supported.load(Ordering::SeqCst) => {
+        match t.get(&(name, port)) {
+            Some(a)
+                if from_terminal
+                    && a.len() > 1
+                    && !self.0.round_robin_supported.load(Ordering::SeqCst) =>
+            {
                 Err(io::Error::new(
                     io::ErrorKind::NotFound,
                     format!(
@@ -110,6 +172,23 @@ impl Resolver for NameTable {
     }
 }
 
+/// The terminal's view: what its own DNS answers.
+impl Resolver for NameTable {
+    fn resolve(&self, host: &str, port: u16) -> io::Result<Vec<SocketAddr>> {
+        self.lookup(host, port, true)
+    }
+}
+
+/// The proxy's view of the names (see [`NameTable::gateway`]).
+#[derive(Clone, Debug)]
+pub struct Gateway(NameTable);
+
+impl Resolver for Gateway {
+    fn resolve(&self, host: &str, port: u16) -> io::Result<Vec<SocketAddr>> {
+        self.0.lookup(host, port, false)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -124,6 +203,25 @@ mod tests {
         let e = n.resolve("hweb.oqs.onshikaku.com", 443).unwrap_err();
         assert_eq!(e.kind(), io::ErrorKind::NotFound);
         assert!(e.to_string().contains("hweb.oqs.onshikaku.com"));
+    }
+
+    #[test]
+    fn internet_hosts_resolve_only_for_the_proxy_and_cut_off_hosts_for_nobody_on_site() {
+        let n = NameTable::new();
+        let a = SocketAddr::from(([127, 0, 0, 1], 4443));
+        n.insert(hosts::DISTRO_CLOUD, 443, vec![a]);
+        n.insert(hosts::DISTRO_BASE, 443, vec![a]);
+        n.put_beyond_proxy(hosts::DISTRO_CLOUD);
+        let e = n.resolve(hosts::DISTRO_CLOUD, 443).unwrap_err();
+        assert!(e.to_string().contains("プロキシ経由"), "{e}");
+        assert_eq!(
+            n.gateway().resolve(hosts::DISTRO_CLOUD, 443).unwrap(),
+            vec![a]
+        );
+        n.set_reachable(hosts::DISTRO_BASE, false);
+        assert!(n.resolve(hosts::DISTRO_BASE, 443).is_err());
+        n.set_reachable(hosts::DISTRO_BASE, true);
+        assert_eq!(n.resolve(hosts::DISTRO_BASE, 443).unwrap(), vec![a]);
     }
 
     #[test]

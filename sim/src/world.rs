@@ -181,7 +181,7 @@ impl World {
         self.proxy
             .get_or_try_init(|| async {
                 let p =
-                    HttpProxy::start(Arc::new(self.names.clone()), Arc::new(self.clock.clone()))
+                    HttpProxy::start(Arc::new(self.names.gateway()), Arc::new(self.clock.clone()))
                         .await?;
                 self.names.insert(hosts::PROXY, 8080, vec![p.addr()]);
                 Ok(p)

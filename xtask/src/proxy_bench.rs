@@ -178,7 +178,9 @@ pub fn run(a: Args) -> anyhow::Result<()> {
         let world = World::builder().seed(1).build()?;
         let echo = echo_server().await?;
         world.names().insert(ECHO_HOST, echo.port(), vec![echo]);
-        let proxy = world.proxy().await?.addr();
+        let proxy = world.proxy().await?;
+        proxy.set_allow(&[ECHO_HOST]);
+        let proxy = proxy.addr();
         let dir = tempfile::tempdir()?;
         let tiny = start_tinyproxy(dir.path(), echo.port());
         println!(

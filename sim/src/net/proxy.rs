@@ -18,13 +18,12 @@ use time::OffsetDateTime;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::task::JoinSet;
 
-/// Hosts the proxy lets through unless told otherwise: the manual's sites, both distribution
-/// servers (cloud distribution must be allowed [000 op3]) and Windows Update.
+/// Hosts the proxy lets through unless told otherwise: internet hosts only — cloud
+/// distribution (it must be allowed [000 op3]) and Windows Update. The closed network's own
+/// hosts (`*.onshikaku.org`, the distribution base) are on the bypass list and reached
+/// directly; asked for them, the proxy refuses, which is how a bypass-list mistake shows.
 pub const DEFAULT_ALLOW: &[&str] = &[
-    "*.onshikaku.org",
-    "*.oqs-pdl.org",
     "d2vhvuj0j7c8bh.cloudfront.net",
-    "*.managedpki.ne.jp",
     "*.windowsupdate.com",
     "*.update.microsoft.com",
 ];
