@@ -5,6 +5,7 @@
 //! | module | what it holds |
 //! |---|---|
 //! | [`bypass`] | the proxy bypass list as WinINET reads it; direct or via the proxy for a host |
+//! | [`distro`] | 配信アプリケーション: server choice, apps and versions, statuses, 配信実績, settings, API |
 //! | [`institution`] | 医療機関コード (the 10-digit institution code) and institution kinds |
 //! | [`account`] | account kinds and their ID rules (master `H`+7 digits, linkage `R0`/`R1`, face `F0`, …) |
 //! | [`account_csv`] | アカウント一括登録用ファイル (Shift_JIS CSV) and its result file |
@@ -22,6 +23,7 @@ pub mod account;
 pub mod account_csv;
 pub mod api;
 pub mod bypass;
+pub mod distro;
 pub mod institution;
 pub mod linkage;
 pub mod ntp;
