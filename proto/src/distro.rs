@@ -30,7 +30,9 @@ impl ServerChoice {
 
     pub fn from_label(s: &str) -> Option<Self> {
         match s.trim() {
-            "配信拠点(推奨)" | "配信拠点（推奨）" | "配信拠点" => Some(Self::Base),
+            "配信拠点(推奨)" | "配信拠点（推奨）" | "配信拠点" => {
+                Some(Self::Base)
+            }
             "クラウド" => Some(Self::Cloud),
             _ => None,
         }
@@ -72,6 +74,16 @@ impl App {
             Self::FaceLibrary => "顔認証ライブラリ",
             Self::LinkageApp => "連携アプリケーション",
             Self::ReaderApp => "顔認証付きカードリーダーアプリケーション",
+        }
+    }
+
+    /// Its name in the distribution API's paths [K].
+    pub fn slug(self) -> &'static str {
+        match self {
+            Self::DistroApp => "distro-app",
+            Self::FaceLibrary => "face-library",
+            Self::LinkageApp => "linkage-app",
+            Self::ReaderApp => "reader-app",
         }
     }
 
@@ -206,8 +218,11 @@ impl std::str::FromStr for Status {
             _ => {
                 let rest = s
                     .strip_prefix("サーバー接続の定期実行待ち")
-                    .ok_or_else(|| format!("Status「{s}」は配信アプリケーションの状態ではありません"))?;
-                let (nothing_pending, rest) = match rest.strip_prefix("(未適用更新ファイルなし)") {
+                    .ok_or_else(|| {
+                        format!("Status「{s}」は配信アプリケーションの状態ではありません")
+                    })?;
+                let (nothing_pending, rest) = match rest.strip_prefix("(未適用更新ファイルなし)")
+                {
                     Some(r) => (true, r),
                     None => (false, rest),
                 };
@@ -289,11 +304,11 @@ impl Settings {
                 continue;
             };
             match k.trim() {
-                "Server" => {
-                    s.server = ServerChoice::from_label(v).ok_or_else(|| {
-                        format!("settings.ini: Server「{v}」は 配信拠点(推奨) か クラウド にしてください")
-                    })?
-                }
+                "Server" => s.server = ServerChoice::from_label(v).ok_or_else(|| {
+                    format!(
+                        "settings.ini: Server「{v}」は 配信拠点(推奨) か クラウド にしてください"
+                    )
+                })?,
                 "ExtensionPath" => s.extension_path = v.trim().to_owned(),
                 "DeveloperCode" => s.developer_code = v.trim().to_owned(),
                 "AutoUpdate" => s.auto_update = v.trim() != "0",
@@ -337,12 +352,18 @@ impl Record {
         };
         let versions = App::ALL
             .iter()
-            .filter_map(|a| get(a.record_key()).and_then(|v| v.parse().ok()).map(|v| (*a, v)))
+            .filter_map(|a| {
+                get(a.record_key())
+                    .and_then(|v| v.parse().ok())
+                    .map(|v| (*a, v))
+            })
             .collect();
         Ok(Self {
             institution_code: get("MedicalInstitutionCode").unwrap_or_default(),
             computer_name: get("ComputerName").unwrap_or_default(),
-            status: get("Status").ok_or("配信実績に Status がありません")?.parse()?,
+            status: get("Status")
+                .ok_or("配信実績に Status がありません")?
+                .parse()?,
             versions,
         })
     }

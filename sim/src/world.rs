@@ -2,6 +2,7 @@
 //! one name table, services on loopback started on first use and stopped on drop.
 
 use crate::clock::{DEFAULT_START, SimClock};
+use crate::distro::DistroServer;
 use crate::names::{NameTable, hosts};
 use crate::net::ntp::NtpPool;
 use crate::net::proxy::HttpProxy;
@@ -87,6 +88,7 @@ impl WorldBuilder {
             qualification: tokio::sync::OnceCell::new(),
             ntp: OnceLock::new(),
             proxy: tokio::sync::OnceCell::new(),
+            distro: tokio::sync::OnceCell::new(),
             readers: SimReaders::default(),
             dir: tempfile::Builder::new().prefix("oqs-world-").tempdir()?,
         })
@@ -101,6 +103,7 @@ pub struct World {
     qualification: tokio::sync::OnceCell<QualificationServer>,
     ntp: OnceLock<NtpPool>,
     proxy: tokio::sync::OnceCell<HttpProxy>,
+    distro: tokio::sync::OnceCell<DistroServer>,
     readers: SimReaders,
     dir: tempfile::TempDir,
 }
@@ -185,6 +188,20 @@ impl World {
                         .await?;
                 self.names.insert(hosts::PROXY, 8080, vec![p.addr()]);
                 Ok(p)
+            })
+            .await
+    }
+
+    /// 配信サーバー, started on first use: `pweb.base.oqs-pdl.org` (closed network) and
+    /// `d2vhvuj0j7c8bh.cloudfront.net` (internet: through the proxy only) lead to it.
+    pub async fn distro(&self) -> io::Result<&DistroServer> {
+        self.distro
+            .get_or_try_init(|| async {
+                let d = DistroServer::start(Arc::new(self.clock.clone()), Pki::shared()).await?;
+                self.names.insert(hosts::DISTRO_BASE, 443, vec![d.addr()]);
+                self.names.insert(hosts::DISTRO_CLOUD, 443, vec![d.addr()]);
+                self.names.put_beyond_proxy(hosts::DISTRO_CLOUD);
+                Ok(d)
             })
             .await
     }

@@ -169,3 +169,51 @@ async fn curl_through_the_proxy_tunnels_forwards_refuses_and_closes_for_maintena
         ]
     );
 }
+
+/// The acceptance check of the distribution issue: cloud distribution through the proxy with
+/// the terminal's certificate, refused in the maintenance window; the base server is not the
+/// proxy's business (it is on the bypass list).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn curl_reaches_cloud_distribution_through_the_proxy() {
+    if !curl_available() {
+        return;
+    }
+    let world = World::builder().seed(8).build().unwrap();
+    let distro = world.distro().await.unwrap();
+    let proxy = world.proxy().await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let files = Pki::shared()
+        .write_files(dir.path(), &ClientSpec::new("1312345678", "T1"), "1357")
+        .unwrap();
+    let get = |host: &str| {
+        vec![
+            "-x".into(),
+            format!("http://{}", proxy.addr()),
+            "--cacert".into(),
+            files.ca.display().to_string(),
+            "--cert".into(),
+            files.client_cert.display().to_string(),
+            "--key".into(),
+            files.client_key.display().to_string(),
+            format!("https://{host}/distro/api/ping"),
+        ]
+    };
+    let out = curl(get(hosts::DISTRO_CLOUD)).await;
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "OK");
+    assert_eq!(
+        distro.pings(),
+        [("1312345678".to_owned(), hosts::DISTRO_CLOUD.to_owned())]
+    );
+    let out = curl(get(hosts::DISTRO_BASE)).await;
+    assert!(String::from_utf8_lossy(&out.stderr).contains("403"));
+    let now = oqs_host::Clock::now(world.clock());
+    proxy.set_maintenance(Some((now, now + Duration::hours(1))));
+    let out = curl(get(hosts::DISTRO_CLOUD)).await;
+    assert!(String::from_utf8_lossy(&out.stderr).contains("503"));
+    assert_eq!(distro.pings().len(), 1);
+}

@@ -136,7 +136,7 @@ impl QualificationServer {
     }
 }
 
-fn server_config(
+pub(crate) fn server_config(
     pki: &Pki,
     clock: Arc<dyn Clock>,
     log: RejectionLog,
