@@ -225,6 +225,9 @@ pub struct WindowsState {
     /// Tasks the last boot started through their at-start-up triggers, in order.
     #[serde(default)]
     pub started_at_boot: Vec<String>,
+    /// Full boots so far (restarts, and shutdowns without fast startup): what applies updates.
+    #[serde(default)]
+    pub full_boots: u32,
 }
 
 impl WindowsState {
@@ -282,6 +285,7 @@ impl WindowsState {
         if !full {
             return;
         }
+        self.full_boots += 1;
         self.pending_restart.clear();
         let on_battery = self.power.on_battery;
         let logged_on = self.logged_on.clone();

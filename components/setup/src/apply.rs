@@ -224,6 +224,17 @@ pub fn apply(host: &dyn Host, profile_text: &str) -> Result<Vec<String>, ApplyEr
         oqs_proto::version_info::DISTRO_APP,
         &oqs_proto::version_info::render("1.0.4"),
     )?;
+    // 設定の変更: 配信拠点(推奨) for base-origin sites, クラウド otherwise; advanced fields empty
+    let distro = oqs_proto::distro::Settings {
+        server: oqs_proto::distro::ServerChoice::from_label(p.network.distro_server())
+            .unwrap_or(oqs_proto::distro::ServerChoice::Base),
+        ..Default::default()
+    };
+    write_bytes(
+        host,
+        oqs_proto::distro::SETTINGS_FILE,
+        distro.render().as_bytes(),
+    )?;
     host.system().save(&w)?;
     crate::tasks::write_installer_tasks(host, DISTRO_TOOLS)?;
     crate::tasks::import(
