@@ -13,7 +13,7 @@ use oqs_proto::site::netsh_show_proxy;
 
 /// A site profile as the scenarios use it: 配信拠点起点, auto power, A and C, certificate from
 /// the test PKI. `changes` replace `key = value` lines.
-fn site_profile(w: &KitWorld, changes: &[(&str, &str)]) -> Result<String> {
+pub(crate) fn site_profile(w: &KitWorld, changes: &[(&str, &str)]) -> Result<String> {
     let t = w.terminal()?;
     let p12 = w.sim().dir().join(format!("{}.p12", t.name()));
     let code = w.code.clone().unwrap_or_else(|| {
@@ -42,7 +42,7 @@ fn change(w: &KitWorld, f: impl FnOnce(&mut WindowsState)) -> Result<()> {
     Ok(())
 }
 
-fn apply(w: &mut KitWorld, changes: &[(&str, &str)]) -> Result<()> {
+pub(crate) fn apply(w: &mut KitWorld, changes: &[(&str, &str)]) -> Result<()> {
     let text = site_profile(w, changes)?;
     let t = w.terminal()?.clone();
     w.screen = match oqs_setup::apply(t.as_ref(), &text) {

@@ -1,0 +1,342 @@
+//! The distribution app [000 op11; 001 step 13; 002; 003; 004]: its management tool's buttons,
+//! the service's runs, restarts, and the network faults of seed 002. Steps are phrase → call →
+//! assert; the app is `oqs_distro::DistroApp` on the scenario's terminal.
+
+use crate::KitWorld;
+use anyhow::{Context, Result, ensure};
+use cucumber::{given, then, when};
+use oqs_distro::DistroApp;
+use oqs_host::{CertificateStore, Host};
+use oqs_proto::distro::{App, Record, ServerChoice, Status};
+use oqs_sim::names::hosts;
+
+fn app(w: &KitWorld) -> Result<DistroApp> {
+    let t = w.terminal()?.clone();
+    let name = t.name().to_owned();
+    Ok(DistroApp::new(t, &name))
+}
+
+fn edit_windows(w: &KitWorld, f: impl FnOnce(&mut oqs_host::WindowsState)) -> Result<()> {
+    let t = w.terminal()?;
+    let mut s = t.system().load()?;
+    f(&mut s);
+    t.system().save(&s)?;
+    Ok(())
+}
+
+#[given(regex = r"^セットアップツールで、ネットワーク構成「([^」]+)」のプロファイルを適用した$")]
+async fn apply_network(w: &mut KitWorld, network: String) -> Result<()> {
+    let mut text = crate::steps::setup::site_profile(w, &[("network", &format!("\"{network}\""))])?;
+    if network != "配信拠点起点" {
+        // the values asked of the carrier; the World's proxy stands for the carrier's
+        text.push_str(&format!(
+            "\n[proxy]\naddress = \"{}\"\nport = 8080\nbypass = \"{}\"\n",
+            hosts::PROXY,
+            oqs_proto::site::BYPASS
+        ));
+    }
+    let t = w.terminal()?.clone();
+    let done =
+        oqs_setup::apply(t.as_ref(), &text).map_err(|e| anyhow::anyhow!("適用できません: {e}"))?;
+    w.screen = done.join("\n");
+    Ok(())
+}
+
+#[given(regex = r"^配信サーバーとプロキシが稼働している$")]
+async fn servers_running(w: &mut KitWorld) -> Result<()> {
+    w.sim().distro().await?;
+    w.sim().proxy().await?;
+    Ok(())
+}
+
+#[given(
+    regex = r"^オンライン資格確認配信アプリケーション管理ツールで「配信サーバーへの接続確認」をクリックした$"
+)]
+#[when(
+    regex = r"^オンライン資格確認配信アプリケーション管理ツールで「配信サーバーへの接続確認」をクリックする$"
+)]
+async fn connection_check(w: &mut KitWorld) -> Result<()> {
+    w.screen = match app(w)?.connection_check().await? {
+        Ok(m) => m.to_owned(),
+        Err(f) => f.to_string(),
+    };
+    Ok(())
+}
+
+#[given(
+    regex = r"^オンライン資格確認配信アプリケーション管理ツールで「今すぐダウンロード」をクリックした$"
+)]
+#[when(
+    regex = r"^オンライン資格確認配信アプリケーション管理ツールで「今すぐダウンロード」をクリックする$"
+)]
+async fn download_now(w: &mut KitWorld) -> Result<()> {
+    let a = app(w)?;
+    let mut screen = a.download_now().await?.to_owned();
+    // the notification that asks for a restart comes once the batch is ready [001 step 13 ③]
+    if a.status()? == Some(Status::RestartPending) {
+        screen.push_str("\n再起動してください（更新ファイルの適用）");
+    }
+    w.screen = screen;
+    Ok(())
+}
+
+#[when(regex = r"^配信アプリケーションのサービスが動く$")]
+async fn service_runs(w: &mut KitWorld) -> Result<()> {
+    w.screen = match app(w)?.run().await {
+        Ok(st) => format!("Status={st}"),
+        Err(e) => e.to_string(),
+    };
+    Ok(())
+}
+
+#[when(
+    regex = r"^オンライン資格確認配信アプリケーション管理ツールで「配信実績の確認」をクリックする$"
+)]
+async fn record(w: &mut KitWorld) -> Result<()> {
+    let a = app(w)?;
+    w.screen = match a.record()? {
+        Some(t) => t,
+        None => {
+            let why = a.service_running()?.err().unwrap_or_default();
+            format!("配信実績が出力されていません。{why}")
+        }
+    };
+    Ok(())
+}
+
+#[then(
+    regex = r"^配信実績に医療機関コード「(\d{10})」とコンピューター名「([^」]+)」が出力されている$"
+)]
+async fn record_shows(w: &mut KitWorld, code: String, computer: String) -> Result<()> {
+    let text = app(w)?.record()?.context("配信実績が出力されていません")?;
+    let r = Record::parse(&text).map_err(anyhow::Error::msg)?;
+    ensure!(
+        r.institution_code == code && r.computer_name == computer,
+        "配信実績:\n{text}"
+    );
+    Ok(())
+}
+
+#[then(regex = r"^配信実績の Status は「([^」]+)」である$")]
+async fn status_is(w: &mut KitWorld, want: String) -> Result<()> {
+    let st = app(w)?.status()?.context("配信実績が出力されていません")?;
+    ensure!(st.to_string() == want, "Status={st}");
+    Ok(())
+}
+
+#[then(regex = r"^配信実績の Status は未適用更新ファイルなしの定期実行待ちである$")]
+async fn status_done(w: &mut KitWorld) -> Result<()> {
+    let st = app(w)?.status()?.context("配信実績が出力されていません")?;
+    ensure!(
+        matches!(
+            st,
+            Status::Scheduled {
+                nothing_pending: true,
+                ..
+            }
+        ),
+        "Status={st}"
+    );
+    Ok(())
+}
+
+#[when(regex = r"^再起動を求める通知が出なくなるまで、「今すぐダウンロード」と再起動を繰り返す$")]
+async fn rounds(w: &mut KitWorld) -> Result<()> {
+    let a = app(w)?;
+    let t = w.terminal()?.clone();
+    let mut n = 0;
+    loop {
+        a.download_now().await?;
+        if a.status()? != Some(Status::RestartPending) {
+            break;
+        }
+        n += 1;
+        ensure!(n <= 10, "10 回繰り返しても再起動の通知が出続けます");
+        t.restart()?;
+        // the service starts with Windows
+        a.run().await?;
+    }
+    w.batch = n;
+    Ok(())
+}
+
+#[then(regex = r"^再起動は(\d+)回で済んだ$")]
+async fn restarts(w: &mut KitWorld, n: usize) -> Result<()> {
+    ensure!(w.batch == n, "再起動は {} 回でした", w.batch);
+    Ok(())
+}
+
+#[given(regex = r"^配信アプリケーションの設定の変更で配信サーバーを「([^」]+)」にした$")]
+#[when(regex = r"^配信アプリケーションの設定の変更で配信サーバーを「([^」]+)」にする$")]
+async fn choose_server(w: &mut KitWorld, label: String) -> Result<()> {
+    let a = app(w)?;
+    let mut s = a.settings()?;
+    s.server = ServerChoice::from_label(&label).context("配信拠点(推奨) か クラウド")?;
+    a.save_settings(&s)?;
+    Ok(())
+}
+
+#[when(regex = r"^設定の変更の詳細設定で開発者コードに「([^」]+)」と入力して OK をクリックする$")]
+async fn developer_code(w: &mut KitWorld, code: String) -> Result<()> {
+    let a = app(w)?;
+    let mut s = a.settings()?;
+    s.developer_code = code;
+    w.screen = match a.save_settings(&s) {
+        Ok(()) => "保存しました".into(),
+        Err(e) => e.to_string(),
+    };
+    Ok(())
+}
+
+#[given(
+    regex = r"^医療機関のネットワークは配信拠点につながっていない（ネットワーク事業者起点の構成）$"
+)]
+async fn carrier_network(w: &mut KitWorld) -> Result<()> {
+    w.sim().names().set_reachable(hosts::DISTRO_BASE, false);
+    Ok(())
+}
+
+#[given(
+    regex = r"^プロキシの例外から「([^」]+)」を消して netsh winhttp import proxy source=ie を実行した$"
+)]
+async fn bypass_without(w: &mut KitWorld, entry: String) -> Result<()> {
+    edit_windows(w, |s| {
+        s.proxy.bypass = s
+            .proxy
+            .bypass
+            .split(';')
+            .filter(|e| *e != entry)
+            .collect::<Vec<_>>()
+            .join(";");
+        s.import_winhttp_from_ie();
+    })
+}
+
+#[given(
+    regex = r"^プロキシの例外の「([^」]+)」の前のセミコロンを消して netsh winhttp import proxy source=ie を実行した$"
+)]
+async fn bypass_semicolon(w: &mut KitWorld, entry: String) -> Result<()> {
+    edit_windows(w, |s| {
+        s.proxy.bypass = s.proxy.bypass.replace(&format!(";{entry}"), &entry);
+        s.import_winhttp_from_ie();
+    })
+}
+
+#[given(
+    regex = r"^WinHTTP のプロキシ設定は直接アクセスのままである（netsh winhttp import をしていない）$"
+)]
+async fn winhttp_direct(w: &mut KitWorld) -> Result<()> {
+    edit_windows(w, |s| s.winhttp = None)
+}
+
+#[when(
+    regex = r"^プロキシの例外を手順書どおりに入力し直し、netsh winhttp import proxy source=ie を実行する$"
+)]
+async fn bypass_fixed(w: &mut KitWorld) -> Result<()> {
+    edit_windows(w, |s| {
+        s.proxy.bypass = oqs_proto::site::BYPASS.into();
+        s.import_winhttp_from_ie();
+    })
+}
+
+#[given(regex = r"^配信アプリケーションのバージョンは「([^」]+)」である$")]
+async fn own_version(w: &mut KitWorld, v: String) -> Result<()> {
+    let t = w.terminal()?;
+    t.files().write_file(
+        &oqs_host::WinPath::parse(oqs_proto::version_info::DISTRO_APP)?,
+        &oqs_proto::version_info::render(&v),
+    )?;
+    Ok(())
+}
+
+#[when(regex = r"^最新の配信アプリケーション「([^」]+)」を再インストールする$")]
+async fn reinstall(w: &mut KitWorld, v: String) -> Result<()> {
+    own_version(w, v).await
+}
+
+#[then(regex = r"^アプリバージョン情報で「([^」]+)」は「([^」]+)」である$")]
+async fn version_is(w: &mut KitWorld, label: String, want: String) -> Result<()> {
+    let app_kind = App::ALL
+        .into_iter()
+        .find(|a| a.label() == label)
+        .with_context(|| {
+            format!("「{label}」は配信アプリケーションが更新するアプリではありません")
+        })?;
+    let got = app(w)?
+        .versions()?
+        .into_iter()
+        .find(|(a, _)| *a == app_kind)
+        .map(|(_, v)| v.to_string())
+        .unwrap_or_default();
+    ensure!(got == want, "「{label}」は {got}");
+    Ok(())
+}
+
+#[then(regex = r"^どのアプリも配信サーバーの最新バージョンと一致している$")]
+async fn all_latest(w: &mut KitWorld) -> Result<()> {
+    let catalog = w.sim().distro().await?.catalog();
+    let have = app(w)?.versions()?;
+    for r in catalog {
+        let got = have
+            .iter()
+            .find(|(a, _)| *a == r.app)
+            .map(|(_, v)| v.clone());
+        ensure!(
+            got.as_ref() == Some(&r.version),
+            "「{}」は {:?}、最新は {}",
+            r.app.label(),
+            got.map(|v| v.to_string()),
+            r.version
+        );
+    }
+    Ok(())
+}
+
+#[given(regex = r"^今日は配信開始当日で、更新ファイルの準備に(\d+)分かかる$")]
+async fn release_day(w: &mut KitWorld, minutes: i64) -> Result<()> {
+    w.sim()
+        .distro()
+        .await?
+        .set_release_day(Some(time::Duration::minutes(minutes)));
+    Ok(())
+}
+
+#[when(regex = r"^(\d+)分待つ$")]
+async fn wait(w: &mut KitWorld, minutes: i64) -> Result<()> {
+    w.sim().clock().advance(time::Duration::minutes(minutes));
+    Ok(())
+}
+
+#[given(regex = r"^配信アプリケーションの自動アップデートを停止した$")]
+async fn stop_auto_update(w: &mut KitWorld) -> Result<()> {
+    let a = app(w)?;
+    let mut s = a.settings()?;
+    s.auto_update = false;
+    a.save_settings(&s)?;
+    Ok(())
+}
+
+#[given(regex = r"^タスク「OQS_exec_distroappstart」が登録されていない$")]
+async fn no_task(w: &mut KitWorld) -> Result<()> {
+    edit_windows(w, |s| s.tasks.retain(|t| t.name != oqs_distro::TASK))
+}
+
+#[given(regex = r"^個人ストアから電子証明書を削除した$")]
+async fn no_certificate(w: &mut KitWorld) -> Result<()> {
+    let t = w.terminal()?;
+    for c in t.list(oqs_host::certificates::StoreName::My)? {
+        t.remove(oqs_host::certificates::StoreName::My, &c.thumbprint)?;
+    }
+    Ok(())
+}
+
+#[then(regex = r"^プロキシのアクセスログに「([^」]+)」への接続が(\d{3})で記録されている$")]
+async fn proxy_log(w: &mut KitWorld, host: String, status: u16) -> Result<()> {
+    let log = w.sim().proxy().await?.log();
+    ensure!(
+        log.iter()
+            .any(|a| a.target.starts_with(&format!("{host}:")) && a.status == status),
+        "プロキシのアクセスログ: {log:?}"
+    );
+    Ok(())
+}
