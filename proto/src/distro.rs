@@ -108,24 +108,54 @@ impl App {
     }
 }
 
-/// A dotted version (`1.0.4`, `1.0.0.4`), compared part by part.
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+/// A dotted version (`1.0.4`, `1.0.0.4`), shown as written and compared part by part, missing
+/// parts counting as 0 (`2.2` = `2.2.0`).
+#[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
 pub struct Version(Vec<u32>);
+
+impl Version {
+    fn trimmed(&self) -> &[u32] {
+        let mut n = self.0.len();
+        while n > 1 && self.0[n - 1] == 0 {
+            n -= 1;
+        }
+        &self.0[..n]
+    }
+}
+
+impl PartialEq for Version {
+    fn eq(&self, other: &Self) -> bool {
+        self.trimmed() == other.trimmed()
+    }
+}
+
+impl Eq for Version {}
+
+impl std::hash::Hash for Version {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.trimmed().hash(state);
+    }
+}
+
+impl PartialOrd for Version {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for Version {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.trimmed().cmp(other.trimmed())
+    }
+}
 
 impl std::str::FromStr for Version {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, String> {
         let parts: Result<Vec<u32>, _> = s.trim().split('.').map(str::parse).collect();
         match parts {
-            Ok(p) if !p.is_empty() => {
-                // 1.0 and 1.0.0 are the same version
-                let mut p = p;
-                while p.len() > 1 && p.last() == Some(&0) {
-                    p.pop();
-                }
-                Ok(Self(p))
-            }
+            Ok(p) if !p.is_empty() => Ok(Self(p)),
             _ => Err(format!("バージョン「{s}」を解釈できません（例: 1.0.4）")),
         }
     }
@@ -147,11 +177,7 @@ impl From<Version> for String {
 impl fmt::Display for Version {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let parts: Vec<String> = self.0.iter().map(u32::to_string).collect();
-        let mut s = parts.join(".");
-        if self.0.len() == 1 {
-            s.push_str(".0");
-        }
-        f.write_str(&s)
+        f.write_str(&parts.join("."))
     }
 }
 
@@ -408,7 +434,8 @@ mod tests {
         assert_eq!(v("1.0.0"), v("1.0"));
         assert!(v("1.0.3") < reinstall_below());
         assert_eq!(v("1.0.0.4").to_string(), "1.0.0.4");
-        assert_eq!(v("2").to_string(), "2.0");
+        assert_eq!(v("2.2.0").to_string(), "2.2.0");
+        assert!(v("1.0") < v("1.0.0.4") && v("1.0.0.0") == v("1"));
         assert!("1.x".parse::<Version>().is_err());
     }
 

@@ -140,6 +140,9 @@ async fn status_done(w: &mut KitWorld) -> Result<()> {
     Ok(())
 }
 
+#[given(
+    regex = r"^再起動を求める通知が出なくなるまで、「今すぐダウンロード」と再起動を繰り返した$"
+)]
 #[when(regex = r"^再起動を求める通知が出なくなるまで、「今すぐダウンロード」と再起動を繰り返す$")]
 async fn rounds(w: &mut KitWorld) -> Result<()> {
     let a = app(w)?;
@@ -338,5 +341,28 @@ async fn proxy_log(w: &mut KitWorld, host: String, status: u16) -> Result<()> {
             .any(|a| a.target.starts_with(&format!("{host}:")) && a.status == status),
         "プロキシのアクセスログ: {log:?}"
     );
+    Ok(())
+}
+
+#[then(regex = r"^プロキシには配信サーバーへの接続が記録されていない$")]
+async fn proxy_untouched(w: &mut KitWorld) -> Result<()> {
+    let log = w.sim().proxy().await?.log();
+    ensure!(
+        !log.iter().any(|a| a.target.starts_with(hosts::DISTRO_BASE)
+            || a.target.starts_with(hosts::DISTRO_CLOUD)),
+        "プロキシのアクセスログ: {log:?}"
+    );
+    Ok(())
+}
+
+#[then(regex = r"^「([^」]+\\Version\.info)」のバージョンは「([^」]+)」である$")]
+async fn version_file(w: &mut KitWorld, path: String, want: String) -> Result<()> {
+    let t = w.terminal()?;
+    let bytes = t
+        .files()
+        .read_if_exists(&oqs_host::WinPath::parse(&path)?)?
+        .with_context(|| format!("「{path}」がありません"))?;
+    let got = oqs_proto::version_info::parse(&bytes).unwrap_or_default();
+    ensure!(got == want, "「{path}」のバージョンは {got}");
     Ok(())
 }
