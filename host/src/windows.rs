@@ -28,6 +28,10 @@ pub struct Edge {
     pub developer_mode: bool,
     /// 同期
     pub sync: bool,
+    /// The face library version each extension was added from (file → version): after the
+    /// library is updated, extensions added before must be removed and added again [004].
+    #[serde(default)]
+    pub added_from: std::collections::BTreeMap<String, String>,
 }
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]

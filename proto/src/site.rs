@@ -42,6 +42,23 @@ pub const RESTART_TASK: &str = "定刻に再起動";
 pub const RESTART_COMMAND: &str = "shutdown /r /t 0";
 /// Edge extensions of the face library [000 op2, 004].
 pub const EXTENSIONS: [&str; 3] = ["delegate.crx", "nopinauth.crx", "pinauth.crx"];
+
+/// The name Edge shows for an extension file [004].
+pub fn extension_name(file: &str) -> Option<&'static str> {
+    match file {
+        "delegate.crx" => Some("目視確認操作用アプリケーション"),
+        "nopinauth.crx" => Some("PIN無認証用"),
+        "pinauth.crx" => Some("PIN有認証用"),
+        _ => None,
+    }
+}
+
+/// The file of the extension Edge shows as `name`.
+pub fn extension_file(name: &str) -> Option<&'static str> {
+    EXTENSIONS
+        .into_iter()
+        .find(|f| extension_name(f) == Some(name.trim()))
+}
 /// What the face library installer (ブラウザ拡張プラグイン（顔認証ライブラリ含む）) leaves on
 /// disk [000 op2]: the three extensions in `C:\Program Files\OQS-Auth\ext` and `Version.info`
 /// ([K] the extensions' contents are stand-ins).

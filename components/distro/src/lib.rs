@@ -391,6 +391,12 @@ impl DistroApp {
                 // a download that vanished is fetched again on the next run
                 continue;
             }
+            if p.app == App::FaceLibrary {
+                // the installer lays down the new extensions (and its Version.info)
+                for (file, bytes) in oqs_proto::site::face_library_files(&p.version.to_string()) {
+                    self.host.files().write_file(&win(&file), &bytes)?;
+                }
+            }
             if let Some(vi) = p.app.version_info() {
                 self.host.files().write_file(
                     &win(vi),

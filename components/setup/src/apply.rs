@@ -105,6 +105,7 @@ pub fn apply(host: &dyn Host, profile_text: &str) -> Result<Vec<String>, ApplyEr
         if !w.edge.extensions.iter().any(|e| e == crx) {
             w.edge.extensions.push(crx.into());
         }
+        w.edge.added_from.insert(crx.into(), "2.3.0".into());
     }
     w.edge.developer_mode = false;
     w.edge.sync = false;

@@ -271,6 +271,18 @@ fn windows_items(a: &mut Audit, w: &WindowsState, p: Option<&SiteProfile>, auto:
         .copied()
         .filter(|x| w.edge.disabled.iter().any(|e| e == x))
         .collect();
+    let library = w
+        .apps
+        .iter()
+        .find(|x| x.name == "顔認証ライブラリ")
+        .map(|x| x.version.clone());
+    let stale: Vec<String> = EXTENSIONS
+        .iter()
+        .filter_map(|x| {
+            let from = w.edge.added_from.get(*x)?;
+            (Some(from) != library.as_ref()).then(|| format!("{x}（{from}）"))
+        })
+        .collect();
     a.add(
         "edge_extensions",
         "操作2",
@@ -279,10 +291,23 @@ fn windows_items(a: &mut Audit, w: &WindowsState, p: Option<&SiteProfile>, auto:
             Err(format!("{} がありません", missing.join(", ")))
         } else if !off.is_empty() {
             Err(format!("{} が無効になっています", off.join(", ")))
+        } else if !stale.is_empty() {
+            Err(format!(
+                "{} は更新前の顔認証ライブラリから追加したままです（現在 {}）",
+                stale.join(", "),
+                library.unwrap_or_default()
+            ))
         } else {
             Ok(EXTENSIONS.join(", "))
         },
-        "C:\\Program Files\\OQS-Auth\\ext の .crx を開発者モードで追加し、無効になった拡張機能はオンに戻してください（開発者モードの警告は × で閉じます）",
+        "C:\\Program Files\\OQS-Auth\\ext の .crx を開発者モードで追加し、無効になった拡張機能はオンに戻してください（開発者モードの警告は × で閉じます）。顔認証ライブラリの更新後は、3つの拡張機能を削除してから追加し直してください",
+    );
+    a.add(
+        "edge_sync",
+        "操作2",
+        "Edge の同期",
+        need(!w.edge.sync, "オフ", "同期が有効です"),
+        "「同期を有効にする」はクリックしないでください。有効にしてしまった場合は Edge の設定で同期をオフにし、サインインしないでください",
     );
     a.add(
         "edge_developer_mode",

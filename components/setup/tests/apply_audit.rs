@@ -88,6 +88,12 @@ fn each_mistake_turns_exactly_its_line() {
             w.pending_restart
                 .push(oqs_host::windows::CERTPROP_POLICY.into())
         }),
+        ("edge_sync", |w| w.edge.sync = true),
+        ("edge_extensions", |w| {
+            w.edge
+                .added_from
+                .insert("pinauth.crx".into(), "2.2.0".into());
+        }),
         ("time_server", |w| w.time.server = "time.windows.com".into()),
         ("time_server", |w| {
             w.time.last_update = Some(

@@ -366,3 +366,52 @@ async fn version_file(w: &mut KitWorld, path: String, want: String) -> Result<()
     ensure!(got == want, "「{path}」のバージョンは {got}");
     Ok(())
 }
+
+#[when(
+    regex = r"^Edge の拡張機能の画面で「([^」]+)」の削除をクリックし、確認メッセージで削除をクリックする$"
+)]
+async fn remove_extension(w: &mut KitWorld, name: String) -> Result<()> {
+    let file = oqs_proto::site::extension_file(&name)
+        .with_context(|| format!("「{name}」はオンライン資格確認の拡張機能ではありません"))?;
+    ensure!(
+        w.terminal()?.edge_remove_extension(file)?,
+        "拡張機能「{name}」は追加されていません"
+    );
+    Ok(())
+}
+
+#[then(regex = r"^Edge に3つの拡張機能はない$")]
+async fn no_extensions(w: &mut KitWorld) -> Result<()> {
+    let s = w.terminal()?.system().load()?;
+    ensure!(
+        s.edge.extensions.is_empty(),
+        "拡張機能が残っています: {:?}",
+        s.edge.extensions
+    );
+    Ok(())
+}
+
+#[when(
+    regex = r"^追加完了メッセージの「同期を有効にする」はクリックせず、右上の「×」をクリックする$"
+)]
+async fn close_sync_prompt(_w: &mut KitWorld) -> Result<()> {
+    Ok(())
+}
+
+#[given(regex = r"^追加完了メッセージで「同期を有効にする」をクリックしてしまった$")]
+#[when(regex = r"^追加完了メッセージで「同期を有効にする」をクリックしてしまう$")]
+async fn sync_clicked(w: &mut KitWorld) -> Result<()> {
+    Ok(w.terminal()?.edge_sync(true)?)
+}
+
+#[when(regex = r"^サインインせず「×」で閉じ、Edge の設定で同期をオフにする$")]
+async fn sync_off(w: &mut KitWorld) -> Result<()> {
+    Ok(w.terminal()?.edge_sync(false)?)
+}
+
+#[then(regex = r"^配信実績の Status「([^」]+)」に対する手順書の指示は「(.+)」である$")]
+async fn advice(_w: &mut KitWorld, status: String, want: String) -> Result<()> {
+    let st: Status = status.parse().map_err(anyhow::Error::msg)?;
+    ensure!(st.advice().contains(&want), "「{status}」: {}", st.advice());
+    Ok(())
+}

@@ -107,8 +107,28 @@ impl FakeTerminal {
                 w.edge.extensions.push(file.into());
             }
             w.edge.disabled.retain(|e| e != file);
+            if let Some(lib) = w.apps.iter().find(|a| a.name == "顔認証ライブラリ") {
+                w.edge.added_from.insert(file.into(), lib.version.clone());
+            }
         })?;
         Ok(())
+    }
+
+    /// 拡張機能 → 削除 → 削除 (the confirmation) [004 3].
+    pub fn edge_remove_extension(&self, file: &str) -> io::Result<bool> {
+        let mut removed = false;
+        self.edit(|w| {
+            removed = w.edge.extensions.iter().any(|e| e == file);
+            w.edge.extensions.retain(|e| e != file);
+            w.edge.disabled.retain(|e| e != file);
+            w.edge.added_from.remove(file);
+        })?;
+        Ok(removed)
+    }
+
+    /// 「同期を有効にする」 (the manual: do not click it) or turning sync off again.
+    pub fn edge_sync(&self, on: bool) -> io::Result<()> {
+        self.edit(|w| w.edge.sync = on)
     }
 
     /// スタート → 電源 → 再起動.
