@@ -80,6 +80,8 @@ pub struct KitWorld {
     pub reader: Option<crate::steps::reader::ReaderScene>,
     /// The other terminals of the site, for audits of several terminals together.
     pub site_peers: Vec<String>,
+    /// Windows boots counted when a notification was answered, to show it restarted nothing.
+    pub boots_seen: Option<u32>,
 }
 
 impl std::fmt::Debug for KitWorld {
@@ -132,6 +134,7 @@ impl KitWorld {
             reception: None,
             reader: None,
             site_peers: Vec::new(),
+            boots_seen: None,
         }
     }
 

@@ -415,3 +415,17 @@ async fn advice(_w: &mut KitWorld, status: String, want: String) -> Result<()> {
     ensure!(st.advice().contains(&want), "「{status}」: {}", st.advice());
     Ok(())
 }
+
+#[when(regex = r"^再起動を求める通知の「(確認しました|×)」をクリックする$")]
+async fn answer_notification(w: &mut KitWorld) -> Result<()> {
+    w.boots_seen = Some(w.terminal()?.system().load()?.boots);
+    Ok(())
+}
+
+#[then(regex = r"^端末は再起動されていない$")]
+async fn not_restarted(w: &mut KitWorld) -> Result<()> {
+    let before = w.boots_seen.context("通知に答えていません")?;
+    let now = w.terminal()?.system().load()?.boots;
+    ensure!(now == before, "端末が再起動されました（{before} → {now}）");
+    Ok(())
+}
