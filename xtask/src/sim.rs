@@ -129,6 +129,7 @@ async fn serve(args: SimArgs) -> anyhow::Result<()> {
     let server = world.qualification().await?;
     let ntp = world.ntp()?.addrs();
     let proxy = world.proxy().await?.addr();
+    world.distro().await?;
     let dir = args
         .dir
         .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/oqs-sim"));
@@ -188,11 +189,11 @@ async fn serve(args: SimArgs) -> anyhow::Result<()> {
         addr.port()
     );
     println!(
-        "  curl -x http://{proxy} --cacert {} --cert {} --key {} https://{}/web/api/institution   (through the proxy)",
+        "  curl -x http://{proxy} --cacert {} --cert {} --key {} https://{}/distro/api/ping   (cloud distribution through the proxy)",
         files.ca.display(),
         files.client_cert.display(),
         files.client_key.display(),
-        oqs_sim::names::hosts::QUALIFICATION
+        oqs_sim::names::hosts::DISTRO_CLOUD
     );
     println!(
         "  chronyd -Q -t 10 -f /dev/null 'server {} port {} iburst maxsamples 1'   (NTP: offset to the sim clock)",

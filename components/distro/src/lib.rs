@@ -304,7 +304,7 @@ impl DistroApp {
             // not yet time for the periodic run
             s.status.clone().unwrap_or(Status::WaitingForServer)
         } else {
-            match self.fetch(&settings, &mut s, now).await {
+            match self.fetch(&settings, &mut s, now, requested).await {
                 Ok(st) => {
                     s.last_error = None;
                     st
@@ -315,8 +315,13 @@ impl DistroApp {
                 }
             }
         };
-        if let Status::Scheduled { .. } = status {
-            s.next_run = Some(rfc3339(now + PERIOD));
+        match &status {
+            Status::Scheduled {
+                nothing_pending: true,
+                ..
+            } => s.next_run = Some(rfc3339(now + PERIOD)),
+            Status::Scheduled { .. } => s.next_run = s.waiting_until.clone(),
+            _ => {}
         }
         s.status = Some(status.clone());
         self.save_state(&s)?;
@@ -329,6 +334,7 @@ impl DistroApp {
         settings: &Settings,
         s: &mut State,
         now: OffsetDateTime,
+        requested: bool,
     ) -> Result<Status, NetError> {
         let host = settings.server.host();
         let mut c = Connection::open(self.host.clone(), host).await?;
@@ -351,8 +357,18 @@ impl DistroApp {
             });
         }
         if let Some(ready) = answer.ready_at.as_deref() {
+            // a download under way (asked for) shows as such; a periodic run that finds a batch
+            // not yet ready comes back when it is
+            let underway = requested || s.waiting_until.is_some();
             s.waiting_until = Some(ready.to_owned());
-            return Ok(Status::Downloading);
+            return Ok(if underway {
+                Status::Downloading
+            } else {
+                Status::Scheduled {
+                    nothing_pending: false,
+                    resume_at: parse_time(ready).map(shown).unwrap_or_default(),
+                }
+            });
         }
         let slow_day = s.waiting_until.take().is_some();
         for p in &answer.batch {

@@ -171,3 +171,29 @@ async fn on_release_day_the_batch_is_downloading_then_updating_then_waits_for_re
     let e = app.run().await.unwrap_err();
     assert!(e.to_string().contains("バッテリー"), "{e}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_periodic_run_that_finds_a_batch_not_ready_waits_for_its_time() {
+    let world = World::builder().seed(14).build().unwrap();
+    let t = terminal(&world, "OQS-PC04").await;
+    let app = DistroApp::new(t.clone(), "OQS-PC04");
+    world
+        .distro()
+        .await
+        .unwrap()
+        .set_release_day(Some(time::Duration::minutes(30)));
+    match app.run().await.unwrap() {
+        Status::Scheduled {
+            nothing_pending: false,
+            resume_at,
+        } => assert_eq!(resume_at, "2025/04/01 09:30"),
+        other => panic!("unexpected {other}"),
+    }
+    let text = app.record().unwrap().unwrap();
+    assert!(
+        text.contains("Status=サーバー接続の定期実行待ち [再開予定時刻：2025/04/01 09:30]"),
+        "{text}"
+    );
+    world.clock().advance(time::Duration::minutes(30));
+    assert_eq!(app.run().await.unwrap(), Status::Updating);
+}
