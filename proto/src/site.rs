@@ -176,6 +176,21 @@ pub struct SiteProfile {
     /// The client certificate file downloaded from the certificate site (operation 6).
     #[serde(default)]
     pub certificate: Option<CertificateSpec>,
+    /// Why this site must stop the distro app's automatic updates [000 op11 注意]: sites that
+    /// share the HIS PC, Windows 10 Pro sites, sites updating by hand. Absent: updates run.
+    #[serde(default)]
+    pub stop_auto_update: Option<StopAutoUpdate>,
+}
+
+/// The sites the manual names for stopping automatic updates.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+pub enum StopAutoUpdate {
+    #[serde(rename = "レセコン兼用")]
+    SharedWithHis,
+    #[serde(rename = "Windows 10 Pro")]
+    Windows10Pro,
+    #[serde(rename = "手動更新")]
+    ManualUpdates,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Deserialize)]

@@ -41,6 +41,21 @@ fn one_shot_http() -> (std::net::SocketAddr, std::thread::JoinHandle<String>) {
     (addr, t)
 }
 
+/// curl's arguments for `url` through the proxy, with the terminal's certificate.
+fn through(proxy: std::net::SocketAddr, files: &oqs_certs::PkiFiles, url: &str) -> Vec<String> {
+    vec![
+        "-x".into(),
+        format!("http://{proxy}"),
+        "--cacert".into(),
+        files.ca.display().to_string(),
+        "--cert".into(),
+        files.client_cert.display().to_string(),
+        "--key".into(),
+        files.client_key.display().to_string(),
+        url.into(),
+    ]
+}
+
 async fn curl(args: Vec<String>) -> Output {
     tokio::task::spawn_blocking(move || {
         Command::new("curl")
@@ -70,19 +85,7 @@ async fn curl_through_the_proxy_tunnels_forwards_refuses_and_closes_for_maintena
     proxy.set_allow(&["*.onshikaku.org", "*.oqs-pdl.org"]);
 
     // CONNECT: curl never resolves the name itself; the proxy does, from the World's table
-    let tunnel = |url: &str| {
-        vec![
-            "-x".into(),
-            via.clone(),
-            "--cacert".into(),
-            files.ca.display().to_string(),
-            "--cert".into(),
-            files.client_cert.display().to_string(),
-            "--key".into(),
-            files.client_key.display().to_string(),
-            url.into(),
-        ]
-    };
+    let tunnel = |url: &str| through(proxy.addr(), &files, url);
     let out = curl(tunnel(&format!(
         "https://{}/web/api/institution",
         hosts::QUALIFICATION
@@ -186,17 +189,11 @@ async fn curl_reaches_cloud_distribution_through_the_proxy() {
         .write_files(dir.path(), &ClientSpec::new("1312345678", "T1"), "1357")
         .unwrap();
     let get = |host: &str| {
-        vec![
-            "-x".into(),
-            format!("http://{}", proxy.addr()),
-            "--cacert".into(),
-            files.ca.display().to_string(),
-            "--cert".into(),
-            files.client_cert.display().to_string(),
-            "--key".into(),
-            files.client_key.display().to_string(),
-            format!("https://{host}/distro/api/ping"),
-        ]
+        through(
+            proxy.addr(),
+            &files,
+            &format!("https://{host}/distro/api/ping"),
+        )
     };
     let out = curl(get(hosts::DISTRO_CLOUD)).await;
     assert!(

@@ -150,6 +150,8 @@ impl Connection {
             .header("content-type", "application/json")
             .body(Full::new(Bytes::from(body)))
             .map_err(|e| http(e.to_string()))?;
+        // the previous answer may still be finishing on this connection
+        self.sender.ready().await.map_err(|e| http(cause(&e)))?;
         let resp = self
             .sender
             .send_request(req)

@@ -79,7 +79,7 @@ async fn three_rounds_of_download_and_restart_bring_every_app_up_to_date() {
                 assert!(nothing_pending);
                 break;
             }
-            other => panic!("unexpected status {other}"),
+            other => panic!("unexpected status {other}: {:?}", app.last_error()),
         }
     }
     assert_eq!(
@@ -195,5 +195,6 @@ async fn a_periodic_run_that_finds_a_batch_not_ready_waits_for_its_time() {
         "{text}"
     );
     world.clock().advance(time::Duration::minutes(30));
-    assert_eq!(app.run().await.unwrap(), Status::Updating);
+    let st = app.run().await.unwrap();
+    assert_eq!(st, Status::Updating, "{:?}", app.last_error().unwrap());
 }

@@ -229,6 +229,7 @@ pub fn apply(host: &dyn Host, profile_text: &str) -> Result<Vec<String>, ApplyEr
     let distro = oqs_proto::distro::Settings {
         server: oqs_proto::distro::ServerChoice::from_label(p.network.distro_server())
             .unwrap_or(oqs_proto::distro::ServerChoice::Base),
+        auto_update: p.stop_auto_update.is_none(),
         ..Default::default()
     };
     write_bytes(

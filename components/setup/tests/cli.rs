@@ -10,6 +10,23 @@ fn setup() -> Command {
 
 const AT: &str = "2025-04-01T09:00:00+09:00";
 
+/// `oqs-setup apply <terminal> <profile>`, which must succeed; its standard output.
+fn apply(terminal: &std::path::Path, profile: &std::path::Path) -> String {
+    let out = setup()
+        .arg("apply")
+        .arg(terminal)
+        .arg(profile)
+        .args(["--at", AT])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
 #[test]
 fn apply_then_audit_from_the_command_line() {
     let dir = tempfile::tempdir().unwrap();
@@ -29,19 +46,7 @@ fn apply_then_audit_from_the_command_line() {
     )
     .unwrap();
 
-    let out = setup()
-        .args(["apply"])
-        .arg(&terminal)
-        .arg(&profile)
-        .args(["--at", AT])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert!(String::from_utf8_lossy(&out.stdout).contains("操作1"));
+    assert!(apply(&terminal, &profile).contains("操作1"));
 
     let audit = |json: bool| {
         let mut c = setup();
@@ -121,18 +126,7 @@ fn a_certificate_installed_on_two_terminals_fails_the_site_audit_on_both() {
     .unwrap();
     let (pc01, pc02) = (dir.path().join("pc01"), dir.path().join("pc02"));
     for t in [&pc01, &pc02] {
-        let out = setup()
-            .arg("apply")
-            .arg(t)
-            .arg(&profile)
-            .args(["--at", AT])
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        apply(t, &profile);
     }
     let site = || {
         setup()
@@ -184,18 +178,7 @@ fn a_certificate_installed_on_two_terminals_fails_the_site_audit_on_both() {
         .unwrap();
     }
     drop(host);
-    let out = setup()
-        .arg("apply")
-        .arg(&pc02)
-        .arg(&profile)
-        .args(["--at", AT])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    apply(&pc02, &profile);
     let out = site();
     assert_eq!(failing(&out), Vec::<(String, String)>::new());
     assert_eq!(out.status.code(), Some(0));

@@ -16,14 +16,6 @@ fn app(w: &KitWorld) -> Result<DistroApp> {
     Ok(DistroApp::new(t, &name))
 }
 
-fn edit_windows(w: &KitWorld, f: impl FnOnce(&mut oqs_host::WindowsState)) -> Result<()> {
-    let t = w.terminal()?;
-    let mut s = t.system().load()?;
-    f(&mut s);
-    t.system().save(&s)?;
-    Ok(())
-}
-
 #[given(regex = r"^セットアップツールで、ネットワーク構成「([^」]+)」のプロファイルを適用した$")]
 async fn apply_network(w: &mut KitWorld, network: String) -> Result<()> {
     let mut text = crate::steps::setup::site_profile(w, &[("network", &format!("\"{network}\""))])?;
@@ -39,6 +31,17 @@ async fn apply_network(w: &mut KitWorld, network: String) -> Result<()> {
     let done =
         oqs_setup::apply(t.as_ref(), &text).map_err(|e| anyhow::anyhow!("適用できません: {e}"))?;
     w.screen = done.join("\n");
+    Ok(())
+}
+
+#[given(
+    regex = r"^セットアップツールで、自動アップデートを停止する理由「([^」]+)」のプロファイルを適用した$"
+)]
+async fn apply_stop_auto_update(w: &mut KitWorld, why: String) -> Result<()> {
+    let text = crate::steps::setup::site_profile(w, &[])?;
+    let text = format!("stop_auto_update = \"{why}\"\n{text}");
+    let t = w.terminal()?.clone();
+    oqs_setup::apply(t.as_ref(), &text).map_err(|e| anyhow::anyhow!("適用できません: {e}"))?;
     Ok(())
 }
 
@@ -203,7 +206,7 @@ async fn carrier_network(w: &mut KitWorld) -> Result<()> {
     regex = r"^プロキシの例外から「([^」]+)」を消して netsh winhttp import proxy source=ie を実行した$"
 )]
 async fn bypass_without(w: &mut KitWorld, entry: String) -> Result<()> {
-    edit_windows(w, |s| {
+    crate::steps::setup::change(w, |s| {
         s.proxy.bypass = s
             .proxy
             .bypass
@@ -219,7 +222,7 @@ async fn bypass_without(w: &mut KitWorld, entry: String) -> Result<()> {
     regex = r"^プロキシの例外の「([^」]+)」の前のセミコロンを消して netsh winhttp import proxy source=ie を実行した$"
 )]
 async fn bypass_semicolon(w: &mut KitWorld, entry: String) -> Result<()> {
-    edit_windows(w, |s| {
+    crate::steps::setup::change(w, |s| {
         s.proxy.bypass = s.proxy.bypass.replace(&format!(";{entry}"), &entry);
         s.import_winhttp_from_ie();
     })
@@ -229,14 +232,14 @@ async fn bypass_semicolon(w: &mut KitWorld, entry: String) -> Result<()> {
     regex = r"^WinHTTP のプロキシ設定は直接アクセスのままである（netsh winhttp import をしていない）$"
 )]
 async fn winhttp_direct(w: &mut KitWorld) -> Result<()> {
-    edit_windows(w, |s| s.winhttp = None)
+    crate::steps::setup::change(w, |s| s.winhttp = None)
 }
 
 #[when(
     regex = r"^プロキシの例外を手順書どおりに入力し直し、netsh winhttp import proxy source=ie を実行する$"
 )]
 async fn bypass_fixed(w: &mut KitWorld) -> Result<()> {
-    edit_windows(w, |s| {
+    crate::steps::setup::change(w, |s| {
         s.proxy.bypass = oqs_proto::site::BYPASS.into();
         s.import_winhttp_from_ie();
     })
@@ -321,7 +324,7 @@ async fn stop_auto_update(w: &mut KitWorld) -> Result<()> {
 
 #[given(regex = r"^タスク「OQS_exec_distroappstart」が登録されていない$")]
 async fn no_task(w: &mut KitWorld) -> Result<()> {
-    edit_windows(w, |s| s.tasks.retain(|t| t.name != oqs_distro::TASK))
+    crate::steps::setup::change(w, |s| s.tasks.retain(|t| t.name != oqs_distro::TASK))
 }
 
 #[given(regex = r"^個人ストアから電子証明書を削除した$")]

@@ -84,20 +84,12 @@ async fn round_robin_fixed(w: &mut KitWorld) -> Result<()> {
 
 #[given(regex = r"^ファイアウォールでポート(\d+)が閉じられている$")]
 async fn port_closed(w: &mut KitWorld, port: u16) -> Result<()> {
-    let t = w.terminal()?;
-    let mut s = t.system().load()?;
-    s.blocked_ports.push(port);
-    t.system().save(&s)?;
-    Ok(())
+    crate::steps::setup::change(w, |s| s.blocked_ports.push(port))
 }
 
 #[when(regex = r"^ファイアウォールでポート(\d+)を開ける$")]
 async fn port_opened(w: &mut KitWorld, port: u16) -> Result<()> {
-    let t = w.terminal()?;
-    let mut s = t.system().load()?;
-    s.blocked_ports.retain(|p| *p != port);
-    t.system().save(&s)?;
-    Ok(())
+    crate::steps::setup::change(w, |s| s.blocked_ports.retain(|p| *p != port))
 }
 
 #[then(regex = r"^NTPサーバーには問い合わせが届いていない$")]

@@ -34,7 +34,7 @@ pub(crate) fn site_profile(w: &KitWorld, changes: &[(&str, &str)]) -> Result<Str
     Ok(text)
 }
 
-fn change(w: &KitWorld, f: impl FnOnce(&mut WindowsState)) -> Result<()> {
+pub(crate) fn change(w: &KitWorld, f: impl FnOnce(&mut WindowsState)) -> Result<()> {
     let t = w.terminal()?;
     let mut s = t.system().load()?;
     f(&mut s);
