@@ -6,9 +6,11 @@
 //! | [`world`] | the cucumber World: one `oqs_sim::World`, one terminal, what the screen shows |
 //! | [`steps`] | the step library, one module per domain area; steps are phrase → call → assert |
 //! | [`coverage`] | which numbered steps and こんなときは branches of the manuals passing scenarios claim (`@m-<id>`) |
+//! | [`dry_run`] | `--dry-run`: every step matches exactly one definition, every claim an entry |
 //! | [`runner`] | filters, seeds, reports (JUnit XML, Cucumber JSON), the closing count |
 
 pub mod coverage;
+pub mod dry_run;
 pub mod runner;
 pub mod steps;
 pub mod world;

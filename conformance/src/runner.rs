@@ -4,6 +4,7 @@
 
 use crate::KitWorld;
 use cucumber::gherkin::tagexpr::TagOperation;
+use cucumber::tag::Ext as _;
 use cucumber::{World as _, WriterExt as _, cli, event, writer};
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -30,6 +31,37 @@ pub struct KitOpts {
     /// manual). Implies --coverage.
     #[arg(long, value_name = "SPEC")]
     pub coverage_min: Option<String>,
+    /// Check that every step matches exactly one step definition and every `@m-` claim an
+    /// entry, without running anything.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Run only shard K of N (`2/3`): scenarios are split by a stable hash of their place
+    /// (feature file and line), so N machines with K = 1..N run each scenario exactly once.
+    #[arg(long, value_name = "K/N", value_parser = parse_shard)]
+    pub shard: Option<(u64, u64)>,
+}
+
+fn parse_shard(s: &str) -> Result<(u64, u64), String> {
+    let bad = || format!("--shard「{s}」: K/N の形で、1 ≤ K ≤ N にしてください（例: 2/3）");
+    let (k, n) = s.split_once('/').ok_or_else(bad)?;
+    let (k, n): (u64, u64) = (
+        k.trim().parse().map_err(|_| bad())?,
+        n.trim().parse().map_err(|_| bad())?,
+    );
+    if k == 0 || n == 0 || k > n {
+        return Err(bad());
+    }
+    Ok((k, n))
+}
+
+/// The shard (1-based) of `n` a scenario at `file:line` belongs to (FNV-1a of its place).
+pub fn shard_of(file: &str, line: usize, n: u64) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in file.bytes().chain([b':']).chain(line.to_string().bytes()) {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x0100_0000_01b3);
+    }
+    h % n + 1
 }
 
 /// Ids claimed by passing scenarios (with their names), and by any scenario.
@@ -95,6 +127,9 @@ pub async fn run_cli(libtest_mode: bool) -> i32 {
         .features
         .clone()
         .unwrap_or_else(|| workspace_root().join("features"));
+    if kit.dry_run {
+        return dry_run(&features);
+    }
     if let Err(e) = std::fs::create_dir_all(&report_dir) {
         eprintln!(
             "レポートの出力先「{}」を作れません: {e}",
@@ -128,6 +163,41 @@ pub async fn run_cli(libtest_mode: bool) -> i32 {
             Some(t) => TagOperation::And(Box::new(t), Box::new(not_pcsc)),
             None => not_pcsc,
         });
+    }
+
+    // The run's own filter: name, tags and shard together (cucumber applies a custom filter
+    // only when no --name or --tags is given, so those are taken over here).
+    let by_name = opts.re_filter.take();
+    let by_tags = opts.tags_filter.take();
+    let shard = kit.shard;
+    let root = features.clone();
+    let keep = move |feature: &cucumber::gherkin::Feature,
+                     rule: Option<&cucumber::gherkin::Rule>,
+                     scenario: &cucumber::gherkin::Scenario| {
+        let name_ok = by_name
+            .as_ref()
+            .is_none_or(|re| re.is_match(&scenario.name));
+        let tags_ok = by_tags.as_ref().is_none_or(|t| {
+            t.eval(
+                feature
+                    .tags
+                    .iter()
+                    .chain(rule.iter().flat_map(|r| &r.tags))
+                    .chain(scenario.tags.iter()),
+            )
+        });
+        let shard_ok = shard.is_none_or(|(k, n)| {
+            let file = feature
+                .path
+                .as_deref()
+                .map(|p| p.strip_prefix(&root).unwrap_or(p).display().to_string())
+                .unwrap_or_default();
+            shard_of(&file, scenario.position.line, n) == k
+        });
+        name_ok && tags_ok && shard_ok
+    };
+    if let Some((k, n)) = shard {
+        println!("shard {k}/{n}");
     }
 
     let counts = Arc::new(Mutex::new(Counts::default()));
@@ -185,7 +255,7 @@ pub async fn run_cli(libtest_mode: bool) -> i32 {
         .with_writer(writer)
         .fail_on_skipped()
         .with_cli(opts)
-        .run(features.clone())
+        .filter_run(features.clone(), keep)
         .await;
     let c = *counts.lock().unwrap_or_else(|e| e.into_inner());
     use cucumber::writer::Stats as _;
@@ -213,6 +283,36 @@ pub async fn run_cli(libtest_mode: bool) -> i32 {
         c.passed, c.failed, c.skipped
     );
     if failed || coverage_failed { 1 } else { 0 }
+}
+
+fn dry_run(features: &Path) -> i32 {
+    match crate::dry_run::check(features) {
+        Ok(r) => {
+            for p in &r.problems {
+                println!("{p}");
+            }
+            println!(
+                "dry run: {} features, {} scenarios, {} steps checked{}; {} problem(s)",
+                r.features,
+                r.scenarios,
+                r.steps,
+                if r.left_out > 0 {
+                    format!(
+                        " ({} @pcsc left out: built without feature `pcsc`)",
+                        r.left_out
+                    )
+                } else {
+                    String::new()
+                },
+                r.problems.len()
+            );
+            i32::from(!r.problems.is_empty())
+        }
+        Err(e) => {
+            eprintln!("dry run: {e}");
+            2
+        }
+    }
 }
 
 /// Prints the coverage table, writes `coverage.json`, and says whether the thresholds hold.
@@ -260,4 +360,34 @@ fn regex_escape(s: &str) -> String {
             special.then_some('\\').into_iter().chain([c])
         })
         .collect()
+}
+
+#[cfg(test)]
+mod shard_tests {
+    use super::*;
+
+    #[test]
+    fn shards_partition_the_scenarios_stably() {
+        let places: Vec<(String, usize)> = (0..300)
+            .map(|i| (format!("dir{}/f{}.feature", i % 7, i % 13), i))
+            .collect();
+        let n = 3;
+        let mut counts = [0usize; 3];
+        for (f, l) in &places {
+            let k = shard_of(f, *l, n);
+            assert!((1..=n).contains(&k));
+            // the same place always lands in the same shard, on every machine
+            assert_eq!(k, shard_of(f, *l, n));
+            counts[(k - 1) as usize] += 1;
+        }
+        assert_eq!(counts.iter().sum::<usize>(), places.len());
+        assert!(counts.iter().all(|&c| c > 60), "{counts:?}");
+        // FNV-1a is fixed: a recorded value guards the split CI matrices rely on
+        assert_eq!(shard_of("setup/op01_user.feature", 10, 3), 3);
+        assert_eq!(shard_of("setup/op01_user.feature", 10, 5), 2);
+        assert_eq!(parse_shard("2/3"), Ok((2, 3)));
+        for bad in ["0/3", "4/3", "3", "a/b", "1/0"] {
+            assert!(parse_shard(bad).is_err(), "{bad}");
+        }
+    }
 }

@@ -1,0 +1,220 @@
+//! `--dry-run`: every step of every feature (background, scenario, each row of an outline's
+//! examples) must match exactly one step definition, and every `@m-<id>` claim must name an
+//! entry of `manual-steps.toml` — checked without starting a World or running anything.
+
+use crate::KitWorld;
+use cucumber::World as _;
+use cucumber::gherkin::{self, GherkinEnv};
+use std::path::{Path, PathBuf};
+
+/// One thing a dry run found wrong, at its place in a feature file.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Problem {
+    pub place: String,
+    pub what: String,
+}
+
+impl std::fmt::Display for Problem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.place, self.what)
+    }
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Report {
+    pub features: usize,
+    pub scenarios: usize,
+    pub steps: usize,
+    /// Features and scenarios tagged `@pcsc` in a build without the `pcsc` feature.
+    pub left_out: usize,
+    pub problems: Vec<Problem>,
+}
+
+/// The `.feature` files under `dir`, in a stable order.
+pub fn feature_files(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
+    let mut out = Vec::new();
+    let mut todo = vec![dir.to_path_buf()];
+    while let Some(d) = todo.pop() {
+        for e in std::fs::read_dir(&d)? {
+            let p = e?.path();
+            if p.is_dir() {
+                todo.push(p);
+            } else if p.extension().is_some_and(|x| x == "feature") {
+                out.push(p);
+            }
+        }
+    }
+    out.sort();
+    Ok(out)
+}
+
+/// `<name>` placeholders of an outline step replaced by one examples row.
+fn substitute(text: &str, header: &[String], row: &[String]) -> String {
+    header
+        .iter()
+        .zip(row)
+        .fold(text.to_owned(), |t, (h, v)| t.replace(&format!("<{h}>"), v))
+}
+
+pub fn check(dir: &Path) -> Result<Report, String> {
+    let steps = KitWorld::collection();
+    let known = crate::coverage::ManualSteps::load(&dir.join("manual-steps.toml"))
+        .ok()
+        .map(|m| {
+            m.step
+                .into_iter()
+                .map(|e| e.id)
+                .collect::<std::collections::BTreeSet<_>>()
+        });
+    let mut r = Report::default();
+    for path in feature_files(dir).map_err(|e| format!("{}: {e}", dir.display()))? {
+        let shown = path
+            .strip_prefix(dir)
+            .unwrap_or(&path)
+            .display()
+            .to_string();
+        let feature = gherkin::Feature::parse_path(&path, GherkinEnv::default())
+            .map_err(|e| format!("{shown}: 構文エラー: {e}"))?;
+        // the PC/SC steps exist only in a build with the `pcsc` feature; the run leaves their
+        // scenarios out the same way
+        let pcsc_left_out =
+            |tags: &[String]| !cfg!(feature = "pcsc") && tags.iter().any(|t| t == "pcsc");
+        if pcsc_left_out(&feature.tags) {
+            r.left_out += 1;
+            continue;
+        }
+        r.features += 1;
+        let check_step = |r: &mut Report, s: &gherkin::Step, text: String| {
+            r.steps += 1;
+            let mut step = s.clone();
+            step.value = text;
+            let place = format!("{shown}:{}", s.position.line);
+            match steps.find(&step) {
+                Ok(Some(_)) => {}
+                Ok(None) => r.problems.push(Problem {
+                    place,
+                    what: format!(
+                        "「{} {}」に合うステップ定義がありません",
+                        s.keyword.trim(),
+                        step.value
+                    ),
+                }),
+                Err(e) => r.problems.push(Problem {
+                    place,
+                    what: format!(
+                        "「{}」に合うステップ定義が {} 個あります: {}",
+                        step.value,
+                        e.possible_matches.len(),
+                        e.possible_matches
+                            .iter()
+                            .map(|(re, loc)| format!(
+                                "{re}{}",
+                                loc.map(|l| format!(" ({}:{})", l.path, l.line))
+                                    .unwrap_or_default()
+                            ))
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ),
+                }),
+            }
+        };
+        let background: Vec<&gherkin::Step> = feature
+            .background
+            .iter()
+            .flat_map(|b| b.steps.iter())
+            .chain(
+                feature
+                    .rules
+                    .iter()
+                    .flat_map(|r| r.background.iter().flat_map(|b| b.steps.iter())),
+            )
+            .collect();
+        for s in &background {
+            check_step(&mut r, s, s.value.clone());
+        }
+        let scenarios = feature
+            .scenarios
+            .iter()
+            .chain(feature.rules.iter().flat_map(|r| r.scenarios.iter()));
+        for sc in scenarios {
+            if pcsc_left_out(&sc.tags) {
+                r.left_out += 1;
+                continue;
+            }
+            r.scenarios += 1;
+            if let Some(known) = &known {
+                let tags = feature
+                    .tags
+                    .iter()
+                    .chain(&sc.tags)
+                    .chain(sc.examples.iter().flat_map(|e| &e.tags));
+                for id in crate::coverage::claims(tags) {
+                    if !known.contains(id) {
+                        r.problems.push(Problem {
+                            place: format!("{shown}:{}", sc.position.line),
+                            what: format!(
+                                "@{}{id} は manual-steps.toml にありません",
+                                crate::coverage::TAG_PREFIX
+                            ),
+                        });
+                    }
+                }
+            }
+            let rows: Vec<(Vec<String>, Vec<String>)> = sc
+                .examples
+                .iter()
+                .filter_map(|e| e.table.as_ref())
+                .flat_map(|t| {
+                    let header = t.rows.first().cloned().unwrap_or_default();
+                    t.rows
+                        .iter()
+                        .skip(1)
+                        .map(move |row| (header.clone(), row.clone()))
+                })
+                .collect();
+            for s in &sc.steps {
+                if rows.is_empty() {
+                    check_step(&mut r, s, s.value.clone());
+                } else {
+                    for (header, row) in &rows {
+                        check_step(&mut r, s, substitute(&s.value, header, row));
+                    }
+                }
+            }
+        }
+    }
+    Ok(r)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_kits_own_features_all_match_exactly_one_step() {
+        let dir = crate::runner::workspace_root().join("features");
+        let r = check(&dir).unwrap();
+        assert!(r.features > 20 && r.steps > 1000, "{r:?}");
+        assert!(r.problems.is_empty(), "{:#?}", r.problems);
+    }
+
+    #[test]
+    fn an_unknown_step_a_bad_claim_and_an_outline_row_are_reported_with_their_place() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("x.feature"),
+            "# language: ja\n機能: x\n\n  @m-999-nope\n  シナリオ: a\n    前提 資格確認端末「PC」がある\n    もし 存在しない手順を実行する\n\n  シナリオテンプレート: b\n    ならば 「<文>」と表示される\n\n    例:\n      | 文 |\n      | あ |\n      | い |\n",
+        )
+        .unwrap();
+        std::fs::copy(
+            crate::runner::workspace_root().join("features/manual-steps.toml"),
+            dir.path().join("manual-steps.toml"),
+        )
+        .unwrap();
+        let r = check(dir.path()).unwrap();
+        assert_eq!((r.scenarios, r.steps), (2, 4));
+        let places: Vec<&str> = r.problems.iter().map(|p| p.place.as_str()).collect();
+        assert_eq!(places, ["x.feature:5", "x.feature:7"], "{:#?}", r.problems);
+        assert!(r.problems[1].what.contains("存在しない手順を実行する"));
+    }
+}
