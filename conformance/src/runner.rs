@@ -39,6 +39,56 @@ pub struct KitOpts {
     /// (feature file and line), so N machines with K = 1..N run each scenario exactly once.
     #[arg(long, value_name = "K/N", value_parser = parse_shard)]
     pub shard: Option<(u64, u64)>,
+    /// Run only the scenarios that failed in the last run (read from its cucumber.json in the
+    /// report folder). An outline runs whole when one of its examples failed.
+    #[arg(long)]
+    pub rerun_failed: bool,
+}
+
+/// `(uri, line)` of every scenario that did not pass in a Cucumber JSON report.
+pub fn failed_places(json: &[u8]) -> Result<Vec<(String, usize)>, String> {
+    let v: serde_json::Value =
+        serde_json::from_slice(json).map_err(|e| format!("cucumber.json を読めません: {e}"))?;
+    let mut out = Vec::new();
+    for f in v.as_array().into_iter().flatten() {
+        let uri = f["uri"].as_str().unwrap_or_default();
+        for e in f["elements"].as_array().into_iter().flatten() {
+            if e["type"] != "scenario" {
+                continue;
+            }
+            let passed = ["before", "steps", "after"].iter().all(|k| {
+                e[*k]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .all(|s| s["result"]["status"] == "passed")
+            });
+            let line = e["line"].as_u64().unwrap_or(0) as usize;
+            if !passed && !out.iter().any(|(u, l)| u == uri && *l == line) {
+                out.push((uri.to_owned(), line));
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Whether a scenario (or one of its examples' rows) is at one of `places`.
+fn at_any(places: &[(String, usize)], file: &Path, scenario: &cucumber::gherkin::Scenario) -> bool {
+    let file = file.display().to_string();
+    let rows = scenario
+        .examples
+        .iter()
+        .filter_map(|e| e.table.as_ref())
+        .flat_map(|t| (0..t.rows.len()).map(move |i| t.position.line + i));
+    let mut lines = std::iter::once(scenario.position.line).chain(rows);
+    lines.any(|l| {
+        places.iter().any(|(uri, line)| {
+            *line == l
+                && file
+                    .trim_start_matches('/')
+                    .ends_with(uri.trim_start_matches('/'))
+        })
+    })
 }
 
 fn parse_shard(s: &str) -> Result<(u64, u64), String> {
@@ -130,6 +180,29 @@ pub async fn run_cli(libtest_mode: bool) -> i32 {
     if kit.dry_run {
         return dry_run(&features);
     }
+    // read before this run's reports replace it
+    let rerun = if kit.rerun_failed {
+        let path = report_dir.join("cucumber.json");
+        let places = std::fs::read(&path)
+            .map_err(|e| format!("前回の実行結果「{}」を読めません: {e}", path.display()))
+            .and_then(|b| failed_places(&b));
+        match places {
+            Ok(p) if p.is_empty() => {
+                println!("前回の実行で失敗したシナリオはありません");
+                return 0;
+            }
+            Ok(p) => {
+                println!("rerunning {} failed scenario(s) of the last run", p.len());
+                Some(p)
+            }
+            Err(e) => {
+                eprintln!("{e}");
+                return 2;
+            }
+        }
+    } else {
+        None
+    };
     if let Err(e) = std::fs::create_dir_all(&report_dir) {
         eprintln!(
             "レポートの出力先「{}」を作れません: {e}",
@@ -194,7 +267,13 @@ pub async fn run_cli(libtest_mode: bool) -> i32 {
                 .unwrap_or_default();
             shard_of(&file, scenario.position.line, n) == k
         });
-        name_ok && tags_ok && shard_ok
+        let rerun_ok = rerun.as_ref().is_none_or(|places| {
+            feature
+                .path
+                .as_deref()
+                .is_some_and(|p| at_any(places, p, scenario))
+        });
+        name_ok && tags_ok && shard_ok && rerun_ok
     };
     if let Some((k, n)) = shard {
         println!("shard {k}/{n}");
@@ -389,5 +468,30 @@ mod shard_tests {
         for bad in ["0/3", "4/3", "3", "a/b", "1/0"] {
             assert!(parse_shard(bad).is_err(), "{bad}");
         }
+    }
+}
+
+#[cfg(test)]
+mod rerun_tests {
+    use super::*;
+
+    #[test]
+    fn failed_places_are_the_scenarios_with_a_step_or_hook_not_passed() {
+        let json = br#"[{"uri":"work/main/features/a.feature","elements":[
+            {"type":"background","line":3,"steps":[{"result":{"status":"passed"}}]},
+            {"type":"scenario","line":5,"steps":[{"result":{"status":"passed"}}]},
+            {"type":"scenario","line":9,"steps":[{"result":{"status":"passed"}},{"result":{"status":"failed"}}]},
+            {"type":"scenario","line":14,"before":[{"result":{"status":"failed"}}],"steps":[]},
+            {"type":"scenario","line":20,"steps":[{"result":{"status":"skipped"}}]}
+        ]}]"#;
+        assert_eq!(
+            failed_places(json).unwrap(),
+            [
+                ("work/main/features/a.feature".to_owned(), 9),
+                ("work/main/features/a.feature".to_owned(), 14),
+                ("work/main/features/a.feature".to_owned(), 20)
+            ]
+        );
+        assert!(failed_places(b"not json").is_err());
     }
 }
