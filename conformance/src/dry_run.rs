@@ -27,6 +27,8 @@ pub struct Report {
     pub steps: usize,
     /// Features and scenarios tagged `@pcsc` in a build without the `pcsc` feature.
     pub left_out: usize,
+    /// `(feature, name)` of every scenario as a run names it (outline names per example row).
+    pub scenario_names: Vec<(String, String)>,
     pub problems: Vec<Problem>,
 }
 
@@ -172,6 +174,15 @@ pub fn check(dir: &Path) -> Result<Report, String> {
                         .map(move |row| (header.clone(), row.clone()))
                 })
                 .collect();
+            let feature_name = shown.replace('\\', "/");
+            if rows.is_empty() {
+                r.scenario_names.push((feature_name, sc.name.clone()));
+            } else {
+                for (header, row) in &rows {
+                    r.scenario_names
+                        .push((feature_name.clone(), substitute(&sc.name, header, row)));
+                }
+            }
             for s in &sc.steps {
                 if rows.is_empty() {
                     check_step(&mut r, s, s.value.clone());

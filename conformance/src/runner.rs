@@ -43,6 +43,10 @@ pub struct KitOpts {
     /// report folder). An outline runs whole when one of its examples failed.
     #[arg(long)]
     pub rerun_failed: bool,
+    /// The expected-failures manifest (TOML, each entry with its reason): listed failures do
+    /// not fail the run; a failure not listed, or a listed one that passes, does.
+    #[arg(long, value_name = "FILE")]
+    pub expected_failures: Option<PathBuf>,
 }
 
 /// `(uri, line)` of every scenario that did not pass in a Cucumber JSON report.
@@ -177,8 +181,20 @@ pub async fn run_cli(libtest_mode: bool) -> i32 {
         .features
         .clone()
         .unwrap_or_else(|| workspace_root().join("features"));
+    let manifest = match kit
+        .expected_failures
+        .as_deref()
+        .map(crate::expected::Manifest::load)
+    {
+        Some(Ok(m)) => Some(m),
+        Some(Err(e)) => {
+            eprintln!("{e}");
+            return 2;
+        }
+        None => None,
+    };
     if kit.dry_run {
-        return dry_run(&features);
+        return dry_run(&features, manifest.as_ref());
     }
     // read before this run's reports replace it
     let rerun = if kit.rerun_failed {
@@ -283,6 +299,9 @@ pub async fn run_cli(libtest_mode: bool) -> i32 {
     let tally = counts.clone();
     let claims = Arc::new(Mutex::new(Claims::default()));
     let claiming = claims.clone();
+    let outcomes = Arc::new(Mutex::new(Vec::<crate::expected::Outcome>::new()));
+    let recording = outcomes.clone();
+    let features_root = features.clone();
     let writer = writer::Basic::raw(std::io::stdout(), writer::Coloring::Never, 0)
         .summarized()
         .tee::<KitWorld, _>(writer::JUnit::for_tee(junit, 0))
@@ -313,6 +332,23 @@ pub async fn run_cli(libtest_mode: bool) -> i32 {
                     cl.any.insert(id);
                 }
             }
+            recording
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .push(crate::expected::Outcome {
+                    feature: feature
+                        .path
+                        .as_deref()
+                        .map(|p| {
+                            p.strip_prefix(&features_root)
+                                .unwrap_or(p)
+                                .to_string_lossy()
+                                .replace('\\', "/")
+                        })
+                        .unwrap_or_default(),
+                    scenario: scenario.name.clone(),
+                    passed: matches!(ev, event::ScenarioFinished::StepPassed),
+                });
             let mut c = tally.lock().unwrap_or_else(|e| e.into_inner());
             match ev {
                 event::ScenarioFinished::StepPassed => c.passed += 1,
@@ -338,7 +374,14 @@ pub async fn run_cli(libtest_mode: bool) -> i32 {
         .await;
     let c = *counts.lock().unwrap_or_else(|e| e.into_inner());
     use cucumber::writer::Stats as _;
-    let failed = result.execution_has_failed() || c.failed > 0 || c.skipped > 0;
+    let mut failed = result.execution_has_failed() || c.failed > 0 || c.skipped > 0;
+    if let Some(m) = &manifest {
+        let o = outcomes.lock().unwrap_or_else(|e| e.into_inner());
+        let verdict = crate::expected::judge(m, &o);
+        print!("{verdict}");
+        // with a manifest, the listed failures are the expected result
+        failed = !verdict.ok() || result.parsing_errors() > 0;
+    }
     println!(
         "reports: {} and {}",
         report_dir.join("junit.xml").display(),
@@ -364,9 +407,26 @@ pub async fn run_cli(libtest_mode: bool) -> i32 {
     if failed || coverage_failed { 1 } else { 0 }
 }
 
-fn dry_run(features: &Path) -> i32 {
+fn dry_run(features: &Path, manifest: Option<&crate::expected::Manifest>) -> i32 {
     match crate::dry_run::check(features) {
-        Ok(r) => {
+        Ok(mut r) => {
+            if let Some(m) = manifest {
+                for e in &m.expected {
+                    if !r
+                        .scenario_names
+                        .iter()
+                        .any(|(f, n)| *f == e.feature && *n == e.scenario)
+                    {
+                        r.problems.push(crate::dry_run::Problem {
+                            place: "expected-failures manifest".into(),
+                            what: format!(
+                                "「{}」に「{}」というシナリオはありません",
+                                e.feature, e.scenario
+                            ),
+                        });
+                    }
+                }
+            }
             for p in &r.problems {
                 println!("{p}");
             }
