@@ -8,11 +8,13 @@
 //! | [`coverage`] | which numbered steps and こんなときは branches of the manuals passing scenarios claim (`@m-<id>`) |
 //! | [`dry_run`] | `--dry-run`: every step matches exactly one definition, every claim an entry |
 //! | [`expected`] | the expected-failures manifest: listed failures pass, surprises both ways fail |
+//! | [`report`] | the self-contained HTML report, and the merge of several runs' Cucumber JSON |
 //! | [`runner`] | filters, seeds, reports (JUnit XML, Cucumber JSON), the closing count |
 
 pub mod coverage;
 pub mod dry_run;
 pub mod expected;
+pub mod report;
 pub mod runner;
 pub mod steps;
 pub mod world;

@@ -47,6 +47,10 @@ pub struct KitOpts {
     /// not fail the run; a failure not listed, or a listed one that passes, does.
     #[arg(long, value_name = "FILE")]
     pub expected_failures: Option<PathBuf>,
+    /// Also write `evidence.zip`: the HTML report, Cucumber JSON, JUnit XML, coverage, the
+    /// expected-failures manifest, kit version and seed.
+    #[arg(long)]
+    pub bundle: bool,
 }
 
 /// `(uri, line)` of every scenario that did not pass in a Cucumber JSON report.
@@ -382,10 +386,13 @@ pub async fn run_cli(libtest_mode: bool) -> i32 {
         // with a manifest, the listed failures are the expected result
         failed = !verdict.ok() || result.parsing_errors() > 0;
     }
+    let page = write_html(&report_dir, &features, &format!("seed {seed}"));
     println!(
-        "reports: {} and {}",
+        "reports: {}, {} and {}",
         report_dir.join("junit.xml").display(),
-        report_dir.join("cucumber.json").display()
+        report_dir.join("cucumber.json").display(),
+        page.as_deref()
+            .map_or_else(|e| format!("(no HTML: {e})"), |p| p.display().to_string())
     );
     println!("seed: {seed}");
     let coverage_failed = if kit.coverage || kit.coverage_min.is_some() {
@@ -400,11 +407,137 @@ pub async fn run_cli(libtest_mode: bool) -> i32 {
     } else {
         false
     };
+    if kit.bundle {
+        match bundle(&report_dir, seed, kit.expected_failures.as_deref()) {
+            Ok(p) => println!("evidence bundle: {}", p.display()),
+            Err(e) => {
+                eprintln!("evidence bundle: {e}");
+                return 2;
+            }
+        }
+    }
     println!(
         "cucumber: {} passed, {} failed, {} skipped",
         c.passed, c.failed, c.skipped
     );
     if failed || coverage_failed { 1 } else { 0 }
+}
+
+/// `report.html` from the run's `cucumber.json`.
+fn write_html(report_dir: &Path, features: &Path, header: &str) -> Result<PathBuf, String> {
+    let json = std::fs::read(report_dir.join("cucumber.json")).map_err(|e| e.to_string())?;
+    let v: serde_json::Value = serde_json::from_slice(&json).map_err(|e| e.to_string())?;
+    let manual = crate::coverage::ManualSteps::load(&features.join("manual-steps.toml")).ok();
+    let page = crate::report::html(&v, manual.as_ref(), header);
+    let path = report_dir.join("report.html");
+    std::fs::write(&path, page).map_err(|e| e.to_string())?;
+    Ok(path)
+}
+
+/// `evidence.zip`: what a vendor hands over.
+fn bundle(report_dir: &Path, seed: u64, manifest: Option<&Path>) -> Result<PathBuf, String> {
+    use std::io::Write as _;
+    let path = report_dir.join("evidence.zip");
+    let file = std::fs::File::create(&path).map_err(|e| e.to_string())?;
+    let mut zip = zip::ZipWriter::new(file);
+    let opts = zip::write::SimpleFileOptions::default()
+        .compression_method(zip::CompressionMethod::Deflated);
+    let mut add = |name: &str, bytes: &[u8]| -> Result<(), String> {
+        zip.start_file(name, opts).map_err(|e| e.to_string())?;
+        zip.write_all(bytes).map_err(|e| e.to_string())
+    };
+    for name in ["report.html", "cucumber.json", "junit.xml", "coverage.json"] {
+        if let Ok(b) = std::fs::read(report_dir.join(name)) {
+            add(name, &b)?;
+        }
+    }
+    if let Some(m) = manifest {
+        add(
+            "expected-failures.toml",
+            &std::fs::read(m).map_err(|e| e.to_string())?,
+        )?;
+    }
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    add(
+        "run.txt",
+        format!(
+            "oqs-kit {}\nseed {seed}\narguments {}\n",
+            env!("CARGO_PKG_VERSION"),
+            args.join(" ")
+        )
+        .as_bytes(),
+    )?;
+    zip.finish().map_err(|e| e.to_string())?;
+    Ok(path)
+}
+
+/// `merge <cucumber.json>... [--out DIR]`.
+pub fn merge_cli(args: &[String]) -> i32 {
+    let mut inputs = Vec::new();
+    let mut out = default_report_dir().join("merged");
+    let mut it = args.iter();
+    while let Some(a) = it.next() {
+        if a == "--out" {
+            match it.next() {
+                Some(d) => out = PathBuf::from(d),
+                None => {
+                    eprintln!("merge: --out DIR");
+                    return 2;
+                }
+            }
+        } else {
+            inputs.push(PathBuf::from(a));
+        }
+    }
+    if inputs.is_empty() {
+        eprintln!("merge: cucumber.json を1つ以上指定してください");
+        return 2;
+    }
+    let mut reports = Vec::new();
+    for p in &inputs {
+        match std::fs::read(p)
+            .map_err(|e| e.to_string())
+            .and_then(|b| serde_json::from_slice(&b).map_err(|e| e.to_string()))
+        {
+            Ok(v) => reports.push(v),
+            Err(e) => {
+                eprintln!("merge: {}: {e}", p.display());
+                return 2;
+            }
+        }
+    }
+    let merged = crate::report::merge(&reports);
+    let features = workspace_root().join("features");
+    let result = std::fs::create_dir_all(&out)
+        .and_then(|()| {
+            std::fs::write(
+                out.join("cucumber.json"),
+                serde_json::to_vec_pretty(&merged).unwrap_or_default(),
+            )
+        })
+        .map_err(|e| e.to_string())
+        .and_then(|()| {
+            write_html(
+                &out,
+                &features,
+                &format!("merged from {} runs", inputs.len()),
+            )
+        });
+    match result {
+        Ok(page) => {
+            println!(
+                "merged {} runs: {} and {}",
+                inputs.len(),
+                out.join("cucumber.json").display(),
+                page.display()
+            );
+            0
+        }
+        Err(e) => {
+            eprintln!("merge: {e}");
+            2
+        }
+    }
 }
 
 fn dry_run(features: &Path, manifest: Option<&crate::expected::Manifest>) -> i32 {

@@ -1,0 +1,251 @@
+//! The HTML report and the merge of several runs' Cucumber JSON (a sharded CI matrix).
+//!
+//! One self-contained page: per manual (the feature's `@seed-NNN` tag) → feature → scenario,
+//! failures first; each scenario with the manual entries it claims (`@m-<id>` → the manual's
+//! heading), each step with its outcome and, for a failure, the error with the World seed the
+//! runner printed. Durations are left out, so a merged sharded run renders the same body as
+//! the unsharded run of the same seed.
+
+use crate::coverage::ManualSteps;
+use serde_json::Value;
+use std::collections::BTreeMap;
+
+/// Several Cucumber JSON reports as one: features by `uri`, scenarios by line (background
+/// elements stay before their scenario).
+pub fn merge(reports: &[Value]) -> Value {
+    let mut by_uri: BTreeMap<String, Value> = BTreeMap::new();
+    for r in reports {
+        for f in r.as_array().into_iter().flatten() {
+            let uri = f["uri"].as_str().unwrap_or_default().to_owned();
+            let entry = by_uri.entry(uri).or_insert_with(|| {
+                let mut g = f.clone();
+                g["elements"] = Value::Array(Vec::new());
+                g
+            });
+            if let Some(els) = entry["elements"].as_array_mut() {
+                els.extend(f["elements"].as_array().into_iter().flatten().cloned());
+            }
+        }
+    }
+    let features = by_uri
+        .into_values()
+        .map(|mut f| {
+            if let Some(els) = f["elements"].as_array_mut() {
+                // a background element shares its scenario's line; it comes first
+                els.sort_by_key(|e| {
+                    (
+                        e["line"].as_u64().unwrap_or(0),
+                        u8::from(e["type"] != "background"),
+                    )
+                });
+            }
+            f
+        })
+        .collect();
+    Value::Array(features)
+}
+
+fn esc(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+fn passed(e: &Value) -> bool {
+    ["before", "steps", "after"].iter().all(|k| {
+        e[*k]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .all(|s| s["result"]["status"] == "passed")
+    })
+}
+
+fn tags(v: &Value) -> Vec<String> {
+    v["tags"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|t| {
+            t["name"]
+                .as_str()
+                .map(|s| s.trim_start_matches('@').to_owned())
+        })
+        .collect()
+}
+
+/// The page. `title_extra` goes into the header (seeds, kit version) and nowhere else.
+pub fn html(report: &Value, manual: Option<&ManualSteps>, title_extra: &str) -> String {
+    let headings: BTreeMap<&str, &str> = manual
+        .map(|m| {
+            m.step
+                .iter()
+                .map(|e| (e.id.as_str(), e.heading.as_str()))
+                .collect()
+        })
+        .unwrap_or_default();
+    let titles: BTreeMap<&str, &str> = manual
+        .map(|m| {
+            m.manual
+                .iter()
+                .map(|x| (x.seed.as_str(), x.title.as_str()))
+                .collect()
+        })
+        .unwrap_or_default();
+    // manual → features (failing features first inside each manual)
+    let mut groups: BTreeMap<String, Vec<&Value>> = BTreeMap::new();
+    for f in report.as_array().into_iter().flatten() {
+        let seed = tags(f)
+            .iter()
+            .find_map(|t| t.strip_prefix("seed-").map(str::to_owned))
+            .unwrap_or_else(|| "other".into());
+        groups.entry(seed).or_default().push(f);
+    }
+    let (mut total, mut failed) = (0, 0);
+    let mut body = String::new();
+    for (seed, features) in &mut groups {
+        let scen = |f: &Value| -> Vec<Value> {
+            f["elements"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter(|e| e["type"] == "scenario")
+                .cloned()
+                .collect()
+        };
+        features.sort_by_key(|f| {
+            (
+                scen(f).iter().all(passed),
+                f["uri"].as_str().unwrap_or_default().to_owned(),
+            )
+        });
+        let all: Vec<Value> = features.iter().flat_map(|f| scen(f)).collect();
+        let bad = all.iter().filter(|e| !passed(e)).count();
+        total += all.len();
+        failed += bad;
+        body.push_str(&format!(
+            "<h2>{} {}<small> — {} scenarios, {} failed</small></h2>\n",
+            esc(seed),
+            esc(titles.get(seed.as_str()).copied().unwrap_or("")),
+            all.len(),
+            bad
+        ));
+        for f in features.iter() {
+            let mut es = scen(f);
+            es.sort_by_key(|e| (passed(e), e["line"].as_u64().unwrap_or(0)));
+            body.push_str(&format!(
+                "<h3>{}<small> {}</small></h3>\n",
+                esc(f["name"].as_str().unwrap_or_default()),
+                esc(f["uri"].as_str().unwrap_or_default())
+            ));
+            for e in &es {
+                let ok = passed(e);
+                body.push_str(&format!(
+                    "<details class=\"{}\"{}><summary>{} {} <small>:{}</small></summary>\n",
+                    if ok { "pass" } else { "fail" },
+                    if ok { "" } else { " open" },
+                    if ok { "✓" } else { "✗" },
+                    esc(e["name"].as_str().unwrap_or_default()),
+                    e["line"]
+                ));
+                let claims: Vec<String> = tags(e)
+                    .iter()
+                    .filter_map(|t| t.strip_prefix(crate::coverage::TAG_PREFIX))
+                    .map(|id| {
+                        format!(
+                            "<li><code>{}</code> {}</li>",
+                            esc(id),
+                            esc(headings.get(id).copied().unwrap_or(""))
+                        )
+                    })
+                    .collect();
+                if !claims.is_empty() {
+                    body.push_str(&format!("<ul class=\"claims\">{}</ul>\n", claims.join("")));
+                }
+                body.push_str("<ol>\n");
+                for s in e["steps"].as_array().into_iter().flatten() {
+                    let status = s["result"]["status"].as_str().unwrap_or("unknown");
+                    body.push_str(&format!(
+                        "<li class=\"{status}\">{} {}",
+                        esc(s["keyword"].as_str().unwrap_or_default()),
+                        esc(s["name"].as_str().unwrap_or_default())
+                    ));
+                    if let Some(msg) = s["result"]["error_message"].as_str() {
+                        body.push_str(&format!("<pre>{}</pre>", esc(msg)));
+                    }
+                    body.push_str("</li>\n");
+                }
+                body.push_str("</ol></details>\n");
+            }
+        }
+    }
+    format!(
+        "<!doctype html>\n<html lang=\"ja\"><head><meta charset=\"utf-8\"><title>oqs-kit conformance</title>\n<style>\
+body{{font-family:sans-serif;margin:2em}}small{{color:#666}}details{{margin:.2em 0 .2em 1em}}\
+.fail>summary{{color:#b00;font-weight:bold}}.pass>summary{{color:#070}}li.failed{{color:#b00}}\
+li.skipped{{color:#a60}}pre{{background:#f6f6f6;padding:.5em;white-space:pre-wrap}}ul.claims{{color:#345}}\
+</style></head><body>\n<h1>oqs-kit conformance: {total} scenarios, {failed} failed</h1>\n<p>{}</p>\n{body}</body></html>\n",
+        esc(title_extra)
+    )
+}
+
+/// The page without its header line (what a merged sharded run shares with the whole run).
+pub fn body_of(page: &str) -> &str {
+    page.find("<h2>").map_or(page, |i| &page[i..])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn el(line: u64, status: &str) -> Value {
+        json!({"type":"scenario","line":line,"name":format!("s{line}"),"tags":[{"name":"@m-000-op3-05"}],
+               "steps":[{"keyword":"ならば","name":"x <y>","result":{"status":status,"error_message": if status == "failed" {"boom & <b>"} else {""}}}]})
+    }
+
+    fn feature(uri: &str, elements: Vec<Value>) -> Value {
+        json!({"uri":uri,"name":uri,"tags":[{"name":"@seed-000"}],"elements":elements})
+    }
+
+    #[test]
+    fn merged_shards_render_the_same_body_as_the_whole_run() {
+        let whole = json!([
+            feature("a.feature", vec![el(3, "passed"), el(9, "failed")]),
+            feature("b.feature", vec![el(4, "passed")])
+        ]);
+        let shard1 = json!([feature("a.feature", vec![el(9, "failed")])]);
+        let shard2 = json!([
+            feature("b.feature", vec![el(4, "passed")]),
+            feature("a.feature", vec![el(3, "passed")])
+        ]);
+        let merged = merge(&[shard1, shard2]);
+        let a = html(&whole, None, "seed 1");
+        let b = html(&merged, None, "seeds 1, 1");
+        assert_eq!(body_of(&a), body_of(&b));
+        assert!(a.contains("3 scenarios, 1 failed"));
+        // failures first, escaped
+        let fail_at = a.find("✗ s9").unwrap();
+        assert!(fail_at < a.find("✓ s3").unwrap());
+        assert!(a.contains("boom &amp; &lt;b&gt;") && a.contains("x &lt;y&gt;"));
+    }
+
+    #[test]
+    fn claims_show_the_manuals_heading() {
+        let m = crate::coverage::ManualSteps::parse(
+            "[[manual]]\nseed = \"000\"\ntitle = \"セットアップ\"\n[[step]]\nid = \"000-op3-05\"\nheading = \"今すぐ更新をクリックします\"\nkind = \"step\"\n",
+        )
+        .unwrap();
+        let page = html(
+            &json!([feature("a.feature", vec![el(3, "passed")])]),
+            Some(&m),
+            "",
+        );
+        assert!(
+            page.contains("000-op3-05</code> 今すぐ更新をクリックします"),
+            "{page}"
+        );
+        assert!(page.contains("000 セットアップ"));
+    }
+}
