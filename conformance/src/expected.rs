@@ -94,27 +94,30 @@ impl Verdict {
     }
 }
 
+/// Rows of an outline whose name has no placeholder share one name: an entry for it is met
+/// when any of them failed, and stale only when all of them passed.
 pub fn judge(m: &Manifest, outcomes: &[Outcome]) -> Verdict {
-    let listed = |o: &Outcome| {
-        m.expected
-            .iter()
-            .find(|e| e.feature == o.feature && e.scenario == o.scenario)
-    };
     let mut v = Verdict::default();
-    for o in outcomes {
-        match (listed(o), o.passed) {
-            (None, false) => v.unexpected.push(o.clone()),
-            (Some(e), true) => v.stale.push(e.clone()),
-            (Some(e), false) => v.expected.push(e.clone()),
-            (None, true) => {}
+    for e in &m.expected {
+        let mine: Vec<&Outcome> = outcomes
+            .iter()
+            .filter(|o| o.feature == e.feature && o.scenario == e.scenario)
+            .collect();
+        if mine.is_empty() {
+            v.not_run.push(e.clone());
+        } else if mine.iter().all(|o| o.passed) {
+            v.stale.push(e.clone());
+        } else {
+            v.expected.push(e.clone());
         }
     }
-    for e in &m.expected {
-        if !outcomes
+    for o in outcomes.iter().filter(|o| !o.passed) {
+        let listed = m
+            .expected
             .iter()
-            .any(|o| o.feature == e.feature && o.scenario == e.scenario)
-        {
-            v.not_run.push(e.clone());
+            .any(|e| e.feature == o.feature && e.scenario == o.scenario);
+        if !listed && !v.unexpected.contains(o) {
+            v.unexpected.push(o.clone());
         }
     }
     v
@@ -216,6 +219,12 @@ reason = "slow"
         );
         let only_expected = judge(&m, &[o("broken", false), o("fine", true)]);
         assert!(only_expected.ok());
+        // an outline's rows sharing the listed name: one failing row meets the entry
+        let rows = judge(&m, &[o("broken", true), o("broken", false)]);
+        assert!(
+            rows.ok() && rows.stale.is_empty() && rows.expected.len() == 1,
+            "{rows:?}"
+        );
     }
 
     #[test]

@@ -52,7 +52,7 @@ fn esc(s: &str) -> String {
         .replace('"', "&quot;")
 }
 
-fn passed(e: &Value) -> bool {
+fn element_passed(e: &Value) -> bool {
     ["before", "steps", "after"].iter().all(|k| {
         e[*k]
             .as_array()
@@ -60,6 +60,27 @@ fn passed(e: &Value) -> bool {
             .flatten()
             .all(|s| s["result"]["status"] == "passed")
     })
+}
+
+/// Every scenario element of a feature with whether it passed. A failed background step is
+/// written to the background element on the scenario's line (the scenario element then has
+/// no steps), so it counts against that scenario.
+pub fn scenarios(feature: &Value) -> Vec<(Value, bool)> {
+    let els: Vec<&Value> = feature["elements"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .collect();
+    els.iter()
+        .filter(|e| e["type"] == "scenario")
+        .map(|e| {
+            let background_ok = els
+                .iter()
+                .filter(|b| b["type"] == "background" && b["line"] == e["line"])
+                .all(|b| element_passed(b));
+            ((*e).clone(), background_ok && element_passed(e))
+        })
+        .collect()
 }
 
 fn tags(v: &Value) -> Vec<String> {
@@ -105,23 +126,14 @@ pub fn html(report: &Value, manual: Option<&ManualSteps>, title_extra: &str) -> 
     let (mut total, mut failed) = (0, 0);
     let mut body = String::new();
     for (seed, features) in &mut groups {
-        let scen = |f: &Value| -> Vec<Value> {
-            f["elements"]
-                .as_array()
-                .into_iter()
-                .flatten()
-                .filter(|e| e["type"] == "scenario")
-                .cloned()
-                .collect()
-        };
         features.sort_by_key(|f| {
             (
-                scen(f).iter().all(passed),
+                scenarios(f).iter().all(|(_, ok)| *ok),
                 f["uri"].as_str().unwrap_or_default().to_owned(),
             )
         });
-        let all: Vec<Value> = features.iter().flat_map(|f| scen(f)).collect();
-        let bad = all.iter().filter(|e| !passed(e)).count();
+        let all: Vec<(Value, bool)> = features.iter().flat_map(|f| scenarios(f)).collect();
+        let bad = all.iter().filter(|(_, ok)| !ok).count();
         total += all.len();
         failed += bad;
         body.push_str(&format!(
@@ -132,15 +144,21 @@ pub fn html(report: &Value, manual: Option<&ManualSteps>, title_extra: &str) -> 
             bad
         ));
         for f in features.iter() {
-            let mut es = scen(f);
-            es.sort_by_key(|e| (passed(e), e["line"].as_u64().unwrap_or(0)));
+            let mut es = scenarios(f);
+            es.sort_by_key(|(e, ok)| (*ok, e["line"].as_u64().unwrap_or(0)));
+            let backgrounds: Vec<&Value> = f["elements"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter(|b| b["type"] == "background")
+                .collect();
             body.push_str(&format!(
                 "<h3>{}<small> {}</small></h3>\n",
                 esc(f["name"].as_str().unwrap_or_default()),
                 esc(f["uri"].as_str().unwrap_or_default())
             ));
-            for e in &es {
-                let ok = passed(e);
+            for (e, ok) in &es {
+                let ok = *ok;
                 body.push_str(&format!(
                     "<details class=\"{}\"{}><summary>{} {} <small>:{}</small></summary>\n",
                     if ok { "pass" } else { "fail" },
@@ -164,7 +182,11 @@ pub fn html(report: &Value, manual: Option<&ManualSteps>, title_extra: &str) -> 
                     body.push_str(&format!("<ul class=\"claims\">{}</ul>\n", claims.join("")));
                 }
                 body.push_str("<ol>\n");
-                for s in e["steps"].as_array().into_iter().flatten() {
+                let background_steps = backgrounds
+                    .iter()
+                    .filter(|b| b["line"] == e["line"])
+                    .flat_map(|b| b["steps"].as_array().into_iter().flatten());
+                for s in background_steps.chain(e["steps"].as_array().into_iter().flatten()) {
                     let status = s["result"]["status"].as_str().unwrap_or("unknown");
                     body.push_str(&format!(
                         "<li class=\"{status}\">{} {}",
@@ -229,6 +251,23 @@ mod tests {
         let fail_at = a.find("✗ s9").unwrap();
         assert!(fail_at < a.find("✓ s3").unwrap());
         assert!(a.contains("boom &amp; &lt;b&gt;") && a.contains("x &lt;y&gt;"));
+    }
+
+    #[test]
+    fn a_failed_background_step_fails_its_scenario() {
+        let f = json!({"uri":"a.feature","name":"a","tags":[],"elements":[
+            {"type":"background","line":7,"steps":[{"keyword":"前提","name":"b","result":{"status":"failed","error_message":"bg broke"}}]},
+            {"type":"scenario","line":7,"name":"s7","before":[{"result":{"status":"passed"}}],"steps":[]}
+        ]});
+        assert_eq!(
+            scenarios(&f).iter().map(|(_, ok)| *ok).collect::<Vec<_>>(),
+            [false]
+        );
+        let page = html(&json!([f]), None, "");
+        assert!(
+            page.contains("1 scenarios, 1 failed") && page.contains("bg broke"),
+            "{page}"
+        );
     }
 
     #[test]

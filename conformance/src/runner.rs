@@ -40,7 +40,7 @@ pub struct KitOpts {
     #[arg(long, value_name = "K/N", value_parser = parse_shard)]
     pub shard: Option<(u64, u64)>,
     /// Run only the scenarios that failed in the last run (read from its cucumber.json in the
-    /// report folder). An outline runs whole when one of its examples failed.
+    /// report folder); of an outline, the rows that failed.
     #[arg(long)]
     pub rerun_failed: bool,
     /// The expected-failures manifest (TOML, each entry with its reason): listed failures do
@@ -60,17 +60,7 @@ pub fn failed_places(json: &[u8]) -> Result<Vec<(String, usize)>, String> {
     let mut out = Vec::new();
     for f in v.as_array().into_iter().flatten() {
         let uri = f["uri"].as_str().unwrap_or_default();
-        for e in f["elements"].as_array().into_iter().flatten() {
-            if e["type"] != "scenario" {
-                continue;
-            }
-            let passed = ["before", "steps", "after"].iter().all(|k| {
-                e[*k]
-                    .as_array()
-                    .into_iter()
-                    .flatten()
-                    .all(|s| s["result"]["status"] == "passed")
-            });
+        for (e, passed) in crate::report::scenarios(f) {
             let line = e["line"].as_u64().unwrap_or(0) as usize;
             if !passed && !out.iter().any(|(u, l)| u == uri && *l == line) {
                 out.push((uri.to_owned(), line));
@@ -80,22 +70,15 @@ pub fn failed_places(json: &[u8]) -> Result<Vec<(String, usize)>, String> {
     Ok(out)
 }
 
-/// Whether a scenario (or one of its examples' rows) is at one of `places`.
+/// Whether a scenario is at one of `places`. The filter sees an outline's rows one by one,
+/// each at its own row's line, as the report records them: exactly the failed rows rerun.
 fn at_any(places: &[(String, usize)], file: &Path, scenario: &cucumber::gherkin::Scenario) -> bool {
     let file = file.display().to_string();
-    let rows = scenario
-        .examples
-        .iter()
-        .filter_map(|e| e.table.as_ref())
-        .flat_map(|t| (0..t.rows.len()).map(move |i| t.position.line + i));
-    let mut lines = std::iter::once(scenario.position.line).chain(rows);
-    lines.any(|l| {
-        places.iter().any(|(uri, line)| {
-            *line == l
-                && file
-                    .trim_start_matches('/')
-                    .ends_with(uri.trim_start_matches('/'))
-        })
+    places.iter().any(|(uri, line)| {
+        *line == scenario.position.line
+            && file
+                .trim_start_matches('/')
+                .ends_with(uri.trim_start_matches('/'))
     })
 }
 
@@ -185,6 +168,8 @@ pub async fn run_cli(libtest_mode: bool) -> i32 {
         .features
         .clone()
         .unwrap_or_else(|| workspace_root().join("features"));
+    // cucumber reports features by their resolved absolute path; so do shards and manifests
+    let features = features.canonicalize().unwrap_or(features);
     let manifest = match kit
         .expected_failures
         .as_deref()
@@ -675,14 +660,17 @@ mod rerun_tests {
             {"type":"scenario","line":5,"steps":[{"result":{"status":"passed"}}]},
             {"type":"scenario","line":9,"steps":[{"result":{"status":"passed"}},{"result":{"status":"failed"}}]},
             {"type":"scenario","line":14,"before":[{"result":{"status":"failed"}}],"steps":[]},
-            {"type":"scenario","line":20,"steps":[{"result":{"status":"skipped"}}]}
+            {"type":"scenario","line":20,"steps":[{"result":{"status":"skipped"}}]},
+            {"type":"background","line":30,"steps":[{"result":{"status":"failed"}}]},
+            {"type":"scenario","line":30,"steps":[]}
         ]}]"#;
         assert_eq!(
             failed_places(json).unwrap(),
             [
                 ("work/main/features/a.feature".to_owned(), 9),
                 ("work/main/features/a.feature".to_owned(), 14),
-                ("work/main/features/a.feature".to_owned(), 20)
+                ("work/main/features/a.feature".to_owned(), 20),
+                ("work/main/features/a.feature".to_owned(), 30)
             ]
         );
         assert!(failed_places(b"not json").is_err());

@@ -3,7 +3,8 @@
 //! (`d2vhvuj0j7c8bh.cloudfront.net`, on the internet, reached through the proxy) [000 op11; 002].
 //!
 //! Terminals authenticate with their client certificate (mutual TLS, as the qualification
-//! server: without op 6's certificate 配信実績 stays empty [000 op11 03 こんなときは]). The
+//! server: without op 6's certificate the distro app reaches no server, and 配信実績 shows no
+//! institution code [000 op11 03 こんなときは]). The
 //! release catalog is delivered in batches — the distro app itself first, then the face
 //! library and the linkage app, then the reader app — one batch per download → restart round.
 //! On release day answers are slow: a batch becomes ready only some (sim) minutes after it is

@@ -6,7 +6,7 @@
 //! | [`clock`] | the sim clock (jumps, never the wall clock) |
 //! | [`distro`] | the distribution server (配信拠点 and クラウド), its catalog in batches |
 //! | [`names`] | the name table standing in for DNS |
-//! | [`net`] | the network's services: the NTP pool (the proxy comes with the distribution issue) |
+//! | [`net`] | the network's services: the NTP pool and the proxy |
 //! | [`qualification`] | オンライン資格確認等システム with mutual TLS, accounts, settings, lookups |
 //! | [`windows`] | the fake Windows terminal: `C:\`, certificate stores, Credential Manager, Edge |
 

@@ -5,7 +5,7 @@ use oqs_host::Resolver;
 use std::collections::{BTreeMap, BTreeSet};
 use std::io;
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, RwLock};
 
 /// Host names of the manuals [000 op3, op6, op7; 002].
@@ -31,7 +31,7 @@ type Table = BTreeMap<(String, u16), Vec<SocketAddr>>;
 struct Inner {
     table: RwLock<Table>,
     /// Turns of the round robin so far: each answer starts one address further on.
-    turns: AtomicUsize,
+    turns: std::sync::Mutex<BTreeMap<(String, u16), usize>>,
     /// Whether the site's network device passes answers with several addresses through.
     round_robin_supported: AtomicBool,
     /// Internet hosts: the terminal reaches them only through the proxy.
@@ -45,7 +45,7 @@ impl Default for Inner {
     fn default() -> Self {
         Self {
             table: RwLock::default(),
-            turns: AtomicUsize::new(0),
+            turns: std::sync::Mutex::default(),
             round_robin_supported: AtomicBool::new(true),
             beyond_proxy: RwLock::default(),
             cut_off: RwLock::default(),
@@ -157,7 +157,13 @@ impl NameTable {
             }
             Some(a) if !a.is_empty() => {
                 let mut a = a.clone();
-                let turn = self.0.turns.fetch_add(1, Ordering::SeqCst);
+                // each name takes its own turns, whatever else was looked up in between
+                let turn = {
+                    let mut t = self.0.turns.lock().unwrap_or_else(|e| e.into_inner());
+                    let n = t.entry((host.to_ascii_lowercase(), port)).or_insert(0);
+                    *n += 1;
+                    *n - 1
+                };
                 let n = a.len();
                 a.rotate_left(turn % n);
                 Ok(a)

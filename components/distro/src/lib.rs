@@ -147,10 +147,15 @@ impl DistroApp {
     }
 
     fn state(&self) -> Result<State, DistroError> {
-        Ok(match self.host.files().read_if_exists(&win(STATE_FILE))? {
-            Some(b) => serde_json::from_slice(&b).unwrap_or_default(),
-            None => State::default(),
-        })
+        match self.host.files().read_if_exists(&win(STATE_FILE))? {
+            Some(b) => serde_json::from_slice(&b).map_err(|e| {
+                // never start over silently: a pending batch would be lost
+                DistroError::Settings(format!(
+                    "{STATE_FILE} を読めません（{e}）。ファイルを削除すると配信アプリケーションは最初から確認し直します"
+                ))
+            }),
+            None => Ok(State::default()),
+        }
     }
 
     fn save_state(&self, s: &State) -> Result<(), DistroError> {
@@ -254,8 +259,22 @@ impl DistroApp {
         Ok(DOWNLOAD_ACCEPTED)
     }
 
-    /// 配信実績の確認: the text Notepad shows, or `None` when the service never wrote it
-    /// (the こんなときは of op 11: fast startup, the certificate, the task).
+    /// The notification 「再起動してください」 while a batch waits for a restart [001 step 13 ③].
+    pub fn restart_notice(&self) -> Result<bool, DistroError> {
+        Ok(self.state()?.status == Some(Status::RestartPending))
+    }
+
+    /// 「確認しました」 or × on that notification: it closes and restarts nothing (the person
+    /// restarts from the Start menu) [001 step 13 ※].
+    pub fn acknowledge_notice(&self) -> Result<(), DistroError> {
+        let s = self.state()?;
+        self.save_state(&s)
+    }
+
+    /// 配信実績の確認: the text Notepad shows, or `None` when the service never ran (the
+    /// こんなときは of op 11: fast startup, the task). Without the certificate the service
+    /// runs but reaches no server: 配信実績 then has no institution code and
+    /// `Status=サーバー接続待ち`.
     pub fn record(&self) -> Result<Option<String>, DistroError> {
         Ok(self
             .host
@@ -280,6 +299,10 @@ impl DistroApp {
         if !s.pending.is_empty() && w.full_boots > s.downloaded_at_full_boot {
             self.apply(&s.pending)?;
             s.pending.clear();
+            // the run after a restart asks for the next batch at once
+            s.installing_until = None;
+            s.waiting_until = None;
+            s.next_run = None;
             s.status = Some(Status::WaitingForServer);
         }
         let requested = std::mem::take(&mut s.requested);
@@ -295,16 +318,20 @@ impl DistroApp {
         } else if !settings.auto_update && !requested {
             Status::Stopped
         } else if !requested
+            && matches!(s.status, Some(Status::Scheduled { .. }))
             && s.next_run
                 .as_deref()
                 .and_then(parse_time)
                 .is_some_and(|t| now < t)
-            && s.waiting_until.is_none()
         {
             // not yet time for the periodic run
             s.status.clone().unwrap_or(Status::WaitingForServer)
         } else {
-            match self.fetch(&settings, &mut s, now, requested).await {
+            let underway = requested || s.status == Some(Status::Downloading);
+            match self
+                .fetch(&settings, &mut s, now, underway, w.full_boots)
+                .await
+            {
                 Ok(st) => {
                     s.last_error = None;
                     st
@@ -334,7 +361,8 @@ impl DistroApp {
         settings: &Settings,
         s: &mut State,
         now: OffsetDateTime,
-        requested: bool,
+        underway: bool,
+        full_boots: u32,
     ) -> Result<Status, NetError> {
         let host = settings.server.host();
         let mut c = Connection::open(self.host.clone(), host).await?;
@@ -359,7 +387,6 @@ impl DistroApp {
         if let Some(ready) = answer.ready_at.as_deref() {
             // a download under way (asked for) shows as such; a periodic run that finds a batch
             // not yet ready comes back when it is
-            let underway = requested || s.waiting_until.is_some();
             s.waiting_until = Some(ready.to_owned());
             return Ok(if underway {
                 Status::Downloading
@@ -389,7 +416,7 @@ impl DistroApp {
                 })?;
         }
         s.pending = answer.batch;
-        s.downloaded_at_full_boot = self.host.system().load().map(|w| w.full_boots).unwrap_or(0);
+        s.downloaded_at_full_boot = full_boots;
         if slow_day {
             s.installing_until = Some(rfc3339(now + INSTALL_TIME));
             Ok(Status::Updating)

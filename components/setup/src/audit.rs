@@ -280,7 +280,15 @@ fn windows_items(a: &mut Audit, w: &WindowsState, p: Option<&SiteProfile>, auto:
         .iter()
         .filter_map(|x| {
             let from = w.edge.added_from.get(*x)?;
-            (Some(from) != library.as_ref()).then(|| format!("{x}（{from}）"))
+            // versions compare as versions: 2.3 is 2.3.0
+            let same = |a: &str, b: &str| match (
+                a.parse::<oqs_proto::distro::Version>(),
+                b.parse::<oqs_proto::distro::Version>(),
+            ) {
+                (Ok(a), Ok(b)) => a == b,
+                _ => a == b,
+            };
+            (!library.as_deref().is_some_and(|l| same(from, l))).then(|| format!("{x}（{from}）"))
         })
         .collect();
     a.add(

@@ -76,7 +76,7 @@ async fn download_now(w: &mut KitWorld) -> Result<()> {
     let a = app(w)?;
     let mut screen = a.download_now().await?.to_owned();
     // the notification that asks for a restart comes once the batch is ready [001 step 13 ③]
-    if a.status()? == Some(Status::RestartPending) {
+    if a.restart_notice()? {
         screen.push_str("\n再起動してください（更新ファイルの適用）");
     }
     w.screen = screen;
@@ -421,7 +421,10 @@ async fn advice(_w: &mut KitWorld, status: String, want: String) -> Result<()> {
 
 #[when(regex = r"^再起動を求める通知の「(確認しました|×)」をクリックする$")]
 async fn answer_notification(w: &mut KitWorld) -> Result<()> {
+    let a = app(w)?;
+    ensure!(a.restart_notice()?, "再起動を求める通知は出ていません");
     w.boots_seen = Some(w.terminal()?.system().load()?.boots);
+    a.acknowledge_notice()?;
     Ok(())
 }
 

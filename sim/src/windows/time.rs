@@ -50,8 +50,14 @@ impl FakeTerminal {
         self.save(&w)
     }
 
-    /// Makes this PC's clock wrong by `by` (positive: ahead).
+    /// Makes this PC's clock wrong by `by` (positive: ahead), at most ten years either way.
     pub fn set_clock_skew(&self, by: Duration) -> io::Result<()> {
+        if by.abs() > Duration::days(3653) {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                format!("時計のずれ {by} は大きすぎます（10年以内にしてください）"),
+            ));
+        }
         let mut w = self.load()?;
         w.time.skew_ms = i64::try_from(by.whole_milliseconds()).unwrap_or(i64::MAX);
         self.save(&w)
