@@ -30,7 +30,7 @@ use time::{OffsetDateTime, macros::datetime};
 pub use inspect::{CertInfo, inspect, thumbprint};
 
 /// The issuer name every terminal certificate shows on its 個人 tab.
-pub const ROOT_CA_NAME: &str = "Online Billing NW Common Root CA";
+pub use oqs_proto::institution::ROOT_CA_NAME;
 /// O of the test CA: says loudly that this is not the real one.
 pub const TEST_ORG: &str = "oqs-kit TEST CA - NOT FOR PRODUCTION";
 /// The root that issues the test server certificate: a stand-in for Windows' built-in roots.

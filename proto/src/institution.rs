@@ -5,6 +5,9 @@ use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::str::FromStr;
 
+/// The issuer every terminal's client certificate shows on its 個人 tab [000 op6].
+pub const ROOT_CA_NAME: &str = "Online Billing NW Common Root CA";
+
 /// A 医療機関コード: exactly 10 half-width digits.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]

@@ -1,8 +1,9 @@
-//! The SNTP server answered by real clients from Debian: chrony (`chronyd -Q`, any port) and
-//! ntpsec's `ntpdig` (port 123 only, so as root with the port free). Skipped, saying why, when a
-//! client is missing, except in CI, which installs them.
+//! The SNTP server answered by a real client from Debian: chrony (`chronyd -Q`), which can ask
+//! any port, so the server binds `127.0.0.1:0` like every service of the kit. (ntpsec's `ntpdig`
+//! and `ntpdate` ask only port 123, TOOLCHAIN.md §5, so they are not used.) Skipped, saying why,
+//! without chrony, except in CI, which installs it.
 //!
-//! The sim clock is not the machine's clock, so each client reports some large offset; what
+//! The sim clock is not the machine's clock, so the client reports some large offset; what
 //! the test checks is that a server moved one hour ahead is reported one hour further off.
 
 use oqs_sim::SimClock;
@@ -71,51 +72,4 @@ fn chrony_measures_the_servers_clock() {
         "before {before} s, after {after} s"
     );
     assert!(server.served() >= 2);
-}
-
-#[test]
-fn ntpdig_measures_the_servers_clock_on_port_123() {
-    if !have("ntpdig") {
-        return;
-    }
-    // ntpdig cannot use another port (TOOLCHAIN.md §5)
-    let server = match NtpServer::bind(
-        SocketAddr::from(([127, 0, 0, 1], 123)),
-        Arc::new(SimClock::default()),
-    ) {
-        Ok(s) => s,
-        // an NTP daemon holds the port: nothing to learn here
-        Err(e) if e.kind() == std::io::ErrorKind::AddrInUse => {
-            eprintln!("127.0.0.1:123 is in use (an NTP daemon?): skipping");
-            return;
-        }
-        Err(e) => {
-            assert!(
-                std::env::var_os("CI").is_none(),
-                "CI runs as root and must bind 127.0.0.1:123: {e}"
-            );
-            eprintln!("cannot bind 127.0.0.1:123 ({e}; not root?): skipping");
-            return;
-        }
-    };
-    let ask = || {
-        let out = Command::new("ntpdig")
-            .args(["-j", "-t", "5", "127.0.0.1"])
-            .output()
-            .unwrap();
-        let text = String::from_utf8_lossy(&out.stdout).into_owned();
-        number_after(&text, "\"offset\"").unwrap_or_else(|| {
-            panic!(
-                "ntpdig did not accept the answer: {text}{}",
-                String::from_utf8_lossy(&out.stderr)
-            )
-        })
-    };
-    let before = ask();
-    server.set_offset(Duration::hours(1));
-    let after = ask();
-    assert!(
-        ((after - before) - 3600.0).abs() < 5.0,
-        "before {before} s, after {after} s"
-    );
 }

@@ -29,8 +29,6 @@ use time::{Duration, OffsetDateTime};
 
 /// The task that starts the service [000 op11 02].
 pub const TASK: &str = "OQS_exec_distroappstart";
-/// The name prefix of the face reader vendor's software in Windows' app list [K].
-const READER_APP_PREFIX: &str = "顔認証付きカードリーダーソフトウェア ";
 /// How often the service asks the server by itself (the task repeats hourly).
 const PERIOD: Duration = Duration::hours(1);
 /// Installing a batch after its download, on a slow (release) day.
@@ -180,7 +178,7 @@ impl DistroApp {
                     .load()?
                     .apps
                     .iter()
-                    .find(|a| a.name.starts_with(READER_APP_PREFIX))
+                    .find(|a| a.name.starts_with(oqs_proto::site::FACE_READER_SOFTWARE))
                     .map(|a| a.version.clone()),
             };
             if let Some(v) = v.and_then(|v| v.parse().ok()) {
@@ -448,7 +446,9 @@ impl DistroApp {
             }
             let name = p.app.label();
             match w.apps.iter_mut().find(|a| {
-                a.name == name || (p.app == App::ReaderApp && a.name.starts_with(READER_APP_PREFIX))
+                a.name == name
+                    || (p.app == App::ReaderApp
+                        && a.name.starts_with(oqs_proto::site::FACE_READER_SOFTWARE))
             }) {
                 Some(a) => a.version = p.version.to_string(),
                 None => w.apps.push(InstalledApp {

@@ -13,6 +13,7 @@ use oqs_host::certificates::StoreName;
 use oqs_host::https::{self, OneCertificate};
 use oqs_host::windows::WindowsState;
 use oqs_proto::bypass::{BypassList, Route};
+use oqs_proto::institution::ROOT_CA_NAME;
 use rustls_pki_types::ServerName;
 use std::sync::Arc;
 use tokio::io::{AsyncRead, AsyncWrite};
@@ -173,9 +174,6 @@ impl Connection {
         Ok(bytes)
     }
 }
-
-/// The issuer every terminal certificate shows [000 op6].
-const ROOT_CA_NAME: &str = "Online Billing NW Common Root CA";
 
 /// CONNECT `host:443` through the proxy, the tunnel as the stream.
 async fn tunnel(
