@@ -97,12 +97,20 @@ fn parse_shard(s: &str) -> Result<(u64, u64), String> {
 
 /// The shard (1-based) of `n` a scenario at `file:line` belongs to (FNV-1a of its place).
 pub fn shard_of(file: &str, line: usize, n: u64) -> u64 {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for b in file.bytes().chain([b':']).chain(line.to_string().bytes()) {
-        h ^= u64::from(b);
-        h = h.wrapping_mul(0x0100_0000_01b3);
-    }
-    h % n + 1
+    fnv1a(
+        0,
+        file.bytes().chain([b':']).chain(line.to_string().bytes()),
+    ) % n
+        + 1
+}
+
+/// FNV-1a from the standard offset basis xor `start`: stable across machines and Rust versions.
+fn fnv1a(start: u64, bytes: impl IntoIterator<Item = u8>) -> u64 {
+    bytes
+        .into_iter()
+        .fold(0xcbf2_9ce4_8422_2325 ^ start, |h, b| {
+            (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+        })
 }
 
 /// Ids claimed by passing scenarios (with their names), and by any scenario.
@@ -136,17 +144,14 @@ fn default_report_dir() -> PathBuf {
 
 /// FNV-1a: a seed per scenario that does not depend on run order or the Rust version.
 pub fn scenario_seed(run_seed: u64, feature: &str, scenario: &str, line: usize) -> u64 {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325 ^ run_seed;
-    for b in feature
-        .bytes()
-        .chain([0])
-        .chain(scenario.bytes())
-        .chain(line.to_le_bytes())
-    {
-        h ^= u64::from(b);
-        h = h.wrapping_mul(0x0100_0000_01b3);
-    }
-    h
+    fnv1a(
+        run_seed,
+        feature
+            .bytes()
+            .chain([0])
+            .chain(scenario.bytes())
+            .chain(line.to_le_bytes()),
+    )
 }
 
 /// Parses the command line (or, under a libtest-style harness, uses the defaults), runs the
