@@ -10,6 +10,7 @@
 //! | [`expected`] | the expected-failures manifest: listed failures pass, surprises both ways fail |
 //! | [`report`] | the self-contained HTML report, and the merge of several runs' Cucumber JSON |
 //! | [`runner`] | filters, seeds, reports (JUnit XML, Cucumber JSON), the closing count |
+//! | [`target`] | which build plays each component: the kit's own, or a vendor's program |
 
 pub mod coverage;
 pub mod dry_run;
@@ -17,6 +18,7 @@ pub mod expected;
 pub mod report;
 pub mod runner;
 pub mod steps;
+pub mod target;
 pub mod world;
 
 pub use runner::{KitOpts, run_cli};

@@ -48,9 +48,14 @@ pub struct KitOpts {
     #[arg(long, value_name = "FILE")]
     pub expected_failures: Option<PathBuf>,
     /// Also write `evidence.zip`: the HTML report, Cucumber JSON, JUnit XML, coverage, the
-    /// expected-failures manifest, kit version and seed.
+    /// target file, the expected-failures manifest, kit version and seed.
     #[arg(long)]
     pub bundle: bool,
+    /// A target file (TOML) naming external programs to run in place of the kit's own
+    /// components (see conformance/TARGETS.md). Its `expected_failures` manifest applies
+    /// unless --expected-failures is given.
+    #[arg(long, value_name = "FILE")]
+    pub target: Option<PathBuf>,
 }
 
 /// `(uri, line)` of every scenario that did not pass in a Cucumber JSON report.
@@ -175,8 +180,19 @@ pub async fn run_cli(libtest_mode: bool) -> i32 {
         .unwrap_or_else(|| workspace_root().join("features"));
     // cucumber reports features by their resolved absolute path; so do shards and manifests
     let features = features.canonicalize().unwrap_or(features);
-    let manifest = match kit
+    let target = match kit.target.as_deref().map(crate::target::Target::load) {
+        Some(Ok(t)) => Some(t),
+        Some(Err(e)) => {
+            eprintln!("{e}");
+            return 2;
+        }
+        None => None,
+    };
+    let manifest_path = kit
         .expected_failures
+        .clone()
+        .or_else(|| target.as_ref().and_then(|t| t.expected_failures.clone()));
+    let manifest = match manifest_path
         .as_deref()
         .map(crate::expected::Manifest::load)
     {
@@ -235,16 +251,44 @@ pub async fn run_cli(libtest_mode: bool) -> i32 {
         "oqs-kit conformance: seed {seed} (rerun with --seed {seed}), features {}",
         features.display()
     );
+    let mut left_out = Vec::new();
+    if let Some(t) = target {
+        println!(
+            "target: {} ({})",
+            t.name,
+            t.file
+                .as_deref()
+                .map(|p| p.display().to_string())
+                .unwrap_or_default()
+        );
+        for (what, p) in t.programs() {
+            println!("target: {what} = {}", p.command.join(" "));
+        }
+        if let Err(e) = t.build() {
+            eprintln!("{e}");
+            return 2;
+        }
+        for (tag, why) in t.left_out() {
+            println!("@{tag} scenarios left out: {why}");
+            left_out.push(tag);
+        }
+        if let Err(e) = crate::target::set_current(t) {
+            eprintln!("{e}");
+            return 2;
+        }
+    }
     let skip_pcsc = pcsc_unavailable();
     if let Some(why) = &skip_pcsc {
         println!("@pcsc scenarios left out: {why}");
     }
     if skip_pcsc.is_some() {
-        // cucumber applies --tags instead of a custom filter, so the exclusion joins the tags
-        let not_pcsc = TagOperation::Not(Box::new(TagOperation::Tag("pcsc".into())));
+        left_out.push("pcsc".into());
+    }
+    for tag in left_out {
+        let not = TagOperation::Not(Box::new(TagOperation::Tag(tag)));
         opts.tags_filter = Some(match opts.tags_filter.take() {
-            Some(t) => TagOperation::And(Box::new(t), Box::new(not_pcsc)),
-            None => not_pcsc,
+            Some(t) => TagOperation::And(Box::new(t), Box::new(not)),
+            None => not,
         });
     }
 
@@ -398,7 +442,12 @@ pub async fn run_cli(libtest_mode: bool) -> i32 {
         false
     };
     if kit.bundle {
-        match bundle(&report_dir, seed, kit.expected_failures.as_deref()) {
+        match bundle(
+            &report_dir,
+            seed,
+            manifest_path.as_deref(),
+            kit.target.as_deref(),
+        ) {
             Ok(p) => println!("evidence bundle: {}", p.display()),
             Err(e) => {
                 eprintln!("evidence bundle: {e}");
@@ -425,7 +474,12 @@ fn write_html(report_dir: &Path, features: &Path, header: &str) -> Result<PathBu
 }
 
 /// `evidence.zip`: what a vendor hands over.
-fn bundle(report_dir: &Path, seed: u64, manifest: Option<&Path>) -> Result<PathBuf, String> {
+fn bundle(
+    report_dir: &Path,
+    seed: u64,
+    manifest: Option<&Path>,
+    target: Option<&Path>,
+) -> Result<PathBuf, String> {
     use std::io::Write as _;
     let path = report_dir.join("evidence.zip");
     let file = std::fs::File::create(&path).map_err(|e| e.to_string())?;
@@ -446,6 +500,9 @@ fn bundle(report_dir: &Path, seed: u64, manifest: Option<&Path>) -> Result<PathB
             "expected-failures.toml",
             &std::fs::read(m).map_err(|e| e.to_string())?,
         )?;
+    }
+    if let Some(t) = target {
+        add("target.toml", &std::fs::read(t).map_err(|e| e.to_string())?)?;
     }
     let args: Vec<String> = std::env::args().skip(1).collect();
     add(

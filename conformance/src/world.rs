@@ -65,7 +65,7 @@ pub struct KitWorld {
     pub search: Option<oqs_proto::qualification::SearchInfo>,
     pub lookup: Option<oqs_proto::qualification::QualificationResult>,
     /// The running linkage app (operation 5/12).
-    pub linkage: Option<oqs_linkage::LinkageApp>,
+    pub linkage: Option<crate::target::linkage::Linkage>,
     /// The last result file the HIS read, raw and parsed.
     pub result_bytes: Option<Vec<u8>>,
     pub result: Option<oqs_proto::linkage::message::ResultMessage>,

@@ -39,16 +39,17 @@ impl std::fmt::Debug for TerminalDir {
 
 impl TerminalDir {
     /// Opens a terminal directory from a component process: the name table the simulator
-    /// wrote (`state/names`), and the terminal's time standing still at `at` (RFC 3339, as in
-    /// the simulator) or the system clock.
+    /// wrote (`state/names`), and the terminal's time: standing still at `at` (RFC 3339, as in
+    /// the simulator), read at every use from a file (`file:<path>`, see [`FileClock`]), or
+    /// the system clock.
     pub fn open_from_process(root: &Path, at: Option<&str>) -> io::Result<Self> {
         let clock: Arc<dyn Clock> = match at {
-            Some(at) => Arc::new(FixedClock(
-                time::OffsetDateTime::parse(at, &time::format_description::well_known::Rfc3339)
-                    .map_err(|e| {
-                        io::Error::new(io::ErrorKind::InvalidInput, format!("--at {at}: {e}"))
-                    })?,
-            )),
+            Some(at) => match at.strip_prefix("file:") {
+                Some(path) => Arc::new(FileClock::open(Path::new(path))?),
+                None => Arc::new(FixedClock(parse_instant(at).map_err(|e| {
+                    io::Error::new(io::ErrorKind::InvalidInput, format!("--at {at}: {e}"))
+                })?)),
+            },
             None => Arc::new(crate::SystemClock),
         };
         let names = StaticNames::parse(
@@ -374,6 +375,55 @@ impl Resolver for StaticNames {
     }
 }
 
+fn parse_instant(text: &str) -> Result<OffsetDateTime, time::error::Parse> {
+    OffsetDateTime::parse(text.trim(), &time::format_description::well_known::Rfc3339)
+}
+
+/// The simulator's clock seen from another process: a file holding one RFC 3339 instant,
+/// rewritten (atomically) by the simulator whenever its clock moves, and read at every use.
+/// If the file cannot be read for a moment, the last instant read stands.
+#[derive(Debug)]
+pub struct FileClock {
+    path: PathBuf,
+    last: std::sync::Mutex<OffsetDateTime>,
+}
+
+impl FileClock {
+    pub fn open(path: &Path) -> io::Result<Self> {
+        let first = Self::read(path)?;
+        Ok(Self {
+            path: path.into(),
+            last: std::sync::Mutex::new(first),
+        })
+    }
+
+    fn read(path: &Path) -> io::Result<OffsetDateTime> {
+        let text = std::fs::read_to_string(path).map_err(|e| {
+            io::Error::new(e.kind(), format!("時計ファイル {}: {e}", path.display()))
+        })?;
+        parse_instant(&text).map_err(|e| {
+            io::Error::new(
+                io::ErrorKind::InvalidData,
+                format!(
+                    "時計ファイル {} の「{}」は RFC 3339 の時刻ではありません: {e}",
+                    path.display(),
+                    text.trim()
+                ),
+            )
+        })
+    }
+}
+
+impl Clock for FileClock {
+    fn now(&self) -> OffsetDateTime {
+        let mut last = self.last.lock().unwrap_or_else(|e| e.into_inner());
+        if let Ok(t) = Self::read(&self.path) {
+            *last = t;
+        }
+        *last
+    }
+}
+
 /// A clock that stands still at one instant, like the simulator's between jumps.
 #[derive(Clone, Copy, Debug)]
 pub struct FixedClock(pub OffsetDateTime);
@@ -427,6 +477,24 @@ mod tests {
             p
         );
         assert!(t.resolve(&WinPath::parse(r"D:\x").unwrap()).is_err());
+    }
+
+    #[test]
+    fn file_clock_follows_the_file_and_keeps_the_last_good_instant() {
+        let d = tempfile::tempdir().unwrap();
+        let f = d.path().join("clock");
+        std::fs::write(&f, "2025-04-01T09:00:00+09:00\n").unwrap();
+        let t = TerminalDir::open_from_process(d.path(), Some(&format!("file:{}", f.display())))
+            .unwrap();
+        let at = |s: &str| parse_instant(s).unwrap();
+        assert_eq!(t.clock().now(), at("2025-04-01T09:00:00+09:00"));
+        write_atomic(&f, b"2025-04-01T09:31:00+09:00").unwrap();
+        assert_eq!(t.clock().now(), at("2025-04-01T09:31:00+09:00"));
+        std::fs::write(&f, "garbage").unwrap();
+        assert_eq!(t.clock().now(), at("2025-04-01T09:31:00+09:00"));
+        std::fs::write(&f, "not a time").unwrap();
+        let e = FileClock::open(&f).unwrap_err().to_string();
+        assert!(e.contains("RFC 3339") && e.contains("not a time"), "{e}");
     }
 
     #[test]

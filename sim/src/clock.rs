@@ -3,6 +3,7 @@
 
 use oqs_host::Clock;
 use oqs_host::clock::JST;
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use time::{Duration, OffsetDateTime, Time};
 
@@ -11,35 +12,78 @@ use time::{Duration, OffsetDateTime, Time};
 pub const DEFAULT_START: OffsetDateTime = time::macros::datetime!(2025-04-01 09:00 +9);
 
 #[derive(Clone, Debug)]
-pub struct SimClock(Arc<Mutex<OffsetDateTime>>);
+pub struct SimClock(Arc<Mutex<Inner>>);
+
+#[derive(Debug)]
+struct Inner {
+    now: OffsetDateTime,
+    /// Files other processes read the time from ([`oqs_host::dir::FileClock`]).
+    mirrors: Vec<PathBuf>,
+}
 
 impl SimClock {
     pub fn new(start: OffsetDateTime) -> Self {
-        Self(Arc::new(Mutex::new(start)))
+        Self(Arc::new(Mutex::new(Inner {
+            now: start,
+            mirrors: Vec::new(),
+        })))
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, OffsetDateTime> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
         self.0.lock().unwrap_or_else(|e| e.into_inner())
     }
 
+    /// Keeps `path` holding the current instant (RFC 3339) from now on, so a component
+    /// running as its own process (a vendor target) lives in the World's time.
+    pub fn mirror_to(&self, path: &Path) -> std::io::Result<()> {
+        let mut inner = self.lock();
+        write_instant(path, inner.now)?;
+        if !inner.mirrors.iter().any(|p| p == path) {
+            inner.mirrors.push(path.into());
+        }
+        Ok(())
+    }
+
+    fn moved(inner: &Inner) {
+        for p in &inner.mirrors {
+            // A mirror that cannot be written shows up as the target living in the old time,
+            // which the scenario reports; the World's own clock goes on.
+            if let Err(e) = write_instant(p, inner.now) {
+                tracing::warn!("時計ファイル {} を書けません: {e}", p.display());
+            }
+        }
+    }
+
     pub fn set(&self, at: OffsetDateTime) {
-        *self.lock() = at;
+        let mut inner = self.lock();
+        inner.now = at;
+        Self::moved(&inner);
     }
 
     pub fn advance(&self, by: Duration) {
-        *self.lock() += by;
+        let mut inner = self.lock();
+        inner.now += by;
+        Self::moved(&inner);
     }
 
     /// Moves to the next time `hh:mm` JST comes round (today if still ahead, else tomorrow).
     pub fn advance_to_time_of_day(&self, at: Time) {
-        let mut now = self.lock();
-        let local = now.to_offset(JST);
+        let mut inner = self.lock();
+        let local = inner.now.to_offset(JST);
         let mut target = local.replace_time(at);
         if target <= local {
             target += Duration::days(1);
         }
-        *now = target;
+        inner.now = target;
+        Self::moved(&inner);
     }
+}
+
+fn write_instant(path: &Path, at: OffsetDateTime) -> std::io::Result<()> {
+    let text = at
+        .format(&time::format_description::well_known::Rfc3339)
+        .map_err(std::io::Error::other)?;
+    oqs_host::dir::write_atomic(path, text.as_bytes())
 }
 
 impl Default for SimClock {
@@ -50,7 +94,7 @@ impl Default for SimClock {
 
 impl Clock for SimClock {
     fn now(&self) -> OffsetDateTime {
-        *self.lock()
+        self.lock().now
     }
 }
 
@@ -68,5 +112,21 @@ mod tests {
         assert_eq!(c.now(), datetime!(2025-06-01 03:55 +9));
         c.advance_to_time_of_day(time!(04:10));
         assert_eq!(c.now(), datetime!(2025-06-01 04:10 +9));
+    }
+
+    #[test]
+    fn another_process_reads_the_same_time_through_a_mirror() {
+        let d = tempfile::tempdir().unwrap();
+        let f = d.path().join("clock");
+        let c = SimClock::new(datetime!(2025-04-01 09:00 +9));
+        c.mirror_to(&f).unwrap();
+        let other = oqs_host::dir::FileClock::open(&f).unwrap();
+        assert_eq!(other.now(), datetime!(2025-04-01 09:00 +9));
+        c.advance(Duration::minutes(31));
+        assert_eq!(other.now(), datetime!(2025-04-01 09:31 +9));
+        c.advance_to_time_of_day(time!(03:55));
+        assert_eq!(other.now(), datetime!(2025-04-02 03:55 +9));
+        c.set(datetime!(2026-01-01 00:00 +9));
+        assert_eq!(other.now(), c.now());
     }
 }

@@ -145,10 +145,10 @@ impl LinkageApp {
         let _ = (&mut self.task).await;
     }
 
-    /// Waits until the app has looked at `req` `n` more times.
-    pub async fn wait_scans(&mut self, n: u64) {
+    /// Waits until the app has looked at `req` `n` more times; false if it ended first.
+    pub async fn wait_scans(&mut self, n: u64) -> bool {
         let target = *self.scans.borrow() + n;
-        let _ = self.scans.wait_for(|s| *s >= target).await;
+        self.scans.wait_for(|s| *s >= target).await.is_ok()
     }
 
     /// The app's log lines so far (the newest 10,000).

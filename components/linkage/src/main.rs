@@ -1,16 +1,20 @@
 //! `oqs-linkage`: the reference linkage app as a process, for vendor targets and the crash soak.
 //!
 //! ```text
-//! oqs-linkage run --terminal <dir> [--at <RFC 3339>]       watch req, answer into res
-//! oqs-linkage delete-forgotten --terminal <dir> [--at …]   忘れファイル削除 once
+//! oqs-linkage run --terminal <dir> [--at <RFC 3339> | --clock-file <file>]   watch req, answer into res
+//! oqs-linkage delete-forgotten --terminal <dir> [--at …]                    忘れファイル削除 once
 //! ```
 //! `<dir>` is a terminal directory made by the simulator (`C/…`, `state/…`, `state/names`).
+//! Every option can also come from the environment the conformance kit gives an external
+//! linkage target (`OQS_TERMINAL`, `OQS_CLOCK_FILE`, `OQS_KIT_EVENTS`, …; see
+//! `conformance/TARGETS.md`), so this binary is its own worked example of a target.
 
 use clap::{Parser, Subcommand};
 use oqs_host::Host;
 use oqs_host::dir::TerminalDir;
-use oqs_linkage::{LinkageApp, Options};
+use oqs_linkage::{CrashPoint, Fault, LinkageApp, Options};
 use oqs_proto::profile::Profile;
+use std::io::{IsTerminal, Read};
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -27,13 +31,17 @@ struct Cli {
 #[derive(clap::Args)]
 struct Terminal {
     /// The terminal directory.
-    #[arg(long)]
+    #[arg(long, env = "OQS_TERMINAL")]
     terminal: PathBuf,
     /// The terminal's time, standing still (as in the simulator); the system clock if absent.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "clock_file")]
     at: Option<String>,
+    /// A file holding the terminal's time (RFC 3339), read at every use: the simulator
+    /// rewrites it whenever its clock moves.
+    #[arg(long, env = "OQS_CLOCK_FILE")]
+    clock_file: Option<PathBuf>,
     /// A profile replacing the kit's (result codes, folders…).
-    #[arg(long)]
+    #[arg(long, env = "OQS_PROFILE")]
     profile: Option<PathBuf>,
 }
 
@@ -44,11 +52,19 @@ enum Cmd {
         #[command(flatten)]
         terminal: Terminal,
         /// Rescan interval in milliseconds.
-        #[arg(long, default_value_t = 1000)]
+        #[arg(long, env = "OQS_RESCAN_MS", default_value_t = 1000)]
         rescan_ms: u64,
         /// Settle time of a request file in milliseconds.
-        #[arg(long, default_value_t = 200)]
+        #[arg(long, env = "OQS_SETTLE_MS", default_value_t = 200)]
         settle_ms: u64,
+        /// Speak the kit's event protocol on stdout (`OQS-KIT ready`, `OQS-KIT scan`,
+        /// `OQS-KIT published <file>`) and stop when stdin closes.
+        #[arg(long, env = "OQS_KIT_EVENTS", value_parser = clap::builder::FalseyValueParser::new())]
+        kit_events: bool,
+        /// Die right after a step of the file protocol for the N-th request:
+        /// `claimed:N`, `prepared:N`, `consumed:N` or `published:N` (the kit's crash scenarios).
+        #[arg(long, env = "OQS_FAULT", value_parser = parse_fault)]
+        fault: Option<Fault>,
     },
     /// Remove results older than ResponseFileStayTime, once.
     DeleteForgotten {
@@ -57,8 +73,26 @@ enum Cmd {
     },
 }
 
+fn parse_fault(s: &str) -> Result<Fault, String> {
+    let bad = || format!("「{s}」: claimed:N, prepared:N, consumed:N, published:N のどれかです");
+    let (at, n) = s.split_once(':').ok_or_else(bad)?;
+    let at = match at {
+        "claimed" => CrashPoint::Claimed,
+        "prepared" => CrashPoint::Prepared,
+        "consumed" => CrashPoint::Consumed,
+        "published" => CrashPoint::Published,
+        _ => return Err(bad()),
+    };
+    let request = n.parse().map_err(|_| bad())?;
+    Ok(Fault { at, request })
+}
+
 fn open(t: &Terminal) -> anyhow::Result<(Arc<dyn Host>, Profile)> {
-    let host = TerminalDir::open_from_process(&t.terminal, t.at.as_deref())?;
+    let at = match (&t.at, &t.clock_file) {
+        (_, Some(f)) => Some(format!("file:{}", f.display())),
+        (at, None) => at.clone(),
+    };
+    let host = TerminalDir::open_from_process(&t.terminal, at.as_deref())?;
     let profile = match &t.profile {
         Some(p) => Profile::parse(&std::fs::read_to_string(p)?)?,
         None => Profile::builtin().clone(),
@@ -72,6 +106,7 @@ fn main() {
             tracing_subscriber::EnvFilter::try_from_default_env()
                 .unwrap_or_else(|_| "oqs_linkage=info".into()),
         )
+        .with_ansi(std::io::stdout().is_terminal())
         .init();
     let cli = Cli::parse();
     let code = match run(cli) {
@@ -84,6 +119,9 @@ fn main() {
     std::process::exit(code);
 }
 
+/// The exit code of a run stopped by an injected fault (as if killed).
+const FAULT_EXIT: i32 = 70;
+
 fn run(cli: Cli) -> anyhow::Result<()> {
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -94,20 +132,59 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             terminal,
             rescan_ms,
             settle_ms,
+            kit_events,
+            fault,
         } => {
             let (host, profile) = open(&terminal)?;
             rt.block_on(async {
-                let app = LinkageApp::start(
+                let mut app = LinkageApp::start(
                     host,
                     Options {
                         rescan: std::time::Duration::from_millis(rescan_ms),
                         settle: std::time::Duration::from_millis(settle_ms),
                         profile,
-                        fault: None,
+                        fault,
                     },
                 )
                 .await?;
-                let _ = tokio::signal::ctrl_c().await;
+                if kit_events {
+                    println!("OQS-KIT ready");
+                }
+                // The kit closes stdin to stop a target (portable, unlike signals).
+                let stdin_closed = async {
+                    if kit_events {
+                        let _ = tokio::task::spawn_blocking(|| {
+                            std::io::stdin().read_to_end(&mut Vec::new())
+                        })
+                        .await;
+                    } else {
+                        std::future::pending::<()>().await;
+                    }
+                };
+                let ctrl_c = tokio::signal::ctrl_c();
+                tokio::pin!(stdin_closed, ctrl_c);
+                let mut told = 0usize;
+                loop {
+                    tokio::select! {
+                        _ = &mut ctrl_c => break,
+                        _ = &mut stdin_closed => break,
+                        alive = app.wait_scans(1) => {
+                            if !alive {
+                                // an injected fault: die as a killed process would
+                                eprintln!("oqs-linkage: injected fault {fault:?}");
+                                std::process::exit(FAULT_EXIT);
+                            }
+                            if kit_events {
+                                let published = app.published();
+                                for name in published.iter().skip(told) {
+                                    println!("OQS-KIT published {name}");
+                                }
+                                told = published.len();
+                                println!("OQS-KIT scan");
+                            }
+                        }
+                    }
+                }
                 app.stop().await;
                 anyhow::Ok(())
             })

@@ -3,12 +3,12 @@
 //! from the installer's (Credential Manager, config files, OQSComAppRestart).
 
 use crate::KitWorld;
+use crate::target::linkage::{Linkage, NotStarted};
 use anyhow::{Context, Result, bail, ensure};
 use cucumber::gherkin::Step;
 use cucumber::{given, then, when};
 use oqs_host::credentials::GenericCredential;
 use oqs_host::{Host, WinPath};
-use oqs_linkage::{LinkageApp, Options};
 use oqs_proto::account::AccountKind;
 use oqs_proto::linkage::crypt::{self, CryptPass};
 use oqs_proto::linkage::message::{Request, RequestBody, RequestHeader, ResultMessage};
@@ -20,15 +20,6 @@ use std::time::Duration;
 pub const REQ: &str = r"C:\OQS\req";
 pub const RES: &str = r"C:\OQS\res";
 const CONFIG: &str = r"C:\ProgramData\OQS\OQSComApp\config";
-
-/// Fast pacing for scenarios: file-system timing only, the terminal's time is the World's.
-fn options() -> Options {
-    Options {
-        rescan: Duration::from_millis(25),
-        settle: Duration::from_millis(40),
-        ..Options::default()
-    }
-}
 
 fn folder(w: &KitWorld, win: &str) -> Result<PathBuf> {
     let p = w.terminal()?.files().resolve(&WinPath::parse(win)?)?;
@@ -65,14 +56,22 @@ fn drop_into_req(w: &KitWorld, name: &str, bytes: &[u8]) -> Result<()> {
 }
 
 /// Waits for a file the app is expected to write (a guard against hanging, not a timing test).
-async fn wait_for(path: &std::path::Path) -> Result<Vec<u8>> {
+/// The failure shows the end of the app's log, which usually says why.
+async fn wait_for(w: &KitWorld, path: &std::path::Path) -> Result<Vec<u8>> {
     for _ in 0..1000 {
         if let Ok(b) = std::fs::read(path) {
             return Ok(b);
         }
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
-    bail!("{} が作られません", path.display())
+    let log = w.linkage.as_ref().map(|a| a.log()).unwrap_or_default();
+    let tail = &log[log.len().saturating_sub(20)..];
+    bail!(
+        "{} が作られません。連携アプリケーションのログ（最後の{}行）:\n{}",
+        path.display(),
+        tail.len(),
+        tail.join("\n")
+    )
 }
 
 fn files(dir: &std::path::Path) -> Result<Vec<String>> {
@@ -94,7 +93,7 @@ fn crypt_pass(w: &KitWorld) -> Result<CryptPass> {
         .parse()?)
 }
 
-fn app(w: &mut KitWorld) -> Result<&mut LinkageApp> {
+fn app(w: &mut KitWorld) -> Result<&mut Linkage> {
     w.linkage
         .as_mut()
         .context("連携アプリケーションが起動していません")
@@ -195,14 +194,12 @@ async fn change_linkage_password(w: &mut KitWorld, id: String, new: String) -> R
 #[given(regex = r"^連携アプリケーションを起動する$")]
 #[when(regex = r"^連携アプリケーションを起動する$")]
 async fn start(w: &mut KitWorld) -> Result<()> {
-    w.sim().qualification().await?;
-    let host = w.terminal()?.clone();
-    match LinkageApp::start(host, options()).await {
+    match Linkage::start(w, None).await? {
         Ok(app) => {
             w.linkage = Some(app);
             w.screen = "連携アプリケーションを開始しました".into();
         }
-        Err(e) => w.screen = e.to_string(),
+        Err(NotStarted(why)) => w.screen = why,
     }
     Ok(())
 }
@@ -220,17 +217,10 @@ async fn start_with_fault(w: &mut KitWorld, n: usize, point: String) -> Result<(
         "結果を結果フォルダに出力した" => CrashPoint::Published,
         other => bail!("「{other}」という時点はありません"),
     };
-    w.sim().qualification().await?;
-    let host = w.terminal()?.clone();
-    let app = LinkageApp::start(
-        host,
-        Options {
-            fault: Some(Fault { at, request: n }),
-            ..options()
-        },
-    )
-    .await?;
-    w.linkage = Some(app);
+    match Linkage::start(w, Some(Fault { at, request: n })).await? {
+        Ok(app) => w.linkage = Some(app),
+        Err(NotStarted(why)) => bail!("連携アプリケーションが起動しません: {why}"),
+    }
     Ok(())
 }
 
@@ -240,7 +230,7 @@ async fn wait_crash(w: &mut KitWorld) -> Result<()> {
         .linkage
         .take()
         .context("連携アプリケーションが起動していません")?;
-    app.wait_ended().await;
+    app.wait_ended().await?;
     w.answered_before_crash = files(&folder(w, RES)?)?.len();
     Ok(())
 }
@@ -248,7 +238,7 @@ async fn wait_crash(w: &mut KitWorld) -> Result<()> {
 #[when(regex = r"^OQSComAppRestart を実行する$")]
 async fn restart(w: &mut KitWorld) -> Result<()> {
     if let Some(app) = w.linkage.take() {
-        app.stop().await;
+        app.stop().await?;
     }
     start(w).await
 }
@@ -258,7 +248,8 @@ async fn crash(w: &mut KitWorld) -> Result<()> {
     w.linkage
         .take()
         .context("連携アプリケーションが起動していません")?
-        .crash();
+        .crash()
+        .await;
     Ok(())
 }
 
@@ -380,14 +371,14 @@ async fn his_batch(w: &mut KitWorld, n: usize) -> Result<()> {
 #[given(regex = r"^結果ファイル「([^」]+)」が作られるまで待つ$")]
 #[when(regex = r"^結果ファイル「([^」]+)」が作られるまで待つ$")]
 async fn wait_result(w: &mut KitWorld, name: String) -> Result<()> {
-    wait_for(&folder(w, RES)?.join(name)).await?;
+    wait_for(w, &folder(w, RES)?.join(name)).await?;
     Ok(())
 }
 
 #[when(regex = r"^レセコンが結果ファイル「([^」]+)」を取り出す$")]
 async fn his_takes(w: &mut KitWorld, name: String) -> Result<()> {
     let p = folder(w, RES)?.join(&name);
-    wait_for(&p).await?;
+    wait_for(w, &p).await?;
     std::fs::remove_file(p)?;
     Ok(())
 }
@@ -430,7 +421,7 @@ fn decrypt_if_zip(w: &KitWorld, name: &str, bytes: Vec<u8>) -> Result<Vec<u8>> {
 
 #[then(regex = r"^結果フォルダに結果ファイル「([^」]+)」が作られる$")]
 async fn result_made(w: &mut KitWorld, name: String) -> Result<()> {
-    let bytes = wait_for(&folder(w, RES)?.join(&name)).await?;
+    let bytes = wait_for(w, &folder(w, RES)?.join(&name)).await?;
     w.result_bytes = Some(bytes.clone());
     let xml = decrypt_if_zip(w, &name, bytes)?;
     w.result = Some(ResultMessage::from_bytes(&xml)?);
@@ -439,7 +430,7 @@ async fn result_made(w: &mut KitWorld, name: String) -> Result<()> {
 
 #[then(regex = r"^結果フォルダにエラーファイル「([^」]+)」が作られ、「(.+)」と書かれている$")]
 async fn err_file(w: &mut KitWorld, name: String, text: String) -> Result<()> {
-    let bytes = wait_for(&folder(w, RES)?.join(&name)).await?;
+    let bytes = wait_for(w, &folder(w, RES)?.join(&name)).await?;
     let s = String::from_utf8_lossy(&bytes);
     ensure!(s.contains(&text), "「{text}」がありません: {s}");
     Ok(())
@@ -511,7 +502,7 @@ async fn result_zip(w: &mut KitWorld, pass: String, entry: String) -> Result<()>
     regex = r"^連携アプリケーションが要求フォルダを(\d+)回確認しても結果フォルダは空のままである$"
 )]
 async fn nothing_yet(w: &mut KitWorld, n: u64) -> Result<()> {
-    app(w)?.wait_scans(n).await;
+    app(w)?.wait_scans(n).await?;
     let res = files(&folder(w, RES)?)?;
     ensure!(res.is_empty(), "結果フォルダに {res:?} があります");
     Ok(())
@@ -521,7 +512,7 @@ async fn nothing_yet(w: &mut KitWorld, n: u64) -> Result<()> {
     regex = r"^連携アプリケーションが要求フォルダを(\d+)回確認しても結果ファイル「([^」]+)」は(残っている|作られない)$"
 )]
 async fn after_scans(w: &mut KitWorld, n: u64, name: String, how: String) -> Result<()> {
-    app(w)?.wait_scans(n).await;
+    app(w)?.wait_scans(n).await?;
     let exists = folder(w, RES)?.join(&name).exists();
     ensure!(
         exists == (how == "残っている"),
@@ -534,7 +525,7 @@ async fn after_scans(w: &mut KitWorld, n: u64, name: String, how: String) -> Res
     regex = r"^連携アプリケーションが要求フォルダを(\d+)回確認すると結果ファイル「([^」]+)」は削除されている$"
 )]
 async fn deleted_after(w: &mut KitWorld, n: u64, name: String) -> Result<()> {
-    app(w)?.wait_scans(n).await;
+    app(w)?.wait_scans(n).await?;
     ensure!(
         !folder(w, RES)?.join(&name).exists(),
         "結果ファイル「{name}」が残っています"
@@ -562,7 +553,7 @@ async fn req_empty(w: &mut KitWorld) -> Result<()> {
 async fn batch_done(w: &mut KitWorld) -> Result<()> {
     let res = folder(w, RES)?;
     for i in 0..w.batch {
-        wait_for(&res.join(format!("OQSsiquc01res_BATCH{i:04}.xml"))).await?;
+        wait_for(w, &res.join(format!("OQSsiquc01res_BATCH{i:04}.xml"))).await?;
     }
     let all = files(&res)?;
     ensure!(
