@@ -226,8 +226,9 @@ mod tests {
     use super::*;
 
     fn load(text: &str) -> Result<Target, String> {
-        let d = tempfile::tempdir().unwrap();
-        let f = d.path().join("t.toml");
+        // kept: the target's paths point into it
+        let d = tempfile::tempdir().unwrap().keep();
+        let f = d.join("t.toml");
         std::fs::write(&f, text).unwrap();
         Target::load(&f)
     }
