@@ -261,8 +261,8 @@ pub async fn run_cli(libtest_mode: bool) -> i32 {
                 .map(|p| p.display().to_string())
                 .unwrap_or_default()
         );
-        for (what, p) in t.programs() {
-            println!("target: {what} = {}", p.command.join(" "));
+        for (what, cmd, _) in t.programs() {
+            println!("target: {what} = {cmd}");
         }
         if let Err(e) = t.build() {
             eprintln!("{e}");

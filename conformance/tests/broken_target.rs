@@ -5,12 +5,10 @@
 //!
 //! Needs `target/debug/oqs-linkage` (`cargo xtask test` builds the workspace's binaries).
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
+mod common;
 
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().into()
-}
+use common::{root, run_kit, sibling};
+use std::path::Path;
 
 /// A copy of the example target in `dir`, without its `build` step (the test does not run
 /// cargo), with `edit` applied to the manifest and to the profile.
@@ -32,31 +30,12 @@ fn copy_target(dir: &Path, manifest: impl Fn(&str) -> String, profile: impl Fn(&
 
 /// Runs the two scenarios the defects break and one they do not.
 fn run(dir: &Path) -> (i32, String) {
-    let linkage = Path::new(env!("CARGO_BIN_EXE_oqs-conformance"))
-        .parent()
-        .unwrap()
-        .join("oqs-linkage");
-    assert!(
-        linkage.exists(),
-        "{} is not built: run `cargo build -p oqs-linkage` (cargo xtask test does)",
-        linkage.display()
-    );
-    let out = Command::new(env!("CARGO_BIN_EXE_oqs-conformance"))
-        .arg("--target")
-        .arg(dir.join("broken-linkage.toml"))
-        .args(["--seed", "7", "--report-dir"])
-        .arg(dir.join("reports"))
-        .arg("--features")
-        .arg(root().join("features"))
-        .args([
-            "--name",
-            "^(既定では1440分を過ぎた結果ファイルが削除される|XML宣言と実際の文字コードが違う要求ファイルには、読めない位置を示すエラーの結果を返す|資格有効性「有効」の人をレセコンから確認する)$",
-        ])
-        .output()
-        .unwrap();
-    let text = String::from_utf8_lossy(&out.stdout).into_owned()
-        + &String::from_utf8_lossy(&out.stderr);
-    (out.status.code().unwrap_or(-1), text)
+    sibling("oqs-linkage");
+    run_kit(
+        &dir.join("broken-linkage.toml"),
+        dir,
+        "^(既定では1440分を過ぎた結果ファイルが削除される|XML宣言と実際の文字コードが違う要求ファイルには、読めない位置を示すエラーの結果を返す|資格有効性「有効」の人をレセコンから確認する)$",
+    )
 }
 
 const RESTART_ENTRY: &str = "[[expected]]\nfeature = \"linkage/restart.feature\"";
@@ -67,7 +46,10 @@ fn the_broken_target_fails_exactly_what_its_manifest_lists() {
     copy_target(d.path(), str::to_owned, str::to_owned);
     let (code, out) = run(d.path());
     assert_eq!(code, 0, "{out}");
-    assert!(out.contains("expected failures: 2 as listed, 0 unexpected, 0 stale"), "{out}");
+    assert!(
+        out.contains("expected failures: 2 as listed, 0 unexpected, 0 stale"),
+        "{out}"
+    );
     assert!(out.contains("cucumber: 1 passed, 2 failed"), "{out}");
 }
 
@@ -94,7 +76,10 @@ fn fixing_a_defect_makes_its_entry_stale() {
     let d = tempfile::tempdir().unwrap();
     let fixed = |p: &str| {
         assert!(p.contains("response_file_stay_time = 60"));
-        p.replace("response_file_stay_time = 60", "response_file_stay_time = 1440")
+        p.replace(
+            "response_file_stay_time = 60",
+            "response_file_stay_time = 1440",
+        )
     };
     copy_target(d.path(), str::to_owned, fixed);
     let (code, out) = run(d.path());

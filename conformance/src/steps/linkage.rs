@@ -280,7 +280,15 @@ async fn log_says(w: &mut KitWorld, text: String) -> Result<()> {
 )]
 async fn his_check(w: &mut KitWorld, validity: String, name: String, enc: String) -> Result<()> {
     let r = check_request(w, &validity, &name)?;
-    drop_into_req(w, &name, &r.to_bytes(code(&enc)?)?)
+    his_puts_check(w, &name, code(&enc)?, &r).await
+}
+
+/// A check request the HIS puts into `req`: the kit's own writing, or a HIS target's (checked).
+async fn his_puts_check(w: &KitWorld, name: &str, cc: CharacterCode, r: &Request) -> Result<()> {
+    match &crate::target::current().his {
+        Some(his) => crate::target::his::check(w, his, name, cc, r).await,
+        None => drop_into_req(w, name, &r.to_bytes(cc)?),
+    }
 }
 
 #[when(
@@ -379,8 +387,10 @@ async fn wait_result(w: &mut KitWorld, name: String) -> Result<()> {
 async fn his_takes(w: &mut KitWorld, name: String) -> Result<()> {
     let p = folder(w, RES)?.join(&name);
     wait_for(w, &p).await?;
-    std::fs::remove_file(p)?;
-    Ok(())
+    match &crate::target::current().his {
+        Some(his) => crate::target::his::take(w, his, &name).await,
+        None => Ok(std::fs::remove_file(p)?),
+    }
 }
 
 #[given(regex = r"^(\d+)分が経過した$")]
@@ -401,7 +411,7 @@ async fn his_check_unrepresentable(w: &mut KitWorld, name: String, enc: String) 
             .insured
             .example_unrepresentable_in_shift_jis(),
     ];
-    drop_into_req(w, &name, &r.to_bytes(code(&enc)?)?)
+    his_puts_check(w, &name, code(&enc)?, &r).await
 }
 
 // ---- what the HIS finds ----

@@ -14,6 +14,7 @@
 //! env = { RUST_LOG = "oqs_linkage=info" }
 //! ```
 
+pub mod his;
 pub mod linkage;
 
 use serde::Deserialize;
@@ -46,6 +47,21 @@ pub const ABILITIES: &[(&str, &str)] = &[(
     "stops dead at a step of the file protocol when OQS_FAULT says so",
 )];
 
+/// A receipt computer (HIS): one command per action a scenario makes it take. Arguments may
+/// hold placeholders the kit fills in (`{file}`, `{encoding}`, …; see TARGETS.md).
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct His {
+    #[serde(default)]
+    pub build: Vec<String>,
+    /// Write a qualification check request into `req`.
+    pub check: Vec<String>,
+    /// Take a result file out of `res` (read it, then delete it).
+    pub take: Vec<String>,
+    #[serde(default)]
+    pub env: BTreeMap<String, String>,
+}
+
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct TargetFile {
@@ -56,6 +72,8 @@ struct TargetFile {
     expected_failures: Option<PathBuf>,
     #[serde(default)]
     linkage: Option<Program>,
+    #[serde(default)]
+    his: Option<His>,
 }
 
 /// A loaded target: the programs, with paths resolved against the target file's folder.
@@ -67,6 +85,7 @@ pub struct Target {
     pub file: Option<PathBuf>,
     pub expected_failures: Option<PathBuf>,
     pub linkage: Option<Program>,
+    pub his: Option<His>,
 }
 
 static CURRENT: OnceLock<Target> = OnceLock::new();
@@ -95,59 +114,56 @@ impl Target {
             .unwrap_or_default()
             .canonicalize()
             .map_err(|e| format!("{}: {e}", path.display()))?;
+        let bad = |what: String| format!("ターゲットファイル「{}」: {what}", path.display());
         let mut t = Target {
             name: f.name,
             description: f.description,
             file: Some(path.to_path_buf()),
             expected_failures: f.expected_failures.map(|p| dir.join(p)),
             linkage: f.linkage,
+            his: f.his,
         };
-        for (what, p) in t.programs_mut() {
+        if let Some(p) = t.linkage.as_mut() {
             if p.command.is_empty() {
-                return Err(format!(
-                    "ターゲットファイル「{}」: [{what}] の command が空です",
-                    path.display()
-                ));
+                return Err(bad("[linkage] の command が空です".into()));
             }
             if let Some(unknown) = p
                 .supports
                 .iter()
                 .find(|s| !ABILITIES.iter().any(|(a, _)| a == *s))
             {
-                return Err(format!(
-                    "ターゲットファイル「{}」: [{what}] supports の「{unknown}」は知らない能力です（{}）",
-                    path.display(),
-                    ABILITIES
-                        .iter()
-                        .map(|(a, _)| *a)
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                ));
+                let known: Vec<_> = ABILITIES.iter().map(|(a, _)| *a).collect();
+                return Err(bad(format!(
+                    "[linkage] supports の「{unknown}」は知らない能力です（{}）",
+                    known.join(", ")
+                )));
             }
-            for arg in p
-                .command
-                .iter_mut()
-                .chain(p.build.iter_mut())
-                .chain(p.env.values_mut())
-            {
-                *arg = expand(arg, &dir);
+            resolve(&mut p.command, &dir);
+            expand_all(p.build.iter_mut().chain(p.env.values_mut()), &dir);
+        }
+        if let Some(h) = t.his.as_mut() {
+            for (what, cmd) in [("check", &mut h.check), ("take", &mut h.take)] {
+                if cmd.is_empty() {
+                    return Err(bad(format!("[his] の {what} が空です")));
+                }
+                resolve(cmd, &dir);
             }
-            if let Some(first) = p.command.first_mut()
-                && first.contains('/')
-                && Path::new(first.as_str()).is_relative()
-            {
-                *first = dir.join(&*first).display().to_string();
-            }
+            expand_all(h.build.iter_mut().chain(h.env.values_mut()), &dir);
         }
         Ok(t)
     }
 
-    fn programs_mut(&mut self) -> impl Iterator<Item = (&'static str, &mut Program)> {
-        self.linkage.as_mut().map(|p| ("linkage", p)).into_iter()
-    }
-
-    pub fn programs(&self) -> impl Iterator<Item = (&'static str, &Program)> {
-        self.linkage.as_ref().map(|p| ("linkage", p)).into_iter()
+    /// Each external component with its command line (for people) and build command.
+    pub fn programs(&self) -> Vec<(&'static str, String, &[String])> {
+        let mut v = Vec::new();
+        if let Some(p) = &self.linkage {
+            v.push(("linkage", p.command.join(" "), p.build.as_slice()));
+        }
+        if let Some(h) = &self.his {
+            let cmds = format!("check: {} / take: {}", h.check.join(" "), h.take.join(" "));
+            v.push(("his", cmds, h.build.as_slice()));
+        }
+        v
     }
 
     /// Tags of scenarios this target cannot run (an ability its programs lack), with why.
@@ -172,35 +188,44 @@ impl Target {
             .file
             .as_deref()
             .and_then(Path::parent)
-            .map(Path::to_path_buf)
-            .unwrap_or_default();
-        for (what, p) in self.programs() {
-            let Some((prog, args)) = p.build.split_first() else {
+            .filter(|d| !d.as_os_str().is_empty())
+            .unwrap_or(Path::new("."));
+        for (what, _, build) in self.programs() {
+            let Some((prog, args)) = build.split_first() else {
                 continue;
             };
-            println!("target: building {what}: {}", p.build.join(" "));
+            let line = build.join(" ");
+            println!("target: building {what}: {line}");
             let status = std::process::Command::new(prog)
                 .args(args)
-                .current_dir(if dir.as_os_str().is_empty() {
-                    Path::new(".")
-                } else {
-                    &dir
-                })
+                .current_dir(dir)
                 .status()
-                .map_err(|e| {
-                    format!(
-                        "[{what}] build「{}」を実行できません: {e}",
-                        p.build.join(" ")
-                    )
-                })?;
+                .map_err(|e| format!("[{what}] build「{line}」を実行できません: {e}"))?;
             if !status.success() {
                 return Err(format!(
-                    "[{what}] build「{}」が失敗しました（{status}）",
-                    p.build.join(" ")
+                    "[{what}] build「{line}」が失敗しました（{status}）"
                 ));
             }
         }
         Ok(())
+    }
+}
+
+/// Expands variables in a command line and takes a relative program path (one with a `/`)
+/// from the target file's folder.
+fn resolve(cmd: &mut [String], dir: &Path) {
+    expand_all(cmd.iter_mut(), dir);
+    if let Some(first) = cmd.first_mut()
+        && first.contains('/')
+        && Path::new(first.as_str()).is_relative()
+    {
+        *first = dir.join(&*first).display().to_string();
+    }
+}
+
+fn expand_all<'a>(args: impl Iterator<Item = &'a mut String>, dir: &Path) {
+    for arg in args {
+        *arg = expand(arg, dir);
     }
 }
 

@@ -1,0 +1,303 @@
+//! A receipt computer (HIS) under test: the kit asks it, by running the command the target
+//! file gives for each action, to put a request into `req` or take a result out of `res`,
+//! and checks what it did the way the linkage app depends on it:
+//!
+//! - the request appears in `req` whole, by a move (no in-place write a reader could catch
+//!   half-way, no temporary file inside `req`);
+//! - under the name asked for, which follows the naming rule;
+//! - in the encoding asked for, which its XML declaration names;
+//! - as a valid request: the terminal's institution code and the person's insurance data;
+//! - a result it takes is read and deleted from `res`.
+//!
+//! The linkage app (the kit's, or a linkage target) answers as usual, so the scenario's own
+//! checks of the result still apply.
+
+use super::His;
+use crate::KitWorld;
+use anyhow::{Context, Result, bail, ensure};
+use notify::event::{CreateKind, EventKind, ModifyKind, RenameMode};
+use oqs_proto::linkage::FileName;
+use oqs_proto::linkage::message::Request;
+use oqs_proto::qualification::SearchInfo;
+use oqs_proto::settings::CharacterCode;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+/// Guards against a HIS command that hangs (not a timing test).
+const ACTION_LIMIT: Duration = Duration::from_secs(30);
+
+/// What happened in `req` while the HIS acted.
+#[derive(Default)]
+struct Seen {
+    /// The request file's bytes, read as soon as it appeared (the linkage app may take it
+    /// soon after).
+    bytes: Option<Vec<u8>>,
+    /// It was created or written in `req` itself.
+    written_in_place: bool,
+    /// Other names that appeared in `req`.
+    others: Vec<String>,
+    sentinel: bool,
+}
+
+/// A recursive watch on `C:\OQS` (req and its parent, where a HIS typically writes first).
+struct Watch {
+    _watcher: notify::RecommendedWatcher,
+    seen: Arc<Mutex<Seen>>,
+    sentinel: PathBuf,
+}
+
+fn lock(m: &Mutex<Seen>) -> std::sync::MutexGuard<'_, Seen> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+impl Watch {
+    fn start(req: &Path, file: &str) -> Result<Self> {
+        use notify::Watcher as _;
+        let parent = req
+            .parent()
+            .context("要求フォルダに親フォルダがありません")?;
+        let sentinel = parent.join(format!(".oqs-kit-sentinel-{}", std::process::id()));
+        let seen = Arc::new(Mutex::new(Seen::default()));
+        let (s, req, file, marker) = (
+            seen.clone(),
+            req.to_owned(),
+            file.to_owned(),
+            sentinel.clone(),
+        );
+        let mut watcher = notify::recommended_watcher(move |ev: notify::Result<notify::Event>| {
+            let Ok(ev) = ev else { return };
+            let arrived = match ev.kind {
+                EventKind::Modify(ModifyKind::Name(RenameMode::To)) => ev.paths.first(),
+                EventKind::Modify(ModifyKind::Name(RenameMode::Both)) => ev.paths.get(1),
+                EventKind::Create(_) | EventKind::Modify(ModifyKind::Data(_)) => ev.paths.first(),
+                _ => None,
+            };
+            let Some(path) = arrived else { return };
+            let mut seen = lock(&s);
+            if *path == marker {
+                seen.sentinel = true;
+                return;
+            }
+            if path.parent() != Some(req.as_path()) {
+                return;
+            }
+            let name = path
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            if name != file {
+                if !seen.others.contains(&name) {
+                    seen.others.push(name);
+                }
+                return;
+            }
+            if matches!(
+                ev.kind,
+                EventKind::Create(CreateKind::File | CreateKind::Any)
+                    | EventKind::Modify(ModifyKind::Data(_))
+            ) {
+                seen.written_in_place = true;
+            }
+            if let Ok(b) = std::fs::read(path) {
+                seen.bytes = Some(b);
+            }
+        })?;
+        watcher.watch(parent, notify::RecursiveMode::Recursive)?;
+        Ok(Self {
+            _watcher: watcher,
+            seen,
+            sentinel,
+        })
+    }
+
+    /// Waits until every event before now has been seen: a marker file's own event comes
+    /// after them.
+    async fn settle(&self) -> Result<()> {
+        std::fs::write(&self.sentinel, b"")?;
+        for _ in 0..500 {
+            if lock(&self.seen).sentinel {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        std::fs::remove_file(&self.sentinel)?;
+        ensure!(lock(&self.seen).sentinel, "ファイルの監視が止まっています");
+        Ok(())
+    }
+}
+
+/// Runs one action's command with its placeholders filled in.
+async fn run(his: &His, what: &str, cmd: &[String], fill: &BTreeMap<&str, String>) -> Result<()> {
+    let args: Vec<String> = cmd
+        .iter()
+        .map(|a| {
+            fill.iter()
+                .fold(a.clone(), |a, (k, v)| a.replace(&format!("{{{k}}}"), v))
+        })
+        .collect();
+    let (prog, rest) = args.split_first().context("コマンドが空です")?;
+    let out = tokio::process::Command::new(prog)
+        .args(rest)
+        .env("OQS_REQ_DIR", &fill["req_dir"])
+        .env("OQS_RES_DIR", &fill["res_dir"])
+        .envs(&his.env)
+        .kill_on_drop(true)
+        .output();
+    let out = tokio::time::timeout(ACTION_LIMIT, out)
+        .await
+        .with_context(|| {
+            format!(
+                "レセコンの {what}「{}」が {} 秒で終わりません",
+                args.join(" "),
+                ACTION_LIMIT.as_secs()
+            )
+        })?
+        .with_context(|| format!("レセコンの {what}「{}」を実行できません", args.join(" ")))?;
+    ensure!(
+        out.status.success(),
+        "レセコンの {what}「{}」が失敗しました（{}）:\n{}{}",
+        args.join(" "),
+        out.status,
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    Ok(())
+}
+
+fn folders(w: &KitWorld) -> Result<(PathBuf, PathBuf)> {
+    use oqs_host::{Host, WinPath};
+    let t = w.terminal()?;
+    let l = &oqs_proto::profile::Profile::builtin().linkage;
+    let dir = |win: &str| -> Result<PathBuf> {
+        let p = t.files().resolve(&WinPath::parse(win)?)?;
+        std::fs::create_dir_all(&p)?;
+        Ok(p)
+    };
+    Ok((dir(&l.request_dir)?, dir(&l.result_dir)?))
+}
+
+/// The HIS puts a qualification check request `file` into `req`, in `encoding`, for the
+/// person `search` (`request` is what the kit would have written: the expected content).
+pub async fn check(
+    w: &KitWorld,
+    his: &His,
+    file: &str,
+    encoding: CharacterCode,
+    request: &Request,
+) -> Result<()> {
+    let (req, res) = folders(w)?;
+    let h = &request.message_header;
+    let s: &SearchInfo = request
+        .message_body
+        .search_infos
+        .first()
+        .context("要求に照会条件がありません")?;
+    let fill = BTreeMap::from([
+        ("file", file.to_owned()),
+        (
+            "encoding",
+            match encoding {
+                CharacterCode::Utf8 => "UTF-8",
+                CharacterCode::ShiftJis => "Shift_JIS",
+            }
+            .to_owned(),
+        ),
+        ("institution", h.medical_institution_code.clone()),
+        (
+            "date",
+            h.qualification_confirmation_date
+                .clone()
+                .unwrap_or_default(),
+        ),
+        (
+            "arbitrary_id",
+            h.arbitrary_file_identifier.clone().unwrap_or_default(),
+        ),
+        ("insurer", s.insurer_number.trim().to_owned()),
+        ("symbol", s.insured_card_symbol.clone()),
+        ("number", s.insured_identification_number.clone()),
+        ("branch", s.insured_branch_number.clone()),
+        ("birthdate", s.birthdate.clone()),
+        ("req_dir", req.display().to_string()),
+        ("res_dir", res.display().to_string()),
+    ]);
+    let watch = Watch::start(&req, file)?;
+    run(his, "check", &his.check, &fill).await?;
+    watch.settle().await?;
+    let seen = std::mem::take(&mut *lock(&watch.seen));
+    ensure!(
+        seen.others.is_empty(),
+        "レセコンが要求フォルダに要求ファイル以外のファイル {:?} を作りました。一時ファイルは要求フォルダの外に作り、書き終えた要求ファイルだけを移動してください",
+        seen.others
+    );
+    ensure!(
+        !seen.written_in_place,
+        "レセコンが要求ファイル「{file}」を要求フォルダに直接書き込みました。連携アプリケーションが書きかけを読まないよう、別の場所で書き終えてから要求フォルダへ移動してください"
+    );
+    let bytes = seen.bytes.with_context(|| {
+        format!("レセコンの check の後、要求フォルダに「{file}」が現れませんでした（名前を確認してください）")
+    })?;
+    inspect(file, &bytes, encoding, request)
+}
+
+/// Checks a request file the HIS wrote against what the scenario asked for.
+pub fn inspect(file: &str, bytes: &[u8], encoding: CharacterCode, want: &Request) -> Result<()> {
+    file.parse::<FileName>()
+        .map_err(|e| anyhow::anyhow!("要求ファイル名「{file}」が命名規則に合いません: {e}"))?;
+    let declared = oqs_proto::linkage::encoding::declared(bytes)
+        .map_err(|e| anyhow::anyhow!("要求ファイル「{file}」のXML宣言: {e}"))?;
+    ensure!(
+        declared == encoding,
+        "要求ファイル「{file}」のXML宣言は {} です（{} で書くよう求めました）",
+        declared.label(),
+        encoding.label()
+    );
+    let got = Request::from_bytes(bytes)
+        .map_err(|e| anyhow::anyhow!("要求ファイル「{file}」を要求として読めません: {e}"))?;
+    let (g, w) = (&got.message_header, &want.message_header);
+    ensure!(
+        g.medical_institution_code == w.medical_institution_code,
+        "要求ファイル「{file}」の医療機関コードは「{}」です（端末は「{}」）",
+        g.medical_institution_code,
+        w.medical_institution_code
+    );
+    let (gs, ws) = (
+        got.message_body.search_infos.first(),
+        want.message_body.search_infos.first(),
+    );
+    let key = |s: &SearchInfo| {
+        (
+            s.insurer_number.trim().to_owned(),
+            s.insured_card_symbol.clone(),
+            s.insured_identification_number.clone(),
+            s.insured_branch_number.clone(),
+            s.birthdate.clone(),
+        )
+    };
+    ensure!(
+        gs.map(key) == ws.map(key),
+        "要求ファイル「{file}」の照会条件 {:?} は、求めた人の {:?} と違います",
+        gs.map(key),
+        ws.map(key)
+    );
+    Ok(())
+}
+
+/// The HIS takes result `file` out of `res`: afterwards it must be gone.
+pub async fn take(w: &KitWorld, his: &His, file: &str) -> Result<()> {
+    let (req, res) = folders(w)?;
+    let fill = BTreeMap::from([
+        ("file", file.to_owned()),
+        ("req_dir", req.display().to_string()),
+        ("res_dir", res.display().to_string()),
+    ]);
+    run(his, "take", &his.take, &fill).await?;
+    if res.join(file).exists() {
+        bail!(
+            "レセコンが結果ファイル「{file}」を読んだ後も結果フォルダに残しています。取り出した結果ファイルは削除してください（残すと同じ名前の次の結果が出力されません）"
+        );
+    }
+    Ok(())
+}

@@ -1,0 +1,43 @@
+//! Running the real `oqs-conformance` binary from integration tests.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+pub fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .into()
+}
+
+/// A binary of the workspace built beside `oqs-conformance` (`cargo xtask test` builds them).
+pub fn sibling(name: &str) -> PathBuf {
+    let p = Path::new(env!("CARGO_BIN_EXE_oqs-conformance"))
+        .parent()
+        .unwrap()
+        .join(name);
+    assert!(
+        p.exists(),
+        "{} is not built: run `cargo build --workspace` (cargo xtask test does)",
+        p.display()
+    );
+    p
+}
+
+/// Runs the scenarios named by `name` (a regex) against `target`, with reports in `dir`.
+/// Returns the exit code and everything printed.
+pub fn run_kit(target: &Path, dir: &Path, name: &str) -> (i32, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_oqs-conformance"))
+        .arg("--target")
+        .arg(target)
+        .args(["--seed", "7", "--report-dir"])
+        .arg(dir.join("reports"))
+        .arg("--features")
+        .arg(root().join("features"))
+        .args(["--name", name])
+        .output()
+        .unwrap();
+    let text =
+        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
+    (out.status.code().unwrap_or(-1), text)
+}

@@ -1,0 +1,99 @@
+//! HIS targets that break the rules of the request/result interface fail the scenario with a
+//! message that names the rule and the remedy; the reference HIS (`oqs-his`) passes.
+
+mod common;
+
+use common::{run_kit, sibling};
+use std::path::Path;
+
+const VALID: &str = "^資格有効性「有効」の人をレセコンから確認する$";
+const SJIS: &str = "^文字コードがShift-JISの医療機関には、Shift_JISの要求にShift_JISで結果を返す$";
+const SAME: &str = "^同じ名前の要求は、前の結果ファイルが取り出されるまで待ち、結果を上書きしない$";
+
+fn his_args() -> String {
+    r#""--file", "{file}", "--institution", "{institution}", "--date", "{date}", "--arbitrary-id", "{arbitrary_id}", "--insurer", "{insurer}", "--symbol", "{symbol}", "--number", "{number}", "--branch", "{branch}", "--birthdate", "{birthdate}""#.to_owned()
+}
+
+/// A target file whose `check` and `take` are given as TOML arrays' contents.
+fn target(dir: &Path, check: &str, take: &str) -> std::path::PathBuf {
+    let f = dir.join("his.toml");
+    std::fs::write(
+        &f,
+        format!("name = \"test HIS\"\n[his]\ncheck = [{check}]\ntake = [{take}]\n"),
+    )
+    .unwrap();
+    f
+}
+
+fn good_check() -> String {
+    let his = sibling("oqs-his");
+    format!(
+        "\"{}\", \"check\", \"--encoding\", \"{{encoding}}\", {}",
+        his.display(),
+        his_args()
+    )
+}
+
+fn good_take() -> String {
+    format!(
+        "\"{}\", \"take\", \"--file\", \"{{file}}\"",
+        sibling("oqs-his").display()
+    )
+}
+
+fn failing(check: &str, take: &str, scenario: &str) -> String {
+    let d = tempfile::tempdir().unwrap();
+    let (code, out) = run_kit(&target(d.path(), check, take), d.path(), scenario);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("cucumber: 0 passed, 1 failed"), "{out}");
+    out
+}
+
+#[test]
+fn the_reference_his_passes() {
+    let d = tempfile::tempdir().unwrap();
+    let t = target(d.path(), &good_check(), &good_take());
+    let (code, out) = run_kit(&t, d.path(), &format!("{VALID}|{SJIS}|{SAME}"));
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("cucumber: 3 passed, 0 failed"), "{out}");
+}
+
+#[test]
+fn a_request_written_in_place_is_named_with_the_remedy() {
+    let check = r#""sh", "-c", "printf '<?xml version=\"1.0\"?>' > \"$OQS_REQ_DIR/{file}\"""#;
+    let out = failing(check, &good_take(), VALID);
+    assert!(out.contains("要求フォルダに直接書き込みました"), "{out}");
+    assert!(
+        out.contains("別の場所で書き終えてから要求フォルダへ移動してください"),
+        "{out}"
+    );
+}
+
+#[test]
+fn a_temporary_file_inside_req_is_named() {
+    let check = format!(
+        r#""sh", "-c", "touch \"$OQS_REQ_DIR/{{file}}.part\" && rm \"$OQS_REQ_DIR/{{file}}.part\" && exec \"$0\" \"$@\"", {}"#,
+        good_check()
+    );
+    let out = failing(&check, &good_take(), VALID);
+    assert!(out.contains("要求ファイル以外のファイル"), "{out}");
+    assert!(out.contains(".part"), "{out}");
+}
+
+#[test]
+fn a_request_in_another_encoding_than_asked_is_named() {
+    // this HIS always writes UTF-8, whatever the site's character code
+    let check = good_check().replace("{encoding}", "UTF-8");
+    let out = failing(&check, &good_take(), SJIS);
+    assert!(
+        out.contains("XML宣言は UTF-8 です（Shift-JIS で書くよう求めました）"),
+        "{out}"
+    );
+}
+
+#[test]
+fn a_result_left_in_res_is_named() {
+    let take = r#""cat", "{res_dir}/{file}""#;
+    let out = failing(&good_check(), take, SAME);
+    assert!(out.contains("結果フォルダに残しています"), "{out}");
+}
