@@ -162,10 +162,12 @@ pub fn scenario_seed(run_seed: u64, feature: &str, scenario: &str, line: usize) 
 /// Parses the command line (or, under a libtest-style harness, uses the defaults), runs the
 /// features and returns the process exit code.
 pub async fn run_cli(libtest_mode: bool) -> i32 {
+    type Opts<W> =
+        cli::Opts<cucumber::parser::basic::Cli, cucumber::runner::basic::Cli, W, KitOpts>;
     let opts = if libtest_mode {
-        cli::Opts::<_, _, _, KitOpts>::default()
+        Opts::<_>::default()
     } else {
-        cli::Opts::<_, _, _, KitOpts>::parsed()
+        Opts::<_>::parsed()
     };
     let mut opts = opts;
     let kit = opts.custom.clone();
@@ -267,6 +269,17 @@ pub async fn run_cli(libtest_mode: bool) -> i32 {
         if let Err(e) = t.build() {
             eprintln!("{e}");
             return 2;
+        }
+        if t.driver.is_some() {
+            if let Some(why) = pcsc_unavailable() {
+                eprintln!(
+                    "a driver target talks PC/SC to the kit's readers (pcscd + vpcd), which cannot run here: {why}"
+                );
+                return 2;
+            }
+            // one pcscd per machine: reader scenarios run one at a time
+            opts.runner.concurrency = Some(1);
+            println!("target: driver scenarios run one at a time (one pcscd per machine)");
         }
         for (tag, why) in t.left_out() {
             println!("@{tag} scenarios left out: {why}");

@@ -7,6 +7,8 @@
 //! oqs-driver check --terminal <dir> --reader <PC/SC name> --serial <S> --method 暗証番号 --pin 1234
 //!            [--face] [--user <一般利用者> --password <…>]      one check (feature pcsc)
 //! ```
+//! `check` also takes the kit's `OQS_*` variables, so this binary is the worked example of a
+//! driver target (`conformance/TARGETS.md`).
 //! `<dir>` is a terminal directory made by the simulator (`cargo xtask sim --pcsc` prints it).
 
 use clap::{Parser, Subcommand};
@@ -27,11 +29,25 @@ struct Cli {
 #[derive(clap::Args)]
 struct Terminal {
     /// The terminal directory.
-    #[arg(long)]
+    #[arg(long, env = "OQS_TERMINAL")]
     terminal: PathBuf,
     /// The terminal's time, standing still (as in the simulator); the system clock if absent.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "clock_file")]
     at: Option<String>,
+    /// A file holding the terminal's time (RFC 3339), read at every use: the simulator
+    /// rewrites it whenever its clock moves.
+    #[arg(long, env = "OQS_CLOCK_FILE")]
+    clock_file: Option<PathBuf>,
+}
+
+impl Terminal {
+    fn open(&self) -> std::io::Result<TerminalDir> {
+        let at = match (&self.at, &self.clock_file) {
+            (_, Some(f)) => Some(format!("file:{}", f.display())),
+            (at, None) => at.clone(),
+        };
+        TerminalDir::open_from_process(&self.terminal, at.as_deref())
+    }
 }
 
 #[derive(Subcommand)]
@@ -72,27 +88,37 @@ struct CheckArgs {
     #[command(flatten)]
     terminal: Terminal,
     /// The PC/SC reader name (see `oqs-driver readers`).
-    #[arg(long)]
+    #[arg(long, env = "OQS_READER")]
     reader: String,
     /// The reader's serial (as bound in ReaderInfo.ini for a face reader).
-    #[arg(long)]
+    #[arg(long, env = "OQS_SERIAL")]
     serial: String,
-    /// The reader is a face reader (its camera is taken to match).
+    /// The reader is a face reader.
     #[arg(long)]
     face: bool,
+    /// `face` or `generic` (the kit's OQS_READER_KIND; `face` is the same as --face).
+    #[arg(long, env = "OQS_READER_KIND")]
+    kind: Option<String>,
+    /// What the face reader's camera finds: 一致する (default) or 一致しない.
+    #[arg(long, env = "OQS_FACE_MATCH", default_value = "一致する")]
+    face_match: String,
     /// 顔認証, 暗証番号, 目視確認, iPhone, Android
-    #[arg(long)]
+    #[arg(long, env = "OQS_METHOD")]
     method: String,
-    #[arg(long)]
+    #[arg(long, env = "OQS_PIN")]
     pin: Option<String>,
     /// The general user or admin logged in at the browser (generic readers).
-    #[arg(long)]
+    #[arg(long, env = "OQS_USER")]
     user: Option<String>,
-    #[arg(long)]
+    #[arg(long, env = "OQS_PASSWORD")]
     password: Option<String>,
     /// A profile replacing the kit's.
-    #[arg(long)]
+    #[arg(long, env = "OQS_PROFILE")]
     profile: Option<PathBuf>,
+    /// Also print the outcome in the kit's line protocol (`OQS-KIT validity <label>`,
+    /// `OQS-KIT records <n>`, `OQS-KIT face-file <path>`).
+    #[arg(long, env = "OQS_KIT_EVENTS", value_parser = clap::builder::FalseyValueParser::new())]
+    kit_events: bool,
 }
 
 fn main() {
@@ -110,7 +136,7 @@ fn main() {
 fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.cmd {
         Cmd::Bindings { terminal } => {
-            let host = TerminalDir::open_from_process(&terminal.terminal, terminal.at.as_deref())?;
+            let host = terminal.open()?;
             let info = oqs_driver::bindings::load(&host)?;
             if info.readers.is_empty() {
                 println!("登録されたカードリーダーはありません（ReaderInfo.ini なし、または空）");
@@ -125,7 +151,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             serial,
             mode,
         } => {
-            let host = TerminalDir::open_from_process(&terminal.terminal, terminal.at.as_deref())?;
+            let host = terminal.open()?;
             let m = ReaderMode::from_label(&mode).ok_or_else(|| {
                 anyhow::anyhow!(
                     "運転モード「{mode}」はありません（無人運転・目視確認・暗証番号認証固定）"
@@ -156,7 +182,6 @@ fn run(cli: Cli) -> anyhow::Result<()> {
 mod pcsc_cli {
     use oqs_driver::pcsc::{Device, PcscReaders};
     use oqs_driver::{CheckRequest, Driver, Operator};
-    use oqs_host::dir::TerminalDir;
     use oqs_host::readers::{FaceMatch, ReaderKind, Readers};
     use oqs_proto::profile::Profile;
     use oqs_proto::reader::IdentityMethod;
@@ -210,27 +235,35 @@ mod pcsc_cli {
     }
 
     pub fn check(a: super::CheckArgs) -> anyhow::Result<()> {
-        let host = Arc::new(TerminalDir::open_from_process(
-            &a.terminal.terminal,
-            a.terminal.at.as_deref(),
-        )?);
+        let host = Arc::new(a.terminal.open()?);
         let profile = match &a.profile {
             Some(p) => Profile::parse(&std::fs::read_to_string(p)?)?,
             None => Profile::builtin().clone(),
         };
         let method = IdentityMethod::from_label(&a.method)
             .ok_or_else(|| anyhow::anyhow!("本人確認の方法「{}」はありません", a.method))?;
+        let face = match a.kind.as_deref() {
+            None | Some("generic") => a.face,
+            Some("face") => true,
+            Some(other) => anyhow::bail!("カードリーダーの種類「{other}」は face か generic です"),
+        };
+        // the face reader's camera is simulated: what it finds is given
+        let found = match a.face_match.as_str() {
+            "一致する" => FaceMatch::Matched,
+            "一致しない" => FaceMatch::NotMatched,
+            other => anyhow::bail!("顔認証の結果「{other}」は 一致する か 一致しない です"),
+        };
         let readers = PcscReaders::establish(
             vec![Device {
                 reader_name: a.reader,
                 serial: a.serial.clone(),
-                kind: if a.face {
+                kind: if face {
                     ReaderKind::Face
                 } else {
                     ReaderKind::Generic
                 },
             }],
-            Arc::new(|_: &str| FaceMatch::Matched),
+            Arc::new(move |_: &str| found),
         )?;
         let driver = Driver::new(host, Arc::new(readers), profile);
         let req = CheckRequest {
@@ -247,14 +280,19 @@ mod pcsc_cli {
             .enable_all()
             .build()?;
         let out = rt.block_on(driver.check(&req))?;
+        let validity = out.answer.result.qualification_validity.label();
+        let records = out.answer.result.result_list.len();
         println!("{}", out.message);
-        println!(
-            "資格有効性: {} ({} 件)",
-            out.answer.result.qualification_validity.label(),
-            out.answer.result.result_list.len()
-        );
-        if let Some(f) = out.face_file {
+        println!("資格有効性: {validity} ({records} 件)");
+        if let Some(f) = &out.face_file {
             println!("結果ファイル: {}", f.display());
+        }
+        if a.kit_events {
+            println!("OQS-KIT validity {validity}");
+            println!("OQS-KIT records {records}");
+            if let Some(f) = &out.face_file {
+                println!("OQS-KIT face-file {}", f.display());
+            }
         }
         Ok(())
     }

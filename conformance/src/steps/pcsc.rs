@@ -20,11 +20,17 @@ use std::time::Duration;
 pub struct PcscSlot {
     pcscd: Arc<Pcscd>,
     readers: Arc<PcscReaders>,
+    slot: u8,
     name: String,
     inserted: Option<Inserted>,
 }
 
 impl PcscSlot {
+    /// The PC/SC reader name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
     /// Connects the card to the vpcd port and waits until pcscd reports it present.
     pub async fn insert(&mut self, card: IssuedCard, pull_at: Option<usize>) -> Result<()> {
         if self.inserted.take().is_some() {
@@ -33,7 +39,7 @@ impl PcscSlot {
         }
         let removal = pull_at.map_or(Removal::OnRequest, Removal::DuringApdu);
         let shared: SharedCard = card;
-        self.inserted = Some(self.pcscd.insert(0, shared, removal).await?);
+        self.inserted = Some(self.pcscd.insert(self.slot, shared, removal).await?);
         for _ in 0..50 {
             let (r, n) = (self.readers.clone(), self.name.clone());
             if tokio::task::spawn_blocking(move || r.connect(&n).is_ok()).await? {
@@ -71,9 +77,79 @@ async fn pcsc_reader(w: &mut KitWorld, serial: String) -> Result<()> {
         Slot::Pcsc(PcscSlot {
             pcscd: Arc::new(pcscd),
             readers,
+            slot: 0,
             name,
             inserted: None,
         }),
     ));
+    Ok(())
+}
+
+/// With a driver target, a reader is a slot of the scenario's one pcscd (generic readers slot
+/// 0, face readers slot 1). The kit's own driver stays for the binding tools (ReaderInfo.ini),
+/// seeing the same PC/SC readers.
+pub async fn attach(w: &mut KitWorld, kind: ReaderKind, serial: String) -> Result<()> {
+    let existing = w.reader.as_ref().and_then(|s| {
+        [&s.face, &s.generic].into_iter().find_map(|r| match r {
+            Some((_, Slot::Pcsc(p))) => Some(p.pcscd.clone()),
+            _ => None,
+        })
+    });
+    let pcscd = match existing {
+        Some(p) => p,
+        None => Arc::new(
+            tokio::task::spawn_blocking(|| Pcscd::start("oqs-kit Reader"))
+                .await?
+                .map_err(anyhow::Error::msg)?,
+        ),
+    };
+    let slot = match kind {
+        ReaderKind::Generic => 0,
+        ReaderKind::Face => 1,
+    };
+    let scene = w.reader.get_or_insert_with(ReaderScene::default);
+    let mut devices = vec![Device {
+        reader_name: pcscd.slot_name(slot),
+        serial: serial.clone(),
+        kind,
+    }];
+    let other = match kind {
+        ReaderKind::Generic => (&scene.face, ReaderKind::Face, 1),
+        ReaderKind::Face => (&scene.generic, ReaderKind::Generic, 0),
+    };
+    if let Some((s, _)) = other.0 {
+        devices.push(Device {
+            reader_name: pcscd.slot_name(other.2),
+            serial: s.clone(),
+            kind: other.1,
+        });
+    }
+    let readers = Arc::new(PcscReaders::establish(
+        devices,
+        Arc::new(|_: &str| FaceMatch::Matched),
+    )?);
+    let host: Arc<dyn Host> = w.terminal()?.clone();
+    let driver = Driver::new(host, readers.clone(), Profile::builtin().clone());
+    let scene = w.reader.get_or_insert_with(ReaderScene::default);
+    scene.driver = Some(Arc::new(driver));
+    for (_, s) in [&mut scene.face, &mut scene.generic].into_iter().flatten() {
+        if let Slot::Pcsc(p) = s {
+            p.readers = readers.clone();
+        }
+    }
+    let new = Some((
+        serial,
+        Slot::Pcsc(PcscSlot {
+            pcscd: pcscd.clone(),
+            readers,
+            slot,
+            name: pcscd.slot_name(slot),
+            inserted: None,
+        }),
+    ));
+    match kind {
+        ReaderKind::Generic => scene.generic = new,
+        ReaderKind::Face => scene.face = new,
+    }
     Ok(())
 }

@@ -6,10 +6,11 @@
 //! behind a real pcscd with vpcd in the `@pcsc` scenarios.
 
 use crate::KitWorld;
+use crate::target::driver::{Ask, Checked};
 use anyhow::{Context, Result, bail, ensure};
 use cucumber::{given, then, when};
 use oqs_driver::bindings::{self, BindingState};
-use oqs_driver::{CheckOutcome, CheckRequest, Driver, Operator};
+use oqs_driver::{CheckRequest, Driver, Operator};
 use oqs_host::readers::{FaceMatch, ReaderKind};
 use oqs_host::{Host, WinPath};
 use oqs_proto::linkage::message::ResultMessage;
@@ -38,7 +39,10 @@ pub struct ReaderScene {
     pub card: Option<IssuedCard>,
     pub method: Option<IdentityMethod>,
     pub operator: Option<Operator>,
-    pub outcome: Option<CheckOutcome>,
+    pub outcome: Option<Checked>,
+    /// What the face reader's camera will find, for a face reader behind PC/SC (an in-process
+    /// reader keeps its own).
+    pub camera: Option<FaceMatch>,
     /// Card checks the server had answered before the last check.
     pub checks_before: usize,
     /// The APDU at which the card will be pulled during the next check.
@@ -113,6 +117,13 @@ async fn reader_attached(w: &mut KitWorld, kind: String, serial: String) -> Resu
     } else {
         ReaderKind::Face
     };
+    if crate::target::current().driver.is_some() {
+        // an external driver reaches readers only through PC/SC
+        #[cfg(feature = "pcsc")]
+        return super::pcsc::attach(w, k, serial).await;
+        #[cfg(not(feature = "pcsc"))]
+        bail!("外部のドライバには PC/SC のカードリーダーが要ります（feature `pcsc`）");
+    }
     let r = w.sim().readers().attach(k, &serial);
     let s = scene(w);
     let slot = Some((serial, Slot::InProcess(r)));
@@ -315,7 +326,13 @@ async fn face_outcome(w: &mut KitWorld, outcome: String) -> Result<()> {
     } else {
         FaceMatch::NotMatched
     };
-    face_reader(w)?.set_face_match(m);
+    let s = scene(w);
+    match &s.face {
+        Some((_, Slot::InProcess(r))) => r.set_face_match(m),
+        #[cfg(feature = "pcsc")]
+        Some(_) => s.camera = Some(m),
+        None => bail!("顔認証付きカードリーダーがありません"),
+    }
     Ok(())
 }
 
@@ -356,12 +373,13 @@ async fn put(w: &mut KitWorld, face: bool) -> Result<()> {
     Ok(())
 }
 
-/// Runs the check the screen is set up for, as the person's action at the reader.
+/// Runs the check the screen is set up for, as the person's action at the reader: by the
+/// kit's driver, or by the run's driver target.
 async fn run_check(w: &mut KitWorld, face: bool, pin: Option<String>) -> Result<()> {
     let d = driver(w)?;
     let checks = w.sim().registry().cards.checks();
     let s = scene(w);
-    let (serial, _) = (if face { &s.face } else { &s.generic })
+    let (serial, slot) = (if face { &s.face } else { &s.generic })
         .as_ref()
         .context("そのカードリーダーは接続されていません")?;
     let method = if face && pin.is_none() {
@@ -375,24 +393,51 @@ async fn run_check(w: &mut KitWorld, face: bool, pin: Option<String>) -> Result<
         pin,
         operator: s.operator.clone(),
     };
+    let reader_name: Option<String> = match slot {
+        Slot::InProcess(_) => None,
+        #[cfg(feature = "pcsc")]
+        Slot::Pcsc(p) => Some(p.name().to_owned()),
+    };
+    let camera = s.camera.unwrap_or(FaceMatch::Matched);
     s.checks_before = checks;
-    let r = d.check(&req).await;
-    let s = scene(w);
-    match r {
-        Ok(o) => {
-            let screen = format!(
-                "{}\n資格有効性: {}",
-                o.message,
-                o.answer.result.qualification_validity.label()
-            );
-            s.outcome = Some(o);
-            w.screen = screen;
+    let r = match &crate::target::current().driver {
+        None => d
+            .check(&req)
+            .await
+            .map_err(|e| e.to_string())
+            .map(|o| Checked {
+                message: o.message.to_owned(),
+                validity: o.answer.result.qualification_validity.label().to_owned(),
+                records: o.answer.result.result_list.len(),
+                face_file: o.face_file,
+            }),
+        Some(p) => {
+            let ask = Ask {
+                reader: reader_name
+                    .as_deref()
+                    .context("外部のドライバは PC/SC のカードリーダーでしか確認できません")?,
+                serial: &req.serial,
+                face_reader: face,
+                method: req.method,
+                pin: req.pin.as_deref(),
+                operator: req
+                    .operator
+                    .as_ref()
+                    .map(|o| (o.user.as_str(), o.password.as_str())),
+                camera,
+            };
+            crate::target::driver::check(w, p, &ask).await?
         }
-        Err(e) => {
-            s.outcome = None;
-            w.screen = e.to_string();
-        }
-    }
+    };
+    let (screen, outcome) = match r {
+        Ok(o) => (
+            format!("{}\n資格有効性: {}", o.message, o.validity),
+            Some(o),
+        ),
+        Err(e) => (e, None),
+    };
+    w.screen = screen;
+    scene(w).outcome = outcome;
     Ok(())
 }
 
@@ -451,12 +496,8 @@ async fn shows_qualification(w: &mut KitWorld, validity: String) -> Result<()> {
         .outcome
         .as_ref()
         .with_context(|| format!("資格確認は完了していません。画面:\n{screen}"))?;
-    let got = o.answer.result.qualification_validity.label();
-    ensure!(got == validity, "資格有効性は「{got}」です");
-    ensure!(
-        !o.answer.result.result_list.is_empty(),
-        "資格情報がありません"
-    );
+    ensure!(o.validity == validity, "資格有効性は「{}」です", o.validity);
+    ensure!(o.records > 0, "資格情報がありません");
     Ok(())
 }
 

@@ -156,19 +156,6 @@ fn fault_spec(f: Fault) -> String {
 /// The variables a linkage target is started with (documented in TARGETS.md).
 pub fn environment(w: &KitWorld, fault: Option<Fault>) -> Result<Vec<(String, String)>> {
     let t = w.terminal()?;
-    let root = t.root().to_path_buf();
-    let kit = root.join("state").join("kit");
-    std::fs::create_dir_all(&kit)?;
-    // the World's names as they are now, its roots, and its clock
-    oqs_sim::provision::write_names(w.sim(), t)?;
-    let pki = w.sim().pki();
-    let ca = kit.join("ca.pem");
-    std::fs::write(
-        &ca,
-        format!("{}{}", pki.web_root.cert_pem, pki.root.cert_pem),
-    )?;
-    let clock = kit.join("clock");
-    w.sim().clock().mirror_to(&clock)?;
     let profile = oqs_proto::profile::Profile::builtin();
     let dir = |win: &str| -> Result<String> {
         let p = t.files().resolve(&WinPath::parse(win)?)?;
@@ -176,25 +163,15 @@ pub fn environment(w: &KitWorld, fault: Option<Fault>) -> Result<Vec<(String, St
         Ok(p.display().to_string())
     };
     let l = &profile.linkage;
-    let mut env = vec![
-        ("OQS_TERMINAL".into(), root.display().to_string()),
+    let mut env = super::environment(w)?;
+    env.extend([
         ("OQS_REQ_DIR".into(), dir(&l.request_dir)?),
         ("OQS_RES_DIR".into(), dir(&l.result_dir)?),
         ("OQS_FACE_DIR".into(), dir(&l.face_dir)?),
         ("OQS_CONFIG_DIR".into(), dir(&l.config_dir)?),
-        (
-            "OQS_NAMES_FILE".into(),
-            oqs_host::dir::TerminalDir::names_file(&root)
-                .display()
-                .to_string(),
-        ),
-        ("OQS_CA_FILE".into(), ca.display().to_string()),
-        ("OQS_CLOCK_FILE".into(), clock.display().to_string()),
         ("OQS_RESCAN_MS".into(), RESCAN.as_millis().to_string()),
         ("OQS_SETTLE_MS".into(), SETTLE.as_millis().to_string()),
-        ("OQS_KIT_EVENTS".into(), "1".into()),
-        ("OQS_SEED".into(), w.seed.to_string()),
-    ];
+    ]);
     if let Some(f) = fault {
         env.push(("OQS_FAULT".into(), fault_spec(f)));
     }

@@ -14,6 +14,7 @@
 //! env = { RUST_LOG = "oqs_linkage=info" }
 //! ```
 
+pub mod driver;
 pub mod his;
 pub mod linkage;
 
@@ -73,6 +74,8 @@ struct TargetFile {
     #[serde(default)]
     linkage: Option<Program>,
     #[serde(default)]
+    driver: Option<Program>,
+    #[serde(default)]
     his: Option<His>,
 }
 
@@ -85,6 +88,8 @@ pub struct Target {
     pub file: Option<PathBuf>,
     pub expected_failures: Option<PathBuf>,
     pub linkage: Option<Program>,
+    /// A reader driver, run once per check against the kit's PC/SC readers (pcscd + vpcd).
+    pub driver: Option<Program>,
     pub his: Option<His>,
 }
 
@@ -121,8 +126,21 @@ impl Target {
             file: Some(path.to_path_buf()),
             expected_failures: f.expected_failures.map(|p| dir.join(p)),
             linkage: f.linkage,
+            driver: f.driver,
             his: f.his,
         };
+        if let Some(p) = t.driver.as_mut() {
+            if p.command.is_empty() {
+                return Err(bad("[driver] の command が空です".into()));
+            }
+            if let Some(s) = p.supports.first() {
+                return Err(bad(format!(
+                    "[driver] supports の「{s}」は知らない能力です"
+                )));
+            }
+            resolve(&mut p.command, &dir);
+            expand_all(p.build.iter_mut().chain(p.env.values_mut()), &dir);
+        }
         if let Some(p) = t.linkage.as_mut() {
             if p.command.is_empty() {
                 return Err(bad("[linkage] の command が空です".into()));
@@ -159,6 +177,9 @@ impl Target {
         if let Some(p) = &self.linkage {
             v.push(("linkage", p.command.join(" "), p.build.as_slice()));
         }
+        if let Some(p) = &self.driver {
+            v.push(("driver", p.command.join(" "), p.build.as_slice()));
+        }
         if let Some(h) = &self.his {
             let cmds = format!("check: {} / take: {}", h.check.join(" "), h.take.join(" "));
             v.push(("his", cmds, h.build.as_slice()));
@@ -178,6 +199,12 @@ impl Target {
                     ));
                 }
             }
+        }
+        if self.driver.is_some() {
+            out.push((
+                "reader-hardware".into(),
+                "the face reader's power, cable and idle screen are the simulator's, out of an external driver's reach over PC/SC".into(),
+            ));
         }
         out
     }
@@ -227,6 +254,38 @@ fn expand_all<'a>(args: impl Iterator<Item = &'a mut String>, dir: &Path) {
     for arg in args {
         *arg = expand(arg, dir);
     }
+}
+
+/// The variables every external program is started with: the terminal, the World's names,
+/// roots and clock (documented in TARGETS.md).
+pub fn environment(w: &crate::KitWorld) -> anyhow::Result<Vec<(String, String)>> {
+    let t = w.terminal()?;
+    let root = t.root().to_path_buf();
+    let kit = root.join("state").join("kit");
+    std::fs::create_dir_all(&kit)?;
+    // the World's names as they are now, its roots, and its clock
+    oqs_sim::provision::write_names(w.sim(), t)?;
+    let pki = w.sim().pki();
+    let ca = kit.join("ca.pem");
+    std::fs::write(
+        &ca,
+        format!("{}{}", pki.web_root.cert_pem, pki.root.cert_pem),
+    )?;
+    let clock = kit.join("clock");
+    w.sim().clock().mirror_to(&clock)?;
+    Ok(vec![
+        ("OQS_TERMINAL".into(), root.display().to_string()),
+        (
+            "OQS_NAMES_FILE".into(),
+            oqs_host::dir::TerminalDir::names_file(&root)
+                .display()
+                .to_string(),
+        ),
+        ("OQS_CA_FILE".into(), ca.display().to_string()),
+        ("OQS_CLOCK_FILE".into(), clock.display().to_string()),
+        ("OQS_KIT_EVENTS".into(), "1".into()),
+        ("OQS_SEED".into(), w.seed.to_string()),
+    ])
 }
 
 /// The folder of the kit's own binaries (`target/debug`), from this executable's place (the

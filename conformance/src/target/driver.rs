@@ -1,0 +1,121 @@
+//! A reader driver under test: for each check a scenario makes, the kit runs the driver's
+//! command once, with `OQS_*` variables naming the PC/SC reader (a vpcd slot of the kit's
+//! pcscd, holding the virtual card), the method, PIN and operator; the program runs the
+//! check flow against the simulated qualification server and reports in the kit's line
+//! protocol (`conformance/TARGETS.md`):
+//!
+//! - success: exit 0, with `OQS-KIT validity <資格有効性>`, `OQS-KIT records <n>` and, when it
+//!   wrote one, `OQS-KIT face-file <path>`; other lines are the message on its screen;
+//! - failure: a non-zero exit; what it printed is the message on its screen.
+
+use super::Program;
+use crate::KitWorld;
+use anyhow::{Context, Result};
+use oqs_host::readers::FaceMatch;
+use oqs_proto::reader::IdentityMethod;
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// Guards against a driver that hangs (not a timing test).
+const CHECK_LIMIT: Duration = Duration::from_secs(60);
+
+/// What a completed check showed.
+#[derive(Clone, Debug)]
+pub struct Checked {
+    pub message: String,
+    /// 資格有効性, as the manual labels it.
+    pub validity: String,
+    /// Records of qualification shown.
+    pub records: usize,
+    /// The face result file written to `FaceDataDir`.
+    pub face_file: Option<PathBuf>,
+}
+
+/// One check at a PC/SC reader.
+pub struct Ask<'a> {
+    pub reader: &'a str,
+    pub serial: &'a str,
+    pub face_reader: bool,
+    pub method: IdentityMethod,
+    pub pin: Option<&'a str>,
+    pub operator: Option<(&'a str, &'a str)>,
+    pub camera: FaceMatch,
+}
+
+/// Runs the driver program for one check: the outcome, or the message it failed with.
+pub async fn check(w: &KitWorld, p: &Program, ask: &Ask<'_>) -> Result<Result<Checked, String>> {
+    let mut env = super::environment(w)?;
+    env.extend([
+        ("OQS_READER".into(), ask.reader.to_owned()),
+        ("OQS_SERIAL".into(), ask.serial.to_owned()),
+        (
+            "OQS_READER_KIND".into(),
+            if ask.face_reader { "face" } else { "generic" }.into(),
+        ),
+        ("OQS_METHOD".into(), ask.method.label().to_owned()),
+        (
+            "OQS_FACE_MATCH".into(),
+            match ask.camera {
+                FaceMatch::Matched => "一致する",
+                FaceMatch::NotMatched => "一致しない",
+            }
+            .into(),
+        ),
+    ]);
+    if let Some(pin) = ask.pin {
+        env.push(("OQS_PIN".into(), pin.to_owned()));
+    }
+    if let Some((user, password)) = ask.operator {
+        env.push(("OQS_USER".into(), user.to_owned()));
+        env.push(("OQS_PASSWORD".into(), password.to_owned()));
+    }
+    let (prog, args) = p.command.split_first().context("command が空です")?;
+    let run = tokio::process::Command::new(prog)
+        .args(args)
+        .envs(env)
+        .envs(&p.env)
+        .kill_on_drop(true)
+        .output();
+    let out = tokio::time::timeout(CHECK_LIMIT, run)
+        .await
+        .with_context(|| {
+            format!(
+                "外部のドライバ「{}」が {} 秒で終わりません",
+                p.command.join(" "),
+                CHECK_LIMIT.as_secs()
+            )
+        })?
+        .with_context(|| format!("外部のドライバ「{}」を起動できません", p.command.join(" ")))?;
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    if !out.status.success() {
+        return Ok(Err(format!("{stdout}{stderr}").trim().to_owned()));
+    }
+    let mut message = Vec::new();
+    let (mut validity, mut records, mut face_file) = (None, None, None);
+    for line in stdout.lines() {
+        match line.strip_prefix("OQS-KIT ") {
+            Some(ev) => {
+                let (key, value) = ev.split_once(' ').unwrap_or((ev, ""));
+                match key {
+                    "validity" => validity = Some(value.to_owned()),
+                    "records" => records = value.parse().ok(),
+                    "face-file" => face_file = Some(PathBuf::from(value)),
+                    _ => {}
+                }
+            }
+            None => message.push(line),
+        }
+    }
+    let protocol = |what: &str| {
+        format!(
+            "外部のドライバが成功（終了コード 0）で終わりましたが `OQS-KIT {what}` を出力していません。出力:\n{stdout}{stderr}"
+        )
+    };
+    Ok(Ok(Checked {
+        message: message.join("\n"),
+        validity: validity.with_context(|| protocol("validity <資格有効性>"))?,
+        records: records.with_context(|| protocol("records <件数>"))?,
+        face_file,
+    }))
+}
