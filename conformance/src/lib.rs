@@ -8,6 +8,7 @@
 //! | [`coverage`] | which numbered steps and こんなときは branches of the manuals passing scenarios claim (`@m-<id>`) |
 //! | [`dry_run`] | `--dry-run`: every step matches exactly one definition, every claim an entry |
 //! | [`expected`] | the expected-failures manifest: listed failures pass, surprises both ways fail |
+//! | [`progress`] | the progress bar of a run on a terminal |
 //! | [`report`] | the self-contained HTML report, and the merge of several runs' Cucumber JSON |
 //! | [`runner`] | filters, seeds, reports (JUnit XML, Cucumber JSON), the closing count |
 //! | [`target`] | which build plays each component: the kit's own, or a vendor's program |
@@ -15,6 +16,7 @@
 pub mod coverage;
 pub mod dry_run;
 pub mod expected;
+pub mod progress;
 pub mod report;
 pub mod runner;
 pub mod steps;

@@ -353,11 +353,36 @@ pub async fn run_cli(libtest_mode: bool) -> i32 {
     let outcomes = Arc::new(Mutex::new(Vec::<crate::expected::Outcome>::new()));
     let recording = outcomes.clone();
     let features_root = features.clone();
-    let writer = writer::Basic::raw(std::io::stdout(), writer::Coloring::Never, 0)
+    // On a terminal: a progress bar, and the step-by-step output in run.log.
+    let interactive = crate::progress::wanted();
+    let steps_out: Box<dyn std::io::Write> = if interactive {
+        let log = report_dir.join("run.log");
+        match std::fs::File::create(&log) {
+            Ok(f) => {
+                println!("step-by-step output: {}", log.display());
+                Box::new(f)
+            }
+            Err(e) => {
+                eprintln!("「{}」を作れません: {e}", log.display());
+                return 2;
+            }
+        }
+    } else {
+        Box::new(std::io::stdout())
+    };
+    let total = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let writer = writer::Basic::raw(steps_out, writer::Coloring::Never, 0)
         .summarized()
         .tee::<KitWorld, _>(writer::JUnit::for_tee(junit, 0))
         .tee::<KitWorld, _>(writer::Json::for_tee(json))
+        .tee::<KitWorld, _>(
+            crate::progress::Total(total.clone())
+                .discard_stats_writes()
+                .discard_arbitrary_writes(),
+        )
         .normalized();
+    let bar = interactive.then(|| crate::progress::Bar::start(total, counts.clone()));
+    let bar_lock = bar.as_ref().map(|b| b.lock.clone());
     let result = KitWorld::cucumber()
         .before(move |feature, _rule, scenario, world| {
             let s = scenario_seed(seed, &feature.name, &scenario.name, scenario.position.line);
@@ -407,13 +432,17 @@ pub async fn run_cli(libtest_mode: bool) -> i32 {
                 event::ScenarioFinished::StepFailed(..) | event::ScenarioFinished::BeforeHookFailed(_) => {
                     c.failed += 1;
                     let s = world.map(|w| w.seed).unwrap_or_default();
-                    eprintln!(
+                    let line = format!(
                         "FAILED «{}» ({}:{}), World seed {s}; rerun: cargo xtask conformance --seed {seed} --name '^{}$'",
                         scenario.name,
                         feature.path.as_ref().map(|p| p.display().to_string()).unwrap_or_default(),
                         scenario.position.line,
                         regex_escape(&scenario.name),
                     );
+                    match &bar_lock {
+                        Some(l) => crate::progress::Bar::println(l, &line),
+                        None => eprintln!("{line}"),
+                    }
                 }
             }
             Box::pin(async {})
@@ -423,6 +452,7 @@ pub async fn run_cli(libtest_mode: bool) -> i32 {
         .with_cli(opts)
         .filter_run(features.clone(), keep)
         .await;
+    drop(bar);
     let c = *counts.lock().unwrap_or_else(|e| e.into_inner());
     use cucumber::writer::Stats as _;
     let mut failed = result.execution_has_failed() || c.failed > 0 || c.skipped > 0;

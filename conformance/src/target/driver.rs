@@ -86,9 +86,16 @@ pub async fn check(w: &KitWorld, p: &Program, ask: &Ask<'_>) -> Result<Result<Ch
             )
         })?
         .with_context(|| format!("外部のドライバ「{}」を起動できません", p.command.join(" ")))?;
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    if !out.status.success() {
+    outcome(
+        out.status.success(),
+        &String::from_utf8_lossy(&out.stdout),
+        &String::from_utf8_lossy(&out.stderr),
+    )
+}
+
+/// Reads a driver program's report (see the module's protocol).
+fn outcome(success: bool, stdout: &str, stderr: &str) -> Result<Result<Checked, String>> {
+    if !success {
         return Ok(Err(format!("{stdout}{stderr}").trim().to_owned()));
     }
     let mut message = Vec::new();
@@ -118,4 +125,30 @@ pub async fn check(w: &KitWorld, p: &Program, ask: &Ask<'_>) -> Result<Result<Ch
         records: records.with_context(|| protocol("records <件数>"))?,
         face_file,
     }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_report_is_read_and_a_broken_one_is_named() {
+        let out = "確認が完了しました\nOQS-KIT validity 有効\nOQS-KIT records 1\nOQS-KIT face-file /t/f.xml\n";
+        let c = outcome(true, out, "").unwrap().unwrap();
+        assert_eq!(
+            (c.message.as_str(), c.validity.as_str(), c.records),
+            ("確認が完了しました", "有効", 1)
+        );
+        assert_eq!(c.face_file, Some(PathBuf::from("/t/f.xml")));
+        // a failure is what the screen shows
+        let e = outcome(false, "", "暗証番号が違います\n")
+            .unwrap()
+            .unwrap_err();
+        assert_eq!(e, "暗証番号が違います");
+        // success without the protocol's lines is the driver's mistake, named
+        let e = outcome(true, "確認が完了しました\n", "")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("OQS-KIT validity"), "{e}");
+    }
 }
