@@ -96,8 +96,30 @@ fn tags(v: &Value) -> Vec<String> {
         .collect()
 }
 
+/// What the runner kept of each failed scenario beside its steps (World seed, screen, the
+/// simulated services' logs), by `<feature path relative to the features folder>:<line>`.
+pub type ServiceLogs = BTreeMap<String, String>;
+
+/// The file a run keeps its [`ServiceLogs`] in, beside `cucumber.json`.
+pub const SERVICE_LOGS: &str = "service-logs.json";
+
+/// The logs of the scenario at `uri` (as cucumber reports it) and `line`.
+fn logs_of<'a>(logs: &'a ServiceLogs, uri: &str, line: &Value) -> Option<&'a str> {
+    let uri = uri.replace('\\', "/");
+    logs.iter().find_map(|(key, text)| {
+        let (rel, l) = key.rsplit_once(':')?;
+        (uri.ends_with(rel) && Some(l) == line.as_u64().map(|n| n.to_string()).as_deref())
+            .then_some(text.as_str())
+    })
+}
+
 /// The page. `title_extra` goes into the header (seeds, kit version) and nowhere else.
-pub fn html(report: &Value, manual: Option<&ManualSteps>, title_extra: &str) -> String {
+pub fn html(
+    report: &Value,
+    manual: Option<&ManualSteps>,
+    title_extra: &str,
+    logs: &ServiceLogs,
+) -> String {
     let headings: BTreeMap<&str, &str> = manual
         .map(|m| {
             m.step
@@ -198,7 +220,17 @@ pub fn html(report: &Value, manual: Option<&ManualSteps>, title_extra: &str) -> 
                     }
                     body.push_str("</li>\n");
                 }
-                body.push_str("</ol></details>\n");
+                body.push_str("</ol>");
+                if !ok
+                    && let Some(text) =
+                        logs_of(logs, f["uri"].as_str().unwrap_or_default(), &e["line"])
+                {
+                    body.push_str(&format!(
+                        "<details class=\"logs\"><summary>World and simulated services at the end of the scenario</summary><pre>{}</pre></details>",
+                        esc(text)
+                    ));
+                }
+                body.push_str("</details>\n");
             }
         }
     }
@@ -232,6 +264,27 @@ mod tests {
     }
 
     #[test]
+    fn a_failed_scenario_carries_the_world_and_service_logs_a_passed_one_does_not() {
+        let f = feature(
+            "/x/features/linkage/a.feature",
+            vec![el(3, "failed"), el(9, "passed")],
+        );
+        let logs = ServiceLogs::from([
+            (
+                "linkage/a.feature:3".to_owned(),
+                "World seed: 42\nプロキシ <403>".to_owned(),
+            ),
+            ("linkage/a.feature:9".to_owned(), "not shown".to_owned()),
+        ]);
+        let page = html(&json!([f]), None, "", &logs);
+        assert!(
+            page.contains("World seed: 42\nプロキシ &lt;403&gt;"),
+            "{page}"
+        );
+        assert!(!page.contains("not shown"), "{page}");
+    }
+
+    #[test]
     fn merged_shards_render_the_same_body_as_the_whole_run() {
         let whole = json!([
             feature("a.feature", vec![el(3, "passed"), el(9, "failed")]),
@@ -243,8 +296,8 @@ mod tests {
             feature("a.feature", vec![el(3, "passed")])
         ]);
         let merged = merge(&[shard1, shard2]);
-        let a = html(&whole, None, "seed 1");
-        let b = html(&merged, None, "seeds 1, 1");
+        let a = html(&whole, None, "seed 1", &ServiceLogs::new());
+        let b = html(&merged, None, "seeds 1, 1", &ServiceLogs::new());
         assert_eq!(body_of(&a), body_of(&b));
         assert!(a.contains("3 scenarios, 1 failed"));
         // failures first, escaped
@@ -263,7 +316,7 @@ mod tests {
             scenarios(&f).iter().map(|(_, ok)| *ok).collect::<Vec<_>>(),
             [false]
         );
-        let page = html(&json!([f]), None, "");
+        let page = html(&json!([f]), None, "", &ServiceLogs::new());
         assert!(
             page.contains("1 scenarios, 1 failed") && page.contains("bg broke"),
             "{page}"
@@ -280,6 +333,7 @@ mod tests {
             &json!([feature("a.feature", vec![el(3, "passed")])]),
             Some(&m),
             "",
+            &ServiceLogs::new(),
         );
         assert!(
             page.contains("000-op3-05</code> 今すぐ更新をクリックします"),

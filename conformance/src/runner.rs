@@ -352,6 +352,8 @@ pub async fn run_cli(libtest_mode: bool) -> i32 {
     let claiming = claims.clone();
     let outcomes = Arc::new(Mutex::new(Vec::<crate::expected::Outcome>::new()));
     let recording = outcomes.clone();
+    let service_logs = Arc::new(Mutex::new(crate::report::ServiceLogs::new()));
+    let keeping_logs = service_logs.clone();
     let features_root = features.clone();
     // On a terminal: a progress bar, and the step-by-step output in run.log.
     let interactive = crate::progress::wanted();
@@ -408,22 +410,30 @@ pub async fn run_cli(libtest_mode: bool) -> i32 {
                     cl.any.insert(id);
                 }
             }
+            let rel = feature
+                .path
+                .as_deref()
+                .map(|p| {
+                    p.strip_prefix(&features_root)
+                        .unwrap_or(p)
+                        .to_string_lossy()
+                        .replace('\\', "/")
+                })
+                .unwrap_or_default();
+            let passed = matches!(ev, event::ScenarioFinished::StepPassed);
+            if !passed && let Some(w) = world.as_deref() {
+                keeping_logs
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .insert(format!("{rel}:{}", scenario.position.line), w.failure_context());
+            }
             recording
                 .lock()
                 .unwrap_or_else(|e| e.into_inner())
                 .push(crate::expected::Outcome {
-                    feature: feature
-                        .path
-                        .as_deref()
-                        .map(|p| {
-                            p.strip_prefix(&features_root)
-                                .unwrap_or(p)
-                                .to_string_lossy()
-                                .replace('\\', "/")
-                        })
-                        .unwrap_or_default(),
+                    feature: rel,
                     scenario: scenario.name.clone(),
-                    passed: matches!(ev, event::ScenarioFinished::StepPassed),
+                    passed,
                 });
             let mut c = tally.lock().unwrap_or_else(|e| e.into_inner());
             match ev {
@@ -462,6 +472,16 @@ pub async fn run_cli(libtest_mode: bool) -> i32 {
         print!("{verdict}");
         // with a manifest, the listed failures are the expected result
         failed = !verdict.ok() || result.parsing_errors() > 0;
+    }
+    let logs = service_logs
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .clone();
+    if let Err(e) = std::fs::write(
+        report_dir.join(crate::report::SERVICE_LOGS),
+        serde_json::to_vec_pretty(&logs).unwrap_or_default(),
+    ) {
+        eprintln!("{}: {e}", crate::report::SERVICE_LOGS);
     }
     let page = write_html(&report_dir, &features, &format!("seed {seed}"));
     println!(
@@ -510,7 +530,12 @@ fn write_html(report_dir: &Path, features: &Path, header: &str) -> Result<PathBu
     let json = std::fs::read(report_dir.join("cucumber.json")).map_err(|e| e.to_string())?;
     let v: serde_json::Value = serde_json::from_slice(&json).map_err(|e| e.to_string())?;
     let manual = crate::coverage::ManualSteps::load(&features.join("manual-steps.toml")).ok();
-    let page = crate::report::html(&v, manual.as_ref(), header);
+    let logs: crate::report::ServiceLogs =
+        std::fs::read(report_dir.join(crate::report::SERVICE_LOGS))
+            .ok()
+            .and_then(|b| serde_json::from_slice(&b).ok())
+            .unwrap_or_default();
+    let page = crate::report::html(&v, manual.as_ref(), header, &logs);
     let path = report_dir.join("report.html");
     std::fs::write(&path, page).map_err(|e| e.to_string())?;
     Ok(path)
@@ -533,7 +558,13 @@ fn bundle(
         zip.start_file(name, opts).map_err(|e| e.to_string())?;
         zip.write_all(bytes).map_err(|e| e.to_string())
     };
-    for name in ["report.html", "cucumber.json", "junit.xml", "coverage.json"] {
+    for name in [
+        "report.html",
+        "cucumber.json",
+        "junit.xml",
+        "coverage.json",
+        crate::report::SERVICE_LOGS,
+    ] {
         if let Ok(b) = std::fs::read(report_dir.join(name)) {
             add(name, &b)?;
         }
@@ -597,12 +628,29 @@ pub fn merge_cli(args: &[String]) -> i32 {
         }
     }
     let merged = crate::report::merge(&reports);
+    // each run's service logs sit beside its cucumber.json
+    let mut logs = crate::report::ServiceLogs::new();
+    for p in &inputs {
+        let beside = p.with_file_name(crate::report::SERVICE_LOGS);
+        if let Some(l) = std::fs::read(&beside)
+            .ok()
+            .and_then(|b| serde_json::from_slice::<crate::report::ServiceLogs>(&b).ok())
+        {
+            logs.extend(l);
+        }
+    }
     let features = workspace_root().join("features");
     let result = std::fs::create_dir_all(&out)
         .and_then(|()| {
             std::fs::write(
                 out.join("cucumber.json"),
                 serde_json::to_vec_pretty(&merged).unwrap_or_default(),
+            )
+        })
+        .and_then(|()| {
+            std::fs::write(
+                out.join(crate::report::SERVICE_LOGS),
+                serde_json::to_vec_pretty(&logs).unwrap_or_default(),
             )
         })
         .map_err(|e| e.to_string())

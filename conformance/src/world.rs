@@ -385,6 +385,30 @@ impl KitWorld {
         Ok(())
     }
 
+    /// What a person needs beside a failed step: the World's seed, the screen, the linkage
+    /// app's last log lines and the simulated services' logs (kept with the report).
+    pub fn failure_context(&self) -> String {
+        let mut out = format!("World seed: {}\n", self.seed);
+        if !self.screen.is_empty() {
+            out.push_str(&format!("画面:\n  {}\n", self.screen.replace('\n', "\n  ")));
+        }
+        if let Some(app) = &self.linkage {
+            let log = app.log();
+            let tail = &log[log.len().saturating_sub(30)..];
+            out.push_str(&format!(
+                "連携アプリケーションのログ（最後の{}行）:\n",
+                tail.len()
+            ));
+            for l in tail {
+                out.push_str(&format!("  {l}\n"));
+            }
+        }
+        if let Some(sim) = &self.sim {
+            out.push_str(&sim.service_log());
+        }
+        out
+    }
+
     pub fn portal_url() -> &'static str {
         PORTAL_URL
     }

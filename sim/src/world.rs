@@ -209,6 +209,54 @@ impl World {
             .await
     }
 
+    /// What the World's services recorded, for a person reading a failure: the time, the
+    /// name table, the qualification server's refused connections, the proxy's access log
+    /// and the distribution server's 接続確認 — of the services this World started only.
+    pub fn service_log(&self) -> String {
+        use std::fmt::Write as _;
+        let mut out = String::new();
+        let rfc = |t: OffsetDateTime| {
+            t.format(&time::format_description::well_known::Rfc3339)
+                .unwrap_or_default()
+        };
+        let _ = writeln!(out, "時刻（World の時計）: {}", rfc(self.clock.now()));
+        let _ = writeln!(out, "名前表:");
+        for (host, port, addrs) in self.names.entries() {
+            let a: Vec<String> = addrs.iter().map(ToString::to_string).collect();
+            let _ = writeln!(out, "  {host}:{port} → {}", a.join(" "));
+        }
+        if let Some(q) = self.qualification.get() {
+            let all = q.rejections().all();
+            let _ = writeln!(out, "資格確認サーバーが拒否した接続: {} 件", all.len());
+            for r in all {
+                let _ = writeln!(out, "  [{}] {}", r.code(), r.message());
+            }
+        }
+        if let Some(p) = self.proxy.get() {
+            let log = p.log();
+            let _ = writeln!(out, "プロキシのアクセスログ: {} 件", log.len());
+            for a in log {
+                let _ = writeln!(
+                    out,
+                    "  {} {} {} {} → {}",
+                    rfc(a.at),
+                    a.client,
+                    a.method,
+                    a.target,
+                    a.status
+                );
+            }
+        }
+        if let Some(d) = self.distro.get() {
+            let pings = d.pings();
+            let _ = writeln!(out, "配信サーバーへの接続確認: {} 件", pings.len());
+            for (code, host) in pings {
+                let _ = writeln!(out, "  {code} via {host}");
+            }
+        }
+        out
+    }
+
     /// The card readers attached to the terminal(s) of this World.
     pub fn readers(&self) -> &SimReaders {
         &self.readers

@@ -101,14 +101,26 @@ fn open(t: &Terminal) -> anyhow::Result<(Arc<dyn Host>, Profile)> {
 }
 
 fn main() {
-    tracing_subscriber::fmt()
+    let cli = Cli::parse();
+    let log = tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
                 .unwrap_or_else(|_| "oqs_linkage=info".into()),
         )
-        .with_ansi(std::io::stdout().is_terminal())
-        .init();
-    let cli = Cli::parse();
+        .with_ansi(std::io::stdout().is_terminal());
+    // under the kit, each line already carries the terminal's time; the machine's would
+    // differ from run to run
+    if matches!(
+        cli.cmd,
+        Cmd::Run {
+            kit_events: true,
+            ..
+        }
+    ) {
+        log.without_time().init();
+    } else {
+        log.init();
+    }
     let code = match run(cli) {
         Ok(()) => 0,
         Err(e) => {
