@@ -29,6 +29,9 @@ pub struct Report {
     pub left_out: usize,
     /// `(feature, name)` of every scenario as a run names it (outline names per example row).
     pub scenario_names: Vec<(String, String)>,
+    /// The steps (background first, outline values filled in) of each `(feature, name)`; rows
+    /// of an outline sharing a name share an entry.
+    pub scenario_steps: std::collections::BTreeMap<(String, String), Vec<String>>,
     pub problems: Vec<Problem>,
 }
 
@@ -187,12 +190,23 @@ pub fn check(dir: &Path) -> Result<Report, String> {
                 })
                 .collect();
             let feature_name = shown.replace('\\', "/");
+            let named = |r: &mut Report, name: String, steps: Vec<String>| {
+                r.scenario_names.push((feature_name.clone(), name.clone()));
+                r.scenario_steps
+                    .entry((feature_name.clone(), name))
+                    .or_default()
+                    .extend(steps);
+            };
+            let bg = background.iter().map(|s| s.value.clone());
             if rows.is_empty() {
-                r.scenario_names.push((feature_name, sc.name.clone()));
+                let steps = bg.chain(sc.steps.iter().map(|s| s.value.clone()));
+                named(&mut r, sc.name.clone(), steps.collect());
             } else {
                 for (header, row) in &rows {
-                    r.scenario_names
-                        .push((feature_name.clone(), substitute(&sc.name, header, row)));
+                    let steps = bg
+                        .clone()
+                        .chain(sc.steps.iter().map(|s| substitute(&s.value, header, row)));
+                    named(&mut r, substitute(&sc.name, header, row), steps.collect());
                 }
             }
             for s in &sc.steps {

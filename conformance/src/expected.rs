@@ -8,6 +8,7 @@
 //! feature = "linkage/check_from_his.feature"   # relative to the features folder
 //! scenario = "…the scenario's name as the run prints it…"
 //! reason = "our HIS writes Shift_JIS without the XML declaration (ticket 123)"
+//! step = "…the step it must fail at…"   # optional: failing at another step is a surprise
 //! ```
 
 use serde::Deserialize;
@@ -22,6 +23,10 @@ pub struct Entry {
     #[serde(default = "fail")]
     pub outcome: String,
     pub reason: String,
+    /// The step (its text, without the keyword) the scenario is expected to fail at; without
+    /// it, failing at any step meets the entry.
+    #[serde(default)]
+    pub step: Option<String>,
 }
 
 fn fail() -> String {
@@ -73,7 +78,34 @@ pub struct Outcome {
     /// Relative to the features folder, `/`-separated.
     pub feature: String,
     pub scenario: String,
+    /// The scenario's line (an outline row's own line).
+    pub line: usize,
     pub passed: bool,
+    /// The text of the step it failed at, when known (from the run's Cucumber JSON).
+    pub failed_step: Option<String>,
+}
+
+/// Fills in the failed step of each failed outcome from the run's Cucumber JSON (a failed
+/// background step counts as the scenario's).
+pub fn fill_failed_steps(outcomes: &mut [Outcome], report: &serde_json::Value) {
+    for f in report.as_array().into_iter().flatten() {
+        let uri = f["uri"].as_str().unwrap_or_default().replace('\\', "/");
+        let elements: Vec<&serde_json::Value> =
+            f["elements"].as_array().into_iter().flatten().collect();
+        for o in outcomes
+            .iter_mut()
+            .filter(|o| !o.passed && uri.ends_with(&o.feature))
+        {
+            let failed = elements
+                .iter()
+                .filter(|e| e["line"].as_u64() == Some(o.line as u64))
+                .flat_map(|e| e["steps"].as_array().into_iter().flatten())
+                .find(|s| s["result"]["status"] == "failed");
+            if let Some(s) = failed {
+                o.failed_step = s["name"].as_str().map(str::to_owned);
+            }
+        }
+    }
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -94,28 +126,39 @@ impl Verdict {
     }
 }
 
+impl Entry {
+    fn names(&self, o: &Outcome) -> bool {
+        self.feature == o.feature && self.scenario == o.scenario
+    }
+
+    /// Whether a failed outcome is the failure this entry expects.
+    fn meets(&self, o: &Outcome) -> bool {
+        self.names(o)
+            && !o.passed
+            && self
+                .step
+                .as_ref()
+                .is_none_or(|s| o.failed_step.as_ref() == Some(s))
+    }
+}
+
 /// Rows of an outline whose name has no placeholder share one name: an entry for it is met
-/// when any of them failed, and stale only when all of them passed.
+/// when any of them failed (at its step, if it names one), and stale only when all of them
+/// passed.
 pub fn judge(m: &Manifest, outcomes: &[Outcome]) -> Verdict {
     let mut v = Verdict::default();
     for e in &m.expected {
-        let mine: Vec<&Outcome> = outcomes
-            .iter()
-            .filter(|o| o.feature == e.feature && o.scenario == e.scenario)
-            .collect();
+        let mine: Vec<&Outcome> = outcomes.iter().filter(|o| e.names(o)).collect();
         if mine.is_empty() {
             v.not_run.push(e.clone());
         } else if mine.iter().all(|o| o.passed) {
             v.stale.push(e.clone());
-        } else {
+        } else if mine.iter().any(|o| e.meets(o)) {
             v.expected.push(e.clone());
         }
     }
     for o in outcomes.iter().filter(|o| !o.passed) {
-        let listed = m
-            .expected
-            .iter()
-            .any(|e| e.feature == o.feature && e.scenario == o.scenario);
+        let listed = m.expected.iter().any(|e| e.meets(o));
         if !listed && !v.unexpected.contains(o) {
             v.unexpected.push(o.clone());
         }
@@ -123,11 +166,22 @@ pub fn judge(m: &Manifest, outcomes: &[Outcome]) -> Verdict {
     v
 }
 
-/// A manifest entry for a new failure, to paste once its reason is written.
+/// A manifest entry for a new failure, to paste once its reason is written; the failed step
+/// is there as a comment, to pin the failure to it.
 pub fn paste_entry(o: &Outcome) -> String {
     let q = |s: &str| s.replace('\\', "\\\\").replace('"', "\\\"");
+    let step = o
+        .failed_step
+        .as_deref()
+        .map(|s| {
+            format!(
+                "# step = \"{}\"   (uncomment to expect the failure at this step only)\n",
+                q(s)
+            )
+        })
+        .unwrap_or_default();
     format!(
-        "[[expected]]\nfeature = \"{}\"\nscenario = \"{}\"\nreason = \"TODO: why this build fails it\"\n",
+        "[[expected]]\nfeature = \"{}\"\nscenario = \"{}\"\nreason = \"TODO: why this build fails it\"\n{step}",
         q(&o.feature),
         q(&o.scenario)
     )
@@ -144,9 +198,14 @@ impl std::fmt::Display for Verdict {
             self.not_run.len()
         )?;
         for o in &self.unexpected {
+            let at = o
+                .failed_step
+                .as_deref()
+                .map(|s| format!(" at «{s}»"))
+                .unwrap_or_default();
             writeln!(
                 f,
-                "UNEXPECTED FAILURE {} «{}» — if it is expected, add to the manifest:\n{}",
+                "UNEXPECTED FAILURE {} «{}»{at} — if it is expected, add to the manifest:\n{}",
                 o.feature,
                 o.scenario,
                 paste_entry(o)
@@ -171,7 +230,9 @@ mod tests {
         Outcome {
             feature: "linkage/x.feature".into(),
             scenario: scenario.into(),
+            line: 1,
             passed,
+            failed_step: (!passed).then(|| "step A".to_owned()),
         }
     }
 
@@ -225,6 +286,52 @@ reason = "slow"
             rows.ok() && rows.stale.is_empty() && rows.expected.len() == 1,
             "{rows:?}"
         );
+    }
+
+    #[test]
+    fn an_entry_naming_a_step_is_met_only_by_a_failure_at_that_step() {
+        let m = Manifest::parse(
+            "[[expected]]\nfeature = \"linkage/x.feature\"\nscenario = \"broken\"\nreason = \"r\"\nstep = \"step A\"\n",
+        )
+        .unwrap();
+        assert!(judge(&m, &[o("broken", false)]).ok());
+        let elsewhere = Outcome {
+            failed_step: Some("step B".into()),
+            ..o("broken", false)
+        };
+        let v = judge(&m, &[elsewhere.clone()]);
+        assert_eq!(v.unexpected, [elsewhere]);
+        assert!(v.expected.is_empty() && v.stale.is_empty());
+        let shown = v.to_string();
+        assert!(shown.contains("at «step B»"), "{shown}");
+        assert!(shown.contains("# step = \"step B\""), "{shown}");
+    }
+
+    #[test]
+    fn the_failed_step_comes_from_the_report_background_included() {
+        let report = serde_json::json!([{"uri": "/f/linkage/x.feature", "elements": [
+            {"type": "background", "line": 7, "steps": [{"name": "bg", "result": {"status": "passed"}}]},
+            {"type": "scenario", "line": 7, "steps": [
+                {"name": "step A", "result": {"status": "passed"}},
+                {"name": "step B", "result": {"status": "failed"}}]},
+            {"type": "background", "line": 9, "steps": [{"name": "bg", "result": {"status": "failed"}}]},
+            {"type": "scenario", "line": 9, "steps": [{"name": "step A", "result": {"status": "skipped"}}]}
+        ]}]);
+        let mut out = [
+            Outcome {
+                line: 7,
+                failed_step: None,
+                ..o("a", false)
+            },
+            Outcome {
+                line: 9,
+                failed_step: None,
+                ..o("b", false)
+            },
+        ];
+        fill_failed_steps(&mut out, &report);
+        assert_eq!(out[0].failed_step.as_deref(), Some("step B"));
+        assert_eq!(out[1].failed_step.as_deref(), Some("bg"));
     }
 
     #[test]

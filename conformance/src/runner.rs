@@ -433,7 +433,9 @@ pub async fn run_cli(libtest_mode: bool) -> i32 {
                 .push(crate::expected::Outcome {
                     feature: rel,
                     scenario: scenario.name.clone(),
+                    line: scenario.position.line,
                     passed,
+                    failed_step: None,
                 });
             let mut c = tally.lock().unwrap_or_else(|e| e.into_inner());
             match ev {
@@ -467,7 +469,14 @@ pub async fn run_cli(libtest_mode: bool) -> i32 {
     use cucumber::writer::Stats as _;
     let mut failed = result.execution_has_failed() || c.failed > 0 || c.skipped > 0;
     if let Some(m) = &manifest {
-        let o = outcomes.lock().unwrap_or_else(|e| e.into_inner());
+        let mut o = outcomes.lock().unwrap_or_else(|e| e.into_inner()).clone();
+        // the failed step of each failure, from the report cucumber has written by now
+        let json = std::fs::read(report_dir.join("cucumber.json"))
+            .ok()
+            .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok());
+        if let Some(json) = &json {
+            crate::expected::fill_failed_steps(&mut o, json);
+        }
         let verdict = crate::expected::judge(m, &o);
         print!("{verdict}");
         // with a manifest, the listed failures are the expected result
@@ -683,19 +692,22 @@ fn dry_run(features: &Path, manifest: Option<&crate::expected::Manifest>) -> i32
         Ok(mut r) => {
             if let Some(m) = manifest {
                 for e in &m.expected {
-                    if !r
-                        .scenario_names
-                        .iter()
-                        .any(|(f, n)| *f == e.feature && *n == e.scenario)
-                    {
-                        r.problems.push(crate::dry_run::Problem {
-                            place: "expected-failures manifest".into(),
-                            what: format!(
-                                "「{}」に「{}」というシナリオはありません",
-                                e.feature, e.scenario
-                            ),
-                        });
-                    }
+                    let key = (e.feature.clone(), e.scenario.clone());
+                    let what = match (r.scenario_steps.get(&key), &e.step) {
+                        (None, _) => format!(
+                            "「{}」に「{}」というシナリオはありません",
+                            e.feature, e.scenario
+                        ),
+                        (Some(steps), Some(step)) if !steps.contains(step) => format!(
+                            "「{}」のシナリオ「{}」に「{step}」というステップはありません",
+                            e.feature, e.scenario
+                        ),
+                        _ => continue,
+                    };
+                    r.problems.push(crate::dry_run::Problem {
+                        place: "expected-failures manifest".into(),
+                        what,
+                    });
                 }
             }
             for p in &r.problems {
