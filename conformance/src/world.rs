@@ -66,6 +66,9 @@ pub struct KitWorld {
     pub lookup: Option<oqs_proto::qualification::QualificationResult>,
     /// The running linkage app (operation 5/12).
     pub linkage: Option<crate::target::linkage::Linkage>,
+    /// Results published by the app's earlier starts in this scenario (before a restart or
+    /// a crash), to tell a result published twice.
+    pub published_before: Vec<String>,
     /// The last result file the HIS read, raw and parsed.
     pub result_bytes: Option<Vec<u8>>,
     pub result: Option<oqs_proto::linkage::message::ResultMessage>,
@@ -126,6 +129,7 @@ impl KitWorld {
             search: None,
             lookup: None,
             linkage: None,
+            published_before: Vec::new(),
             result_bytes: None,
             result: None,
             pending_request: None,

@@ -129,10 +129,12 @@ impl LinkageApp {
         })
     }
 
-    /// Stops after the request in hand (OQSComAppRestart's first half).
-    pub async fn stop(mut self) {
+    /// Stops after the request in hand (OQSComAppRestart's first half); the result files it
+    /// published, in order.
+    pub async fn stop(mut self) -> Vec<String> {
         self.stop.notify_one();
         let _ = (&mut self.task).await;
+        self.published()
     }
 
     /// Ends at once, wherever it is (a crash, or the process killed).

@@ -14,7 +14,7 @@ use oqs_host::Host;
 use oqs_host::dir::TerminalDir;
 use oqs_linkage::{CrashPoint, Fault, LinkageApp, Options};
 use oqs_proto::profile::Profile;
-use std::io::{IsTerminal, Read};
+use std::io::{BufRead, IsTerminal};
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -57,8 +57,9 @@ enum Cmd {
         /// Settle time of a request file in milliseconds.
         #[arg(long, env = "OQS_SETTLE_MS", default_value_t = 200)]
         settle_ms: u64,
-        /// Speak the kit's event protocol on stdout (`OQS-KIT ready`, `OQS-KIT scan`,
-        /// `OQS-KIT published <file>`) and stop when stdin closes.
+        /// Speak the kit's line protocol: `OQS-KIT ready`, `OQS-KIT published <file>` and
+        /// `OQS-KIT synced <n>` (for a `sync <n>` line on stdin) on stdout; stop when stdin
+        /// closes.
         #[arg(long, env = "OQS_KIT_EVENTS", value_parser = clap::builder::FalseyValueParser::new())]
         kit_events: bool,
         /// Die right after a step of the file protocol for the N-th request:
@@ -162,37 +163,57 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 if kit_events {
                     println!("OQS-KIT ready");
                 }
-                // The kit closes stdin to stop a target (portable, unlike signals).
-                let stdin_closed = async {
-                    if kit_events {
-                        let _ = tokio::task::spawn_blocking(|| {
-                            std::io::stdin().read_to_end(&mut Vec::new())
-                        })
-                        .await;
-                    } else {
-                        std::future::pending::<()>().await;
-                    }
-                };
+                // The kit's lines on stdin; their end is the kit's stop (portable, unlike
+                // signals).
+                let (lines_tx, mut lines) = tokio::sync::mpsc::unbounded_channel::<String>();
+                if kit_events {
+                    std::thread::spawn(move || {
+                        for line in std::io::stdin().lock().lines() {
+                            let Ok(line) = line else { break };
+                            if lines_tx.send(line).is_err() {
+                                break;
+                            }
+                        }
+                    });
+                } else {
+                    drop(lines_tx);
+                }
                 let ctrl_c = tokio::signal::ctrl_c();
-                tokio::pin!(stdin_closed, ctrl_c);
-                let mut told = 0usize;
+                tokio::pin!(ctrl_c);
+                let (mut scans, mut told) = (0u64, 0usize);
+                // `sync <n>` questions, with the scans done when each was read
+                let mut syncs: Vec<(u64, String)> = Vec::new();
                 loop {
                     tokio::select! {
                         _ = &mut ctrl_c => break,
-                        _ = &mut stdin_closed => break,
+                        line = lines.recv(), if kit_events => match line {
+                            None => break,
+                            Some(l) => if let Some(n) = l.strip_prefix("sync ") {
+                                syncs.push((scans, n.trim().to_owned()));
+                            },
+                        },
                         alive = app.wait_scans(1) => {
                             if !alive {
                                 // an injected fault: die as a killed process would
                                 eprintln!("oqs-linkage: injected fault {fault:?}");
                                 std::process::exit(FAULT_EXIT);
                             }
+                            scans += 1;
                             if kit_events {
                                 let published = app.published();
                                 for name in published.iter().skip(told) {
                                     println!("OQS-KIT published {name}");
                                 }
                                 told = published.len();
-                                println!("OQS-KIT scan");
+                                // the scan in progress when a question came may have begun
+                                // before it: the one after that is a whole look
+                                syncs.retain(|(at, n)| {
+                                    let due = scans >= at + 2;
+                                    if due {
+                                        println!("OQS-KIT synced {n}");
+                                    }
+                                    !due
+                                });
                             }
                         }
                     }

@@ -231,6 +231,7 @@ async fn wait_crash(w: &mut KitWorld) -> Result<()> {
         .take()
         .context("連携アプリケーションが起動していません")?;
     app.wait_ended().await?;
+    w.published_before.extend(app.published());
     w.answered_before_crash = files(&folder(w, RES)?)?.len();
     Ok(())
 }
@@ -238,18 +239,21 @@ async fn wait_crash(w: &mut KitWorld) -> Result<()> {
 #[when(regex = r"^OQSComAppRestart を実行する$")]
 async fn restart(w: &mut KitWorld) -> Result<()> {
     if let Some(app) = w.linkage.take() {
-        app.stop().await?;
+        let published = app.stop().await?;
+        w.published_before.extend(published);
     }
     start(w).await
 }
 
 #[when(regex = r"^連携アプリケーションが異常終了する$")]
 async fn crash(w: &mut KitWorld) -> Result<()> {
-    w.linkage
+    let published = w
+        .linkage
         .take()
         .context("連携アプリケーションが起動していません")?
         .crash()
         .await;
+    w.published_before.extend(published);
     Ok(())
 }
 
@@ -261,13 +265,17 @@ async fn not_started(w: &mut KitWorld) -> Result<()> {
 
 #[then(regex = r"^連携アプリケーションのログに「(.+)」と出る$")]
 async fn log_says(w: &mut KitWorld, text: String) -> Result<()> {
-    let log = app(w)?.log();
-    ensure!(
-        log.iter().any(|l| l.contains(&text)),
+    // an external app's stderr is read on its own: give a line written just now a moment
+    for _ in 0..200 {
+        if app(w)?.log().iter().any(|l| l.contains(&text)) {
+            return Ok(());
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    bail!(
         "ログに「{text}」がありません:\n{}",
-        log.join("\n")
-    );
-    Ok(())
+        app(w)?.log().join("\n")
+    )
 }
 
 // ---- the HIS ----
@@ -572,11 +580,14 @@ async fn batch_done(w: &mut KitWorld) -> Result<()> {
         all.len(),
         w.batch
     );
-    let published = w
-        .linkage
-        .as_ref()
-        .map(|a| a.published())
-        .unwrap_or_default();
+    // every start of the app in this scenario, restarts and crashes included
+    let mut published = w.published_before.clone();
+    published.extend(
+        w.linkage
+            .as_ref()
+            .map(|a| a.published())
+            .unwrap_or_default(),
+    );
     let mut unique = published.clone();
     unique.sort();
     unique.dedup();

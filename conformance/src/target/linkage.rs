@@ -2,11 +2,13 @@
 //! the kit's line protocol (`conformance/TARGETS.md`):
 //!
 //! - the kit starts the program with `OQS_*` variables naming the terminal and its folders;
-//! - the program prints `OQS-KIT ready` once it watches `req`, `OQS-KIT scan` after each look
-//!   at `req`, and `OQS-KIT published <file>` for each result it moved into `res`; any other
-//!   line on stdout or stderr is its log;
+//! - the program prints `OQS-KIT ready` once it watches `req`, and `OQS-KIT published <file>`
+//!   for each result it moved into `res`; any other line on stdout or stderr is its log;
+//! - to wait for the app to have looked at `req`, the kit writes `sync <n>` on its stdin and
+//!   the program answers `OQS-KIT synced <n>` once a whole look at `req` that began after it
+//!   read the line is done (answers included);
 //! - the kit closes the program's stdin to stop it (OQSComAppRestart's first half), and kills
-//!   it for a crash.
+//!   its process group for a crash.
 
 use super::Program;
 use crate::KitWorld;
@@ -16,9 +18,10 @@ use oqs_linkage::{CrashPoint, Fault, LinkageApp, Options};
 use std::process::Stdio;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
-use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::io::AsyncWriteExt;
 use tokio::process::{Child, ChildStdin};
 use tokio::sync::watch;
+use tokio::task::JoinHandle;
 
 /// Scenario pacing: file-system timing only, the terminal's time is the World's.
 pub const RESCAN: Duration = Duration::from_millis(25);
@@ -85,23 +88,27 @@ impl Linkage {
         }
     }
 
-    /// Stops after the request in hand.
-    pub async fn stop(self) -> Result<()> {
+    /// Stops after the request in hand; the results it published.
+    pub async fn stop(self) -> Result<Vec<String>> {
         match self {
-            Self::Builtin(a) => {
-                a.stop().await;
-                Ok(())
-            }
+            Self::Builtin(a) => Ok(a.stop().await),
             Self::External(e) => e.stop().await,
         }
     }
 
-    /// Ends at once, as a killed process.
-    pub async fn crash(self) {
+    /// Ends at once, as a killed process; the results it said it published.
+    pub async fn crash(self) -> Vec<String> {
         match self {
-            Self::Builtin(a) => a.crash(),
+            Self::Builtin(a) => {
+                let p = a.published();
+                a.crash();
+                p
+            }
             Self::External(mut e) => {
-                let _ = e.child.kill().await;
+                super::process::kill_group(&e.child);
+                let _ = e.child.wait().await;
+                e.drain().await;
+                lock(&e.shared.published).clone()
             }
         }
     }
@@ -117,6 +124,7 @@ impl Linkage {
                 tokio::time::timeout(SCAN_LIMIT, e.child.wait())
                     .await
                     .context("外部の連携アプリケーションが OQS_FAULT の時点で終了しません")??;
+                e.drain().await;
                 Ok(())
             }
         }
@@ -133,13 +141,28 @@ struct Shared {
     published: Mutex<Vec<String>>,
 }
 
-/// An external linkage program (killed when the scenario's World goes).
+/// Log lines kept of an external program, as the kit's own app keeps.
+const KEPT: usize = 10_000;
+
+fn keep(list: &Mutex<Vec<String>>, line: String) {
+    let mut l = lock(list);
+    if l.len() == KEPT {
+        l.remove(0);
+    }
+    l.push(line);
+}
+
+/// An external linkage program (its process group killed when the scenario's World goes).
 pub struct External {
     child: Child,
+    _group: super::process::Group,
     stdin: Option<ChildStdin>,
     shared: Arc<Shared>,
-    scans: watch::Receiver<u64>,
+    /// The highest `synced <n>` answered, and the last `sync <n>` asked.
+    synced: watch::Receiver<u64>,
+    asked: u64,
     ready: watch::Receiver<bool>,
+    readers: Vec<JoinHandle<()>>,
 }
 
 /// `OQS_FAULT`'s value for a fault.
@@ -184,57 +207,54 @@ impl External {
         p: &Program,
         fault: Option<Fault>,
     ) -> Result<Result<Self, NotStarted>> {
-        let (prog, args) = p.command.split_first().context("command が空です")?;
-        let mut cmd = tokio::process::Command::new(prog);
-        cmd.args(args)
-            .envs(environment(w, fault)?)
+        let mut cmd = super::process::command(&p.command)?;
+        cmd.envs(environment(w, fault)?)
             .envs(&p.env)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .kill_on_drop(true);
+            .stderr(Stdio::piped());
         let mut child = cmd.spawn().with_context(|| {
             format!(
                 "外部の連携アプリケーション「{}」を起動できません",
                 p.command.join(" ")
             )
         })?;
+        let group = super::process::Group::of(&child);
         let shared = Arc::new(Shared::default());
-        let (scans_tx, scans) = watch::channel(0u64);
+        let (synced_tx, synced) = watch::channel(0u64);
         let (ready_tx, ready) = watch::channel(false);
         let stdout = child.stdout.take().context("stdout")?;
         let stderr = child.stderr.take().context("stderr")?;
         let s = shared.clone();
-        tokio::spawn(async move {
-            let mut lines = BufReader::new(stdout).lines();
-            while let Ok(Some(line)) = lines.next_line().await {
-                match line.strip_prefix("OQS-KIT ") {
-                    Some("ready") => {
-                        ready_tx.send_replace(true);
-                    }
-                    Some("scan") => {
-                        scans_tx.send_modify(|n| *n += 1);
-                    }
-                    Some(ev) if ev.starts_with("published ") => {
-                        lock(&s.published).push(ev["published ".len()..].trim().to_owned());
-                    }
-                    _ => lock(&s.log).push(line),
+        let out = tokio::spawn(super::process::each_line(stdout, move |line| {
+            match line.strip_prefix("OQS-KIT ") {
+                Some("ready") => {
+                    ready_tx.send_replace(true);
                 }
+                Some(ev) if ev.starts_with("synced ") => {
+                    if let Ok(n) = ev["synced ".len()..].trim().parse::<u64>() {
+                        synced_tx.send_modify(|m| *m = (*m).max(n));
+                    }
+                }
+                Some(ev) if ev.starts_with("published ") => {
+                    lock(&s.published).push(ev["published ".len()..].trim().to_owned());
+                }
+                _ => keep(&s.log, line),
             }
-        });
+        }));
         let s = shared.clone();
-        tokio::spawn(async move {
-            let mut lines = BufReader::new(stderr).lines();
-            while let Ok(Some(line)) = lines.next_line().await {
-                lock(&s.log).push(line);
-            }
-        });
+        let err = tokio::spawn(super::process::each_line(stderr, move |line| {
+            keep(&s.log, line)
+        }));
         let mut me = Self {
             stdin: child.stdin.take(),
             child,
+            _group: group,
             shared,
-            scans,
+            synced,
+            asked: 0,
             ready,
+            readers: vec![out, err],
         };
         let ready = tokio::time::timeout(START_LIMIT, async {
             tokio::select! {
@@ -246,43 +266,72 @@ impl External {
         match ready {
             Ok(true) => Ok(Ok(me)),
             Ok(false) => {
-                // let the readers take the last lines the program wrote
-                tokio::time::sleep(Duration::from_millis(50)).await;
+                // it ended before `ready`: what it printed, to the last line, is the reason
+                super::process::kill_group(&me.child);
+                me.drain().await;
                 let out = lock(&me.shared.log).join("\n");
                 Ok(Err(NotStarted(out)))
             }
             Err(_) => bail!(
-                "外部の連携アプリケーションが {} 秒たっても `OQS-KIT ready` と言いません。出力:\n{}",
+                "外部の連携アプリケーションが {} 秒たっても `OQS-KIT ready` と言いません（stdout は行ごとに flush してください）。出力:\n{}",
                 START_LIMIT.as_secs(),
                 lock(&me.shared.log).join("\n")
             ),
         }
     }
 
+    /// `n` round trips of `sync`: each answer comes after a whole look at `req` that began
+    /// after the question, so what the scenario did before is seen.
     async fn wait_scans(&mut self, n: u64) -> Result<()> {
-        let target = *self.scans.borrow() + n;
-        match tokio::time::timeout(SCAN_LIMIT, self.scans.wait_for(|s| *s >= target)).await {
-            Ok(Ok(_)) => Ok(()),
-            Ok(Err(_)) => bail!(
-                "外部の連携アプリケーションが終了しています。出力:\n{}",
-                lock(&self.shared.log).join("\n")
-            ),
-            Err(_) => bail!(
-                "外部の連携アプリケーションが {} 秒間 `OQS-KIT scan` と言いません",
-                SCAN_LIMIT.as_secs()
-            ),
+        for _ in 0..n {
+            self.asked += 1;
+            let k = self.asked;
+            let stdin = self
+                .stdin
+                .as_mut()
+                .context("外部の連携アプリケーションは停止しています")?;
+            let asked = async {
+                stdin.write_all(format!("sync {k}\n").as_bytes()).await?;
+                stdin.flush().await
+            };
+            if let Err(e) = asked.await {
+                bail!(
+                    "外部の連携アプリケーションに `sync {k}` を送れません（終了しています？）: {e}。出力:\n{}",
+                    lock(&self.shared.log).join("\n")
+                );
+            }
+            match tokio::time::timeout(SCAN_LIMIT, self.synced.wait_for(|s| *s >= k)).await {
+                Ok(Ok(_)) => {}
+                Ok(Err(_)) => bail!(
+                    "外部の連携アプリケーションが終了しています。出力:\n{}",
+                    lock(&self.shared.log).join("\n")
+                ),
+                Err(_) => bail!(
+                    "外部の連携アプリケーションが {} 秒たっても `OQS-KIT synced {k}` と言いません",
+                    SCAN_LIMIT.as_secs()
+                ),
+            }
+        }
+        Ok(())
+    }
+
+    /// Reads what the ended program left in its pipes.
+    async fn drain(&mut self) {
+        for r in self.readers.drain(..) {
+            let _ = tokio::time::timeout(STOP_LIMIT, r).await;
         }
     }
 
-    async fn stop(mut self) -> Result<()> {
+    async fn stop(mut self) -> Result<Vec<String>> {
         drop(self.stdin.take());
         match tokio::time::timeout(STOP_LIMIT, self.child.wait()).await {
             Ok(status) => {
                 status?;
-                Ok(())
+                self.drain().await;
+                Ok(lock(&self.shared.published).clone())
             }
             Err(_) => {
-                let _ = self.child.kill().await;
+                super::process::kill_group(&self.child);
                 bail!(
                     "外部の連携アプリケーションが標準入力を閉じても {} 秒以内に終了しません（停止の合図です）",
                     STOP_LIMIT.as_secs()

@@ -17,6 +17,7 @@
 pub mod driver;
 pub mod his;
 pub mod linkage;
+pub mod process;
 
 use serde::Deserialize;
 use std::collections::BTreeMap;
