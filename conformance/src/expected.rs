@@ -89,12 +89,12 @@ pub struct Outcome {
 /// background step counts as the scenario's).
 pub fn fill_failed_steps(outcomes: &mut [Outcome], report: &serde_json::Value) {
     for f in report.as_array().into_iter().flatten() {
-        let uri = f["uri"].as_str().unwrap_or_default().replace('\\', "/");
+        let uri = f["uri"].as_str().unwrap_or_default();
         let elements: Vec<&serde_json::Value> =
             f["elements"].as_array().into_iter().flatten().collect();
         for o in outcomes
             .iter_mut()
-            .filter(|o| !o.passed && uri.ends_with(&o.feature))
+            .filter(|o| !o.passed && crate::report::is_feature(uri, &o.feature))
         {
             let failed = elements
                 .iter()
@@ -299,7 +299,7 @@ reason = "slow"
             failed_step: Some("step B".into()),
             ..o("broken", false)
         };
-        let v = judge(&m, &[elsewhere.clone()]);
+        let v = judge(&m, std::slice::from_ref(&elsewhere));
         assert_eq!(v.unexpected, [elsewhere]);
         assert!(v.expected.is_empty() && v.stale.is_empty());
         let shown = v.to_string();

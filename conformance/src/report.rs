@@ -103,12 +103,18 @@ pub type ServiceLogs = BTreeMap<String, String>;
 /// The file a run keeps its [`ServiceLogs`] in, beside `cucumber.json`.
 pub const SERVICE_LOGS: &str = "service-logs.json";
 
+/// Whether cucumber's `uri` of a feature is the feature at `rel` (relative to the features
+/// folder): the same path, or ending in `/` + it.
+pub fn is_feature(uri: &str, rel: &str) -> bool {
+    let uri = uri.replace('\\', "/");
+    uri == rel || uri.ends_with(&format!("/{rel}"))
+}
+
 /// The logs of the scenario at `uri` (as cucumber reports it) and `line`.
 fn logs_of<'a>(logs: &'a ServiceLogs, uri: &str, line: &Value) -> Option<&'a str> {
-    let uri = uri.replace('\\', "/");
     logs.iter().find_map(|(key, text)| {
         let (rel, l) = key.rsplit_once(':')?;
-        (uri.ends_with(rel) && Some(l) == line.as_u64().map(|n| n.to_string()).as_deref())
+        (is_feature(uri, rel) && Some(l) == line.as_u64().map(|n| n.to_string()).as_deref())
             .then_some(text.as_str())
     })
 }

@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{run_kit, sibling};
+use common::run_kit;
 use std::path::Path;
 
 const VALID: &str = "^資格有効性「有効」の人をレセコンから確認する$";
@@ -25,20 +25,19 @@ fn target(dir: &Path, check: &str, take: &str) -> std::path::PathBuf {
     f
 }
 
+const HIS: &str = env!("CARGO_BIN_EXE_oqs-his");
+
 fn good_check() -> String {
-    let his = sibling("oqs-his");
+    let his = HIS;
     format!(
         "\"{}\", \"check\", \"--encoding\", \"{{encoding}}\", {}",
-        his.display(),
+        his,
         his_args()
     )
 }
 
 fn good_take() -> String {
-    format!(
-        "\"{}\", \"take\", \"--file\", \"{{file}}\"",
-        sibling("oqs-his").display()
-    )
+    format!("\"{HIS}\", \"take\", \"--file\", \"{{file}}\"")
 }
 
 fn failing(check: &str, take: &str, scenario: &str) -> String {
@@ -64,7 +63,7 @@ fn a_request_written_in_place_is_named_with_the_remedy() {
     let out = failing(check, &good_take(), VALID);
     assert!(out.contains("要求フォルダに直接書き込みました"), "{out}");
     assert!(
-        out.contains("別の場所で書き終えてから要求フォルダへ移動してください"),
+        out.contains("で書き終えてから要求フォルダへ移動してください"),
         "{out}"
     );
 }
@@ -96,4 +95,18 @@ fn a_result_left_in_res_is_named() {
     let take = r#""cat", "{res_dir}/{file}""#;
     let out = failing(&good_check(), take, SAME);
     assert!(out.contains("結果フォルダに残しています"), "{out}");
+}
+
+#[test]
+fn a_request_under_another_name_is_named() {
+    // this HIS names every request the same
+    let check = good_check().replace(
+        "\"--file\", \"{file}\"",
+        "\"--file\", \"OQSsiquc01req_FIXED.xml\"",
+    );
+    let out = failing(&check, &good_take(), VALID);
+    assert!(
+        out.contains("が現れませんでした（代わりに [\"OQSsiquc01req_FIXED.xml\"] が置かれました）"),
+        "{out}"
+    );
 }

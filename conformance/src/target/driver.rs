@@ -4,8 +4,9 @@
 //! check flow against the simulated qualification server and reports in the kit's line
 //! protocol (`conformance/TARGETS.md`):
 //!
-//! - success: exit 0, with `OQS-KIT validity <資格有効性>`, `OQS-KIT records <n>` and, when it
-//!   wrote one, `OQS-KIT face-file <path>`; other lines are the message on its screen;
+//! - success: exit 0, with `OQS-KIT validity <資格有効性>`, `OQS-KIT records <n>` and,
+//!   optionally, `OQS-KIT face-file <path>` (else the kit looks for a new file in
+//!   FaceDataDir); other lines are the message on its screen;
 //! - failure: a non-zero exit; what it printed is the message on its screen.
 
 use super::Program;
@@ -69,14 +70,22 @@ pub async fn check(w: &KitWorld, p: &Program, ask: &Ask<'_>) -> Result<Result<Ch
         env.push(("OQS_USER".into(), user.to_owned()));
         env.push(("OQS_PASSWORD".into(), password.to_owned()));
     }
-    let (prog, args) = p.command.split_first().context("command が空です")?;
-    let run = tokio::process::Command::new(prog)
-        .args(args)
+    // the face result file: the one the driver names, or the one that appeared in FaceDataDir
+    let face_dir = {
+        use oqs_host::{Host, WinPath};
+        let win = &oqs_proto::profile::Profile::builtin().linkage.face_dir;
+        w.terminal()?.files().resolve(&WinPath::parse(win)?)?
+    };
+    let before = files_in(&face_dir);
+    let child = super::process::command(&p.command)?
         .envs(env)
         .envs(&p.env)
-        .kill_on_drop(true)
-        .output();
-    let out = tokio::time::timeout(CHECK_LIMIT, run)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .with_context(|| format!("外部のドライバ「{}」を起動できません", p.command.join(" ")))?;
+    let _group = super::process::Group::of(&child);
+    let out = tokio::time::timeout(CHECK_LIMIT, child.wait_with_output())
         .await
         .with_context(|| {
             format!(
@@ -84,13 +93,28 @@ pub async fn check(w: &KitWorld, p: &Program, ask: &Ask<'_>) -> Result<Result<Ch
                 p.command.join(" "),
                 CHECK_LIMIT.as_secs()
             )
-        })?
-        .with_context(|| format!("外部のドライバ「{}」を起動できません", p.command.join(" ")))?;
-    outcome(
+        })??;
+    let mut checked = outcome(
         out.status.success(),
         &String::from_utf8_lossy(&out.stdout),
         &String::from_utf8_lossy(&out.stderr),
-    )
+    )?;
+    if let Ok(c) = &mut checked
+        && c.face_file.is_none()
+    {
+        c.face_file = files_in(&face_dir)
+            .into_iter()
+            .find(|f| !before.contains(f));
+    }
+    Ok(checked)
+}
+
+fn files_in(dir: &std::path::Path) -> Vec<PathBuf> {
+    std::fs::read_dir(dir)
+        .into_iter()
+        .flatten()
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .collect()
 }
 
 /// Reads a driver program's report (see the module's protocol).

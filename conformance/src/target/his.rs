@@ -4,7 +4,7 @@
 //!
 //! - the request appears in `req` whole, by a move (no in-place write a reader could catch
 //!   half-way, no temporary file inside `req`);
-//! - under the name asked for, which follows the naming rule;
+//! - under the name asked for (any other name in `req` is reported);
 //! - in the encoding asked for, which its XML declaration names;
 //! - as a valid request: the terminal's institution code and the person's insurance data;
 //! - a result it takes is read and deleted from `res`.
@@ -16,7 +16,6 @@ use super::His;
 use crate::KitWorld;
 use anyhow::{Context, Result, bail, ensure};
 use notify::event::{CreateKind, EventKind, ModifyKind, RenameMode};
-use oqs_proto::linkage::FileName;
 use oqs_proto::linkage::message::Request;
 use oqs_proto::qualification::SearchInfo;
 use oqs_proto::settings::CharacterCode;
@@ -31,9 +30,11 @@ const ACTION_LIMIT: Duration = Duration::from_secs(30);
 /// What happened in `req` while the HIS acted.
 #[derive(Default)]
 struct Seen {
-    /// The request file's bytes, read as soon as it appeared (the linkage app may take it
-    /// soon after).
-    bytes: Option<Vec<u8>>,
+    /// The request file appeared in `req`.
+    arrived: bool,
+    /// A hard link to it, made as soon as it appeared: the linkage app may take it from `req`
+    /// soon after, and a link keeps the very file (its final bytes, even if written late).
+    kept: Option<PathBuf>,
     /// It was created or written in `req` itself.
     written_in_place: bool,
     /// Other names that appeared in `req`.
@@ -53,18 +54,22 @@ fn lock(m: &Mutex<Seen>) -> std::sync::MutexGuard<'_, Seen> {
 }
 
 impl Watch {
-    fn start(req: &Path, file: &str) -> Result<Self> {
+    /// Watches `req`'s parent; the request's link goes to `keep` (same file system, outside
+    /// the watched folder).
+    fn start(req: &Path, file: &str, keep: &Path) -> Result<Self> {
         use notify::Watcher as _;
         let parent = req
             .parent()
             .context("要求フォルダに親フォルダがありません")?;
         let sentinel = parent.join(format!(".oqs-kit-sentinel-{}", std::process::id()));
+        let _ = std::fs::remove_file(keep);
         let seen = Arc::new(Mutex::new(Seen::default()));
-        let (s, req, file, marker) = (
+        let (s, req, file, marker, link) = (
             seen.clone(),
             req.to_owned(),
             file.to_owned(),
             sentinel.clone(),
+            keep.to_owned(),
         );
         let mut watcher = notify::recommended_watcher(move |ev: notify::Result<notify::Event>| {
             let Ok(ev) = ev else { return };
@@ -100,8 +105,9 @@ impl Watch {
             ) {
                 seen.written_in_place = true;
             }
-            if let Ok(b) = std::fs::read(path) {
-                seen.bytes = Some(b);
+            seen.arrived = true;
+            if seen.kept.is_none() && std::fs::hard_link(path, &link).is_ok() {
+                seen.kept = Some(link.clone());
             }
         })?;
         watcher.watch(parent, notify::RecursiveMode::Recursive)?;
@@ -137,24 +143,25 @@ async fn run(his: &His, what: &str, cmd: &[String], fill: &BTreeMap<&str, String
                 .fold(a.clone(), |a, (k, v)| a.replace(&format!("{{{k}}}"), v))
         })
         .collect();
-    let (prog, rest) = args.split_first().context("コマンドが空です")?;
-    let out = tokio::process::Command::new(prog)
-        .args(rest)
+    let child = super::process::command(&args)?
         .env("OQS_REQ_DIR", &fill["req_dir"])
         .env("OQS_RES_DIR", &fill["res_dir"])
         .envs(&his.env)
-        .kill_on_drop(true)
-        .output();
-    let out = tokio::time::timeout(ACTION_LIMIT, out)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .with_context(|| format!("レセコンの {what}「{}」を実行できません", args.join(" ")))?;
+    // a time limit, or a step given up, kills the command and whatever it started
+    let _group = super::process::Group::of(&child);
+    let out = tokio::time::timeout(ACTION_LIMIT, child.wait_with_output())
         .await
         .with_context(|| {
             format!(
-                "レセコンの {what}「{}」が {} 秒で終わりません",
+                "レセコンの {what}「{}」が {} 秒で終わりません（要求ファイルを置き終えてから終了してください）",
                 args.join(" "),
                 ACTION_LIMIT.as_secs()
             )
-        })?
-        .with_context(|| format!("レセコンの {what}「{}」を実行できません", args.join(" ")))?;
+        })??;
     ensure!(
         out.status.success(),
         "レセコンの {what}「{}」が失敗しました（{}）:\n{}{}",
@@ -223,29 +230,45 @@ pub async fn check(
         ("req_dir", req.display().to_string()),
         ("res_dir", res.display().to_string()),
     ]);
-    let watch = Watch::start(&req, file)?;
+    let kit = w.terminal()?.root().join("state").join("kit");
+    std::fs::create_dir_all(&kit)?;
+    let keep = kit.join(format!("his-{file}"));
+    let watch = Watch::start(&req, file, &keep)?;
     run(his, "check", &his.check, &fill).await?;
     watch.settle().await?;
     let seen = std::mem::take(&mut *lock(&watch.seen));
+    if !seen.arrived {
+        let instead = if seen.others.is_empty() {
+            String::new()
+        } else {
+            format!("（代わりに {:?} が置かれました）", seen.others)
+        };
+        bail!(
+            "レセコンの check の後、要求フォルダに「{file}」が現れませんでした{instead}。要求ファイルは「{file}」の名前で、check が終わる前に要求フォルダへ置いてください"
+        );
+    }
     ensure!(
         seen.others.is_empty(),
-        "レセコンが要求フォルダに要求ファイル以外のファイル {:?} を作りました。一時ファイルは要求フォルダの外に作り、書き終えた要求ファイルだけを移動してください",
+        "レセコンが要求フォルダに要求ファイル以外のファイル {:?} を作りました。一時ファイルは要求フォルダの外（同じドライブ）に作り、書き終えた要求ファイルだけを移動してください",
         seen.others
     );
     ensure!(
         !seen.written_in_place,
-        "レセコンが要求ファイル「{file}」を要求フォルダに直接書き込みました。連携アプリケーションが書きかけを読まないよう、別の場所で書き終えてから要求フォルダへ移動してください"
+        "レセコンが要求ファイル「{file}」を要求フォルダに直接書き込みました。連携アプリケーションが書きかけを読まないよう、別の場所（同じドライブ）で書き終えてから要求フォルダへ移動してください"
     );
-    let bytes = seen.bytes.with_context(|| {
-        format!("レセコンの check の後、要求フォルダに「{file}」が現れませんでした（名前を確認してください）")
+    let kept = seen.kept.with_context(|| {
+        format!(
+            "要求ファイル「{file}」は要求フォルダに現れましたが、キットが読む前に連携アプリケーションが取りました（マシンの負荷が高すぎます。もう一度実行してください）"
+        )
     })?;
+    let bytes = std::fs::read(&kept)?;
+    std::fs::remove_file(&kept)?;
     inspect(file, &bytes, encoding, request)
 }
 
-/// Checks a request file the HIS wrote against what the scenario asked for.
+/// Checks a request file the HIS wrote against what the scenario asked for (its name is the
+/// one asked for: another name shows up as another file in `req`).
 pub fn inspect(file: &str, bytes: &[u8], encoding: CharacterCode, want: &Request) -> Result<()> {
-    file.parse::<FileName>()
-        .map_err(|e| anyhow::anyhow!("要求ファイル名「{file}」が命名規則に合いません: {e}"))?;
     let declared = oqs_proto::linkage::encoding::declared(bytes)
         .map_err(|e| anyhow::anyhow!("要求ファイル「{file}」のXML宣言: {e}"))?;
     ensure!(

@@ -114,10 +114,11 @@ impl Target {
             .map_err(|e| format!("ターゲットファイル「{}」を読めません: {e}", path.display()))?;
         let f: TargetFile = toml::from_str(&text)
             .map_err(|e| format!("ターゲットファイル「{}」: {e}", path.display()))?;
+        // `acme.toml` has the parent "": the current folder
         let dir = path
             .parent()
-            .map(Path::to_path_buf)
-            .unwrap_or_default()
+            .filter(|d| !d.as_os_str().is_empty())
+            .unwrap_or(Path::new("."))
             .canonicalize()
             .map_err(|e| format!("{}: {e}", path.display()))?;
         let bad = |what: String| format!("ターゲットファイル「{}」: {what}", path.display());
@@ -136,7 +137,7 @@ impl Target {
             }
             if let Some(s) = p.supports.first() {
                 return Err(bad(format!(
-                    "[driver] supports の「{s}」は知らない能力です"
+                    "[driver] supports の「{s}」: ドライバに宣言できる能力はありません"
                 )));
             }
             resolve(&mut p.command, &dir);

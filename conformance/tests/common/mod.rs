@@ -10,7 +10,9 @@ pub fn root() -> PathBuf {
         .into()
 }
 
-/// A binary of the workspace built beside `oqs-conformance` (`cargo xtask test` builds them).
+/// A binary of another package of the workspace, built beside `oqs-conformance` (`cargo
+/// xtask test` builds them; a binary of this package comes from `CARGO_BIN_EXE_*`).
+#[allow(dead_code)] // each test file uses its own part of this module
 pub fn sibling(name: &str) -> PathBuf {
     let p = Path::new(env!("CARGO_BIN_EXE_oqs-conformance"))
         .parent()
@@ -24,12 +26,14 @@ pub fn sibling(name: &str) -> PathBuf {
     p
 }
 
-/// Runs the scenarios named by `name` (a regex) against `target`, with reports in `dir`.
-/// Returns the exit code and everything printed.
+/// Runs the scenarios named by `name` (a regex) against `target` (a file in `dir`, named
+/// relative to it as a vendor would), with reports in `dir`. Returns the exit code and
+/// everything printed.
 pub fn run_kit(target: &Path, dir: &Path, name: &str) -> (i32, String) {
     let out = Command::new(env!("CARGO_BIN_EXE_oqs-conformance"))
+        .current_dir(dir)
         .arg("--target")
-        .arg(target)
+        .arg(target.file_name().unwrap())
         .args(["--seed", "7", "--report-dir"])
         .arg(dir.join("reports"))
         .arg("--features")
