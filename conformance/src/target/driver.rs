@@ -77,23 +77,18 @@ pub async fn check(w: &KitWorld, p: &Program, ask: &Ask<'_>) -> Result<Result<Ch
         w.terminal()?.files().resolve(&WinPath::parse(win)?)?
     };
     let before = files_in(&face_dir);
-    let child = super::process::command(&p.command)?
-        .envs(env)
-        .envs(&p.env)
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .with_context(|| format!("外部のドライバ「{}」を起動できません", p.command.join(" ")))?;
-    let _group = super::process::Group::of(&child);
-    let out = tokio::time::timeout(CHECK_LIMIT, child.wait_with_output())
+    let mut cmd = super::process::command(&p.command)?;
+    cmd.envs(env).envs(&p.env);
+    let out = super::process::output(cmd, CHECK_LIMIT)
         .await
+        .with_context(|| format!("外部のドライバ「{}」を起動できません", p.command.join(" ")))?
         .with_context(|| {
             format!(
                 "外部のドライバ「{}」が {} 秒で終わりません",
                 p.command.join(" "),
                 CHECK_LIMIT.as_secs()
             )
-        })??;
+        })?;
     let mut checked = outcome(
         out.status.success(),
         &String::from_utf8_lossy(&out.stdout),

@@ -143,25 +143,20 @@ async fn run(his: &His, what: &str, cmd: &[String], fill: &BTreeMap<&str, String
                 .fold(a.clone(), |a, (k, v)| a.replace(&format!("{{{k}}}"), v))
         })
         .collect();
-    let child = super::process::command(&args)?
-        .env("OQS_REQ_DIR", &fill["req_dir"])
+    let mut cmd = super::process::command(&args)?;
+    cmd.env("OQS_REQ_DIR", &fill["req_dir"])
         .env("OQS_RES_DIR", &fill["res_dir"])
-        .envs(&his.env)
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .with_context(|| format!("レセコンの {what}「{}」を実行できません", args.join(" ")))?;
-    // a time limit, or a step given up, kills the command and whatever it started
-    let _group = super::process::Group::of(&child);
-    let out = tokio::time::timeout(ACTION_LIMIT, child.wait_with_output())
+        .envs(&his.env);
+    let out = super::process::output(cmd, ACTION_LIMIT)
         .await
+        .with_context(|| format!("レセコンの {what}「{}」を実行できません", args.join(" ")))?
         .with_context(|| {
             format!(
                 "レセコンの {what}「{}」が {} 秒で終わりません（要求ファイルを置き終えてから終了してください）",
                 args.join(" "),
                 ACTION_LIMIT.as_secs()
             )
-        })??;
+        })?;
     ensure!(
         out.status.success(),
         "レセコンの {what}「{}」が失敗しました（{}）:\n{}{}",

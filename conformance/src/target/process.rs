@@ -55,6 +55,20 @@ impl Drop for Group {
     }
 }
 
+/// Runs a command to its end and takes its output; a time limit, or the caller giving up,
+/// kills it with its process group. `None`: the limit struck.
+pub async fn output(
+    mut cmd: tokio::process::Command,
+    limit: std::time::Duration,
+) -> std::io::Result<Option<std::process::Output>> {
+    let child = cmd.stdout(Stdio::piped()).stderr(Stdio::piped()).spawn()?;
+    let _group = Group::of(&child);
+    match tokio::time::timeout(limit, child.wait_with_output()).await {
+        Ok(out) => out.map(Some),
+        Err(_) => Ok(None),
+    }
+}
+
 /// Calls `each` with every line `r` gives until it ends. Bytes that are not UTF-8 (a log in
 /// cp932, say) are replaced, not a reason to stop reading: a pipe nobody drains would block
 /// the program.
