@@ -492,7 +492,15 @@ pub async fn run_cli(libtest_mode: bool) -> i32 {
     ) {
         eprintln!("{}: {e}", crate::report::SERVICE_LOGS);
     }
-    let page = write_html(&report_dir, &features, &format!("seed {seed}"));
+    let header = match &crate::target::current().file {
+        Some(f) => format!(
+            "seed {seed}, target {} ({})",
+            crate::target::current().name,
+            f.display()
+        ),
+        None => format!("seed {seed}, the kit's own components"),
+    };
+    let page = write_html(&report_dir, &features, &header);
     println!(
         "reports: {}, {} and {}",
         report_dir.join("junit.xml").display(),

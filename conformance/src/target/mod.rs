@@ -311,20 +311,25 @@ fn expand(s: &str, target_dir: &Path) -> String {
 mod tests {
     use super::*;
 
-    fn load(text: &str) -> Result<Target, String> {
-        // kept: the target's paths point into it
-        let d = tempfile::tempdir().unwrap().keep();
-        let f = d.join("t.toml");
+    /// The folder stays while the test holds it: the target's paths point into it.
+    fn load_in(text: &str) -> (tempfile::TempDir, Result<Target, String>) {
+        let d = tempfile::tempdir().unwrap();
+        let f = d.path().join("t.toml");
         std::fs::write(&f, text).unwrap();
-        Target::load(&f)
+        let t = Target::load(&f);
+        (d, t)
+    }
+
+    fn load(text: &str) -> Result<Target, String> {
+        load_in(text).1
     }
 
     #[test]
     fn paths_are_resolved_and_variables_expanded() {
-        let t = load(
+        let (_dir, t) = load_in(
             "name = \"x\"\nexpected_failures = \"x.expected.toml\"\n[linkage]\ncommand = [\"bin/app\", \"--dir\", \"${TARGET_DIR}\"]\nenv = { K = \"${KIT_BIN}\" }\n",
-        )
-        .unwrap();
+        );
+        let t = t.unwrap();
         let p = t.linkage.as_ref().unwrap();
         let dir = t
             .file
