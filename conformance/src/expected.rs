@@ -90,17 +90,13 @@ pub struct Outcome {
 pub fn fill_failed_steps(outcomes: &mut [Outcome], report: &serde_json::Value) {
     for f in report.as_array().into_iter().flatten() {
         let uri = f["uri"].as_str().unwrap_or_default();
-        let elements: Vec<&serde_json::Value> =
-            f["elements"].as_array().into_iter().flatten().collect();
         for o in outcomes
             .iter_mut()
             .filter(|o| !o.passed && crate::report::is_feature(uri, &o.feature))
         {
-            let failed = elements
-                .iter()
-                .filter(|e| e["line"].as_u64() == Some(o.line as u64))
-                .flat_map(|e| e["steps"].as_array().into_iter().flatten())
-                .find(|s| s["result"]["status"] == "failed");
+            let line = serde_json::Value::from(o.line);
+            let failed =
+                crate::report::steps_at(f, &line).find(|s| s["result"]["status"] == "failed");
             if let Some(s) = failed {
                 o.failed_step = s["name"].as_str().map(str::to_owned);
             }

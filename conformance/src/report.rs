@@ -83,6 +83,20 @@ pub fn scenarios(feature: &Value) -> Vec<(Value, bool)> {
         .collect()
 }
 
+/// The steps of the scenario at `line`: its background's (the background element on the same
+/// line, wherever the report put it) first, then its own.
+pub fn steps_at<'a>(feature: &'a Value, line: &'a Value) -> impl Iterator<Item = &'a Value> {
+    let at = move |background: bool| {
+        feature["elements"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter(move |e| e["line"] == *line && (e["type"] == "background") == background)
+            .flat_map(|e| e["steps"].as_array().into_iter().flatten())
+    };
+    at(true).chain(at(false))
+}
+
 fn tags(v: &Value) -> Vec<String> {
     v["tags"]
         .as_array()
@@ -174,12 +188,6 @@ pub fn html(
         for f in features.iter() {
             let mut es = scenarios(f);
             es.sort_by_key(|(e, ok)| (*ok, e["line"].as_u64().unwrap_or(0)));
-            let backgrounds: Vec<&Value> = f["elements"]
-                .as_array()
-                .into_iter()
-                .flatten()
-                .filter(|b| b["type"] == "background")
-                .collect();
             body.push_str(&format!(
                 "<h3>{}<small> {}</small></h3>\n",
                 esc(f["name"].as_str().unwrap_or_default()),
@@ -210,11 +218,7 @@ pub fn html(
                     body.push_str(&format!("<ul class=\"claims\">{}</ul>\n", claims.join("")));
                 }
                 body.push_str("<ol>\n");
-                let background_steps = backgrounds
-                    .iter()
-                    .filter(|b| b["line"] == e["line"])
-                    .flat_map(|b| b["steps"].as_array().into_iter().flatten());
-                for s in background_steps.chain(e["steps"].as_array().into_iter().flatten()) {
+                for s in steps_at(f, &e["line"]) {
                     let status = s["result"]["status"].as_str().unwrap_or("unknown");
                     body.push_str(&format!(
                         "<li class=\"{status}\">{} {}",

@@ -81,10 +81,28 @@ fn at_any(places: &[(String, usize)], file: &Path, scenario: &cucumber::gherkin:
     let file = file.display().to_string();
     places.iter().any(|(uri, line)| {
         *line == scenario.position.line
-            && file
-                .trim_start_matches('/')
-                .ends_with(uri.trim_start_matches('/'))
+            && crate::report::is_feature(&file, uri.trim_start_matches('/'))
     })
+}
+
+/// A feature's path relative to the features folder, `/`-separated: how shards, manifests
+/// and the service logs name it on every machine.
+fn relative(root: &Path, feature: &cucumber::gherkin::Feature) -> String {
+    feature
+        .path
+        .as_deref()
+        .map(|p| {
+            p.strip_prefix(root)
+                .unwrap_or(p)
+                .to_string_lossy()
+                .replace('\\', "/")
+        })
+        .unwrap_or_default()
+}
+
+/// A JSON file the run or an earlier one wrote, if it is there and reads.
+fn read_json<T: serde::de::DeserializeOwned>(path: &Path) -> Option<T> {
+    serde_json::from_slice(&std::fs::read(path).ok()?).ok()
 }
 
 fn parse_shard(s: &str) -> Result<(u64, u64), String> {
@@ -327,12 +345,7 @@ pub async fn run_cli(libtest_mode: bool) -> i32 {
             )
         });
         let shard_ok = shard.is_none_or(|(k, n)| {
-            let file = feature
-                .path
-                .as_deref()
-                .map(|p| p.strip_prefix(&root).unwrap_or(p).display().to_string())
-                .unwrap_or_default();
-            shard_of(&file, scenario.position.line, n) == k
+            shard_of(&relative(&root, feature), scenario.position.line, n) == k
         });
         let rerun_ok = rerun.as_ref().is_none_or(|places| {
             feature
@@ -400,9 +413,9 @@ pub async fn run_cli(libtest_mode: bool) -> i32 {
                 .chain(scenario.tags.iter())
                 .chain(scenario.examples.iter().flat_map(|e| e.tags.iter()));
             let ids: Vec<String> = crate::coverage::claims(tags).map(str::to_owned).collect();
+            let passed = matches!(ev, event::ScenarioFinished::StepPassed);
             {
                 let mut cl = claiming.lock().unwrap_or_else(|e| e.into_inner());
-                let passed = matches!(ev, event::ScenarioFinished::StepPassed);
                 for id in ids {
                     if passed {
                         cl.passed.entry(id.clone()).or_default().push(scenario.name.clone());
@@ -410,17 +423,7 @@ pub async fn run_cli(libtest_mode: bool) -> i32 {
                     cl.any.insert(id);
                 }
             }
-            let rel = feature
-                .path
-                .as_deref()
-                .map(|p| {
-                    p.strip_prefix(&features_root)
-                        .unwrap_or(p)
-                        .to_string_lossy()
-                        .replace('\\', "/")
-                })
-                .unwrap_or_default();
-            let passed = matches!(ev, event::ScenarioFinished::StepPassed);
+            let rel = relative(&features_root, feature);
             if !passed && let Some(w) = world.as_deref() {
                 keeping_logs
                     .lock()
@@ -471,10 +474,7 @@ pub async fn run_cli(libtest_mode: bool) -> i32 {
     if let Some(m) = &manifest {
         let mut o = outcomes.lock().unwrap_or_else(|e| e.into_inner()).clone();
         // the failed step of each failure, from the report cucumber has written by now
-        let json = std::fs::read(report_dir.join("cucumber.json"))
-            .ok()
-            .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok());
-        if let Some(json) = &json {
+        if let Some(json) = &read_json(&report_dir.join("cucumber.json")) {
             crate::expected::fill_failed_steps(&mut o, json);
         }
         let verdict = crate::expected::judge(m, &o);
@@ -547,11 +547,7 @@ fn write_html(report_dir: &Path, features: &Path, header: &str) -> Result<PathBu
     let json = std::fs::read(report_dir.join("cucumber.json")).map_err(|e| e.to_string())?;
     let v: serde_json::Value = serde_json::from_slice(&json).map_err(|e| e.to_string())?;
     let manual = crate::coverage::ManualSteps::load(&features.join("manual-steps.toml")).ok();
-    let logs: crate::report::ServiceLogs =
-        std::fs::read(report_dir.join(crate::report::SERVICE_LOGS))
-            .ok()
-            .and_then(|b| serde_json::from_slice(&b).ok())
-            .unwrap_or_default();
+    let logs = read_json(&report_dir.join(crate::report::SERVICE_LOGS)).unwrap_or_default();
     let page = crate::report::html(&v, manual.as_ref(), header, &logs);
     let path = report_dir.join("report.html");
     std::fs::write(&path, page).map_err(|e| e.to_string())?;
@@ -648,10 +644,8 @@ pub fn merge_cli(args: &[String]) -> i32 {
     // each run's service logs sit beside its cucumber.json
     let mut logs = crate::report::ServiceLogs::new();
     for p in &inputs {
-        let beside = p.with_file_name(crate::report::SERVICE_LOGS);
-        if let Some(l) = std::fs::read(&beside)
-            .ok()
-            .and_then(|b| serde_json::from_slice::<crate::report::ServiceLogs>(&b).ok())
+        if let Some(l) =
+            read_json::<crate::report::ServiceLogs>(&p.with_file_name(crate::report::SERVICE_LOGS))
         {
             logs.extend(l);
         }

@@ -46,9 +46,9 @@ impl TerminalDir {
         let clock: Arc<dyn Clock> = match at {
             Some(at) => match at.strip_prefix("file:") {
                 Some(path) => Arc::new(FileClock::open(Path::new(path))?),
-                None => Arc::new(FixedClock(parse_instant(at).map_err(|e| {
-                    io::Error::new(io::ErrorKind::InvalidInput, format!("--at {at}: {e}"))
-                })?)),
+                None => Arc::new(FixedClock(crate::clock::parse_rfc3339(at).map_err(
+                    |e| io::Error::new(io::ErrorKind::InvalidInput, format!("--at {at}: {e}")),
+                )?)),
             },
             None => Arc::new(crate::SystemClock),
         };
@@ -375,10 +375,6 @@ impl Resolver for StaticNames {
     }
 }
 
-fn parse_instant(text: &str) -> Result<OffsetDateTime, time::error::Parse> {
-    OffsetDateTime::parse(text.trim(), &time::format_description::well_known::Rfc3339)
-}
-
 /// The simulator's clock seen from another process: a file holding one RFC 3339 instant,
 /// rewritten (atomically) by the simulator whenever its clock moves, and read at every use.
 /// If the file cannot be read for a moment, the last instant read stands.
@@ -401,7 +397,7 @@ impl FileClock {
         let text = std::fs::read_to_string(path).map_err(|e| {
             io::Error::new(e.kind(), format!("時計ファイル {}: {e}", path.display()))
         })?;
-        parse_instant(&text).map_err(|e| {
+        crate::clock::parse_rfc3339(&text).map_err(|e| {
             io::Error::new(
                 io::ErrorKind::InvalidData,
                 format!(
@@ -486,7 +482,7 @@ mod tests {
         std::fs::write(&f, "2025-04-01T09:00:00+09:00\n").unwrap();
         let t = TerminalDir::open_from_process(d.path(), Some(&format!("file:{}", f.display())))
             .unwrap();
-        let at = |s: &str| parse_instant(s).unwrap();
+        let at = |s: &str| crate::clock::parse_rfc3339(s).unwrap();
         assert_eq!(t.clock().now(), at("2025-04-01T09:00:00+09:00"));
         write_atomic(&f, b"2025-04-01T09:31:00+09:00").unwrap();
         assert_eq!(t.clock().now(), at("2025-04-01T09:31:00+09:00"));

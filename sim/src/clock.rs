@@ -80,10 +80,7 @@ impl SimClock {
 }
 
 fn write_instant(path: &Path, at: OffsetDateTime) -> std::io::Result<()> {
-    let text = at
-        .format(&time::format_description::well_known::Rfc3339)
-        .map_err(std::io::Error::other)?;
-    oqs_host::dir::write_atomic(path, text.as_bytes())
+    oqs_host::dir::write_atomic(path, oqs_host::clock::rfc3339(at).as_bytes())
 }
 
 impl Default for SimClock {

@@ -27,7 +27,7 @@ use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use time::{Duration, OffsetDateTime};
 use tokio::net::TcpListener;
-use tokio::task::{JoinHandle, JoinSet};
+use tokio::task::JoinHandle;
 
 /// One release of the catalog.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -105,37 +105,27 @@ impl DistroServer {
             pings: Mutex::new(Vec::new()),
         });
         let s = shared.clone();
-        let task = tokio::spawn(async move {
-            let mut conns = JoinSet::new();
-            loop {
-                let Ok((tcp, _)) = listener.accept().await else {
-                    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-                    continue;
+        let task = crate::net::accept_loop(listener, "distribution server", move |tcp, _| {
+            let (acceptor, s) = (acceptor.clone(), s.clone());
+            async move {
+                let Ok(tls) = acceptor.accept(tcp).await else {
+                    return;
                 };
-                let (acceptor, s) = (acceptor.clone(), s.clone());
-                conns.spawn(async move {
-                    let Ok(tls) = acceptor.accept(tcp).await else {
-                        return;
-                    };
-                    let conn = tls.get_ref().1;
-                    let host = conn.server_name().unwrap_or_default().to_owned();
-                    let code = conn
-                        .peer_certificates()
-                        .and_then(|c| c.first())
-                        .and_then(|c| oqs_certs::inspect(c).ok())
-                        .and_then(|i| i.institution_code)
-                        .unwrap_or_default();
-                    let svc = hyper::service::service_fn(move |req| {
-                        let (s, host, code) = (s.clone(), host.clone(), code.clone());
-                        async move {
-                            Ok::<_, std::convert::Infallible>(route(req, &s, &host, &code).await)
-                        }
-                    });
-                    let _ = hyper::server::conn::http1::Builder::new()
-                        .serve_connection(TokioIo::new(tls), svc)
-                        .await;
+                let conn = tls.get_ref().1;
+                let host = conn.server_name().unwrap_or_default().to_owned();
+                let code = conn
+                    .peer_certificates()
+                    .and_then(|c| c.first())
+                    .and_then(|c| oqs_certs::inspect(c).ok())
+                    .and_then(|i| i.institution_code)
+                    .unwrap_or_default();
+                let svc = hyper::service::service_fn(move |req| {
+                    let (s, host, code) = (s.clone(), host.clone(), code.clone());
+                    async move { Ok::<_, std::convert::Infallible>(route(req, &s, &host, &code).await) }
                 });
-                while conns.try_join_next().is_some() {}
+                let _ = hyper::server::conn::http1::Builder::new()
+                    .serve_connection(TokioIo::new(tls), svc)
+                    .await;
             }
         });
         tracing::info!(%addr, "distribution server listening");
@@ -288,11 +278,7 @@ fn check(s: &Shared, host: &str, code: &str, q: CheckRequest) -> CheckResponse {
                 .entry((code.to_owned(), q.computer_name.clone(), b))
                 .or_insert(now);
             let ready = asked + delay;
-            (ready > now).then(|| {
-                ready
-                    .format(&time::format_description::well_known::Rfc3339)
-                    .unwrap_or_default()
-            })
+            (ready > now).then(|| oqs_host::clock::rfc3339(ready))
         }
         _ => None,
     };

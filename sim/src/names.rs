@@ -64,18 +64,18 @@ impl NameTable {
 
     /// `host:port` now leads to `addrs` (several = DNS round robin).
     pub fn insert(&self, host: &str, port: u16, addrs: Vec<SocketAddr>) {
-        let mut t = self.0.table.write().unwrap_or_else(|e| e.into_inner());
+        let mut t = write(&self.0.table);
         t.insert((host.to_ascii_lowercase(), port), addrs);
     }
 
     pub fn remove(&self, host: &str, port: u16) -> bool {
-        let mut t = self.0.table.write().unwrap_or_else(|e| e.into_inner());
+        let mut t = write(&self.0.table);
         t.remove(&(host.to_ascii_lowercase(), port)).is_some()
     }
 
     /// Every entry, for printing.
     pub fn entries(&self) -> Vec<(String, u16, Vec<SocketAddr>)> {
-        let t = self.0.table.read().unwrap_or_else(|e| e.into_inner());
+        let t = read(&self.0.table);
         t.iter()
             .map(|((h, p), a)| (h.clone(), *p, a.clone()))
             .collect()
@@ -91,17 +91,13 @@ impl NameTable {
 impl NameTable {
     /// `host` is on the internet: the terminal can only reach it through the proxy.
     pub fn put_beyond_proxy(&self, host: &str) {
-        let mut b = self
-            .0
-            .beyond_proxy
-            .write()
-            .unwrap_or_else(|e| e.into_inner());
+        let mut b = write(&self.0.beyond_proxy);
         b.insert(host.to_ascii_lowercase());
     }
 
     /// The site's network has (`false`) or regains (`true`) a route to `host`.
     pub fn set_reachable(&self, host: &str, on: bool) {
-        let mut c = self.0.cut_off.write().unwrap_or_else(|e| e.into_inner());
+        let mut c = write(&self.0.cut_off);
         if on {
             c.remove(&host.to_ascii_lowercase());
         } else {
@@ -118,30 +114,18 @@ impl NameTable {
         let name = host.to_ascii_lowercase();
         let refuse = |why: String| Err(io::Error::new(io::ErrorKind::NotFound, why));
         if from_terminal {
-            if self
-                .0
-                .cut_off
-                .read()
-                .unwrap_or_else(|e| e.into_inner())
-                .contains(&name)
-            {
+            if read(&self.0.cut_off).contains(&name) {
                 return refuse(format!(
                     "名前「{host}」を解決できません（このネットワーク構成からは到達できないサーバーです）"
                 ));
             }
-            if self
-                .0
-                .beyond_proxy
-                .read()
-                .unwrap_or_else(|e| e.into_inner())
-                .contains(&name)
-            {
+            if read(&self.0.beyond_proxy).contains(&name) {
                 return refuse(format!(
                     "名前「{host}」を解決できません（インターネット上のサーバーで、端末からはプロキシ経由でのみ到達できます）"
                 ));
             }
         }
-        let t = self.0.table.read().unwrap_or_else(|e| e.into_inner());
+        let t = read(&self.0.table);
         match t.get(&(name, port)) {
             Some(a)
                 if from_terminal
@@ -193,6 +177,14 @@ impl Resolver for Gateway {
     fn resolve(&self, host: &str, port: u16) -> io::Result<Vec<SocketAddr>> {
         self.0.lookup(host, port, false)
     }
+}
+
+fn read<T>(l: &RwLock<T>) -> std::sync::RwLockReadGuard<'_, T> {
+    l.read().unwrap_or_else(|e| e.into_inner())
+}
+
+fn write<T>(l: &RwLock<T>) -> std::sync::RwLockWriteGuard<'_, T> {
+    l.write().unwrap_or_else(|e| e.into_inner())
 }
 
 #[cfg(test)]

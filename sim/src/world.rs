@@ -215,10 +215,7 @@ impl World {
     pub fn service_log(&self) -> String {
         use std::fmt::Write as _;
         let mut out = String::new();
-        let rfc = |t: OffsetDateTime| {
-            t.format(&time::format_description::well_known::Rfc3339)
-                .unwrap_or_default()
-        };
+        let rfc = oqs_host::clock::rfc3339;
         let _ = writeln!(out, "時刻（World の時計）: {}", rfc(self.clock.now()));
         let _ = writeln!(out, "名前表:");
         for (host, port, addrs) in self.names.entries() {

@@ -86,11 +86,8 @@ async fn curl_through_the_proxy_tunnels_forwards_refuses_and_closes_for_maintena
 
     // CONNECT: curl never resolves the name itself; the proxy does, from the World's table
     let tunnel = |url: &str| through(proxy.addr(), &files, url);
-    let out = curl(tunnel(&format!(
-        "https://{}/web/api/institution",
-        hosts::QUALIFICATION
-    )))
-    .await;
+    let institution = format!("https://{}/web/api/institution", hosts::QUALIFICATION);
+    let out = curl(tunnel(&institution)).await;
     assert!(
         out.status.success(),
         "{}",
@@ -131,11 +128,7 @@ async fn curl_through_the_proxy_tunnels_forwards_refuses_and_closes_for_maintena
         now - Duration::minutes(5),
         now + Duration::minutes(5),
     )));
-    let out = curl(tunnel(&format!(
-        "https://{}/web/api/institution",
-        hosts::QUALIFICATION
-    )))
-    .await;
+    let out = curl(tunnel(&institution)).await;
     assert!(!out.status.success());
     assert!(
         String::from_utf8_lossy(&out.stderr).contains("503"),
@@ -144,11 +137,7 @@ async fn curl_through_the_proxy_tunnels_forwards_refuses_and_closes_for_maintena
     );
     // after the window, through again
     world.clock().advance(Duration::minutes(10));
-    let out = curl(tunnel(&format!(
-        "https://{}/web/api/institution",
-        hosts::QUALIFICATION
-    )))
-    .await;
+    let out = curl(tunnel(&institution)).await;
     assert!(
         out.status.success(),
         "{}",

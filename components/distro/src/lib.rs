@@ -15,7 +15,7 @@ pub mod net;
 
 use hyper::Method;
 use net::{Connection, NetError};
-use oqs_host::clock::JST;
+use oqs_host::clock::{JST, parse_rfc3339, rfc3339};
 use oqs_host::windows::{InstalledApp, WindowsState};
 use oqs_host::{Host, WinPath};
 use oqs_proto::distro::{
@@ -82,15 +82,6 @@ struct State {
     /// When the next periodic run is due (再開予定時刻).
     next_run: Option<String>,
     last_error: Option<String>,
-}
-
-fn rfc3339(t: OffsetDateTime) -> String {
-    t.format(&time::format_description::well_known::Rfc3339)
-        .unwrap_or_default()
-}
-
-fn parse_time(s: &str) -> Option<OffsetDateTime> {
-    OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339).ok()
 }
 
 /// `yyyy/MM/dd HH:mm` in JST, as 再開予定時刻 shows.
@@ -304,7 +295,11 @@ impl DistroApp {
             s.status = Some(Status::WaitingForServer);
         }
         let requested = std::mem::take(&mut s.requested);
-        let status = if let Some(until) = s.installing_until.as_deref().and_then(parse_time) {
+        let status = if let Some(until) = s
+            .installing_until
+            .as_deref()
+            .and_then(|t| parse_rfc3339(t).ok())
+        {
             if now < until {
                 Status::Updating
             } else {
@@ -319,7 +314,7 @@ impl DistroApp {
             && matches!(s.status, Some(Status::Scheduled { .. }))
             && s.next_run
                 .as_deref()
-                .and_then(parse_time)
+                .and_then(|t| parse_rfc3339(t).ok())
                 .is_some_and(|t| now < t)
         {
             // not yet time for the periodic run
@@ -391,7 +386,7 @@ impl DistroApp {
             } else {
                 Status::Scheduled {
                     nothing_pending: false,
-                    resume_at: parse_time(ready).map(shown).unwrap_or_default(),
+                    resume_at: parse_rfc3339(ready).ok().map(shown).unwrap_or_default(),
                 }
             });
         }

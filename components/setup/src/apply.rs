@@ -96,7 +96,11 @@ pub fn apply(host: &dyn Host, profile_text: &str) -> Result<Vec<String>, ApplyEr
     // 2 .NET 4.8, face library (CertPropSvc policy), extensions with developer mode on → off
     w.dotnet48 = true;
     w.cert_propagation_disabled = true;
-    set_app(&mut w.apps, "顔認証ライブラリ", "2.3.0");
+    set_app(
+        &mut w.apps,
+        oqs_proto::distro::App::FaceLibrary.label(),
+        "2.3.0",
+    );
     for (path, bytes) in oqs_proto::site::face_library_files("2.3.0") {
         write_bytes(host, &path, &bytes)?;
     }

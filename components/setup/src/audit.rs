@@ -180,11 +180,8 @@ pub fn audit(host: &dyn Host) -> Vec<Line> {
 /// terminal ("1つの電子証明書を複数の端末で使用" breaks the terminal [000 end]).
 pub fn audit_site(terminals: &[(&str, &dyn Host)]) -> Vec<(String, Vec<Line>)> {
     let ours = |h: &dyn Host| -> Vec<(String, String)> {
-        h.certificates()
-            .list(StoreName::My)
-            .unwrap_or_default()
+        client_certificates(h)
             .into_iter()
-            .filter(|c| c.issued_by == oqs_certs::ROOT_CA_NAME && c.private_key.is_some())
             .map(|c| (c.thumbprint, c.issued_to))
             .collect()
     };
@@ -274,7 +271,7 @@ fn windows_items(a: &mut Audit, w: &WindowsState, p: Option<&SiteProfile>, auto:
     let library = w
         .apps
         .iter()
-        .find(|x| x.name == "顔認証ライブラリ")
+        .find(|x| x.name == oqs_proto::distro::App::FaceLibrary.label())
         .map(|x| x.version.clone());
     let stale: Vec<String> = EXTENSIONS
         .iter()
@@ -563,12 +560,21 @@ fn share_item(
     );
 }
 
+/// The terminal's client certificates: from the common root, with their private key.
+fn client_certificates(host: &dyn Host) -> Vec<oqs_host::certificates::StoredCertificate> {
+    host.certificates()
+        .list(StoreName::My)
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|c| c.issued_by == oqs_certs::ROOT_CA_NAME && c.private_key.is_some())
+        .collect()
+}
+
 fn certificate_item(a: &mut Audit, host: &dyn Host, p: Option<&SiteProfile>) {
     let now = host.clock().now();
-    let mine = host.certificates().list(StoreName::My).unwrap_or_default();
+    let mine = client_certificates(host);
     let ours: Vec<_> = mine
         .iter()
-        .filter(|c| c.issued_by == oqs_certs::ROOT_CA_NAME && c.private_key.is_some())
         .filter(|c| p.is_none_or(|p| c.issued_to == p.institution_code))
         .collect();
     let r = if ours.is_empty() {

@@ -16,7 +16,6 @@ use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use time::OffsetDateTime;
 use tokio::net::{TcpListener, TcpStream};
-use tokio::task::JoinSet;
 
 /// Hosts the proxy lets through unless told otherwise: internet hosts only — cloud
 /// distribution (it must be allowed [000 op3]) and Windows Update. The closed network's own
@@ -74,33 +73,21 @@ impl HttpProxy {
             log: Mutex::new(Vec::new()),
         });
         let s = shared.clone();
-        let task = tokio::spawn(async move {
-            let mut conns = JoinSet::new();
-            loop {
-                let (tcp, client) = match listener.accept().await {
-                    Ok(c) => c,
-                    Err(e) => {
-                        tracing::warn!("proxy accept failed: {e}");
-                        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-                        continue;
-                    }
-                };
-                let _ = tcp.set_nodelay(true);
-                let s = s.clone();
-                conns.spawn(async move {
-                    let svc = hyper::service::service_fn(move |req| {
-                        let s = s.clone();
-                        async move { Ok::<_, std::convert::Infallible>(handle(req, client, s).await) }
-                    });
-                    if let Err(e) = hyper::server::conn::http1::Builder::new()
-                        .serve_connection(TokioIo::new(tcp), svc)
-                        .with_upgrades()
-                        .await
-                    {
-                        tracing::debug!("proxy connection ended: {e}");
-                    }
+        let task = crate::net::accept_loop(listener, "proxy", move |tcp, client| {
+            let _ = tcp.set_nodelay(true);
+            let s = s.clone();
+            async move {
+                let svc = hyper::service::service_fn(move |req| {
+                    let s = s.clone();
+                    async move { Ok::<_, std::convert::Infallible>(handle(req, client, s).await) }
                 });
-                while conns.try_join_next().is_some() {}
+                if let Err(e) = hyper::server::conn::http1::Builder::new()
+                    .serve_connection(TokioIo::new(tcp), svc)
+                    .with_upgrades()
+                    .await
+                {
+                    tracing::debug!("proxy connection ended: {e}");
+                }
             }
         });
         tracing::info!(%addr, "proxy listening");

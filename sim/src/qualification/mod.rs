@@ -64,7 +64,7 @@ use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use tls::{Rejection, RejectionLog, TerminalVerifier};
 use tokio::net::TcpListener;
-use tokio::task::{JoinHandle, JoinSet};
+use tokio::task::JoinHandle;
 
 pub use crate::names::hosts::{QUALIFICATION as HOST, VERIFICATION as VERIFICATION_HOST};
 
@@ -96,27 +96,13 @@ impl QualificationServer {
         let listener = TcpListener::bind(("127.0.0.1", 0)).await?;
         let addr = listener.local_addr()?;
         let log = rejections.clone();
-        let task = tokio::spawn(async move {
-            // Connections live in this set, so aborting the accept loop ends them too.
-            let mut conns = JoinSet::new();
-            loop {
-                let (tcp, _peer) = match listener.accept().await {
-                    Ok(c) => c,
-                    Err(e) => {
-                        // e.g. out of file handles: back off instead of spinning
-                        tracing::warn!("accept failed: {e}");
-                        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-                        continue;
-                    }
-                };
-                let ctx = Ctx {
-                    registry: registry.clone(),
-                    clock: clock.clone(),
-                    code: None,
-                };
-                conns.spawn(serve_connection(acceptor.clone(), tcp, ctx, log.clone()));
-                while conns.try_join_next().is_some() {}
-            }
+        let task = crate::net::accept_loop(listener, "qualification server", move |tcp, _| {
+            let ctx = Ctx {
+                registry: registry.clone(),
+                clock: clock.clone(),
+                code: None,
+            };
+            serve_connection(acceptor.clone(), tcp, ctx, log.clone())
         });
         tracing::info!(%addr, "qualification server listening");
         Ok(Self {

@@ -59,9 +59,10 @@ impl FakeTerminal {
             if !w.pending_restart.iter().any(|c| c == CERTPROP_POLICY) {
                 w.pending_restart.push(CERTPROP_POLICY.into());
             }
-            w.apps.retain(|a| a.name != "顔認証ライブラリ");
+            let library = oqs_proto::distro::App::FaceLibrary.label();
+            w.apps.retain(|a| a.name != library);
             w.apps.push(InstalledApp {
-                name: "顔認証ライブラリ".into(),
+                name: library.into(),
                 version: version.into(),
                 installed_by: w.logged_on.clone(),
             });
@@ -107,7 +108,11 @@ impl FakeTerminal {
                 w.edge.extensions.push(file.into());
             }
             w.edge.disabled.retain(|e| e != file);
-            if let Some(lib) = w.apps.iter().find(|a| a.name == "顔認証ライブラリ") {
+            if let Some(lib) = w
+                .apps
+                .iter()
+                .find(|a| a.name == oqs_proto::distro::App::FaceLibrary.label())
+            {
                 w.edge.added_from.insert(file.into(), lib.version.clone());
             }
         })?;
