@@ -225,7 +225,22 @@ impl Target {
             };
             let line = build.join(" ");
             println!("target: building {what}: {line}");
-            let status = std::process::Command::new(prog)
+            let mut cmd = std::process::Command::new(prog);
+            // without the variables cargo set for the kit's own package: a `cargo build` here
+            // would otherwise see another CARGO_MANIFEST_DIR and rebuild ring and all it feeds
+            for (k, _) in std::env::vars_os() {
+                let k = k.to_string_lossy();
+                if k.starts_with("CARGO_PKG_")
+                    || k.starts_with("CARGO_MANIFEST_")
+                    || matches!(
+                        &*k,
+                        "CARGO_CRATE_NAME" | "CARGO_BIN_NAME" | "CARGO_PRIMARY_PACKAGE"
+                    )
+                {
+                    cmd.env_remove(&*k);
+                }
+            }
+            let status = cmd
                 .args(args)
                 .current_dir(dir)
                 .status()
