@@ -5,7 +5,7 @@
 //!
 //! ```toml
 //! [[expected]]
-//! feature = "linkage/check_from_his.feature"   # relative to the features folder
+//! feature = "000-setup/linkage_check_from_his.feature"   # relative to the features folder
 //! scenario = "…the scenario's name as the run prints it…"
 //! reason = "our HIS writes Shift_JIS without the XML declaration (ticket 123)"
 //! step = "…the step it must fail at…"   # optional: failing at another step is a surprise

@@ -38,7 +38,7 @@ fn run(dir: &Path) -> (i32, String) {
     )
 }
 
-const RESTART_ENTRY: &str = "[[expected]]\nfeature = \"linkage/restart.feature\"";
+const RESTART_ENTRY: &str = "[[expected]]\nfeature = \"000-setup/linkage_restart.feature\"";
 
 #[test]
 fn the_broken_target_fails_exactly_what_its_manifest_lists() {
@@ -86,7 +86,7 @@ fn fixing_a_defect_makes_its_entry_stale() {
     assert_eq!(code, 1, "{out}");
     assert!(out.contains("1 as listed, 0 unexpected, 1 stale"), "{out}");
     assert!(
-        out.contains("STALE ENTRY linkage/restart.feature «既定では1440分を過ぎた結果ファイルが削除される» now passes"),
+        out.contains("STALE ENTRY 000-setup/linkage_restart.feature «既定では1440分を過ぎた結果ファイルが削除される» now passes"),
         "{out}"
     );
 }
