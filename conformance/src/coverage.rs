@@ -1,13 +1,16 @@
 //! Coverage of the manuals: every numbered step and troubleshooting branch of the five manuals
-//! is an entry in `features/manual-steps.toml`; a scenario claims entries with `@m-<id>` tags
-//! (its own, its examples' or its feature's). An entry counts as covered when a scenario
-//! claiming it passed in this run.
+//! is an entry in `features/manual-steps.toml`; a step claims the entries it plays with a
+//! `# m: <id>` line directly above it ([`crate::claims`]). An entry counts as covered when a
+//! scenario playing a claiming step passed in this run, and as **verified against a
+//! component** when a `then` at or after that step read a component's output (a file's bytes,
+//! a network answer, an exit status, a report's text) rather than the simulator's own state.
 
+use crate::catalogue::Observes;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
-/// The tag prefix of a claim: `@m-000-op3-05` claims entry `000-op3-05`.
+/// The tag prefix of the old scenario-level claims (`@m-000-op3-05`), refused by the dry run.
 pub const TAG_PREFIX: &str = "m-";
 
 #[derive(Clone, Debug, Deserialize)]
@@ -71,17 +74,16 @@ impl ManualSteps {
     }
 }
 
-/// The ids a scenario's tags claim (tags without the `@`).
-pub fn claims<'a>(tags: impl IntoIterator<Item = &'a String>) -> impl Iterator<Item = &'a str> {
-    tags.into_iter().filter_map(|t| t.strip_prefix(TAG_PREFIX))
-}
-
 #[derive(Clone, Debug, Serialize)]
 pub struct ManualCoverage {
     pub seed: String,
     pub title: String,
     pub steps: (usize, usize),
     pub branches: (usize, usize),
+    /// Covered entries some passing scenario verified against a component's output.
+    pub component_verified: usize,
+    /// Covered entries played only against the simulator.
+    pub simulator_only: usize,
     /// `(id, heading, kind)` of what no passing scenario claims.
     pub uncovered: Vec<(String, String, Kind)>,
 }
@@ -114,11 +116,11 @@ pub struct Report {
 }
 
 impl Report {
-    /// `passed`: id → the passing scenarios claiming it; `claimed`: every id any scenario
-    /// claims, passing or not (to find typos even in failing scenarios).
+    /// `passed`: id → the strongest observation of it in a passing scenario; `claimed`:
+    /// every id any scenario claims, passing or not (to find typos even in failing scenarios).
     pub fn new(
         steps: &ManualSteps,
-        passed: &BTreeMap<String, Vec<String>>,
+        passed: &BTreeMap<String, Observes>,
         claimed: &BTreeSet<String>,
     ) -> Self {
         let known: BTreeSet<&str> = steps.step.iter().map(|e| e.id.as_str()).collect();
@@ -139,6 +141,14 @@ impl Report {
                     title: m.title.clone(),
                     steps: count(Kind::Step),
                     branches: count(Kind::Branch),
+                    component_verified: mine
+                        .iter()
+                        .filter(|e| passed.get(&e.id) == Some(&Observes::Component))
+                        .count(),
+                    simulator_only: mine
+                        .iter()
+                        .filter(|e| passed.get(&e.id) == Some(&Observes::Simulator))
+                        .count(),
                     uncovered: mine
                         .iter()
                         .filter(|e| !passed.contains_key(&e.id))
@@ -165,12 +175,15 @@ impl Report {
 
     /// The table, then every uncovered entry per manual.
     pub fn render(&self) -> String {
-        let mut out =
-            String::from("coverage of the manuals (entries claimed by passing scenarios):\n");
-        out.push_str("  seed  steps        branches     all\n");
+        let mut out = String::from(
+            "coverage of the manuals (entries played by a claiming step of a passing scenario):\n",
+        );
+        out.push_str(
+            "  seed  steps        branches     all      component-verified  simulator-only\n",
+        );
         for m in &self.manuals {
             out.push_str(&format!(
-                "  {:<4}  {:>3}/{:<3} {:>3.0}%  {:>3}/{:<3} {:>3.0}%  {:>5.1}%  {}\n",
+                "  {:<4}  {:>3}/{:<3} {:>3.0}%  {:>3}/{:<3} {:>3.0}%  {:>5.1}%  {:>4} {:>5.1}%         {:>4} {:>5.1}%     {}\n",
                 m.seed,
                 m.steps.0,
                 m.steps.1,
@@ -179,6 +192,10 @@ impl Report {
                 m.branches.1,
                 percent(m.branches.0, m.branches.1),
                 m.percent(),
+                m.component_verified,
+                percent(m.component_verified, m.total()),
+                m.simulator_only,
+                percent(m.simulator_only, m.total()),
                 m.title
             ));
         }
@@ -203,10 +220,10 @@ impl Report {
         }
         if !self.unknown.is_empty() {
             out.push_str(&format!(
-                "tags claiming ids not in manual-steps.toml: {}\n",
+                "claims of ids not in manual-steps.toml: {}\n",
                 self.unknown
                     .iter()
-                    .map(|i| format!("@{TAG_PREFIX}{i}"))
+                    .map(|i| format!("m: {i}"))
                     .collect::<Vec<_>>()
                     .join(" ")
             ));
@@ -246,7 +263,7 @@ impl Report {
             }
         }
         if !self.unknown.is_empty() {
-            failures.push(format!("{} tag(s) claim unknown ids", self.unknown.len()));
+            failures.push(format!("{} claim(s) of unknown ids", self.unknown.len()));
         }
         Ok(failures)
     }
@@ -278,9 +295,9 @@ heading = "1日1回再起動"
 kind = "step"
 "#;
 
-    fn passed(ids: &[&str]) -> BTreeMap<String, Vec<String>> {
+    fn passed(ids: &[&str]) -> BTreeMap<String, Observes> {
         ids.iter()
-            .map(|i| ((*i).to_owned(), vec!["s".to_owned()]))
+            .map(|i| ((*i).to_owned(), Observes::Simulator))
             .collect()
     }
 
@@ -299,7 +316,22 @@ kind = "step"
             text.contains("000-op3-b1") && text.contains("[こんなときは]"),
             "{text}"
         );
-        assert!(text.contains("@m-000-op9-99"), "{text}");
+        assert!(text.contains("m: 000-op9-99"), "{text}");
+    }
+
+    #[test]
+    fn entries_verified_against_a_component_are_counted_apart() {
+        let s = ManualSteps::parse(DATA).unwrap();
+        let mut p = passed(&["000-op3-05", "000-op3-b1"]);
+        p.insert("000-op3-b1".into(), Observes::Component);
+        let r = Report::new(&s, &p, &BTreeSet::new());
+        assert_eq!(
+            (r.manuals[0].component_verified, r.manuals[0].simulator_only),
+            (1, 1)
+        );
+        let text = r.render();
+        assert!(text.contains("component-verified"), "{text}");
+        assert!(text.contains("   1  50.0%"), "{text}");
     }
 
     #[test]

@@ -1,6 +1,11 @@
 //! `--dry-run`: every step of every feature (background, scenario, each row of an outline's
-//! examples) must match exactly one step definition, and every `@m-<id>` claim must name an
-//! entry of `manual-steps.toml` — checked without starting a World or running anything.
+//! examples) must match exactly one step definition, and every claim on the manuals must be
+//! one a run can honour — checked without starting a World or running anything:
+//! - a claim is a `# m: <id>` line directly above a step (`@m-` tags on a scenario are refused);
+//! - it names an entry of `manual-steps.toml`;
+//! - the step's definition does something, and a `then` at or after it observes something;
+//! - every definition takes only the captures its regex has, and every `then` says what it
+//!   observes (a component's output or the simulator).
 
 use crate::KitWorld;
 use cucumber::World as _;
@@ -81,6 +86,9 @@ pub fn check(dir: &Path) -> Result<Report, String> {
             None
         }
     };
+    for (place, what) in crate::catalogue::definition_problems(crate::catalogue::library()) {
+        r.problems.push(Problem { place, what });
+    }
     for path in feature_files(dir).map_err(|e| format!("{}: {e}", dir.display()))? {
         let shown = path
             .strip_prefix(dir)
@@ -98,6 +106,37 @@ pub fn check(dir: &Path) -> Result<Report, String> {
             continue;
         }
         r.features += 1;
+        let file_claims = crate::claims::of_file(&path);
+        for (line, what) in &file_claims.misplaced {
+            r.problems.push(Problem {
+                place: format!("{shown}:{line}"),
+                what: what.clone(),
+            });
+        }
+        let check_claims = |r: &mut Report, steps: &[&gherkin::Step]| {
+            for c in crate::claims::of_scenario(steps, &file_claims) {
+                let place = format!("{shown}:{}", c.line);
+                let what = if known.as_ref().is_some_and(|k| !k.contains(&c.id)) {
+                    format!("m: {} は manual-steps.toml にありません", c.id)
+                } else if c.does_nothing {
+                    format!(
+                        "m: {} は何もしないステップ定義の上にあります（そのステップは手順を演じません）",
+                        c.id
+                    )
+                } else if c.observed.is_none() {
+                    format!(
+                        "m: {} のあとに何かを観察する ならば がありません（主張には観察が要ります）",
+                        c.id
+                    )
+                } else {
+                    continue;
+                };
+                let p = Problem { place, what };
+                if !r.problems.contains(&p) {
+                    r.problems.push(p);
+                }
+            }
+        };
         let check_step = |r: &mut Report, s: &gherkin::Step, text: String| {
             r.steps += 1;
             let mut step = s.clone();
@@ -158,24 +197,21 @@ pub fn check(dir: &Path) -> Result<Report, String> {
                 continue;
             }
             r.scenarios += 1;
-            if let Some(known) = &known {
-                let tags = feature
-                    .tags
-                    .iter()
-                    .chain(rule_tags)
-                    .chain(&sc.tags)
-                    .chain(sc.examples.iter().flat_map(|e| &e.tags));
-                for id in crate::coverage::claims(tags) {
-                    if !known.contains(id) {
-                        r.problems.push(Problem {
-                            place: format!("{shown}:{}", sc.position.line),
-                            what: format!(
-                                "@{}{id} は manual-steps.toml にありません",
-                                crate::coverage::TAG_PREFIX
-                            ),
-                        });
-                    }
-                }
+            // a claim belongs on the step that plays it, not on a tag line
+            let tags = feature
+                .tags
+                .iter()
+                .chain(rule_tags)
+                .chain(&sc.tags)
+                .chain(sc.examples.iter().flat_map(|e| &e.tags));
+            for id in tags.filter_map(|t| t.strip_prefix(crate::coverage::TAG_PREFIX)) {
+                r.problems.push(Problem {
+                    place: format!("{shown}:{}", sc.position.line),
+                    what: format!(
+                        "@{}{id}: シナリオ単位の主張です。その手順を演じるステップの真上に「# m: {id}」と書きます",
+                        crate::coverage::TAG_PREFIX
+                    ),
+                });
             }
             let rows: Vec<(Vec<String>, Vec<String>)> = sc
                 .examples
@@ -218,6 +254,26 @@ pub fn check(dir: &Path) -> Result<Report, String> {
                     }
                 }
             }
+            if rows.is_empty() {
+                let all: Vec<&gherkin::Step> =
+                    background.iter().copied().chain(&sc.steps).collect();
+                check_claims(&mut r, &all);
+            } else {
+                for (header, row) in &rows {
+                    let filled: Vec<gherkin::Step> = sc
+                        .steps
+                        .iter()
+                        .map(|s| {
+                            let mut s = s.clone();
+                            s.value = substitute(&s.value, header, row);
+                            s
+                        })
+                        .collect();
+                    let all: Vec<&gherkin::Step> =
+                        background.iter().copied().chain(&filled).collect();
+                    check_claims(&mut r, &all);
+                }
+            }
         }
     }
     Ok(r)
@@ -235,12 +291,66 @@ mod tests {
         assert!(r.problems.is_empty(), "{:#?}", r.problems);
     }
 
+    fn problems_of(feature: &str) -> Vec<Problem> {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("x.feature"), feature).unwrap();
+        std::fs::copy(
+            crate::runner::workspace_root().join("features/manual-steps.toml"),
+            dir.path().join("manual-steps.toml"),
+        )
+        .unwrap();
+        check(dir.path()).unwrap().problems
+    }
+
     #[test]
-    fn an_unknown_step_a_bad_claim_and_an_outline_row_are_reported_with_their_place() {
+    fn claims_must_sit_on_a_step_that_does_something_and_be_observed() {
+        let head = "# language: ja\n機能: x\n";
+        // the old scenario-level tag
+        let p = problems_of(&format!(
+            "{head}  @m-000-op3-time-05\n  シナリオ: a\n    前提 資格確認端末「PC」がある\n    ならば （試験用）端末がある\n"
+        ));
+        assert_eq!(p.len(), 1, "{p:#?}");
+        assert!(
+            p[0].what.contains("シナリオ単位の主張") && p[0].place == "x.feature:4",
+            "{p:#?}"
+        );
+        // on a step that does nothing
+        let p = problems_of(&format!(
+            "{head}  シナリオ: a\n    # m: 000-op3-time-05\n    前提 （試験用）何もしない\n    ならば （試験用）端末がある\n"
+        ));
+        assert_eq!(p.len(), 1, "{p:#?}");
+        assert!(
+            p[0].what.contains("何もしない") && p[0].place == "x.feature:5",
+            "{p:#?}"
+        );
+        // with nothing observed at or after it
+        let p = problems_of(&format!(
+            "{head}  シナリオ: a\n    ならば （試験用）端末がある\n    # m: 000-op3-time-05\n    前提 資格確認端末「PC」がある\n"
+        ));
+        assert_eq!(p.len(), 1, "{p:#?}");
+        assert!(p[0].what.contains("観察"), "{p:#?}");
+        // a claim above no step, and one naming no entry
+        let p = problems_of(&format!(
+            "{head}  # m: 000-op3-time-05\n  シナリオ: a\n    # m: 999-nope\n    前提 資格確認端末「PC」がある\n    ならば （試験用）端末がある\n"
+        ));
+        let what: Vec<&str> = p.iter().map(|p| p.what.as_str()).collect();
+        assert_eq!(p.len(), 2, "{p:#?}");
+        assert!(what[0].contains("ステップの行ではありません") && what[1].contains("999-nope"));
+        // played and observed: no problem
+        assert!(
+            problems_of(&format!(
+                "{head}  背景:\n    # m: 000-op3-time-05\n    前提 資格確認端末「PC」がある\n  シナリオ: a\n    ならば （試験用）端末がある\n"
+            ))
+            .is_empty()
+        );
+    }
+
+    #[test]
+    fn an_unknown_step_and_an_outline_row_are_reported_with_their_place() {
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(
             dir.path().join("x.feature"),
-            "# language: ja\n機能: x\n\n  @m-999-nope\n  シナリオ: a\n    前提 資格確認端末「PC」がある\n    もし 存在しない手順を実行する\n\n  シナリオテンプレート: b\n    ならば 「<文>」と表示される\n\n    例:\n      | 文 |\n      | あ |\n      | い |\n",
+            "# language: ja\n機能: x\n\n  @nope\n  シナリオ: a\n    前提 資格確認端末「PC」がある\n    もし 存在しない手順を実行する\n\n  シナリオテンプレート: b\n    ならば 「<文>」と表示される\n\n    例:\n      | 文 |\n      | あ |\n      | い |\n",
         )
         .unwrap();
         std::fs::copy(
@@ -251,7 +361,7 @@ mod tests {
         let r = check(dir.path()).unwrap();
         assert_eq!((r.scenarios, r.steps), (2, 4));
         let places: Vec<&str> = r.problems.iter().map(|p| p.place.as_str()).collect();
-        assert_eq!(places, ["x.feature:5", "x.feature:7"], "{:#?}", r.problems);
-        assert!(r.problems[1].what.contains("存在しない手順を実行する"));
+        assert_eq!(places, ["x.feature:7"], "{:#?}", r.problems);
+        assert!(r.problems[0].what.contains("存在しない手順を実行する"));
     }
 }

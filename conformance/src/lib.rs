@@ -5,14 +5,18 @@
 //! |---|---|
 //! | [`world`] | the cucumber World: one `oqs_sim::World`, one terminal, what the screen shows |
 //! | [`steps`] | the step library, one module per domain area; steps are phrase → call → assert |
-//! | [`coverage`] | which numbered steps and こんなときは branches of the manuals passing scenarios claim (`@m-<id>`) |
-//! | [`dry_run`] | `--dry-run`: every step matches exactly one definition, every claim an entry |
+//! | [`catalogue`] | the step definitions as `build.rs` read them: captures taken, does-nothing, what a `then` observes |
+//! | [`claims`] | `# m: <id>` comment lines: the manual entries a step line plays |
+//! | [`coverage`] | which numbered steps and こんなときは branches of the manuals passing scenarios play, verified against a component or the simulator |
+//! | [`dry_run`] | `--dry-run`: every step matches exactly one definition; every claim names an entry, sits on a step that does something and is followed by an observation |
 //! | [`expected`] | the expected-failures manifest: listed failures pass, surprises both ways fail |
 //! | [`progress`] | the progress bar of a run on a terminal |
 //! | [`report`] | the self-contained HTML report, and the merge of several runs' Cucumber JSON |
 //! | [`runner`] | filters, seeds, reports (JUnit XML, Cucumber JSON), the closing count |
 //! | [`target`] | which build plays each component: the kit's own, or a vendor's program |
 
+pub mod catalogue;
+pub mod claims;
 pub mod coverage;
 pub mod dry_run;
 pub mod expected;

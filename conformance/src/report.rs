@@ -1,9 +1,9 @@
 //! The HTML report and the merge of several runs' Cucumber JSON (a sharded CI matrix).
 //!
 //! One self-contained page: per manual (the feature's `@seed-NNN` tag) → feature → scenario,
-//! failures first; each scenario with the manual entries it claims (`@m-<id>` → the manual's
-//! heading), each step with its outcome and, for a failure, the error with the World seed the
-//! runner printed. Durations are left out, so a merged sharded run renders the same body as
+//! failures first; each step with its outcome, the manual entries it plays (`# m: <id>` above
+//! it → the manual's heading) and, for a failure, the error with the World seed the runner
+//! printed. Durations are left out, so a merged sharded run renders the same body as
 //! the unsharded run of the same seed.
 
 use crate::coverage::ManualSteps;
@@ -133,13 +133,31 @@ fn logs_of<'a>(logs: &'a ServiceLogs, uri: &str, line: &Value) -> Option<&'a str
     })
 }
 
-/// The page. `title_extra` goes into the header (seeds, kit version) and nowhere else.
-pub fn html(
-    report: &Value,
-    manual: Option<&ManualSteps>,
-    title_extra: &str,
-    logs: &ServiceLogs,
-) -> String {
+/// What the page shows beside the run's Cucumber JSON.
+#[derive(Default)]
+pub struct Context<'a> {
+    /// The manuals' entries, for the headings of claims.
+    pub manual: Option<&'a ManualSteps>,
+    /// Goes into the header (seeds, kit version) and nowhere else.
+    pub header: &'a str,
+    pub logs: ServiceLogs,
+    /// The claims of each feature file, by its path relative to the features folder.
+    pub claims: BTreeMap<String, std::sync::Arc<crate::claims::FileClaims>>,
+}
+
+/// The claims of the feature at `uri` (as cucumber reports it).
+fn claims_of<'a>(
+    ctx: &'a Context<'_>,
+    uri: &str,
+) -> Option<&'a std::sync::Arc<crate::claims::FileClaims>> {
+    ctx.claims
+        .iter()
+        .find_map(|(rel, c)| is_feature(uri, rel).then_some(c))
+}
+
+/// The page.
+pub fn html(report: &Value, ctx: &Context<'_>) -> String {
+    let (manual, title_extra, logs) = (ctx.manual, ctx.header, &ctx.logs);
     let headings: BTreeMap<&str, &str> = manual
         .map(|m| {
             m.step
@@ -193,6 +211,7 @@ pub fn html(
                 esc(f["name"].as_str().unwrap_or_default()),
                 esc(f["uri"].as_str().unwrap_or_default())
             ));
+            let file_claims = claims_of(ctx, f["uri"].as_str().unwrap_or_default());
             for (e, ok) in &es {
                 let ok = *ok;
                 body.push_str(&format!(
@@ -203,20 +222,6 @@ pub fn html(
                     esc(e["name"].as_str().unwrap_or_default()),
                     e["line"]
                 ));
-                let claims: Vec<String> = tags(e)
-                    .iter()
-                    .filter_map(|t| t.strip_prefix(crate::coverage::TAG_PREFIX))
-                    .map(|id| {
-                        format!(
-                            "<li><code>{}</code> {}</li>",
-                            esc(id),
-                            esc(headings.get(id).copied().unwrap_or(""))
-                        )
-                    })
-                    .collect();
-                if !claims.is_empty() {
-                    body.push_str(&format!("<ul class=\"claims\">{}</ul>\n", claims.join("")));
-                }
                 body.push_str("<ol>\n");
                 for s in steps_at(f, &e["line"]) {
                     let status = s["result"]["status"].as_str().unwrap_or("unknown");
@@ -225,6 +230,21 @@ pub fn html(
                         esc(s["keyword"].as_str().unwrap_or_default()),
                         esc(s["name"].as_str().unwrap_or_default())
                     ));
+                    let ids = file_claims
+                        .and_then(|c| c.by_line.get(&(s["line"].as_u64().unwrap_or(0) as usize)));
+                    if let Some(ids) = ids {
+                        let items: Vec<String> = ids
+                            .iter()
+                            .map(|id| {
+                                format!(
+                                    "<li><code>{}</code> {}</li>",
+                                    esc(id),
+                                    esc(headings.get(id.as_str()).copied().unwrap_or(""))
+                                )
+                            })
+                            .collect();
+                        body.push_str(&format!("<ul class=\"claims\">{}</ul>", items.join("")));
+                    }
                     if let Some(msg) = s["result"]["error_message"].as_str() {
                         body.push_str(&format!("<pre>{}</pre>", esc(msg)));
                     }
@@ -265,8 +285,8 @@ mod tests {
     use serde_json::json;
 
     fn el(line: u64, status: &str) -> Value {
-        json!({"type":"scenario","line":line,"name":format!("s{line}"),"tags":[{"name":"@m-000-op3-05"}],
-               "steps":[{"keyword":"ならば","name":"x <y>","result":{"status":status,"error_message": if status == "failed" {"boom & <b>"} else {""}}}]})
+        json!({"type":"scenario","line":line,"name":format!("s{line}"),"tags":[],
+               "steps":[{"keyword":"ならば","name":"x <y>","line":line + 1,"result":{"status":status,"error_message": if status == "failed" {"boom & <b>"} else {""}}}]})
     }
 
     fn feature(uri: &str, elements: Vec<Value>) -> Value {
@@ -286,7 +306,13 @@ mod tests {
             ),
             ("linkage/a.feature:9".to_owned(), "not shown".to_owned()),
         ]);
-        let page = html(&json!([f]), None, "", &logs);
+        let page = html(
+            &json!([f]),
+            &Context {
+                logs,
+                ..Context::default()
+            },
+        );
         assert!(
             page.contains("World seed: 42\nプロキシ &lt;403&gt;"),
             "{page}"
@@ -306,8 +332,12 @@ mod tests {
             feature("a.feature", vec![el(3, "passed")])
         ]);
         let merged = merge(&[shard1, shard2]);
-        let a = html(&whole, None, "seed 1", &ServiceLogs::new());
-        let b = html(&merged, None, "seeds 1, 1", &ServiceLogs::new());
+        let ctx = |header| Context {
+            header,
+            ..Context::default()
+        };
+        let a = html(&whole, &ctx("seed 1"));
+        let b = html(&merged, &ctx("seeds 1, 1"));
         assert_eq!(body_of(&a), body_of(&b));
         assert!(a.contains("3 scenarios, 1 failed"));
         // failures first, escaped
@@ -326,7 +356,7 @@ mod tests {
             scenarios(&f).iter().map(|(_, ok)| *ok).collect::<Vec<_>>(),
             [false]
         );
-        let page = html(&json!([f]), None, "", &ServiceLogs::new());
+        let page = html(&json!([f]), &Context::default());
         assert!(
             page.contains("1 scenarios, 1 failed") && page.contains("bg broke"),
             "{page}"
@@ -334,16 +364,20 @@ mod tests {
     }
 
     #[test]
-    fn claims_show_the_manuals_heading() {
+    fn a_steps_claims_show_the_manuals_heading() {
         let m = crate::coverage::ManualSteps::parse(
             "[[manual]]\nseed = \"000\"\ntitle = \"セットアップ\"\n[[step]]\nid = \"000-op3-05\"\nheading = \"今すぐ更新をクリックします\"\nkind = \"step\"\n",
         )
         .unwrap();
+        let claims =
+            crate::claims::parse("機能: a\n  シナリオ: s3\n    # m: 000-op3-05\n    ならば x\n");
         let page = html(
-            &json!([feature("a.feature", vec![el(3, "passed")])]),
-            Some(&m),
-            "",
-            &ServiceLogs::new(),
+            &json!([feature("/x/features/a.feature", vec![el(3, "passed")])]),
+            &Context {
+                manual: Some(&m),
+                claims: BTreeMap::from([("a.feature".to_owned(), std::sync::Arc::new(claims))]),
+                ..Context::default()
+            },
         );
         assert!(
             page.contains("000-op3-05</code> 今すぐ更新をクリックします"),

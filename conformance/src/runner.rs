@@ -139,7 +139,8 @@ fn fnv1a(start: u64, bytes: impl IntoIterator<Item = u8>) -> u64 {
 /// Ids claimed by passing scenarios (with their names), and by any scenario.
 #[derive(Default)]
 struct Claims {
-    passed: BTreeMap<String, Vec<String>>,
+    /// id → the strongest observation of it in a passing scenario
+    passed: BTreeMap<String, crate::catalogue::Observes>,
     any: BTreeSet<String>,
 }
 
@@ -406,21 +407,24 @@ pub async fn run_cli(libtest_mode: bool) -> i32 {
             })
         })
         .after(move |feature, rule, scenario, ev, world| {
-            let tags = feature
-                .tags
-                .iter()
-                .chain(rule.iter().flat_map(|r| r.tags.iter()))
-                .chain(scenario.tags.iter())
-                .chain(scenario.examples.iter().flat_map(|e| e.tags.iter()));
-            let ids: Vec<String> = crate::coverage::claims(tags).map(str::to_owned).collect();
             let passed = matches!(ev, event::ScenarioFinished::StepPassed);
-            {
+            if let Some(path) = &feature.path {
+                // the steps as they ran: the feature's background, the rule's, then its own
+                let steps: Vec<&cucumber::gherkin::Step> = feature
+                    .background
+                    .iter()
+                    .chain(rule.iter().flat_map(|r| r.background.iter()))
+                    .flat_map(|b| b.steps.iter())
+                    .chain(scenario.steps.iter())
+                    .collect();
+                let played = crate::claims::of_scenario(&steps, &crate::claims::of_file(path));
                 let mut cl = claiming.lock().unwrap_or_else(|e| e.into_inner());
-                for id in ids {
-                    if passed {
-                        cl.passed.entry(id.clone()).or_default().push(scenario.name.clone());
+                for c in played {
+                    if passed && let Some(o) = c.observed && !c.does_nothing {
+                        let best = cl.passed.entry(c.id.clone()).or_insert(o);
+                        *best = (*best).max(o);
                     }
-                    cl.any.insert(id);
+                    cl.any.insert(c.id);
                 }
             }
             let rel = relative(&features_root, feature);
@@ -548,7 +552,23 @@ fn write_html(report_dir: &Path, features: &Path, header: &str) -> Result<PathBu
     let v: serde_json::Value = serde_json::from_slice(&json).map_err(|e| e.to_string())?;
     let manual = crate::coverage::ManualSteps::load(&features.join("manual-steps.toml")).ok();
     let logs = read_json(&report_dir.join(crate::report::SERVICE_LOGS)).unwrap_or_default();
-    let page = crate::report::html(&v, manual.as_ref(), header, &logs);
+    let claims = crate::dry_run::feature_files(features)
+        .unwrap_or_default()
+        .into_iter()
+        .map(|p| {
+            let rel = p.strip_prefix(features).unwrap_or(&p).display().to_string();
+            (rel.replace('\\', "/"), crate::claims::of_file(&p))
+        })
+        .collect();
+    let page = crate::report::html(
+        &v,
+        &crate::report::Context {
+            manual: manual.as_ref(),
+            header,
+            logs,
+            claims,
+        },
+    );
     let path = report_dir.join("report.html");
     std::fs::write(&path, page).map_err(|e| e.to_string())?;
     Ok(path)

@@ -13,6 +13,7 @@ fn kind(label: &str) -> Result<AccountKind> {
         .with_context(|| format!("アカウントの種類「{label}」は知りません"))
 }
 
+/// Observes: simulator — the kit's own account-kind table in oqs-proto (no server call)
 #[then(regex = r"^アカウントは以下の単位で作成する$")]
 async fn belongs(_w: &mut KitWorld, step: &Step) -> Result<()> {
     let table = step.table.as_ref().context("表がありません")?;
@@ -95,6 +96,7 @@ async fn register_kind(w: &mut KitWorld, k: String, id: String, name: String) ->
     register(w, kind(&k)?, &id, &name).await
 }
 
+/// Observes: simulator — the portal's account-registration answer (w.last_issued)
 #[then(regex = r"^ユーザID「([^」]+)」と初期パスワードが発行される$")]
 async fn issued(w: &mut KitWorld, id: String) -> Result<()> {
     let i = w
@@ -109,12 +111,14 @@ async fn issued(w: &mut KitWorld, id: String) -> Result<()> {
     Ok(())
 }
 
+/// Observes: simulator — the portal's account-registration answer (w.last_issued)
 #[then(regex = r"^登録は受け付けられる$")]
 async fn accepted(w: &mut KitWorld) -> Result<()> {
     ensure!(w.last_issued.is_some(), "拒否されました: {}", w.screen);
     Ok(())
 }
 
+/// Observes: simulator — the portal's registration refusal, as put in w.screen
 #[then(regex = r"^登録は「([^」]+)」で始まる8桁のため拒否される$")]
 async fn refused_prefix(w: &mut KitWorld, prefix: String) -> Result<()> {
     ensure!(w.last_issued.is_none(), "登録されてしまいました");
@@ -143,6 +147,7 @@ async fn list(w: &KitWorld) -> Result<Vec<AccountSummary>> {
         .map_err(|e| anyhow!("{e}"))
 }
 
+/// Observes: simulator — the portal's account list (GET accounts)
 #[then(regex = r"^アカウント一覧にユーザID「([^」]+)」が「([^」]+)」として表示される$")]
 async fn listed(w: &mut KitWorld, id: String, k: String) -> Result<()> {
     let k = kind(&k)?;
@@ -154,6 +159,7 @@ async fn listed(w: &mut KitWorld, id: String, k: String) -> Result<()> {
     Ok(())
 }
 
+/// Observes: simulator — the portal's account list (GET accounts)
 #[then(regex = r"^アカウント一覧のユーザID「([^」]+)」のユーザ名は「([^」]+)」のままである$")]
 async fn name_kept(w: &mut KitWorld, id: String, name: String) -> Result<()> {
     let all = list(w).await?;
@@ -183,6 +189,7 @@ async fn login_later(w: &mut KitWorld, days: i64, id: String, pw: String) -> Res
     Ok(())
 }
 
+/// Observes: simulator — the portal's login answer (session, password change flag)
 #[then(regex = r"^メニューが表示される$")]
 async fn menu(w: &mut KitWorld) -> Result<()> {
     let s = w
@@ -193,6 +200,7 @@ async fn menu(w: &mut KitWorld) -> Result<()> {
     Ok(())
 }
 
+/// Observes: simulator — the portal's login answer (session, password change flag)
 #[then(regex = r"^パスワードの変更を求められる$")]
 async fn must_change(w: &mut KitWorld) -> Result<()> {
     let s = w

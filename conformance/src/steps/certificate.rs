@@ -142,6 +142,7 @@ async fn import_as_manual(w: &mut KitWorld, answer: String) -> Result<()> {
     finish(w, &answer)
 }
 
+/// Observes: simulator — the fake terminal's personal (My) certificate store
 #[then(regex = r"^個人タブに、発行者が「(.+)」と表示されている証明書が登録されている$")]
 async fn personal_has(w: &mut KitWorld, issuer: String) -> Result<()> {
     let my = my_store(w)?;
@@ -152,6 +153,7 @@ async fn personal_has(w: &mut KitWorld, issuer: String) -> Result<()> {
     Ok(())
 }
 
+/// Observes: simulator — the fake terminal's personal (My) certificate store
 #[then(regex = r"^その証明書の発行先は医療機関コード「(\d{10})」である$")]
 async fn issued_to(w: &mut KitWorld, code: String) -> Result<()> {
     let my = my_store(w)?;
@@ -162,6 +164,7 @@ async fn issued_to(w: &mut KitWorld, code: String) -> Result<()> {
     Ok(())
 }
 
+/// Observes: simulator — the exportable flag in the fake My certificate store
 #[then(regex = r"^その証明書の秘密キーはエクスポートできない$")]
 async fn not_exportable(w: &mut KitWorld) -> Result<()> {
     let my = my_store(w)?;
@@ -172,6 +175,7 @@ async fn not_exportable(w: &mut KitWorld) -> Result<()> {
     Ok(())
 }
 
+/// Observes: simulator — certificate dates in the fake My store (the kit's test PKI)
 #[then(regex = r"^その証明書の有効期間は「(.+)」から「(.+)」までである$")]
 async fn validity(w: &mut KitWorld, from: String, to: String) -> Result<()> {
     let my = my_store(w)?;
@@ -189,6 +193,7 @@ async fn validity(w: &mut KitWorld, from: String, to: String) -> Result<()> {
     Ok(())
 }
 
+/// Observes: simulator — the fake terminal's personal (My) certificate store
 #[then(regex = r"^個人タブに電子証明書は登録されていない$")]
 async fn personal_empty(w: &mut KitWorld) -> Result<()> {
     let my = my_store(w)?;
@@ -204,6 +209,7 @@ fn roots_named(w: &KitWorld, name: &str) -> Result<usize> {
         .count())
 }
 
+/// Observes: simulator — the fake terminal's Root certificate store
 #[then(regex = r"^信頼されたルート証明機関に「(.+)」が登録されている$")]
 async fn root_present(w: &mut KitWorld, name: String) -> Result<()> {
     ensure!(
@@ -213,6 +219,7 @@ async fn root_present(w: &mut KitWorld, name: String) -> Result<()> {
     Ok(())
 }
 
+/// Observes: simulator — the fake terminal's Root certificate store
 #[then(regex = r"^信頼されたルート証明機関に「(.+)」は登録されていない$")]
 async fn root_absent(w: &mut KitWorld, name: String) -> Result<()> {
     ensure!(
@@ -231,6 +238,7 @@ async fn root_already(w: &mut KitWorld) -> Result<()> {
     Ok(())
 }
 
+/// Observes: simulator — the sim import's warning, as put in w.screen, and w.last_import
 #[then(regex = r"^セキュリティ警告は表示されない$")]
 async fn no_warning(w: &mut KitWorld) -> Result<()> {
     ensure!(!w.screen.contains("セキュリティ警告"), "{}", w.screen);

@@ -16,6 +16,7 @@ async fn terminal_exists(w: &mut KitWorld, name: String) -> Result<()> {
     w.open_terminal(&name)
 }
 
+/// Observes: simulator — the kit's w.screen string (whatever the last step put there)
 #[then(regex = r"^「(.+)」(?:と|が)表示される$")]
 async fn screen_shows(w: &mut KitWorld, text: String) -> Result<()> {
     ensure!(

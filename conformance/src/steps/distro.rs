@@ -107,6 +107,7 @@ async fn record(w: &mut KitWorld) -> Result<()> {
     Ok(())
 }
 
+/// Observes: component — the distribution agent's 配信実績 record text file
 #[then(
     regex = r"^配信実績に医療機関コード「(\d{10})」とコンピューター名「([^」]+)」が出力されている$"
 )]
@@ -120,6 +121,7 @@ async fn record_shows(w: &mut KitWorld, code: String, computer: String) -> Resul
     Ok(())
 }
 
+/// Observes: component — the distribution agent's Status (DistroApp::status, its state file)
 #[then(regex = r"^配信実績の Status は「([^」]+)」である$")]
 async fn status_is(w: &mut KitWorld, want: String) -> Result<()> {
     let st = app(w)?.status()?.context("配信実績が出力されていません")?;
@@ -127,6 +129,7 @@ async fn status_is(w: &mut KitWorld, want: String) -> Result<()> {
     Ok(())
 }
 
+/// Observes: component — the distribution agent's Status (DistroApp::status, its state file)
 #[then(regex = r"^配信実績の Status は未適用更新ファイルなしの定期実行待ちである$")]
 async fn status_done(w: &mut KitWorld) -> Result<()> {
     let st = app(w)?.status()?.context("配信実績が出力されていません")?;
@@ -166,6 +169,7 @@ async fn rounds(w: &mut KitWorld) -> Result<()> {
     Ok(())
 }
 
+/// Observes: component — restart rounds the agent's Status asked for (kit-counted in `rounds`)
 #[then(regex = r"^再起動は(\d+)回で済んだ$")]
 async fn restarts(w: &mut KitWorld, n: usize) -> Result<()> {
     ensure!(w.batch == n, "再起動は {} 回でした", w.batch);
@@ -260,6 +264,7 @@ async fn reinstall(w: &mut KitWorld, v: String) -> Result<()> {
     own_version(w, v).await
 }
 
+/// Observes: component — the agent's アプリバージョン情報 (Version.info the setup tool / agent wrote)
 #[then(regex = r"^アプリバージョン情報で「([^」]+)」は「([^」]+)」である$")]
 async fn version_is(w: &mut KitWorld, label: String, want: String) -> Result<()> {
     let app_kind = App::ALL
@@ -278,6 +283,7 @@ async fn version_is(w: &mut KitWorld, label: String, want: String) -> Result<()>
     Ok(())
 }
 
+/// Observes: component — the agent's アプリバージョン情報, against the sim distro server's catalog
 #[then(regex = r"^どのアプリも配信サーバーの最新バージョンと一致している$")]
 async fn all_latest(w: &mut KitWorld) -> Result<()> {
     let catalog = w.sim().distro().await?.catalog();
@@ -336,6 +342,7 @@ async fn no_certificate(w: &mut KitWorld) -> Result<()> {
     Ok(())
 }
 
+/// Observes: simulator — the World proxy's access log
 #[then(regex = r"^プロキシのアクセスログに「([^」]+)」への接続が(\d{3})で記録されている$")]
 async fn proxy_log(w: &mut KitWorld, host: String, status: u16) -> Result<()> {
     let log = w.sim().proxy().await?.log();
@@ -347,6 +354,7 @@ async fn proxy_log(w: &mut KitWorld, host: String, status: u16) -> Result<()> {
     Ok(())
 }
 
+/// Observes: simulator — the World proxy's access log
 #[then(regex = r"^プロキシには配信サーバーへの接続が記録されていない$")]
 async fn proxy_untouched(w: &mut KitWorld) -> Result<()> {
     let log = w.sim().proxy().await?.log();
@@ -358,6 +366,7 @@ async fn proxy_untouched(w: &mut KitWorld) -> Result<()> {
     Ok(())
 }
 
+/// Observes: component — raw Version.info bytes the setup tool / distribution agent wrote
 #[then(regex = r"^「([^」]+\\Version\.info)」のバージョンは「([^」]+)」である$")]
 async fn version_file(w: &mut KitWorld, path: String, want: String) -> Result<()> {
     let t = w.terminal()?;
@@ -383,6 +392,7 @@ async fn remove_extension(w: &mut KitWorld, name: String) -> Result<()> {
     Ok(())
 }
 
+/// Observes: simulator — the fake Edge's extension list
 #[then(regex = r"^Edge に3つの拡張機能はない$")]
 async fn no_extensions(w: &mut KitWorld) -> Result<()> {
     let s = w.terminal()?.system().load()?;
@@ -412,6 +422,7 @@ async fn sync_off(w: &mut KitWorld) -> Result<()> {
     Ok(w.terminal()?.edge_sync(false)?)
 }
 
+/// Observes: simulator — the kit's own Status::advice text in oqs-proto (nothing run)
 #[then(regex = r"^配信実績の Status「([^」]+)」に対する手順書の指示は「(.+)」である$")]
 async fn advice(_w: &mut KitWorld, status: String, want: String) -> Result<()> {
     let st: Status = status.parse().map_err(anyhow::Error::msg)?;
@@ -428,6 +439,7 @@ async fn answer_notification(w: &mut KitWorld) -> Result<()> {
     Ok(())
 }
 
+/// Observes: simulator — the fake terminal's boot counter
 #[then(regex = r"^端末は再起動されていない$")]
 async fn not_restarted(w: &mut KitWorld) -> Result<()> {
     let before = w.boots_seen.context("通知に答えていません")?;

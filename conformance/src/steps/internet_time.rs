@@ -42,6 +42,7 @@ async fn update_again(w: &mut KitWorld) -> Result<()> {
     Ok(())
 }
 
+/// Observes: simulator — the fake terminal's local clock against the sim clock
 #[then(regex = r"^端末の時計は正しい時刻になっている$")]
 async fn clock_right(w: &mut KitWorld) -> Result<()> {
     let t = w.terminal()?;
@@ -54,6 +55,7 @@ async fn clock_right(w: &mut KitWorld) -> Result<()> {
     Ok(())
 }
 
+/// Observes: simulator — the sim NTP servers' answer counts
 #[then(regex = r"^NTPサーバー(\d+)台がそれぞれ(\d+)回ずつ応答した$")]
 async fn each_answered(w: &mut KitWorld, servers: usize, times: u64) -> Result<()> {
     let served: Vec<u64> = w
@@ -92,6 +94,7 @@ async fn port_opened(w: &mut KitWorld, port: u16) -> Result<()> {
     crate::steps::setup::change(w, |s| s.blocked_ports.retain(|p| *p != port))
 }
 
+/// Observes: simulator — the sim NTP pool's answer count
 #[then(regex = r"^NTPサーバーには問い合わせが届いていない$")]
 async fn nothing_reached(w: &mut KitWorld) -> Result<()> {
     let served = w.sim().ntp()?.served();

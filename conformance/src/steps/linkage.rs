@@ -204,7 +204,6 @@ async fn start(w: &mut KitWorld) -> Result<()> {
     Ok(())
 }
 
-#[given(regex = r"^OQSComAppRestart を実行する$")]
 #[given(
     regex = r"^連携アプリケーションを、(\d+)件目の要求の「(.+)」直後に異常終了するように起動する$"
 )]
@@ -257,12 +256,14 @@ async fn crash(w: &mut KitWorld) -> Result<()> {
     Ok(())
 }
 
+/// Observes: component — the linkage app's refusal to start (Linkage::start gave NotStarted)
 #[then(regex = r"^連携アプリケーションは起動しない$")]
 async fn not_started(w: &mut KitWorld) -> Result<()> {
     ensure!(w.linkage.is_none(), "連携アプリケーションが起動しています");
     Ok(())
 }
 
+/// Observes: component — the linkage app's log lines
 #[then(regex = r"^連携アプリケーションのログに「(.+)」と出る$")]
 async fn log_says(w: &mut KitWorld, text: String) -> Result<()> {
     // an external app's stderr is read on its own: give a line written just now a moment
@@ -437,6 +438,7 @@ fn decrypt_if_zip(w: &KitWorld, name: &str, bytes: Vec<u8>) -> Result<Vec<u8>> {
     )?)
 }
 
+/// Observes: component — raw bytes of the result file the linkage app wrote in res
 #[then(regex = r"^結果フォルダに結果ファイル「([^」]+)」が作られる$")]
 async fn result_made(w: &mut KitWorld, name: String) -> Result<()> {
     let bytes = wait_for(w, &folder(w, RES)?.join(&name)).await?;
@@ -446,6 +448,7 @@ async fn result_made(w: &mut KitWorld, name: String) -> Result<()> {
     Ok(())
 }
 
+/// Observes: component — raw bytes of the error file the linkage app wrote in res
 #[then(regex = r"^結果フォルダにエラーファイル「([^」]+)」が作られ、「(.+)」と書かれている$")]
 async fn err_file(w: &mut KitWorld, name: String, text: String) -> Result<()> {
     let bytes = wait_for(w, &folder(w, RES)?.join(&name)).await?;
@@ -454,6 +457,7 @@ async fn err_file(w: &mut KitWorld, name: String, text: String) -> Result<()> {
     Ok(())
 }
 
+/// Observes: simulator — the kit's re-serialisation (to_xml) of the parsed result, not the raw file
 #[then(regex = r"^結果の(\w+)は「(.*)」である$")]
 async fn result_element(w: &mut KitWorld, element: String, want: String) -> Result<()> {
     let xml = w
@@ -473,6 +477,7 @@ async fn result_element(w: &mut KitWorld, element: String, want: String) -> Resu
     Ok(())
 }
 
+/// Observes: component — ErrorMessage of the app's result file, parsed by oqs-proto
 #[then(regex = r"^結果のエラーメッセージに「(.+)」と含まれる$")]
 async fn error_message(w: &mut KitWorld, text: String) -> Result<()> {
     let m = w.result.as_ref().context("結果ファイルがありません")?;
@@ -484,6 +489,7 @@ async fn error_message(w: &mut KitWorld, text: String) -> Result<()> {
     Ok(())
 }
 
+/// Observes: component — raw result-file bytes and their XML declaration
 #[then(regex = r"^結果ファイルは(UTF-8|Shift_JIS)で書かれ、XML宣言もそう書かれている$")]
 async fn result_encoding(w: &mut KitWorld, enc: String) -> Result<()> {
     let bytes = w
@@ -503,6 +509,7 @@ async fn result_encoding(w: &mut KitWorld, enc: String) -> Result<()> {
     Ok(())
 }
 
+/// Observes: component — raw bytes of the result ZIP the linkage app wrote
 #[then(
     regex = r"^結果ファイルはパスワード「([^」]+)」のAES-256暗号化ZIPで、中には「([^」]+)」だけがある$"
 )]
@@ -516,6 +523,7 @@ async fn result_zip(w: &mut KitWorld, pass: String, entry: String) -> Result<()>
     Ok(())
 }
 
+/// Observes: component — the res folder after the linkage app's scans
 #[then(
     regex = r"^連携アプリケーションが要求フォルダを(\d+)回確認しても結果フォルダは空のままである$"
 )]
@@ -526,6 +534,7 @@ async fn nothing_yet(w: &mut KitWorld, n: u64) -> Result<()> {
     Ok(())
 }
 
+/// Observes: component — a res file after the linkage app's scans
 #[then(
     regex = r"^連携アプリケーションが要求フォルダを(\d+)回確認しても結果ファイル「([^」]+)」は(残っている|作られない)$"
 )]
@@ -539,6 +548,7 @@ async fn after_scans(w: &mut KitWorld, n: u64, name: String, how: String) -> Res
     Ok(())
 }
 
+/// Observes: component — a res file after the linkage app's scans
 #[then(
     regex = r"^連携アプリケーションが要求フォルダを(\d+)回確認すると結果ファイル「([^」]+)」は削除されている$"
 )]
@@ -551,6 +561,7 @@ async fn deleted_after(w: &mut KitWorld, n: u64, name: String) -> Result<()> {
     Ok(())
 }
 
+/// Observes: component — the req folder as the linkage app left it
 #[then(regex = r"^要求フォルダに「([^」]+)」が残っている$")]
 async fn still_in_req(w: &mut KitWorld, name: String) -> Result<()> {
     ensure!(
@@ -560,6 +571,7 @@ async fn still_in_req(w: &mut KitWorld, name: String) -> Result<()> {
     Ok(())
 }
 
+/// Observes: component — the req folder as the linkage app left it
 #[then(regex = r"^要求フォルダは空である$")]
 async fn req_empty(w: &mut KitWorld) -> Result<()> {
     let left = files(&folder(w, REQ)?)?;
@@ -567,6 +579,7 @@ async fn req_empty(w: &mut KitWorld) -> Result<()> {
     Ok(())
 }
 
+/// Observes: component — res files, and the results the app published over all its starts
 #[then(regex = r"^すべての要求に結果ファイルがちょうど1つずつ作られる$")]
 async fn batch_done(w: &mut KitWorld) -> Result<()> {
     let res = folder(w, RES)?;
@@ -598,6 +611,7 @@ async fn batch_done(w: &mut KitWorld) -> Result<()> {
     Ok(())
 }
 
+/// Observes: component — res files the app had written at its crash (counted by the When)
 #[then(regex = r"^異常終了の時点で結果が出ていない要求があった$")]
 async fn crash_was_mid_batch(w: &mut KitWorld) -> Result<()> {
     ensure!(
@@ -716,6 +730,7 @@ async fn his_download(w: &mut KitWorld, which: String, given: String, name: Stri
     drop_into_req(w, &name, &r.to_bytes(CharacterCode::Utf8)?)
 }
 
+/// Observes: component — bulk units of the app's result file, parsed by oqs-proto
 #[then(regex = r"^結果の一括照会の資格有効性は順に((?:「\d」)+)である$")]
 async fn bulk_validities(w: &mut KitWorld, list: String) -> Result<()> {
     let want: Vec<String> = list

@@ -52,6 +52,7 @@ async fn lookup(w: &mut KitWorld) -> Result<()> {
     Ok(())
 }
 
+/// Observes: simulator — the qualification server's lookup answer (w.lookup)
 #[then(regex = r"^資格有効性は「(.+)」と表示される$")]
 async fn validity(w: &mut KitWorld, want: String) -> Result<()> {
     let r = w
@@ -66,6 +67,7 @@ async fn validity(w: &mut KitWorld, want: String) -> Result<()> {
     Ok(())
 }
 
+/// Observes: simulator — the qualification server's lookup answer (w.lookup)
 #[then(regex = r"^資格情報が(\d+)件表示される$")]
 async fn count(w: &mut KitWorld, n: usize) -> Result<()> {
     let r = w.lookup.as_ref().context("照会していません")?;

@@ -16,6 +16,8 @@ pub mod reader;
 pub mod settings;
 pub mod setup;
 pub mod succession;
+#[cfg(test)]
+pub mod test_only;
 
 use anyhow::{Context, Result};
 use time::{Date, OffsetDateTime};

@@ -54,6 +54,7 @@ async fn changed_in_order(w: &mut KitWorld, id: String, list: String) -> Result<
     Ok(())
 }
 
+/// Observes: simulator — the portal's password-change answer (w.last_change)
 #[then(regex = r"^変更は受け付けられる$")]
 async fn accepted(w: &mut KitWorld) -> Result<()> {
     match &w.last_change {
@@ -63,6 +64,7 @@ async fn accepted(w: &mut KitWorld) -> Result<()> {
     }
 }
 
+/// Observes: simulator — the portal's password-change refusal and its w.screen text
 #[then(regex = r"^変更は「(.+)」のため拒否される$")]
 async fn refused(w: &mut KitWorld, why: String) -> Result<()> {
     ensure!(matches!(w.last_change, Some(Err(_))), "受け付けられました");
@@ -74,6 +76,7 @@ async fn refused(w: &mut KitWorld, why: String) -> Result<()> {
     Ok(())
 }
 
+/// Observes: simulator — the portal's login answers for the old and new password
 #[then(regex = r"^一般アカウント「([^」]+)」は(新しいパスワード|元のパスワード)でログインできる$")]
 async fn can_login_with(w: &mut KitWorld, id: String, which: String) -> Result<()> {
     let before = w.before_change.clone().context("変更していません")?;

@@ -50,6 +50,7 @@ async fn open_url(w: &mut KitWorld, url: String) -> Result<()> {
     w.browse(&url).await
 }
 
+/// Observes: simulator — the sim Edge's certificate prompt on the last visit
 #[then(regex = r"^認証用の証明書の選択が表示され、発行者「(.+)」の証明書が表示される$")]
 async fn dialog_shown(w: &mut KitWorld, issuer: String) -> Result<()> {
     let v = w.visit.as_ref().context("まだページを開いていません")?;
@@ -61,6 +62,7 @@ async fn dialog_shown(w: &mut KitWorld, issuer: String) -> Result<()> {
     Ok(())
 }
 
+/// Observes: simulator — the sim Edge's certificate prompt on the last visit
 #[then(regex = r"^認証用の証明書の選択は表示されない$")]
 async fn dialog_not_shown(w: &mut KitWorld) -> Result<()> {
     let v = w.visit.as_ref().context("まだページを開いていません")?;
@@ -72,6 +74,7 @@ async fn dialog_not_shown(w: &mut KitWorld) -> Result<()> {
     Ok(())
 }
 
+/// Observes: simulator — the sim Edge's visit outcome and w.screen
 #[then(regex = r"^ページは表示されず「(.+)」と表示される$")]
 async fn page_failed(w: &mut KitWorld, text: String) -> Result<()> {
     let v = w.visit.as_ref().context("まだページを開いていません")?;
@@ -80,12 +83,14 @@ async fn page_failed(w: &mut KitWorld, text: String) -> Result<()> {
     Ok(())
 }
 
+/// Observes: simulator — w.screen from the sim Edge's last visit
 #[then(regex = r"^ログイン画面は表示されない$")]
 async fn no_login_page(w: &mut KitWorld) -> Result<()> {
     ensure!(!w.screen.contains("システムの利用を始める"), "{}", w.screen);
     Ok(())
 }
 
+/// Observes: simulator — the qualification server's rejection log
 #[then(regex = r"^オンライン資格確認等システムは「([a-z_]+)」の理由で接続を拒否した$")]
 async fn rejected_for(w: &mut KitWorld, code: String) -> Result<()> {
     let server = w.sim().qualification().await?;
@@ -113,6 +118,7 @@ async fn master_login(w: &mut KitWorld) -> Result<()> {
     Ok(())
 }
 
+/// Observes: simulator — the portal's login answer with the sim's own master credentials
 #[then(regex = r"^利用申請時に入手したマスタアカウントのIDとパスワードでログインできる$")]
 async fn master_can_login(w: &mut KitWorld) -> Result<()> {
     let (id, pw) = w.master_credentials()?;
@@ -135,6 +141,7 @@ async fn master_wrong(w: &mut KitWorld, pw: String) -> Result<()> {
     Ok(())
 }
 
+/// Observes: simulator — the portal session and its settings API answer
 #[then(regex = r"^メニューが表示され、オンライン資格確認等システムにログインできた$")]
 async fn menu_shown(w: &mut KitWorld) -> Result<()> {
     let s = w.session.as_ref().context("ログインしていません")?;
@@ -156,6 +163,7 @@ async fn days_pass(w: &mut KitWorld, days: i64) -> Result<()> {
     Ok(())
 }
 
+/// Observes: simulator — the portal's login answer and w.screen
 #[then(regex = r"^パスワード変更が表示され、「(.+)」と表示される$")]
 async fn change_screen(w: &mut KitWorld, text: String) -> Result<()> {
     let s = w.session.as_ref().context("ログインしていません")?;
@@ -167,6 +175,7 @@ async fn change_screen(w: &mut KitWorld, text: String) -> Result<()> {
     Ok(())
 }
 
+/// Observes: simulator — the portal's refusal of the settings API
 #[then(regex = r"^パスワードを変更するまでメニューは表示されない$")]
 async fn menu_blocked(w: &mut KitWorld) -> Result<()> {
     let r = w
@@ -189,6 +198,7 @@ async fn change_pw(w: &mut KitWorld, new: String) -> Result<()> {
     Ok(())
 }
 
+/// Observes: simulator — the portal's login answer
 #[then(regex = r"^新しいパスワード「(.+)」でマスタアカウントにログインできる$")]
 async fn master_new_pw(w: &mut KitWorld, pw: String) -> Result<()> {
     let (id, _) = w.master_credentials()?;
@@ -197,6 +207,7 @@ async fn master_new_pw(w: &mut KitWorld, pw: String) -> Result<()> {
     Ok(())
 }
 
+/// Observes: simulator — the portal's login refusal
 #[then(regex = r"^古いパスワードではログインできない$")]
 async fn old_pw_refused(w: &mut KitWorld) -> Result<()> {
     let (id, _) = w.master_credentials()?;
@@ -247,6 +258,7 @@ async fn reset_master_wrong(w: &mut KitWorld) -> Result<()> {
     reset(w, true).await
 }
 
+/// Observes: simulator — the portal's master-reset answer against the sim registry
 #[then(regex = r"^新しいパスワードが発行される$")]
 async fn new_pw_issued(w: &mut KitWorld) -> Result<()> {
     let i = w.last_issued.as_ref().context("発行されていません")?;

@@ -160,6 +160,7 @@ async fn bind(w: &mut KitWorld, login: String, serial: String) -> Result<()> {
     Ok(())
 }
 
+/// Observes: component — the reader driver's ログイン名設定ツール list (bindings::states)
 #[then(
     regex = r"^ログイン名設定ツールでシリアル番号「([^」]+)」のカードリーダーは「(接続中|未接続|未登録)」である$"
 )]
@@ -178,6 +179,7 @@ async fn binding_state(w: &mut KitWorld, serial: String, state: String) -> Resul
     Ok(())
 }
 
+/// Observes: component — the reader driver's ログイン名設定ツール list (bindings::states)
 #[then(regex = r"^ログイン名設定ツールにシリアル番号「([^」]+)」のカードリーダーは表示されない$")]
 async fn binding_gone(w: &mut KitWorld, serial: String) -> Result<()> {
     let d = driver(w)?;
@@ -249,6 +251,7 @@ async fn set_mode(w: &mut KitWorld, mode: String) -> Result<()> {
     Ok(())
 }
 
+/// Observes: component — the mode in the driver's ReaderInfo.ini (bindings::load)
 #[then(regex = r"^顔認証付きカードリーダー操作で「([^」]+)」が緑色のボタンになっている$")]
 async fn mode_is(w: &mut KitWorld, mode: String) -> Result<()> {
     let d = driver(w)?;
@@ -489,6 +492,7 @@ async fn enter_pin(w: &mut KitWorld, pin: String) -> Result<()> {
     run_check(w, false, Some(pin)).await
 }
 
+/// Observes: component — the reader driver's check result (built-in or driver target)
 #[then(regex = r"^資格情報確認に資格有効性「([^」]+)」の資格情報が表示される$")]
 async fn shows_qualification(w: &mut KitWorld, validity: String) -> Result<()> {
     let screen = w.screen.clone();
@@ -501,6 +505,7 @@ async fn shows_qualification(w: &mut KitWorld, validity: String) -> Result<()> {
     Ok(())
 }
 
+/// Observes: simulator — the qualification server's card-check counter
 #[then(regex = r"^資格確認の要求はサーバーに(\d+)件送られた$")]
 async fn server_saw(w: &mut KitWorld, n: usize) -> Result<()> {
     let before = scene(w).checks_before;
@@ -513,6 +518,7 @@ async fn server_saw(w: &mut KitWorld, n: usize) -> Result<()> {
     Ok(())
 }
 
+/// Observes: component — the face result file the driver wrote, parsed by oqs-proto
 #[then(
     regex = r"^FaceDataDir「([^」]+)」に顔認証の結果ファイルが作られ、ReferenceClassificationは「(\d)」である$"
 )]
@@ -548,6 +554,7 @@ async fn face_file(w: &mut KitWorld, dir: String, rc: String) -> Result<()> {
     Ok(())
 }
 
+/// Observes: component — FaceDataDir contents (where the driver writes face results)
 #[then(regex = r"^FaceDataDir「([^」]+)」に結果ファイルはない$")]
 async fn no_face_file(w: &mut KitWorld, dir: String) -> Result<()> {
     let dir = w.terminal()?.files().resolve(&WinPath::parse(&dir)?)?;
@@ -556,6 +563,7 @@ async fn no_face_file(w: &mut KitWorld, dir: String) -> Result<()> {
     Ok(())
 }
 
+/// Observes: component — the reader driver's ログイン名設定ツール list (bindings::states)
 #[then(
     regex = r"^ログイン名設定ツールの一覧は「未登録のカードリーダーが(\d+)台接続されています」である$"
 )]
@@ -576,6 +584,7 @@ async fn set_idle_name(w: &mut KitWorld, name: String) -> Result<()> {
     Ok(())
 }
 
+/// Observes: simulator — the sim face reader's idle screen
 #[then(regex = r"^顔認証付きカードリーダーの待機画面に「([^」]+)」と表示される$")]
 async fn idle_shows(w: &mut KitWorld, name: String) -> Result<()> {
     let shown = face_reader(w)?.idle_screen();

@@ -32,6 +32,7 @@ async fn open(w: &mut KitWorld) -> Result<()> {
     Ok(())
 }
 
+/// Observes: simulator — the portal's environment settings (GET settings)
 #[then(regex = r"^文字コードは「([^」]+)」である$")]
 async fn code_is(w: &mut KitWorld, want: String) -> Result<()> {
     let s = current(w).await?;
@@ -43,6 +44,7 @@ async fn code_is(w: &mut KitWorld, want: String) -> Result<()> {
     Ok(())
 }
 
+/// Observes: simulator — the portal's environment settings (GET settings)
 #[then(regex = r"^「(.+)」は「(利用する|利用しない)」である$")]
 async fn usage_is(w: &mut KitWorld, service: String, want: String) -> Result<()> {
     let svc = Service::from_label(&service)
@@ -85,6 +87,7 @@ async fn set_usage(w: &mut KitWorld, service: String, usage: String) -> Result<(
     .await
 }
 
+/// Observes: simulator — the portal's environment settings, as the admin account
 #[then(regex = r"^管理アカウントで見ると文字コードは「([^」]+)」のままである$")]
 async fn admin_sees(w: &mut KitWorld, want: String) -> Result<()> {
     w.login_as(AccountKind::Admin, "OnsKANRI").await?;

@@ -142,6 +142,7 @@ async fn shut_down_and_start(w: &mut KitWorld) -> Result<()> {
     Ok(w.terminal()?.shut_down_and_start()?)
 }
 
+/// Observes: simulator — the fake Windows' list of tasks started at the last boot
 #[then(regex = r"^タスク「([^」]+)」はスタートアップ時に(開始した|開始していない)$")]
 async fn started_at_boot(w: &mut KitWorld, task: String, what: String) -> Result<()> {
     let s = w.terminal()?.system().load()?;
@@ -206,6 +207,7 @@ fn audit_line(w: &KitWorld, item: &str) -> Result<oqs_setup::Line> {
         .with_context(|| format!("監査に「{item}」の項目がありません"))
 }
 
+/// Observes: component — the oqs-setup audit line for the item
 #[given(regex = r"^監査の「([^」]+)」は(✓|✗)である$")]
 #[then(regex = r"^監査の「([^」]+)」は(✓|✗)である$")]
 async fn audit_item(w: &mut KitWorld, item: String, mark: String) -> Result<()> {
@@ -214,6 +216,7 @@ async fn audit_item(w: &mut KitWorld, item: String, mark: String) -> Result<()> 
     Ok(())
 }
 
+/// Observes: component — the oqs-setup audit lines
 #[then(regex = r"^監査の項目はすべて✓である$")]
 async fn audit_all(w: &mut KitWorld) -> Result<()> {
     let t = w.terminal()?;
@@ -297,6 +300,7 @@ async fn audit_site(w: &mut KitWorld) -> Result<()> {
     Ok(())
 }
 
+/// Observes: component — the oqs-setup site audit lines
 #[then(regex = r"^まとめた監査で✗になるのは、どの端末も「([^」]+)」だけである$")]
 async fn site_only(w: &mut KitWorld, item: String) -> Result<()> {
     let (bad, text) = site_failures(w)?;
@@ -308,6 +312,7 @@ async fn site_only(w: &mut KitWorld, item: String) -> Result<()> {
     Ok(())
 }
 
+/// Observes: component — the oqs-setup site audit lines
 #[then(regex = r"^まとめた監査の項目はすべて✓である$")]
 async fn site_all(w: &mut KitWorld) -> Result<()> {
     let (bad, text) = site_failures(w)?;
@@ -315,6 +320,7 @@ async fn site_all(w: &mut KitWorld) -> Result<()> {
     Ok(())
 }
 
+/// Observes: component — the oqs-setup audit lines
 #[then(regex = r"^監査で✗になるのは「([^」]+)」だけである$")]
 async fn audit_only(w: &mut KitWorld, item: String) -> Result<()> {
     let t = w.terminal()?;
@@ -349,6 +355,7 @@ async fn import_task(w: &mut KitWorld, path: String, user: String, password: Str
     Ok(())
 }
 
+/// Observes: simulator — the fake Task Scheduler's task (run-as user, stored password)
 #[then(
     regex = r"^タスク「([^」]+)」が「([^」]+)」で、ログオンしているかどうかにかかわらず実行するように登録されている$"
 )]
@@ -365,6 +372,7 @@ async fn task_registered(w: &mut KitWorld, name: String, user: String) -> Result
     Ok(())
 }
 
+/// Observes: simulator — the fake Task Scheduler's task triggers
 #[then(
     regex = r"^タスク「([^」]+)」はスタートアップの(\d+)秒後に開始(?:し、(\d+)分ごとに繰り返)?す(?:る)?$"
 )]
@@ -388,6 +396,7 @@ async fn task_trigger(w: &mut KitWorld, name: String, delay: u32, repeat: String
     Ok(())
 }
 
+/// Observes: simulator — the fake Task Scheduler's task AC-only flag
 #[then(regex = r"^タスク「([^」]+)」はバッテリー駆動時には開始しない$")]
 async fn task_ac_only(w: &mut KitWorld, name: String) -> Result<()> {
     let s = w.terminal()?.system().load()?;
@@ -420,6 +429,7 @@ async fn face_library(w: &mut KitWorld) -> Result<()> {
     Ok(())
 }
 
+/// Observes: simulator — a file on the fake terminal (laid by the sim installer or setup apply)
 #[then(regex = r"^「C:\\Program Files\\OQS-Auth\\ext」に「([^」]+)」がある$")]
 async fn ext_file(w: &mut KitWorld, file: String) -> Result<()> {
     let p = w
@@ -510,6 +520,7 @@ async fn apply_variant(w: &mut KitWorld, face: String, his: String, power: Strin
     )
 }
 
+/// Observes: component — the oqs-setup audit lines (the item is absent)
 #[then(regex = r"^監査に「([^」]+)」の項目はない$")]
 async fn audit_absent(w: &mut KitWorld, item: String) -> Result<()> {
     ensure!(audit_line(w, &item).is_err(), "監査に「{item}」があります");

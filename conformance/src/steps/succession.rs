@@ -136,6 +136,7 @@ async fn back_up(w: &mut KitWorld) -> Result<()> {
     Ok(())
 }
 
+/// Observes: component — backup files oqs-setup's succession::back_up copied
 #[then(regex = r"^バックアップの電子証明書ファイルはパスワード「(\d+)」で開ける$")]
 async fn backup_opens(w: &mut KitWorld, password: String) -> Result<()> {
     let desktop = local(w, BACKUP)?;
@@ -158,6 +159,7 @@ async fn plug_in(w: &mut KitWorld) -> Result<()> {
     Ok(())
 }
 
+/// Observes: component — the face result file the driver wrote, parsed by oqs-proto
 #[then(regex = r"^顔認証の結果ファイルの医療機関コードは「(\d{10})」である$")]
 async fn face_file_code(w: &mut KitWorld, code: String) -> Result<()> {
     let o = w
@@ -244,6 +246,7 @@ async fn statuses(w: &mut KitWorld) -> Result<Vec<oqs_proto::api::AccountBulkSta
         .map_err(|e| anyhow::anyhow!("{e}"))
 }
 
+/// Observes: simulator — the portal's bulk-registration status list
 #[then(
     regex = r"^アカウント一括登録結果の最新の登録状況は「([^」]+)」(?:、処理件数は「(\d+)」)?である$"
 )]
@@ -265,6 +268,7 @@ async fn bulk_status(w: &mut KitWorld, status: String, count: String) -> Result<
     Ok(())
 }
 
+/// Observes: simulator — the portal's bulk-upload 受付番号 (w.reception)
 #[then(
     regex = r"^アカウント一括登録結果の受付番号は「受付時刻（ミリ秒まで）_マスタアカウントID」の形である$"
 )]
@@ -279,6 +283,7 @@ async fn reception_shape(w: &mut KitWorld) -> Result<()> {
     Ok(())
 }
 
+/// Observes: simulator — the portal's bulk-registration result file
 #[then(regex = r"^結果ファイルで、ユーザID「([^」]+)」のエラー詳細は「([^」]*)」を含む$")]
 async fn result_detail(w: &mut KitWorld, id: String, text: String) -> Result<()> {
     w.login_master().await?;
