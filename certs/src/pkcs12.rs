@@ -126,8 +126,7 @@ mod tests {
     #[test]
     fn openssl_accepts_the_file() {
         if Command::new("openssl").arg("version").output().is_err() {
-            assert!(std::env::var_os("CI").is_none(), "CI must install openssl");
-            eprintln!("openssl not on PATH: skipping");
+            oqs_testkit::missing_tool("openssl", "apt-get install openssl");
             return;
         }
         let dir = tempfile::tempdir().unwrap();

@@ -8,8 +8,7 @@ use std::process::Command;
 fn curl_available() -> bool {
     let ok = Command::new("curl").arg("--version").output().is_ok();
     if !ok {
-        assert!(std::env::var_os("CI").is_none(), "CI must install curl");
-        eprintln!("curl not on PATH: skipping");
+        oqs_testkit::missing_tool("curl", "apt-get install curl");
     }
     ok
 }

@@ -64,7 +64,7 @@ fn pem_body(pem: &str) -> Vec<u8> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn opensc_reads_the_virtual_card_through_pcscd_and_vpcd() {
     if let Some(why) = unavailable() {
-        eprintln!("skipped: {why}");
+        oqs_testkit::skip(&why);
         return;
     }
     let world = World::builder().seed(3).build().unwrap();

@@ -1,6 +1,7 @@
 //! `cargo xtask test`: `cargo test --workspace`, streamed as it runs, then one closing line
 //! summing every libtest block and the cucumber suite, so a log reader sees the real count
-//! rather than the doc-tests' `0 passed`.
+//! rather than the doc-tests' `0 passed`. A test that could not run for want of a tool or a
+//! privilege records itself through `oqs_testkit::skip` and is counted as skipped, not passed.
 
 use std::io::{BufRead, BufReader};
 use std::process::Stdio;
@@ -10,6 +11,16 @@ pub struct Tally {
     pub passed: u64,
     pub failed: u64,
     pub skipped: u64,
+}
+
+impl Tally {
+    /// Tests that returned early because they could not run here: libtest counted them as
+    /// passed.
+    pub fn count_skips(&mut self, n: u64) {
+        let n = n.min(self.passed);
+        self.passed -= n;
+        self.skipped += n;
+    }
 }
 
 /// Adds the counts of one output line, if it is a closing line of libtest or of the suite.
@@ -53,6 +64,10 @@ pub fn run(extra: &[String]) -> i32 {
             "libpcsclite not found (apt-get install libpcsclite-dev): the PC/SC backend is not built"
         );
     }
+    let skip_log =
+        std::env::temp_dir().join(format!("oqs-xtask-test-skips-{}", std::process::id()));
+    let _ = std::fs::remove_file(&skip_log);
+    cmd.env(oqs_testkit::SKIP_LOG, &skip_log);
     let child = cmd.args(extra).stdout(Stdio::piped()).spawn();
     let mut child = match child {
         Ok(c) => c,
@@ -69,6 +84,14 @@ pub fn run(extra: &[String]) -> i32 {
         }
     }
     let status = child.wait().map(|s| s.success()).unwrap_or(false);
+    let skips = std::fs::read_to_string(&skip_log)
+        .map(|t| oqs_testkit::read_log(&t))
+        .unwrap_or_default();
+    let _ = std::fs::remove_file(&skip_log);
+    for (test, why) in &skips {
+        println!("skipped: {test}: {why}");
+    }
+    tally.count_skips(skips.len() as u64);
     if !status && tally.failed == 0 {
         // a build error or a crash: no test block reported a failure, yet it failed
         tally.failed += 1;
@@ -103,5 +126,7 @@ mod tests {
                 skipped: 2
             }
         );
+        t.count_skips(3);
+        assert_eq!((t.passed, t.skipped), (103, 5));
     }
 }

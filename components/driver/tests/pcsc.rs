@@ -19,7 +19,7 @@ use std::time::Duration;
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_pin_check_through_pcscd_and_a_card_pulled_mid_check() {
     if let Some(why) = pcscd::unavailable() {
-        eprintln!("skipped: {why}");
+        oqs_testkit::skip(&why);
         return;
     }
     let world = World::builder().seed(11).build().unwrap();
