@@ -9,6 +9,7 @@
 //! | [`claims`] | `# m: <id>` comment lines: the manual entries a step line plays |
 //! | [`coverage`] | which numbered steps and こんなときは branches of the manuals passing scenarios play, verified against a component or the simulator |
 //! | [`dry_run`] | `--dry-run`: every step matches exactly one definition; every claim names an entry, sits on a step that does something and is followed by an observation |
+//! | [`evidence`] | what a submission carries: kit commit, date, command line, target programs' SHA-256, JUnit with expected failures as skipped |
 //! | [`expected`] | the expected-failures manifest: listed failures pass, surprises both ways fail |
 //! | [`progress`] | the progress bar of a run on a terminal |
 //! | [`report`] | the self-contained HTML report, and the merge of several runs' Cucumber JSON |
@@ -19,6 +20,7 @@ pub mod catalogue;
 pub mod claims;
 pub mod coverage;
 pub mod dry_run;
+pub mod evidence;
 pub mod expected;
 pub mod progress;
 pub mod report;

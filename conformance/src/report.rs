@@ -143,6 +143,10 @@ pub struct Context<'a> {
     pub logs: ServiceLogs,
     /// The claims of each feature file, by its path relative to the features folder.
     pub claims: BTreeMap<String, std::sync::Arc<crate::claims::FileClaims>>,
+    /// The run's facts (verdict, date, commit, command line, target programs' digests).
+    pub run: crate::evidence::RunInfo,
+    /// The failures the manifest lists, with their reasons.
+    pub expected: Vec<crate::evidence::Expected>,
 }
 
 /// The claims of the feature at `uri` (as cucumber reports it).
@@ -183,7 +187,7 @@ pub fn html(report: &Value, ctx: &Context<'_>) -> String {
             .unwrap_or_else(|| "other".into());
         groups.entry(seed).or_default().push(f);
     }
-    let (mut total, mut failed) = (0, 0);
+    let (mut total, mut failed, mut expected) = (0, 0, 0);
     let mut body = String::new();
     for (seed, features) in &mut groups {
         features.sort_by_key(|f| {
@@ -192,34 +196,73 @@ pub fn html(report: &Value, ctx: &Context<'_>) -> String {
                 f["uri"].as_str().unwrap_or_default().to_owned(),
             )
         });
-        let all: Vec<(Value, bool)> = features.iter().flat_map(|f| scenarios(f)).collect();
-        let bad = all.iter().filter(|(_, ok)| !ok).count();
+        let all: Vec<(String, Value, bool)> = features
+            .iter()
+            .flat_map(|f| {
+                let uri = f["uri"].as_str().unwrap_or_default().to_owned();
+                scenarios(f)
+                    .into_iter()
+                    .map(move |(e, ok)| (uri.clone(), e, ok))
+            })
+            .collect();
+        let bad = all.iter().filter(|(_, _, ok)| !ok).count();
+        let xfail = all
+            .iter()
+            .filter(|(uri, e, ok)| {
+                !ok && crate::evidence::expected_reason(
+                    &ctx.expected,
+                    uri,
+                    e["name"].as_str().unwrap_or_default(),
+                )
+                .is_some()
+            })
+            .count();
         total += all.len();
-        failed += bad;
+        failed += bad - xfail;
+        expected += xfail;
         body.push_str(&format!(
-            "<h2>{} {}<small> — {} scenarios, {} failed</small></h2>\n",
+            "<h2>{} {}<small> — {} scenarios, {} failed{}</small></h2>\n",
             esc(seed),
             esc(titles.get(seed.as_str()).copied().unwrap_or("")),
             all.len(),
-            bad
+            bad - xfail,
+            if xfail > 0 {
+                format!(", {xfail} expected failure(s)")
+            } else {
+                String::new()
+            }
         ));
         for f in features.iter() {
             let mut es = scenarios(f);
             es.sort_by_key(|(e, ok)| (*ok, e["line"].as_u64().unwrap_or(0)));
+            let uri = f["uri"].as_str().unwrap_or_default();
+            // the feature's path in the kit's checkout, not this machine's folder
+            let shown = ctx
+                .claims
+                .keys()
+                .find(|rel| is_feature(uri, rel))
+                .map_or_else(|| uri.to_owned(), |rel| format!("features/{rel}"));
             body.push_str(&format!(
                 "<h3>{}<small> {}</small></h3>\n",
                 esc(f["name"].as_str().unwrap_or_default()),
-                esc(f["uri"].as_str().unwrap_or_default())
+                esc(&shown)
             ));
             let file_claims = claims_of(ctx, f["uri"].as_str().unwrap_or_default());
             for (e, ok) in &es {
                 let ok = *ok;
+                let name = e["name"].as_str().unwrap_or_default();
+                let xfail = (!ok)
+                    .then(|| crate::evidence::expected_reason(&ctx.expected, uri, name))
+                    .flatten();
+                let (class, mark) = match (ok, xfail) {
+                    (true, _) => ("pass", "✓".to_owned()),
+                    (false, Some(why)) => ("xfail", format!("⚠ expected failure ({}):", esc(why))),
+                    (false, None) => ("fail", "✗".to_owned()),
+                };
                 body.push_str(&format!(
-                    "<details class=\"{}\"{}><summary>{} {} <small>:{}</small></summary>\n",
-                    if ok { "pass" } else { "fail" },
+                    "<details class=\"{class}\"{}><summary>{mark} {} <small>:{}</small></summary>\n",
                     if ok { "" } else { " open" },
-                    if ok { "✓" } else { "✗" },
-                    esc(e["name"].as_str().unwrap_or_default()),
+                    esc(name),
                     e["line"]
                 ));
                 body.push_str("<ol>\n");
@@ -267,11 +310,37 @@ pub fn html(report: &Value, ctx: &Context<'_>) -> String {
     format!(
         "<!doctype html>\n<html lang=\"ja\"><head><meta charset=\"utf-8\"><title>oqs-kit conformance</title>\n<style>\
 body{{font-family:sans-serif;margin:2em}}small{{color:#666}}details{{margin:.2em 0 .2em 1em}}\
-.fail>summary{{color:#b00;font-weight:bold}}.pass>summary{{color:#070}}li.failed{{color:#b00}}\
+.fail>summary{{color:#b00;font-weight:bold}}.xfail>summary{{color:#a60;font-weight:bold}}.pass>summary{{color:#070}}li.failed{{color:#b00}}\
 li.skipped{{color:#a60}}pre{{background:#f6f6f6;padding:.5em;white-space:pre-wrap}}ul.claims{{color:#345}}\
-</style></head><body>\n<h1>oqs-kit conformance: {total} scenarios, {failed} failed</h1>\n<p>{}</p>\n{body}</body></html>\n",
-        esc(title_extra)
+table.run td{{padding:0 .6em;vertical-align:top}}table.run td:first-child{{color:#666}}\
+</style>\n<script>/* printed, every scenario shows its steps */window.addEventListener('beforeprint',()=>document.querySelectorAll('details').forEach(d=>d.open=true));</script>\n\
+</head><body>\n<h1>oqs-kit conformance: {total} scenarios, {failed} failed{}</h1>\n<p>{}</p>\n{}{body}</body></html>\n",
+        if expected > 0 {
+            format!(", {expected} expected failure(s)")
+        } else {
+            String::new()
+        },
+        esc(title_extra),
+        run_table(&ctx.run)
     )
+}
+
+fn run_table(run: &crate::evidence::RunInfo) -> String {
+    if run.lines.is_empty() {
+        return String::new();
+    }
+    let rows: String = run
+        .lines
+        .iter()
+        .map(|(k, v)| {
+            format!(
+                "<tr><td>{}</td><td><code>{}</code></td></tr>",
+                esc(k),
+                esc(v)
+            )
+        })
+        .collect();
+    format!("<table class=\"run\">{rows}</table>\n")
 }
 
 /// The page without its header line (what a merged sharded run shares with the whole run).

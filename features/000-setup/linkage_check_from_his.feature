@@ -15,9 +15,10 @@
       | OQS_LOGIN_KEY                              | R0RENK01   | （R0RENK01のパスワード） |
       | OQS_MEDICAL_INSTITUTION_CODE               | OQS_Admin  | 1312345678               |
 
-  @m-000-op12-b12 @his
+  @his
   シナリオテンプレート: 資格有効性「<資格有効性>」の人をレセコンから確認する
     前提 連携アプリケーションを起動する
+    # m: 000-op12-b12
     もし レセコンが資格有効性「<資格有効性>」となる人の資格確認の要求ファイル「OQSsiquc01req_V<値>.xml」をUTF-8で要求フォルダに置く
     ならば 結果フォルダに結果ファイル「OQSsiquc01res_V<値>.xml」が作られる
     かつ 結果のSegmentOfResultは「1」である

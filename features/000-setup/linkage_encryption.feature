@@ -15,11 +15,11 @@
       | OQS_LOGIN_KEY                              | R0RENK01   | （R0RENK01のパスワード） |
       | OQS_MEDICAL_INSTITUTION_CODE               | OQS_Admin  | 1312345678               |
       | OQS_CRYPT_PASS                             | OQS_Admin  | Crypt2025                |
+    # m: 000-op5-b6
     かつ 設定ファイル「encrypt.conf」に「OQSsiquc01=e」と書く
     かつ 設定ファイル「encrypt.conf」に「OQSsiimm01=n」と書く
     かつ 連携アプリケーションを起動する
 
-  @m-000-op5-b6
   シナリオ: 暗号化する種別は暗号化ZIPで受け取り、暗号化ZIPで結果を返す
     もし レセコンが資格確認の要求ファイル「OQSsiquc01req_ENC.zip」をパスワード「Crypt2025」の暗号化ZIPにして要求フォルダに置く
     ならば 結果フォルダに結果ファイル「OQSsiquc01res_ENC.zip」が作られる
@@ -27,7 +27,6 @@
     かつ 結果のSegmentOfResultは「1」である
     かつ 結果のQualificationValidityは「1」である
 
-  @m-000-op5-b6
   シナリオ: 暗号化しない種別と暗号化する種別が並んでも、それぞれの形式で返す
     もし レセコンが資格確認の要求ファイル「OQSsiquc01req_E1.zip」をパスワード「Crypt2025」の暗号化ZIPにして要求フォルダに置く
     かつ レセコンが要求フォルダに「OQSsiimm01req_P1.zip」というファイルを置く
@@ -37,7 +36,7 @@
     かつ 結果のErrorCodeは「EOQS1105」である
     かつ 結果のエラーメッセージに「暗号化しない設定です」と含まれる
 
-  @m-000-op5-b6 @his
+  @his
   シナリオ: 暗号化する種別の要求が暗号化されていないと、平文でエラーの結果を返す
     もし レセコンが資格有効性「有効」となる人の資格確認の要求ファイル「OQSsiquc01req_PLAIN.xml」をUTF-8で要求フォルダに置く
     ならば 結果フォルダに結果ファイル「OQSsiquc01res_PLAIN.xml」が作られる
@@ -45,14 +44,12 @@
     かつ 結果のErrorCodeは「EOQS1101」である
     かつ 要求フォルダは空である
 
-  @m-000-op5-b6
   シナリオ: レセコンの暗号化パスワードが OQS_CRYPT_PASS と違うと、平文でエラーの結果を返す
     もし レセコンが資格確認の要求ファイル「OQSsiquc01req_PW.zip」をパスワード「Other2025」の暗号化ZIPにして要求フォルダに置く
     ならば 結果フォルダに結果ファイル「OQSsiquc01res_PW.xml」が作られる
     かつ 結果のErrorCodeは「EOQS1102」である
     かつ 結果のエラーメッセージに「パスワードが違います」と含まれる
 
-  @m-000-op5-b6
   シナリオ: 途中で切れた暗号化ZIPには、壊れていることを示すエラーの結果を返す
     もし レセコンが途中で切れた暗号化ZIP「OQSsiquc01req_CUT.zip」を要求フォルダに置く
     ならば 結果フォルダに結果ファイル「OQSsiquc01res_CUT.xml」が作られる

@@ -9,26 +9,31 @@
     前提 資格確認端末「OQS-PC01」がある
     かつ セットアップツールで操作1〜12をサイトのプロファイルどおりに適用した
 
-  @m-000-op3-proxy-04 @m-000-op3-proxy-05 @m-000-op3-proxy-06 @m-000-op3-proxy-08 @m-000-op3-proxy-09 @m-000-op3-proxy-10 @m-000-op3-proxy-11 @m-000-op3-b1 @m-000-check-07
   シナリオ: プロキシを入力して netsh で取り込むと、show proxy にマニュアルの内容が表示される
+    # m: 000-op3-b1 000-op3-proxy-04 000-op3-proxy-05 000-op3-proxy-06
     もし 手動プロキシ セットアップで次のとおり入力して保存する:
       | アドレス | proxy.base.oqs-pdl.org |
       | ポート   | 8080                   |
       | 例外     | *.onshikaku.org;*.flets-east.jp;*.flets-west.jp;*.lineauth.mnw;*.obn.managedpki.ne.jp;*.cybertrust.ne.jp;*.secomtrust.net;*.rece;pweb.base.oqs-pdl.org |
+    # m: 000-op3-proxy-08
     かつ 管理者のコマンドプロンプトで「netsh winhttp import proxy source=ie」を実行する
+    # m: 000-op3-proxy-09
     ならば 「現在の WinHTTP プロキシ設定」と表示される
     かつ 「プロキシ サーバー :  http://proxy.base.oqs-pdl.org:8080」と表示される
     かつ 「バイパス一覧      :  *.onshikaku.org;*.flets-east.jp;」と表示される
+    # m: 000-op3-proxy-10
     もし 管理者のコマンドプロンプトで「netsh winhttp show proxy」を実行する
+    # m: 000-op3-proxy-11
     ならば 「プロキシ サーバー :  http://proxy.base.oqs-pdl.org:8080」と表示される
     かつ 監査の「WinHTTP プロキシ」は✓である
+    # m: 000-check-07
     かつ 監査の項目はすべて✓である
 
-  @m-000-op3-proxy-08 @m-000-op3-proxy-10 @m-000-op3-b4 @m-000-check-07
   シナリオ: netsh winhttp import を忘れると WinHTTP は直接アクセスのままで、監査がその1行だけを✗にする
     前提 資格確認端末「OQS-PC02」がある
     かつ セットアップツールで操作1〜12をサイトのプロファイルどおりに適用した
     かつ 管理者のコマンドプロンプトで「netsh winhttp show proxy」を実行した
+    # m: 000-op3-b4
     もし 手動プロキシ セットアップで次のとおり入力して保存する:
       | アドレス | proxy.base.oqs-pdl.org |
       | ポート   | 8080                   |
@@ -36,11 +41,13 @@
     ならば 監査で✗になるのは「WinHTTP プロキシ」だけである
     もし 端末を監査する
     ならば 「netsh winhttp import proxy source=ie を実行してください」と表示される
+    # m: 000-op3-proxy-08
     もし 管理者のコマンドプロンプトで「netsh winhttp import proxy source=ie」を実行する
+    # m: 000-check-07
     ならば 監査の項目はすべて✓である
 
-  @m-000-op3-b4 @m-000-op3-proxy-05
   シナリオ: こんなときは — 区切り文字（;）を入れ忘れると、例外の行が✗になり入れ直すと✓になる
+    # m: 000-op3-proxy-05
     もし 手動プロキシ セットアップで次のとおり入力して保存する:
       | アドレス | proxy.base.oqs-pdl.org |
       | ポート   | 8080                   |
@@ -49,6 +56,7 @@
     ならば 監査で✗になるのは「プロキシの例外（バイパス一覧）」だけである
     もし 端末を監査する
     ならば 「セミコロン（;）で区切ってください」と表示される
+    # m: 000-op3-b4
     もし 手動プロキシ セットアップで次のとおり入力して保存する:
       | アドレス | proxy.base.oqs-pdl.org |
       | ポート   | 8080                   |
@@ -56,8 +64,8 @@
     かつ 管理者のコマンドプロンプトで「netsh winhttp import proxy source=ie」を実行する
     ならば 監査の項目はすべて✓である
 
-  @m-000-op3-proxy-05
   シナリオ: 例外のアドレスが1つ足りないと、足りないアドレスを示す
+    # m: 000-op3-proxy-05
     もし 手動プロキシ セットアップで次のとおり入力して保存する:
       | アドレス | proxy.base.oqs-pdl.org |
       | ポート   | 8080                   |

@@ -17,16 +17,18 @@
     かつ レセコンが資格有効性「有効」となる人の資格確認の要求ファイル「OQSsiquc01req_BEFORE.xml」をUTF-8で要求フォルダに置く
     かつ 結果ファイル「OQSsiquc01res_BEFORE.xml」が作られるまで待つ
 
-  @m-003-acct-01 @m-003-acct-b3 @his
+  @his
   シナリオ: 連携アカウントのパスワードを変更すると、レセコンからの資格確認ができなくなる
+    # m: 003-acct-01
     もし 連携アプリケーション用アカウント「R0RENK01」のパスワードを「Renkei#Changed2025」に変更する
     かつ レセコンが資格有効性「有効」となる人の資格確認の要求ファイル「OQSsiquc01req_AFTER.xml」をUTF-8で要求フォルダに置く
     ならば 結果フォルダに結果ファイル「OQSsiquc01res_AFTER.xml」が作られる
     かつ 結果のSegmentOfResultは「9」である
+    # m: 003-acct-b3
     かつ 結果のErrorCodeは「EOQS1303」である
     かつ 結果のエラーメッセージに「OQS_LOGIN_KEY のユーザー名・パスワードを確認してください」と含まれる
 
-  @m-003-acct-b3 @his
+  @his
   シナリオ: 変更してしまったら、OQS_LOGIN_KEY を新しいパスワードにして OQSComAppRestart を実行すると直る
     もし 連携アプリケーション用アカウント「R0RENK01」のパスワードを「Renkei#Changed2025」に変更する
     かつ 資格情報マネージャーの汎用資格情報「OQS_LOGIN_KEY」のパスワードを「Renkei#Changed2025」に変更する

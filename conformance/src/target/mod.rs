@@ -189,6 +189,38 @@ impl Target {
         v
     }
 
+    /// The executable of each external program, `(role, path)`: a bare name is looked up on
+    /// PATH as the system would.
+    pub fn executables(&self) -> Vec<(&'static str, PathBuf)> {
+        let mut v: Vec<(&'static str, &String)> = Vec::new();
+        if let Some(p) = &self.linkage {
+            v.extend(p.command.first().map(|c| ("linkage", c)));
+        }
+        if let Some(p) = &self.driver {
+            v.extend(p.command.first().map(|c| ("driver", c)));
+        }
+        if let Some(h) = &self.his {
+            v.extend(h.check.first().map(|c| ("his check", c)));
+            v.extend(h.take.first().map(|c| ("his take", c)));
+        }
+        v.into_iter()
+            .map(|(role, prog)| {
+                let p = Path::new(prog);
+                let found = if p.components().count() > 1 {
+                    p.to_path_buf()
+                } else {
+                    std::env::var_os("PATH")
+                        .iter()
+                        .flat_map(std::env::split_paths)
+                        .map(|d| d.join(prog))
+                        .find(|c| c.is_file())
+                        .unwrap_or_else(|| p.to_path_buf())
+                };
+                (role, found)
+            })
+            .collect()
+    }
+
     /// Tags of scenarios this target cannot run (an ability its programs lack), with why.
     pub fn left_out(&self) -> Vec<(String, String)> {
         let mut out = Vec::new();
