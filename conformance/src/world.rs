@@ -74,6 +74,10 @@ pub struct KitWorld {
     pub result: Option<oqs_proto::linkage::message::ResultMessage>,
     /// A request the HIS is still writing.
     pub pending_request: Option<Vec<u8>>,
+    /// The last check request the HIS put into `req` (whose person a result must name).
+    pub his_request: Option<oqs_proto::linkage::message::Request>,
+    /// What the HIS read from the last result it took out of `res`.
+    pub his_reading: Option<crate::target::his::Reading>,
     /// Requests of the last batch, and how many had results when the app crashed.
     pub batch: usize,
     pub answered_before_crash: usize,
@@ -133,6 +137,8 @@ impl KitWorld {
             result_bytes: None,
             result: None,
             pending_request: None,
+            his_request: None,
+            his_reading: None,
             batch: 0,
             answered_before_crash: 0,
             reception: None,

@@ -54,14 +54,20 @@ fn the_broken_target_fails_exactly_what_its_manifest_lists() {
         out.contains("cucumber: 1 passed, 2 failed (2 of them expected)"),
         "{out}"
     );
-    assert!(out.contains("verdict: PASSED with 2 expected failure(s)"), "{out}");
+    assert!(
+        out.contains("verdict: PASSED with 2 expected failure(s)"),
+        "{out}"
+    );
     // a failure is rerun against the same target and manifest
     let rerun = out
         .lines()
         .find(|l| l.starts_with("FAILED «既定では1440分"))
         .unwrap_or_else(|| panic!("{out}"));
     assert!(rerun.contains("--target 'broken-linkage.toml'"), "{rerun}");
-    assert!(rerun.contains("features/000-setup/linkage_restart.feature:"), "{rerun}");
+    assert!(
+        rerun.contains("features/000-setup/linkage_restart.feature:"),
+        "{rerun}"
+    );
     let reports = d.path().join("reports");
     // the evidence: report.html shows them as expected, with the manifest's reasons
     let page = std::fs::read_to_string(reports.join("report.html")).unwrap();
@@ -73,17 +79,36 @@ fn the_broken_target_fails_exactly_what_its_manifest_lists() {
         .collect();
     assert_eq!(reasons.len(), 2, "{manifest}");
     for r in &reasons {
-        let shown = r.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;");
-        assert!(page.contains(&format!("⚠ expected failure ({shown}):")), "{r}\n{page}");
+        let shown = r
+            .replace('&', "&amp;")
+            .replace('<', "&lt;")
+            .replace('>', "&gt;")
+            .replace('"', "&quot;");
+        assert!(
+            page.contains(&format!("⚠ expected failure ({shown}):")),
+            "{r}\n{page}"
+        );
     }
-    assert!(page.contains("3 scenarios, 0 failed, 2 expected failure(s)"), "{page}");
+    assert!(
+        page.contains("3 scenarios, 0 failed, 2 expected failure(s)"),
+        "{page}"
+    );
     assert!(!page.contains("class=\"fail\""), "{page}");
-    assert!(page.contains("kit commit") && page.contains("sha256"), "{page}");
+    assert!(
+        page.contains("kit commit") && page.contains("sha256"),
+        "{page}"
+    );
     assert!(page.contains("linkage program"), "{page}");
     // JUnit: no failure for them, a skipped with the reason
     let junit = std::fs::read_to_string(reports.join("junit.xml")).unwrap();
     assert!(!junit.contains("<failure"), "{junit}");
-    assert_eq!(junit.matches("<skipped message=\"expected failure: ").count(), 2, "{junit}");
+    assert_eq!(
+        junit
+            .matches("<skipped message=\"expected failure: ")
+            .count(),
+        2,
+        "{junit}"
+    );
 }
 
 #[test]

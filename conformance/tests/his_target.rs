@@ -9,6 +9,11 @@ use std::path::Path;
 const VALID: &str = "^資格有効性「有効」の人をレセコンから確認する$";
 const SJIS: &str = "^文字コードがShift-JISの医療機関には、Shift_JISの要求にShift_JISで結果を返す$";
 const SAME: &str = "^同じ名前の要求は、前の結果ファイルが取り出されるまで待ち、結果を上書きしない$";
+const TAKE_UTF8: &str = "^レセコンはUTF-8の結果ファイルを読み取って取り出す$";
+const TAKE_SJIS: &str =
+    "^文字コードがShift-JISの医療機関では、レセコンはShift_JISの結果ファイルを読み取って取り出す$";
+const TAKE_ZIP: &str = "^レセコンは暗号化ZIPの結果を OQS_CRYPT_PASS で復号して読み取り、取り出す$";
+const TAKE_ERROR: &str = "^レセコンはエラーの結果ファイルを読み取り、そのエラーコードを知る$";
 
 fn his_args() -> String {
     r#""--file", "{file}", "--institution", "{institution}", "--date", "{date}", "--arbitrary-id", "{arbitrary_id}", "--insurer", "{insurer}", "--symbol", "{symbol}", "--number", "{number}", "--branch", "{branch}", "--birthdate", "{birthdate}""#.to_owned()
@@ -37,7 +42,7 @@ fn good_check() -> String {
 }
 
 fn good_take() -> String {
-    format!("\"{HIS}\", \"take\", \"--file\", \"{{file}}\"")
+    format!("\"{HIS}\", \"take\", \"--file\", \"{{file}}\", \"--crypt-pass\", \"{{crypt_pass}}\"")
 }
 
 fn failing(check: &str, take: &str, scenario: &str) -> String {
@@ -52,9 +57,48 @@ fn failing(check: &str, take: &str, scenario: &str) -> String {
 fn the_reference_his_passes() {
     let d = tempfile::tempdir().unwrap();
     let t = target(d.path(), &good_check(), &good_take());
-    let (code, out) = run_kit(&t, d.path(), &format!("{VALID}|{SJIS}|{SAME}"));
+    let (code, out) = run_kit(
+        &t,
+        d.path(),
+        &format!("{VALID}|{SJIS}|{SAME}|{TAKE_UTF8}|{TAKE_SJIS}|{TAKE_ZIP}|{TAKE_ERROR}"),
+    );
     assert_eq!(code, 0, "{out}");
-    assert!(out.contains("cucumber: 3 passed, 0 failed"), "{out}");
+    assert!(out.contains("cucumber: 7 passed, 0 failed"), "{out}");
+}
+
+#[test]
+fn a_take_that_only_deletes_the_result_fails() {
+    let take = r#""sh", "-c", "rm \"$OQS_RES_DIR/{file}\"""#;
+    let out = failing(&good_check(), take, TAKE_UTF8);
+    assert!(
+        out.contains(
+            "segment: レセコンは「OQS-KIT segment …」を報告しませんでした（ファイルは「1」）"
+        ),
+        "{out}"
+    );
+}
+
+#[test]
+fn a_take_that_reads_shift_jis_as_utf8_fails_on_the_name() {
+    // reads the file's bytes as UTF-8 whatever its declaration, and reports the name so read
+    let take = r#""sh", "-c", "f=\"$OQS_RES_DIR/{file}\"; echo OQS-KIT segment 1; echo OQS-KIT validity 2; printf 'OQS-KIT name '; sed -n 's:.*<Name>\\(.*\\)</Name>.*:\\1:p' \"$f\" | head -n 1 | iconv -f UTF-8 -t UTF-8 -c; rm \"$f\"""#;
+    let out = failing(&good_check(), take, TAKE_SJIS);
+    assert!(out.contains("name: レセコンは「"), "{out}");
+}
+
+#[test]
+fn utf8_bytes_under_a_shift_jis_declaration_fail_on_the_cards_symbol() {
+    // writes UTF-8, then only changes the declaration: the 記号 (kanji, full-width digits)
+    // no longer reads as what the person's card says
+    let check = format!(
+        r#""sh", "-c", "d=\"$OQS_REQ_DIR/../his-scratch/req\"; mkdir -p \"$d\"; \"$0\" \"$@\" --req-dir \"$d\" >/dev/null && sed 's/encoding=\"UTF-8\"/encoding=\"Shift_JIS\"/' \"$d/{{file}}\" > \"$d/../x.tmp\" && mv \"$d/../x.tmp\" \"$OQS_REQ_DIR/{{file}}\"", {}"#,
+        good_check().replace("{encoding}", "UTF-8")
+    );
+    let out = failing(&check, &good_take(), SJIS);
+    assert!(
+        out.contains("照会条件") || out.contains("要求として読めません"),
+        "{out}"
+    );
 }
 
 #[test]

@@ -72,6 +72,31 @@
     かつ 結果ファイルはUTF-8で書かれ、XML宣言もそう書かれている
     かつ 結果のCharacterCodeIdentifierは「0」である
 
+  @his
+  シナリオ: レセコンはUTF-8の結果ファイルを読み取って取り出す
+    前提 連携アプリケーションを起動する
+    もし レセコンが資格有効性「有効」となる人の資格確認の要求ファイル「OQSsiquc01req_TAKE8.xml」をUTF-8で要求フォルダに置く
+    かつ レセコンが結果ファイル「OQSsiquc01res_TAKE8.xml」を取り出す
+    ならば レセコンが読み取った結果は SegmentOfResult「1」、QualificationValidity「1」である
+    かつ レセコンが読み取った氏名は、要求した人の氏名と一字も違わない
+
+  @his
+  シナリオ: 文字コードがShift-JISの医療機関では、レセコンはShift_JISの結果ファイルを読み取って取り出す
+    前提 環境設定の文字コードが「Shift-JIS」に設定されている
+    かつ 連携アプリケーションを起動する
+    もし レセコンが資格有効性「無効」となる人の資格確認の要求ファイル「OQSsiquc01req_TAKESJ.xml」をShift_JISで要求フォルダに置く
+    かつ レセコンが結果ファイル「OQSsiquc01res_TAKESJ.xml」を取り出す
+    ならば レセコンが読み取った結果は SegmentOfResult「1」、QualificationValidity「2」である
+    かつ レセコンが読み取った氏名は、要求した人の氏名と一字も違わない
+
+  @his
+  シナリオ: レセコンはエラーの結果ファイルを読み取り、そのエラーコードを知る
+    前提 環境設定の文字コードが「Shift-JIS」に設定されている
+    かつ 連携アプリケーションを起動する
+    もし レセコンが氏名にShift_JISで表せない文字を含む人の資格確認の要求ファイル「OQSsiquc01req_TAKEERR.xml」をShift_JISで要求フォルダに置く
+    かつ レセコンが結果ファイル「OQSsiquc01res_TAKEERR.xml」を取り出す
+    ならば レセコンが読み取った結果は SegmentOfResult「9」、ErrorCode「EOQS1201」である
+
   シナリオ: 書き込み途中の要求ファイルは読まず、書き終わってから1度だけ結果を返す
     前提 連携アプリケーションを起動する
     もし レセコンが要求ファイル「OQSsiquc01req_HALF.xml」の前半だけを要求フォルダに直接書き込む

@@ -27,6 +27,13 @@
     かつ 結果のSegmentOfResultは「1」である
     かつ 結果のQualificationValidityは「1」である
 
+  @his
+  シナリオ: レセコンは暗号化ZIPの結果を OQS_CRYPT_PASS で復号して読み取り、取り出す
+    もし レセコンが資格確認の要求ファイル「OQSsiquc01req_TAKEZ.zip」をパスワード「Crypt2025」の暗号化ZIPにして要求フォルダに置く
+    かつ レセコンが結果ファイル「OQSsiquc01res_TAKEZ.zip」を取り出す
+    ならば レセコンが読み取った結果は SegmentOfResult「1」、QualificationValidity「1」である
+    かつ レセコンが読み取った氏名は、要求した人の氏名と一字も違わない
+
   シナリオ: 暗号化しない種別と暗号化する種別が並んでも、それぞれの形式で返す
     もし レセコンが資格確認の要求ファイル「OQSsiquc01req_E1.zip」をパスワード「Crypt2025」の暗号化ZIPにして要求フォルダに置く
     かつ レセコンが要求フォルダに「OQSsiimm01req_P1.zip」というファイルを置く

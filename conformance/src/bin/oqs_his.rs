@@ -1,17 +1,19 @@
 //! `oqs-his`: the kit's reference receipt computer (レセコン) for the HIS target adapter — the
 //! worked example of `conformance/TARGETS.md`. It does what a HIS must: writes each request
 //! file elsewhere and moves it into `req` whole, in the encoding its XML declaration names, and
-//! takes a result out of `res` by reading and deleting it.
+//! takes a result out of `res` by reading it (decrypting a ZIP with the site's password) and
+//! deleting it, and reports what it read (`OQS-KIT segment|validity|name|error <value>`).
 //!
 //! ```text
 //! oqs-his check --file OQSsiquc01req_X.xml --encoding UTF-8 --institution 1312345678 \
 //!         --date 20250401 --insurer 06123456 --symbol 1 --number 2 --branch 00 --birthdate 19800101
-//! oqs-his take --file OQSsiquc01res_X.xml
+//! oqs-his take --file OQSsiquc01res_X.xml [--crypt-pass Crypt2025]
 //! ```
 //! Folders come from `--req-dir`/`--res-dir` or the kit's `OQS_REQ_DIR`/`OQS_RES_DIR`.
 
 use anyhow::{Context, Result, bail};
 use clap::{Parser, Subcommand};
+use oqs_proto::linkage::crypt::{self, CryptPass};
 use oqs_proto::linkage::message::{Request, ResultMessage};
 use oqs_proto::qualification::SearchInfo;
 use oqs_proto::settings::CharacterCode;
@@ -63,6 +65,9 @@ enum Cmd {
         res_dir: PathBuf,
         #[arg(long)]
         file: String,
+        /// The site's OQS_CRYPT_PASS, for a result that comes as an AES ZIP (`.zip`).
+        #[arg(long, default_value = "")]
+        crypt_pass: String,
     },
 }
 
@@ -117,18 +122,47 @@ fn run(cli: Cli) -> Result<()> {
             println!("{file}: 要求フォルダに置きました（{} バイト）", bytes.len());
             Ok(())
         }
-        Cmd::Take { res_dir, file } => {
+        Cmd::Take {
+            res_dir,
+            file,
+            crypt_pass,
+        } => {
             let path = res_dir.join(&file);
             let bytes =
                 std::fs::read(&path).with_context(|| format!("{} を読めません", path.display()))?;
-            let m = ResultMessage::from_bytes(&bytes)
+            let xml = match file.strip_suffix(".zip") {
+                Some(stem) => {
+                    let pass: CryptPass = crypt_pass.parse().context(
+                        "暗号化された結果です: --crypt-pass に OQS_CRYPT_PASS を渡してください",
+                    )?;
+                    crypt::open(&file, &bytes, &format!("{stem}.xml"), &pass)?
+                }
+                None => bytes,
+            };
+            // the declared encoding decides how the text is read
+            let m = ResultMessage::from_bytes(&xml)
                 .with_context(|| format!("結果ファイル {file} を読めません"))?;
             std::fs::remove_file(&path)
                 .with_context(|| format!("{} を削除できません", path.display()))?;
             if m.segment().is_empty() {
                 bail!("結果ファイル {file} に SegmentOfResult がありません");
             }
-            println!("{file}: SegmentOfResult={}", m.segment());
+            // what the reception acts on, reported to the kit (UTF-8 on stdout)
+            let body = &m.message_body;
+            println!("OQS-KIT segment {}", m.segment());
+            if let Some(v) = &body.qualification_validity {
+                println!("OQS-KIT validity {v}");
+            }
+            if let Some(r) = body.result_list.as_ref().and_then(|l| l.records.first()) {
+                println!("OQS-KIT name {}", r.name);
+            }
+            if let Some(c) = body
+                .processing_result_code
+                .as_deref()
+                .filter(|c| !c.is_empty())
+            {
+                println!("OQS-KIT error {c}");
+            }
             Ok(())
         }
     }

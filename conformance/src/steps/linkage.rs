@@ -293,7 +293,13 @@ async fn his_check(w: &mut KitWorld, validity: String, name: String, enc: String
 }
 
 /// A check request the HIS puts into `req`: the kit's own writing, or a HIS target's (checked).
-async fn his_puts_check(w: &KitWorld, name: &str, cc: CharacterCode, r: &Request) -> Result<()> {
+async fn his_puts_check(
+    w: &mut KitWorld,
+    name: &str,
+    cc: CharacterCode,
+    r: &Request,
+) -> Result<()> {
+    w.his_request = Some(r.clone());
     match &crate::target::current().his {
         Some(his) => crate::target::his::check(w, his, name, cc, r).await,
         None => drop_into_req(w, name, &r.to_bytes(cc)?),
@@ -308,6 +314,7 @@ async fn his_encrypted(w: &mut KitWorld, name: String, pass: String) -> Result<(
     let r = check_request(w, "有効", &name)?;
     let pass: CryptPass = pass.parse()?;
     let zip = crypt::seal(&xml_name, &r.to_bytes(CharacterCode::Utf8)?, &pass);
+    w.his_request = Some(r);
     drop_into_req(w, &name, &zip)
 }
 
@@ -394,12 +401,92 @@ async fn wait_result(w: &mut KitWorld, name: String) -> Result<()> {
 
 #[when(regex = r"^レセコンが結果ファイル「([^」]+)」を取り出す$")]
 async fn his_takes(w: &mut KitWorld, name: String) -> Result<()> {
-    let p = folder(w, RES)?.join(&name);
-    wait_for(w, &p).await?;
-    match &crate::target::current().his {
-        Some(his) => crate::target::his::take(w, his, &name).await,
-        None => Ok(std::fs::remove_file(p)?),
-    }
+    let res = folder(w, RES)?;
+    wait_for(w, &res.join(&name)).await?;
+    let pass = w
+        .terminal()?
+        .credentials()
+        .read_generic(oqs_proto::linkage::config::OQS_CRYPT_PASS)?
+        .map(|c| c.password);
+    let reading = match &crate::target::current().his {
+        Some(his) => crate::target::his::take(w, his, &name, pass.as_deref()).await?,
+        None => {
+            let r = crate::target::his::read_result(&res, &name, pass.as_deref())?;
+            std::fs::remove_file(res.join(&name))?;
+            r
+        }
+    };
+    w.his_reading = Some(reading);
+    Ok(())
+}
+
+fn his_reading(w: &KitWorld) -> Result<&crate::target::his::Reading> {
+    w.his_reading
+        .as_ref()
+        .context("レセコンはまだ結果ファイルを取り出していません")
+}
+
+/// Observes: component — what the HIS read from the result file the linkage app wrote
+#[then(
+    regex = r"^レセコンが読み取った結果は SegmentOfResult「(\d+)」、QualificationValidity「(\d+)」である$"
+)]
+async fn his_read_result(w: &mut KitWorld, segment: String, validity: String) -> Result<()> {
+    let r = his_reading(w)?;
+    ensure!(
+        (r.segment.as_str(), r.validity.as_deref()) == (segment.as_str(), Some(validity.as_str())),
+        "レセコンが読み取ったのは SegmentOfResult「{}」、QualificationValidity「{}」です",
+        r.segment,
+        r.validity.as_deref().unwrap_or("（なし）")
+    );
+    Ok(())
+}
+
+/// Observes: component — the error the HIS read from the linkage app's error result
+#[then(
+    regex = r"^レセコンが読み取った結果は SegmentOfResult「(\d+)」、ErrorCode「([^」]+)」である$"
+)]
+async fn his_read_error(w: &mut KitWorld, segment: String, code: String) -> Result<()> {
+    let r = his_reading(w)?;
+    ensure!(
+        (r.segment.as_str(), r.error.as_deref()) == (segment.as_str(), Some(code.as_str())),
+        "レセコンが読み取ったのは SegmentOfResult「{}」、ErrorCode「{}」です",
+        r.segment,
+        r.error.as_deref().unwrap_or("（なし）")
+    );
+    Ok(())
+}
+
+/// Observes: component — the name the HIS read from the linkage app's result, against the
+/// simulated server's record of the person the request named
+#[then(regex = r"^レセコンが読み取った氏名は、要求した人の氏名と一字も違わない$")]
+async fn his_read_name(w: &mut KitWorld) -> Result<()> {
+    let r = his_reading(w)?;
+    let req = w
+        .his_request
+        .as_ref()
+        .context("レセコンはまだ要求を置いていません")?;
+    let s = req
+        .message_body
+        .search_infos
+        .first()
+        .context("要求に照会条件がありません")?;
+    let registry = &w.sim().registry().insured;
+    let names: Vec<String> = registry
+        .find(
+            &s.insurer_number,
+            &s.insured_card_symbol,
+            &s.insured_identification_number,
+            &s.insured_branch_number,
+        )
+        .iter()
+        .map(|p| p.name.clone())
+        .collect();
+    let got = r.name.as_deref().unwrap_or("（氏名なし）");
+    ensure!(
+        names.iter().any(|n| n == got),
+        "レセコンが読み取った氏名は「{got}」です（要求した人: {names:?}）"
+    );
+    Ok(())
 }
 
 #[given(regex = r"^(\d+)分が経過した$")]

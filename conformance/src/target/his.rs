@@ -7,7 +7,9 @@
 //! - under the name asked for (any other name in `req` is reported);
 //! - in the encoding asked for, which its XML declaration names;
 //! - as a valid request: the terminal's institution code and the person's insurance data;
-//! - a result it takes is read and deleted from `res`.
+//! - a result it takes is read — it reports what it read (`OQS-KIT segment|validity|name|error
+//!   <value>` lines on stdout, UTF-8) and the kit compares that with the file's own content,
+//!   whatever its encoding or encryption — and deleted from `res`.
 //!
 //! The linkage app (the kit's, or a linkage target) answers as usual, so the scenario's own
 //! checks of the result still apply.
@@ -135,7 +137,13 @@ impl Watch {
 }
 
 /// Runs one action's command with its placeholders filled in.
-async fn run(his: &His, what: &str, cmd: &[String], fill: &BTreeMap<&str, String>) -> Result<()> {
+/// Runs one action's command with its placeholders filled in; its standard output.
+async fn run(
+    his: &His,
+    what: &str,
+    cmd: &[String],
+    fill: &BTreeMap<&str, String>,
+) -> Result<String> {
     let args: Vec<String> = cmd
         .iter()
         .map(|a| {
@@ -165,7 +173,7 @@ async fn run(his: &His, what: &str, cmd: &[String], fill: &BTreeMap<&str, String
         String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(&out.stderr)
     );
-    Ok(())
+    Ok(String::from_utf8_lossy(&out.stdout).into_owned())
 }
 
 fn folders(w: &KitWorld) -> Result<(PathBuf, PathBuf)> {
@@ -303,19 +311,162 @@ pub fn inspect(file: &str, bytes: &[u8], encoding: CharacterCode, want: &Request
     Ok(())
 }
 
-/// The HIS takes result `file` out of `res`: afterwards it must be gone.
-pub async fn take(w: &KitWorld, his: &His, file: &str) -> Result<()> {
+/// What a HIS must report having read from a result file: the values a person at the
+/// reception acts on.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Reading {
+    /// SegmentOfResult (1 normal, 9 error, …).
+    pub segment: String,
+    /// QualificationValidity, when the result carries one.
+    pub validity: Option<String>,
+    /// The first record's name (氏名): the text that shows whether the encoding was read right.
+    pub name: Option<String>,
+    /// ErrorCode (ProcessingResultCode) of an error result.
+    pub error: Option<String>,
+}
+
+impl Reading {
+    /// What the result file itself says (`xml`: its bytes, decrypted when it was a ZIP).
+    pub fn of_result(file: &str, xml: &[u8]) -> Result<Self> {
+        let m = oqs_proto::linkage::message::ResultMessage::from_bytes(xml)
+            .map_err(|e| anyhow::anyhow!("結果ファイル「{file}」を読めません: {e}"))?;
+        let body = &m.message_body;
+        Ok(Self {
+            segment: m.segment().to_owned(),
+            validity: body.qualification_validity.clone(),
+            name: body
+                .result_list
+                .as_ref()
+                .and_then(|l| l.records.first())
+                .map(|r| r.name.clone())
+                .filter(|n| !n.is_empty()),
+            error: body
+                .processing_result_code
+                .clone()
+                .filter(|c| !c.is_empty()),
+        })
+    }
+
+    /// The `OQS-KIT <key> <value>` lines of a take's output.
+    pub fn reported(stdout: &str) -> Self {
+        let mut r = Self::default();
+        for line in stdout.lines() {
+            let Some(rest) = line.trim_end_matches('\r').strip_prefix("OQS-KIT ") else {
+                continue;
+            };
+            let (key, value) = rest.split_once(' ').unwrap_or((rest, ""));
+            let value = value.to_owned();
+            match key {
+                "segment" => r.segment = value,
+                "validity" => r.validity = Some(value),
+                "name" => r.name = Some(value),
+                "error" => r.error = Some(value),
+                _ => {}
+            }
+        }
+        r
+    }
+
+    /// Each value the file holds that the HIS did not report as it is.
+    pub fn differences(&self, reported: &Self) -> Vec<String> {
+        let mut out = Vec::new();
+        let mut cmp = |key: &str, want: Option<&String>, got: Option<&String>| {
+            if let Some(want) = want
+                && got != Some(want)
+            {
+                out.push(match got {
+                    Some(got) => format!("{key}: レセコンは「{got}」と読みました（ファイルは「{want}」）"),
+                    None => format!("{key}: レセコンは「OQS-KIT {key} …」を報告しませんでした（ファイルは「{want}」）"),
+                });
+            }
+        };
+        cmp(
+            "segment",
+            Some(&self.segment),
+            Some(&reported.segment).filter(|s| !s.is_empty()),
+        );
+        cmp(
+            "validity",
+            self.validity.as_ref(),
+            reported.validity.as_ref(),
+        );
+        cmp("name", self.name.as_ref(), reported.name.as_ref());
+        cmp("error", self.error.as_ref(), reported.error.as_ref());
+        out
+    }
+}
+
+/// What result `file` in `res` says, as a HIS reads it: in its declared encoding, decrypted
+/// with `crypt_pass` when it is a ZIP.
+pub fn read_result(res: &Path, file: &str, crypt_pass: Option<&str>) -> Result<Reading> {
+    let bytes = std::fs::read(res.join(file))
+        .with_context(|| format!("結果ファイル「{file}」がありません"))?;
+    let xml = match file.strip_suffix(".zip") {
+        Some(stem) => {
+            let pass: oqs_proto::linkage::crypt::CryptPass = crypt_pass
+                .context("暗号化された結果ですが OQS_CRYPT_PASS がありません")?
+                .parse()?;
+            oqs_proto::linkage::crypt::open(file, &bytes, &format!("{stem}.xml"), &pass)?
+        }
+        None => bytes,
+    };
+    Reading::of_result(file, &xml)
+}
+
+/// The HIS takes result `file` out of `res`: it must report what the file says (read in
+/// its encoding, decrypted with `crypt_pass` when it is a ZIP) and delete it.
+pub async fn take(
+    w: &KitWorld,
+    his: &His,
+    file: &str,
+    crypt_pass: Option<&str>,
+) -> Result<Reading> {
     let (req, res) = folders(w)?;
+    let want = read_result(&res, file, crypt_pass)?;
     let fill = BTreeMap::from([
         ("file", file.to_owned()),
+        ("crypt_pass", crypt_pass.unwrap_or_default().to_owned()),
         ("req_dir", req.display().to_string()),
         ("res_dir", res.display().to_string()),
     ]);
-    run(his, "take", &his.take, &fill).await?;
+    let out = run(his, "take", &his.take, &fill).await?;
     if res.join(file).exists() {
         bail!(
             "レセコンが結果ファイル「{file}」を読んだ後も結果フォルダに残しています。取り出した結果ファイルは削除してください（残すと同じ名前の次の結果が出力されません）"
         );
     }
-    Ok(())
+    let got = Reading::reported(&out);
+    let wrong = want.differences(&got);
+    ensure!(
+        wrong.is_empty(),
+        "レセコンの take が結果ファイル「{file}」から読んだ値が、ファイルの内容と違います（読んだ値は「OQS-KIT <項目> <値>」の行で、UTF-8 で標準出力に書いてください。conformance/TARGETS.md）:\n{}",
+        wrong.join("\n")
+    );
+    Ok(got)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_take_that_reports_nothing_or_mojibake_differs_from_the_file() {
+        let want = Reading {
+            segment: "1".into(),
+            validity: Some("1".into()),
+            name: Some("山田　太郎".into()),
+            error: None,
+        };
+        let all = want.differences(&Reading::reported("削除しました\n"));
+        assert_eq!(all.len(), 3, "{all:?}");
+        assert!(all[0].contains("OQS-KIT segment"));
+        let mojibake =
+            Reading::reported("OQS-KIT segment 1\r\nOQS-KIT validity 1\nOQS-KIT name 螻ｱ逕ｰ\n");
+        let d = want.differences(&mojibake);
+        assert_eq!(d.len(), 1, "{d:?}");
+        assert!(d[0].contains("螻ｱ逕ｰ") && d[0].contains("山田　太郎"));
+        let right =
+            Reading::reported("OQS-KIT segment 1\nOQS-KIT validity 1\nOQS-KIT name 山田　太郎\n");
+        assert!(want.differences(&right).is_empty());
+    }
 }

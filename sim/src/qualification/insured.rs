@@ -39,6 +39,24 @@ const INSURERS: &[(&str, &str)] = &[
     ("32130114", "東京都職員共済組合"),
 ];
 
+/// 記号 of real insurance cards are often kanji or kana with full-width digits (国保, 共済):
+/// data a receipt computer must carry through Shift_JIS and UTF-8 unchanged.
+const SYMBOL_PREFIXES: &[&str] = &["", "千代田", "あ", "港", "ア"];
+
+/// A 記号: a prefix from [`SYMBOL_PREFIXES`] and `n` in full-width digits (no extra draw from
+/// the seed's generator, so a seed gives the same people as before apart from this field).
+fn card_symbol(n: u32) -> String {
+    let digits: String = n
+        .to_string()
+        .chars()
+        .map(|c| char::from_u32(c as u32 - '0' as u32 + '０' as u32).unwrap_or(c))
+        .collect();
+    format!(
+        "{}{digits}",
+        SYMBOL_PREFIXES[n as usize % SYMBOL_PREFIXES.len()]
+    )
+}
+
 struct Entry {
     person: usize,
     record: QualificationRecord,
@@ -86,7 +104,7 @@ impl InsuredRegistry {
             let record = QualificationRecord {
                 insured_card_classification: "01".into(),
                 insurer_number: format!("{insurer:>8}"),
-                insured_card_symbol: format!("{}", rng.random_range(1..999)),
+                insured_card_symbol: card_symbol(rng.random_range(1..999)),
                 insured_identification_number: next_number.to_string(),
                 insured_branch_number: branch.to_owned(),
                 personal_family_classification: if branch == "00" { "1" } else { "2" }.into(),
