@@ -66,7 +66,15 @@ fn substitute(text: &str, header: &[String], row: &[String]) -> String {
         .fold(text.to_owned(), |t, (h, v)| t.replace(&format!("<{h}>"), v))
 }
 
+/// Which scenarios a dry run looks at: `(feature, tags of its rule, scenario)`.
+pub type Keep<'a> = &'a dyn Fn(&gherkin::Feature, &[String], &gherkin::Scenario) -> bool;
+
 pub fn check(dir: &Path) -> Result<Report, String> {
+    check_filtered(dir, &|_, _, _| true)
+}
+
+/// [`check`] of the scenarios `keep` selects (the run's `--tags` and `--name`).
+pub fn check_filtered(dir: &Path, keep: Keep<'_>) -> Result<Report, String> {
     let steps = KitWorld::collection();
     let mut r = Report::default();
     let data = dir.join("manual-steps.toml");
@@ -192,6 +200,9 @@ pub fn check(dir: &Path) -> Result<Report, String> {
                 .flat_map(|r| r.scenarios.iter().map(move |sc| (sc, &r.tags[..]))),
         );
         for (sc, rule_tags) in scenarios {
+            if !keep(&feature, rule_tags, sc) {
+                continue;
+            }
             if pcsc_left_out(&sc.tags) {
                 r.left_out += 1;
                 continue;
@@ -289,6 +300,27 @@ mod tests {
         let r = check(&dir).unwrap();
         assert!(r.features > 20 && r.steps > 1000, "{r:?}");
         assert!(r.problems.is_empty(), "{:#?}", r.problems);
+    }
+
+    #[test]
+    fn a_filtered_dry_run_checks_only_the_scenarios_the_filter_keeps() {
+        let dir = crate::runner::workspace_root().join("features");
+        let all = check(&dir).unwrap();
+        let op6 = check_filtered(&dir, &|f, _, sc| {
+            f.tags.iter().chain(&sc.tags).any(|t| t == "op-6")
+        })
+        .unwrap();
+        assert!(
+            op6.scenarios > 0 && op6.scenarios < all.scenarios / 4,
+            "{} of {}",
+            op6.scenarios,
+            all.scenarios
+        );
+        assert!(
+            op6.scenario_names.iter().all(|(f, _)| f.contains("op06")),
+            "{:?}",
+            op6.scenario_names
+        );
     }
 
     fn problems_of(feature: &str) -> Vec<Problem> {

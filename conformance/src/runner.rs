@@ -225,7 +225,22 @@ pub async fn run_cli(libtest_mode: bool) -> i32 {
         None => None,
     };
     if kit.dry_run {
-        return dry_run(&features, manifest.as_ref());
+        let (by_name, by_tags) = (opts.re_filter.clone(), opts.tags_filter.clone());
+        let keep = move |f: &cucumber::gherkin::Feature,
+                         rule_tags: &[String],
+                         sc: &cucumber::gherkin::Scenario| {
+            by_name.as_ref().is_none_or(|re| re.is_match(&sc.name))
+                && by_tags.as_ref().is_none_or(|t| {
+                    t.eval(
+                        f.tags
+                            .iter()
+                            .chain(rule_tags)
+                            .chain(&sc.tags)
+                            .chain(sc.examples.iter().flat_map(|e| &e.tags)),
+                    )
+                })
+        };
+        return dry_run(&features, manifest.as_ref(), target.as_ref(), &keep);
     }
     // read before this run's reports replace it
     let rerun = if kit.rerun_failed {
@@ -828,9 +843,26 @@ pub fn merge_cli(args: &[String]) -> i32 {
     }
 }
 
-fn dry_run(features: &Path, manifest: Option<&crate::expected::Manifest>) -> i32 {
-    match crate::dry_run::check(features) {
+fn dry_run(
+    features: &Path,
+    manifest: Option<&crate::expected::Manifest>,
+    target: Option<&crate::target::Target>,
+    keep: crate::dry_run::Keep<'_>,
+) -> i32 {
+    match crate::dry_run::check_filtered(features, keep) {
         Ok(mut r) => {
+            // a target's programs must be there to be run (after its build, if it has one)
+            for (role, exe) in target.map(|t| t.executables()).unwrap_or_default() {
+                if !exe.is_file() {
+                    r.problems.push(crate::dry_run::Problem {
+                        place: "target".into(),
+                        what: format!(
+                            "{role} のプログラム「{}」がありません（build があるなら先に実行してください）",
+                            exe.display()
+                        ),
+                    });
+                }
+            }
             if let Some(m) = manifest {
                 for e in &m.expected {
                     let key = (e.feature.clone(), e.scenario.clone());

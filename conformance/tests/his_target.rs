@@ -154,3 +154,35 @@ fn a_request_under_another_name_is_named() {
         "{out}"
     );
 }
+
+#[test]
+fn a_dry_run_names_a_target_program_that_does_not_exist() {
+    let d = tempfile::tempdir().unwrap();
+    let t = target(
+        d.path(),
+        r#""bin/acme-his", "send", "{file}""#,
+        &good_take(),
+    );
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_oqs-conformance"))
+        .current_dir(d.path())
+        .arg("--target")
+        .arg(t.file_name().unwrap())
+        .args(["--dry-run", "--tags", "@his"])
+        .arg("--features")
+        .arg(common::root().join("features"))
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert!(text.contains("his check のプログラム"), "{text}");
+    assert!(text.contains("acme-his」がありません"), "{text}");
+    // the tag filter holds: only @his scenarios were checked
+    let checked: usize = text
+        .lines()
+        .find_map(|l| l.strip_prefix("dry run: "))
+        .and_then(|l| l.split(", ").nth(1))
+        .and_then(|s| s.split(' ').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("{text}"));
+    assert!((10..60).contains(&checked), "{text}");
+}
