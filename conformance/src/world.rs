@@ -72,6 +72,8 @@ pub struct KitWorld {
     /// The last result file the HIS read, raw and parsed.
     pub result_bytes: Option<Vec<u8>>,
     pub result: Option<oqs_proto::linkage::message::ResultMessage>,
+    /// That result's text as written (decrypted, decoded by its declaration).
+    pub result_text: Option<String>,
     /// A request the HIS is still writing.
     pub pending_request: Option<Vec<u8>>,
     /// The last check request the HIS put into `req` (whose person a result must name).
@@ -136,6 +138,7 @@ impl KitWorld {
             published_before: Vec::new(),
             result_bytes: None,
             result: None,
+            result_text: None,
             pending_request: None,
             his_request: None,
             his_reading: None,

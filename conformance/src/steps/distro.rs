@@ -121,18 +121,25 @@ async fn record_shows(w: &mut KitWorld, code: String, computer: String) -> Resul
     Ok(())
 }
 
-/// Observes: component — the distribution agent's Status (DistroApp::status, its state file)
+/// The Status line of 配信実績 as a person reads it (the agent's record text file).
+fn record_status(w: &mut KitWorld) -> Result<Status> {
+    let text = app(w)?.record()?.context("配信実績が出力されていません")?;
+    let r = Record::parse(&text).map_err(anyhow::Error::msg)?;
+    Ok(r.status)
+}
+
+/// Observes: component — the Status line of the agent's 配信実績 record text file
 #[then(regex = r"^配信実績の Status は「([^」]+)」である$")]
 async fn status_is(w: &mut KitWorld, want: String) -> Result<()> {
-    let st = app(w)?.status()?.context("配信実績が出力されていません")?;
+    let st = record_status(w)?;
     ensure!(st.to_string() == want, "Status={st}");
     Ok(())
 }
 
-/// Observes: component — the distribution agent's Status (DistroApp::status, its state file)
+/// Observes: component — the Status line of the agent's 配信実績 record text file
 #[then(regex = r"^配信実績の Status は未適用更新ファイルなしの定期実行待ちである$")]
 async fn status_done(w: &mut KitWorld) -> Result<()> {
-    let st = app(w)?.status()?.context("配信実績が出力されていません")?;
+    let st = record_status(w)?;
     ensure!(
         matches!(
             st,

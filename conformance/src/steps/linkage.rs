@@ -532,6 +532,9 @@ async fn result_made(w: &mut KitWorld, name: String) -> Result<()> {
     w.result_bytes = Some(bytes.clone());
     let xml = decrypt_if_zip(w, &name, bytes)?;
     w.result = Some(ResultMessage::from_bytes(&xml)?);
+    // the text as the app wrote it, read in the encoding its declaration names
+    let code = oqs_proto::linkage::encoding::declared(&xml)?;
+    w.result_text = Some(oqs_proto::linkage::encoding::decode(&xml, code)?);
     Ok(())
 }
 
@@ -544,24 +547,35 @@ async fn err_file(w: &mut KitWorld, name: String, text: String) -> Result<()> {
     Ok(())
 }
 
-/// Observes: simulator — the kit's re-serialisation (to_xml) of the parsed result, not the raw file
+/// Observes: component — the first <element> of the result file's own text (decrypted, in its
+/// declared encoding), not a re-serialisation by the kit
 #[then(regex = r"^結果の(\w+)は「(.*)」である$")]
 async fn result_element(w: &mut KitWorld, element: String, want: String) -> Result<()> {
-    let xml = w
-        .result
-        .as_ref()
-        .context("結果ファイルがありません")?
-        .to_xml();
-    let open = format!("<{element}>");
-    let got = xml
-        .find(&open)
-        .and_then(|s| {
-            let rest = &xml[s + open.len()..];
-            rest.find(&format!("</{element}>")).map(|e| &rest[..e])
-        })
+    let xml = w.result_text.as_deref().context("結果ファイルがありません")?;
+    let got = first_element(xml, &element)
         .with_context(|| format!("結果に「{element}」がありません:\n{xml}"))?;
     ensure!(got == want, "{element} は「{got}」です（期待: 「{want}」）");
     Ok(())
+}
+
+/// The text of the first `<element>` in `xml` (`<element/>` is empty), entities resolved.
+fn first_element(xml: &str, element: &str) -> Option<String> {
+    let open = format!("<{element}>");
+    let raw = match xml.find(&open) {
+        Some(s) => {
+            let rest = &xml[s + open.len()..];
+            &rest[..rest.find(&format!("</{element}>"))?]
+        }
+        None if xml.contains(&format!("<{element}/>")) => "",
+        None => return None,
+    };
+    Some(
+        raw.replace("&lt;", "<")
+            .replace("&gt;", ">")
+            .replace("&quot;", "\"")
+            .replace("&apos;", "'")
+            .replace("&amp;", "&"),
+    )
 }
 
 /// Observes: component — ErrorMessage of the app's result file, parsed by oqs-proto
