@@ -32,6 +32,10 @@ pub struct Edge {
     /// library is updated, extensions added before must be removed and added again [004].
     #[serde(default)]
     pub added_from: std::collections::BTreeMap<String, String>,
+    /// The 追加完了 message Edge shows after an extension is added (the extension's file
+    /// name), with its offer to turn sync on, until it is closed [004 4].
+    #[serde(default)]
+    pub added_message: Option<String>,
 }
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]

@@ -414,7 +414,11 @@ async fn no_extensions(w: &mut KitWorld) -> Result<()> {
 #[when(
     regex = r"^追加完了メッセージの「同期を有効にする」はクリックせず、右上の「×」をクリックする$"
 )]
-async fn close_sync_prompt(_w: &mut KitWorld) -> Result<()> {
+async fn close_sync_prompt(w: &mut KitWorld) -> Result<()> {
+    ensure!(
+        w.terminal()?.edge_close_added_message()?,
+        "Edge に追加完了メッセージは表示されていません（拡張機能を追加した直後に閉じます）"
+    );
     Ok(())
 }
 

@@ -115,8 +115,17 @@ impl FakeTerminal {
             {
                 w.edge.added_from.insert(file.into(), lib.version.clone());
             }
+            w.edge.added_message = Some(file.into());
         })?;
         Ok(())
+    }
+
+    /// The 追加完了 message closed with its 「×」, without 「同期を有効にする」 [004 4]. Whether
+    /// a message was open to close.
+    pub fn edge_close_added_message(&self) -> io::Result<bool> {
+        let mut open = false;
+        self.edit(|w| open = w.edge.added_message.take().is_some())?;
+        Ok(open)
     }
 
     /// 拡張機能 → 削除 → 削除 (the confirmation) [004 3].
@@ -131,9 +140,15 @@ impl FakeTerminal {
         Ok(removed)
     }
 
-    /// 「同期を有効にする」 (the manual: do not click it) or turning sync off again.
+    /// 「同期を有効にする」 (the manual: do not click it; it also closes the 追加完了 message)
+    /// or turning sync off again.
     pub fn edge_sync(&self, on: bool) -> io::Result<()> {
-        self.edit(|w| w.edge.sync = on)
+        self.edit(|w| {
+            w.edge.sync = on;
+            if on {
+                w.edge.added_message = None;
+            }
+        })
     }
 
     /// スタート → 電源 → 再起動.
