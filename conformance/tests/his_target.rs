@@ -129,7 +129,7 @@ fn a_request_in_another_encoding_than_asked_is_named() {
     let check = good_check().replace("{encoding}", "UTF-8");
     let out = failing(&check, &good_take(), SJIS);
     assert!(
-        out.contains("XML宣言は UTF-8 です（Shift-JIS で書くよう求めました）"),
+        out.contains("XML宣言は UTF-8 です（Shift_JIS で書くよう求めました）"),
         "{out}"
     );
 }

@@ -105,6 +105,8 @@ fn run(cli: Cli) -> Result<()> {
                 insured_identification_number: number,
                 insured_branch_number: branch,
                 birthdate,
+                // 0: no limit certificate information asked for (the public layout: 0 or 1)
+                limit_application_certificate_related_cons_flg: "0".into(),
                 ..SearchInfo::default()
             };
             let request =

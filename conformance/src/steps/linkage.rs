@@ -551,7 +551,10 @@ async fn err_file(w: &mut KitWorld, name: String, text: String) -> Result<()> {
 /// declared encoding), not a re-serialisation by the kit
 #[then(regex = r"^結果の(\w+)は「(.*)」である$")]
 async fn result_element(w: &mut KitWorld, element: String, want: String) -> Result<()> {
-    let xml = w.result_text.as_deref().context("結果ファイルがありません")?;
+    let xml = w
+        .result_text
+        .as_deref()
+        .context("結果ファイルがありません")?;
     let got = first_element(xml, &element)
         .with_context(|| format!("結果に「{element}」がありません:\n{xml}"))?;
     ensure!(got == want, "{element} は「{got}」です（期待: 「{want}」）");

@@ -63,8 +63,9 @@ async fn apply_profile(w: &mut KitWorld) -> Result<()> {
 async fn applied_profile(w: &mut KitWorld) -> Result<()> {
     let text = site_profile(w, &[])?;
     let t = w.terminal()?.clone();
-    let steps = oqs_setup::apply(t.as_ref(), &text)
-        .map_err(|e| anyhow::anyhow!("セットアップツールがプロファイルを適用できませんでした: {e}"))?;
+    let steps = oqs_setup::apply(t.as_ref(), &text).map_err(|e| {
+        anyhow::anyhow!("セットアップツールがプロファイルを適用できませんでした: {e}")
+    })?;
     w.screen = steps.join("\n");
     Ok(())
 }

@@ -274,11 +274,16 @@ pub async fn check(
 pub fn inspect(file: &str, bytes: &[u8], encoding: CharacterCode, want: &Request) -> Result<()> {
     let declared = oqs_proto::linkage::encoding::declared(bytes)
         .map_err(|e| anyhow::anyhow!("要求ファイル「{file}」のXML宣言: {e}"))?;
+    // named as the declaration and the {encoding} placeholder spell them
+    let xml_name = |c: CharacterCode| match c {
+        CharacterCode::Utf8 => "UTF-8",
+        CharacterCode::ShiftJis => "Shift_JIS",
+    };
     ensure!(
         declared == encoding,
         "要求ファイル「{file}」のXML宣言は {} です（{} で書くよう求めました）",
-        declared.label(),
-        encoding.label()
+        xml_name(declared),
+        xml_name(encoding)
     );
     let got = Request::from_bytes(bytes)
         .map_err(|e| anyhow::anyhow!("要求ファイル「{file}」を要求として読めません: {e}"))?;
@@ -321,7 +326,7 @@ pub struct Reading {
     pub validity: Option<String>,
     /// The first record's name (氏名): the text that shows whether the encoding was read right.
     pub name: Option<String>,
-    /// ErrorCode (ProcessingResultCode) of an error result.
+    /// ErrorCode of an error result (the header's, as the scenarios name it).
     pub error: Option<String>,
 }
 
@@ -340,8 +345,9 @@ impl Reading {
                 .and_then(|l| l.records.first())
                 .map(|r| r.name.clone())
                 .filter(|n| !n.is_empty()),
-            error: body
-                .processing_result_code
+            error: m
+                .message_header
+                .error_code
                 .clone()
                 .filter(|c| !c.is_empty()),
         })
