@@ -9,7 +9,7 @@
     前提 資格確認端末「OQS-PC01」がある
     かつ セットアップツールで操作1〜12をサイトのプロファイルどおりに適用した
 
-  シナリオ: プロキシを入力して netsh で取り込むと、show proxy にマニュアルの内容が表示される
+  シナリオ: プロキシを入力して netsh で取り込むと、show proxy に手順書と同じ設定が表示される
     # m: 000-op3-b1 000-op3-proxy-04 000-op3-proxy-05 000-op3-proxy-06
     もし 手動プロキシ セットアップで次のとおり入力して保存する:
       | アドレス | proxy.base.oqs-pdl.org |
@@ -19,12 +19,12 @@
     かつ 管理者のコマンドプロンプトで「netsh winhttp import proxy source=ie」を実行する
     # m: 000-op3-proxy-09
     ならば 「現在の WinHTTP プロキシ設定」と表示される
-    かつ 「プロキシ サーバー :  http://proxy.base.oqs-pdl.org:8080」と表示される
-    かつ 「バイパス一覧      :  *.onshikaku.org;*.flets-east.jp;」と表示される
+    かつ 「プロキシ サーバー : http://proxy.base.oqs-pdl.org:8080」と表示される（空白の幅は問わない）
+    かつ 「バイパス一覧 : *.onshikaku.org;*.flets-east.jp;」と表示される（空白の幅は問わない）
     # m: 000-op3-proxy-10
     もし 管理者のコマンドプロンプトで「netsh winhttp show proxy」を実行する
     # m: 000-op3-proxy-11
-    ならば 「プロキシ サーバー :  http://proxy.base.oqs-pdl.org:8080」と表示される
+    ならば 「プロキシ サーバー : http://proxy.base.oqs-pdl.org:8080」と表示される（空白の幅は問わない）
     かつ 監査の「WinHTTP プロキシ」は✓である
     # m: 000-check-07
     かつ 監査の項目はすべて✓である

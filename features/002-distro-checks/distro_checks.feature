@@ -75,11 +75,11 @@
     # m: 002-cmd-01 002-cmd-02
     もし 管理者のコマンドプロンプトで「netsh winhttp import proxy source=ie」を実行する
     # m: 002-cmd-03 002-cmd-b1
-    ならば 「プロキシ サーバー :  http://proxy.base.oqs-pdl.org:8080」と表示される
+    ならば 「プロキシ サーバー: http://proxy.base.oqs-pdl.org:8080」と表示される（空白の幅は問わない）
     # m: 002-cmd-04
     もし 管理者のコマンドプロンプトで「netsh winhttp show proxy」を実行する
     # m: 002-cmd-05
-    ならば 「バイパス一覧      :  *.onshikaku.org;*.flets-east.jp;」と表示される
+    ならば 「バイパス一覧: *.onshikaku.org;*.flets-east.jp;」と表示される（空白の幅は問わない）
     もし オンライン資格確認配信アプリケーション管理ツールで「配信サーバーへの接続確認」をクリックする
     ならば 「接続成功」と表示される
 

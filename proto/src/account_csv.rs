@@ -61,6 +61,16 @@ pub enum StructureError {
     Csv(String),
 }
 
+impl StructureError {
+    /// Whether the file is not a Shift-JIS CSV at all (登録失敗 (CSV形式エラー), the status seed
+    /// 001's result screen shows), rather than a CSV of the wrong shape (登録失敗(ファイル構造
+    /// エラー), in its status table). Which cause gives which status is inferred: the seed
+    /// names both, not their causes.
+    pub fn is_csv_format(&self) -> bool {
+        matches!(self, Self::Encoding(_) | Self::Csv(_))
+    }
+}
+
 /// One uploaded row: its fields as written, and the account or the reason it is not one.
 pub type ParsedRow = (Vec<String>, Result<AccountRow, String>);
 

@@ -182,7 +182,7 @@ pub struct ReaderInfo {
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 #[error(
-    "ReaderInfo.ini の {line} 行目が読めません: {reason}。ログイン名設定ツールで登録し直してください"
+    "ReaderInfo.ini の {line} 行目が読めません: {reason}。ログイン名管理ツールで登録し直してください"
 )]
 pub struct ReaderInfoError {
     pub line: usize,

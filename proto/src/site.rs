@@ -315,13 +315,36 @@ pub fn minutes(s: &str) -> Result<u32, ProfileError> {
     Ok(h * 60 + m)
 }
 
-/// The manual's rule for the daily restart time alone.
+/// The manuals' words on the daily restart time, kept as data because they disagree: seed 000
+/// (操作3) says 「3:50~4:10の間はアクセスが集中するため、この時間帯を避けて時間を設定してください。
+/// 時間（分）の末尾を0と5以外を指定いただくようお願いいたします。」, while seed 003 says
+/// 「※自動電源設定の場合はAM4:00（デフォルト）に再起動します。」 — a default inside 000's window.
+/// The kit checks terminals against 000's rule and reports 003's default as breaking it; which
+/// manual is right is not the kit's to say.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RestartRules {
+    /// Seed 000 op3: avoid `HH:MM`–`HH:MM`, both ends included.
+    pub avoid: (&'static str, &'static str),
+    /// Seed 000 op3: the minute must not end in these digits.
+    pub minute_not_ending_in: [u32; 2],
+    /// Seed 003: the restart of automatic-power sites set up by a vendor.
+    pub vendor_default: &'static str,
+}
+
+pub const RESTART_RULES: RestartRules = RestartRules {
+    avoid: ("03:50", "04:10"),
+    minute_not_ending_in: [0, 5],
+    vendor_default: "04:00",
+};
+
+/// The manual's rule for the daily restart time alone (seed 000's, see [`RESTART_RULES`]).
 pub fn check_restart_time(at: &str) -> Result<(), ProfileError> {
     let m = minutes(at)?;
-    if (3 * 60 + 50..=4 * 60 + 10).contains(&m) {
+    let (from, to) = RESTART_RULES.avoid;
+    if (minutes(from)?..=minutes(to)?).contains(&m) {
         return Err(ProfileError::RestartNearFour(at.into()));
     }
-    if m % 5 == 0 {
+    if RESTART_RULES.minute_not_ending_in.contains(&(m % 10)) {
         return Err(ProfileError::RestartRoundMinute(at.into()));
     }
     Ok(())
@@ -440,7 +463,11 @@ impl SiteProfile {
     }
 }
 
-/// `netsh winhttp show proxy` as the manual shows it; `None` = 直接アクセス.
+/// `netsh winhttp show proxy`'s output, `None` = 直接アクセス. The layout (a colon after the
+/// heading, labels padded to one column, two spaces after the colon, the 直接アクセス line) is
+/// the kit's [K], after Windows' own: the seeds' screenshots disagree on the spacing (000 op3:
+/// 「プロキシ サーバー : http://…」, 002: 「プロキシ サーバー: http://…」) and show no 直接アクセス
+/// line, so scenarios compare its words, not its whitespace.
 pub fn netsh_show_proxy(proxy: Option<(&str, &str)>) -> String {
     match proxy {
         Some((server, bypass)) => format!(

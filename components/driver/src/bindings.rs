@@ -1,7 +1,7 @@
-//! The face library's login-name tool (ログイン名設定ツール): which face reader (by serial)
+//! The face library's login-name tool (ログイン名管理ツール): which face reader (by serial)
 //! logs in with which face account, kept in `C:\ProgramData\OQS-Auth\ReaderInfo.ini`, and the
 //! states the succession manual names — 接続中, 未接続, and readers not yet registered
-//! (「未登録のカードリーダーが N 台接続されています」 → 新規追加). 撤去 unbinds a reader;
+//! (「どのログイン名にも登録されていないCaoraがN台接続されています」 → 新規追加). 撤去 unbinds a reader;
 //! deleting the file (InitializeFace.bat) unbinds every reader of the terminal.
 
 use oqs_host::readers::{ReaderKind, Readers};
@@ -18,7 +18,8 @@ pub enum BindingState {
     Connected,
     /// 未接続: registered, not connected
     NotConnected,
-    /// 未登録: connected, not registered (新規追加 to register)
+    /// Connected, not registered (新規追加 to register). The seed names no state for such a
+    /// reader, only the tool's notice ([`notice`]); 「未登録」 is the kit's label.
     Unregistered,
 }
 
@@ -105,6 +106,18 @@ pub fn states(
     Ok(out)
 }
 
+/// The notice the tool shows above its list when face readers are connected but bound to no
+/// login name, in seed 001's words (⑤ of step 12): 「どのログイン名にも登録されていない
+/// CaoraがN台接続されています」. The seed's reader is Fujitsu's Caora, which the kit's face
+/// reader plays. `None` when every connected reader is registered.
+pub fn notice(states: &[(String, BindingState)]) -> Option<String> {
+    let n = states
+        .iter()
+        .filter(|(_, s)| *s == BindingState::Unregistered)
+        .count();
+    (n > 0).then(|| format!("どのログイン名にも登録されていないCaoraが{n}台接続されています"))
+}
+
 /// 新規追加: binds a connected, unregistered face reader to a face account.
 pub fn add(
     host: &dyn Host,
@@ -153,7 +166,7 @@ pub fn remove(host: &dyn Host, readers: &dyn Readers, serial: &str) -> Result<()
     save(host, &info)
 }
 
-/// ログイン名設定ツールでパスワードを変更: the face account's password of a registered reader.
+/// ログイン名管理ツールでパスワードを変更: the face account's password of a registered reader.
 pub fn set_password(host: &dyn Host, serial: &str, password: &str) -> Result<(), BindingError> {
     let mut info = load(host)?;
     let b = info

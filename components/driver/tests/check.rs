@@ -325,7 +325,7 @@ async fn a_broken_reader_info_ini_is_named_by_line_and_nothing_is_sent() {
         .await
         .unwrap_err();
     assert!(
-        e.to_string().contains("2 行目") && e.to_string().contains("ログイン名設定ツール"),
+        e.to_string().contains("2 行目") && e.to_string().contains("ログイン名管理ツール"),
         "{e}"
     );
     assert_eq!(s.world.registry().cards.checks(), 0);

@@ -51,22 +51,31 @@ pub fn delete_old_certificates(host: &dyn Host, old_code: &str) -> io::Result<us
     Ok(n)
 }
 
+/// What `InitializeFace.bat` shows when it ends: seed 001 ④ says 「初期化完了が表示されたら
+/// 【Enter】キーを押下でアプリが終了します」.
+pub const INITIALIZED: &str = "初期化完了";
+
+/// What the kit's stand-in shows for an answer other than `1`: the seed says nothing of it, so
+/// the words are the kit's and say so.
+pub const NOT_INITIALIZED: &str = "[kit] 「1」以外が入力されたため、初期化しませんでした";
+
 /// Step 5: `InitializeFace.bat`, answering `input` to its prompt; `1` deletes `ReaderInfo.ini`
-/// (every reader of the terminal is unbound), anything else cancels. Returns whether it ran.
-pub fn initialize_face(host: &dyn Host, input: &str) -> Result<bool, SuccessionError> {
+/// (every reader of the terminal is unbound), anything else cancels. Returns what the tool
+/// shows at its end ([`INITIALIZED`] or [`NOT_INITIALIZED`]).
+pub fn initialize_face(host: &dyn Host, input: &str) -> Result<&'static str, SuccessionError> {
     let script = WinPath::parse(INITIALIZE_FACE).expect("constant path");
     if !host.files().resolve(&script)?.exists() {
         return Err(SuccessionError::NoScript);
     }
     if input.trim() != "1" {
-        return Ok(false);
+        return Ok(NOT_INITIALIZED);
     }
     let info = host
         .files()
         .resolve(&WinPath::parse(ReaderInfo::FILE).expect("constant path"))?;
     match std::fs::remove_file(info) {
-        Ok(()) => Ok(true),
-        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(true),
+        Ok(()) => Ok(INITIALIZED),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(INITIALIZED),
         Err(e) => Err(e.into()),
     }
 }

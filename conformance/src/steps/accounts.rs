@@ -13,7 +13,9 @@ fn kind(label: &str) -> Result<AccountKind> {
         .with_context(|| format!("アカウントの種類「{label}」は知りません"))
 }
 
-/// Observes: simulator — the kit's own account-kind table in oqs-proto (no server call)
+/// Observes: simulator — the kit's own table of which unit each account kind belongs to
+/// (oqs-proto), against the manual's table in the feature: a check of the kit's data, which
+/// runs no component
 #[then(regex = r"^アカウントは以下の単位で作成する$")]
 async fn belongs(_w: &mut KitWorld, step: &Step) -> Result<()> {
     let table = step.table.as_ref().context("表がありません")?;

@@ -93,24 +93,11 @@ async fn automatic_store(w: &mut KitWorld) -> Result<()> {
 fn finish(w: &mut KitWorld, answer: &str) -> Result<()> {
     let d = w.download.clone().context("no download")?;
     let yes = answer == "はい";
-    let mut warned = false;
     let r = w
         .terminal()?
-        .import_pfx(&d.bytes, &w.wizard.password, w.wizard.options, |_| {
-            warned = true;
-            yes
-        });
+        .import_pfx(&d.bytes, &w.wizard.password, w.wizard.options, |_| yes);
     w.screen = match &r {
-        Ok(rep) => {
-            let mut s = String::new();
-            if warned {
-                s.push_str("セキュリティ警告\n");
-            }
-            if rep.strong_protection_prompt_shown {
-                s.push_str("新しい秘密交換キーをインポートします\n");
-            }
-            s + "正しくインポートされました。"
-        }
+        Ok(rep) => rep.screens().join("\n"),
         Err(e) => e.to_string(),
     };
     if r.is_ok() {

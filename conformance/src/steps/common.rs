@@ -26,3 +26,16 @@ async fn screen_shows(w: &mut KitWorld, text: String) -> Result<()> {
     );
     Ok(())
 }
+
+/// Observes: simulator — the kit's w.screen string (a command's printed output), compared
+/// without whitespace: the seeds' screenshots of the same output disagree on its spacing
+#[then(regex = r"^「(.+)」と表示される（空白の幅は問わない）$")]
+async fn screen_shows_words(w: &mut KitWorld, text: String) -> Result<()> {
+    let squeeze = |s: &str| -> String { s.chars().filter(|c| !c.is_whitespace()).collect() };
+    ensure!(
+        squeeze(&w.screen).contains(&squeeze(&text)),
+        "画面に「{text}」がありません（空白は無視）。画面:\n{}",
+        w.screen
+    );
+    Ok(())
+}

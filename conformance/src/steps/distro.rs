@@ -217,43 +217,38 @@ async fn carrier_network(w: &mut KitWorld) -> Result<()> {
     regex = r"^プロキシの例外から「([^」]+)」を消して netsh winhttp import proxy source=ie を実行した$"
 )]
 async fn bypass_without(w: &mut KitWorld, entry: String) -> Result<()> {
-    crate::steps::setup::change(w, |s| {
-        s.proxy.bypass = s
-            .proxy
-            .bypass
-            .split(';')
-            .filter(|e| *e != entry)
-            .collect::<Vec<_>>()
-            .join(";");
-        s.import_winhttp_from_ie();
-    })
+    let t = w.terminal()?;
+    t.delete_proxy_bypass_entry(&entry)?;
+    t.netsh_winhttp_import_proxy_source_ie()?;
+    Ok(())
 }
 
 #[given(
     regex = r"^プロキシの例外の「([^」]+)」の前のセミコロンを消して netsh winhttp import proxy source=ie を実行した$"
 )]
 async fn bypass_semicolon(w: &mut KitWorld, entry: String) -> Result<()> {
-    crate::steps::setup::change(w, |s| {
-        s.proxy.bypass = s.proxy.bypass.replace(&format!(";{entry}"), &entry);
-        s.import_winhttp_from_ie();
-    })
+    let t = w.terminal()?;
+    t.delete_semicolon_before_proxy_bypass_entry(&entry)?;
+    t.netsh_winhttp_import_proxy_source_ie()?;
+    Ok(())
 }
 
 #[given(
     regex = r"^WinHTTP のプロキシ設定は直接アクセスのままである（netsh winhttp import をしていない）$"
 )]
 async fn winhttp_direct(w: &mut KitWorld) -> Result<()> {
-    crate::steps::setup::change(w, |s| s.winhttp = None)
+    w.terminal()?.netsh_winhttp_reset_proxy()?;
+    Ok(())
 }
 
 #[when(
     regex = r"^プロキシの例外を手順書どおりに入力し直し、netsh winhttp import proxy source=ie を実行する$"
 )]
 async fn bypass_fixed(w: &mut KitWorld) -> Result<()> {
-    crate::steps::setup::change(w, |s| {
-        s.proxy.bypass = oqs_proto::site::BYPASS.into();
-        s.import_winhttp_from_ie();
-    })
+    let t = w.terminal()?;
+    t.retype_proxy_bypass(oqs_proto::site::BYPASS)?;
+    t.netsh_winhttp_import_proxy_source_ie()?;
+    Ok(())
 }
 
 #[given(regex = r"^配信アプリケーションのバージョンは「([^」]+)」である$")]
@@ -337,7 +332,7 @@ async fn stop_auto_update(w: &mut KitWorld) -> Result<()> {
 
 #[given(regex = r"^タスク「OQS_exec_distroappstart」が登録されていない$")]
 async fn no_task(w: &mut KitWorld) -> Result<()> {
-    crate::steps::setup::change(w, |s| s.tasks.retain(|t| t.name != oqs_distro::TASK))
+    Ok(w.terminal()?.delete_task(oqs_distro::TASK)?)
 }
 
 #[given(regex = r"^個人ストアから電子証明書を削除した$")]

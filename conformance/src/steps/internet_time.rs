@@ -86,12 +86,12 @@ async fn round_robin_fixed(w: &mut KitWorld) -> Result<()> {
 
 #[given(regex = r"^ファイアウォールでポート(\d+)が閉じられている$")]
 async fn port_closed(w: &mut KitWorld, port: u16) -> Result<()> {
-    crate::steps::setup::change(w, |s| s.blocked_ports.push(port))
+    Ok(w.terminal()?.firewall_block_port(port)?)
 }
 
 #[when(regex = r"^ファイアウォールでポート(\d+)を開ける$")]
 async fn port_opened(w: &mut KitWorld, port: u16) -> Result<()> {
-    crate::steps::setup::change(w, |s| s.blocked_ports.retain(|p| *p != port))
+    Ok(w.terminal()?.firewall_open_port(port)?)
 }
 
 /// Observes: simulator — the sim NTP pool's answer count

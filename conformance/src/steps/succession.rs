@@ -62,7 +62,7 @@ async fn script_exists(w: &mut KitWorld) -> Result<()> {
     std::fs::create_dir_all(p.parent().context("parent")?)?;
     std::fs::write(
         p,
-        "@echo off\r\nset /p ANS=顔認証付きカードリーダーの紐付けを初期化します。よろしければ 1 を入力してください: \r\nif \"%ANS%\"==\"1\" del \"C:\\ProgramData\\OQS-Auth\\ReaderInfo.ini\"\r\n",
+        "@echo off\r\nrem [kit] a stand-in for the vendor's tool: the seed does not show its prompt\r\nset /p ANS=セットアップ情報の初期化: 1 を入力してください: \r\nif \"%ANS%\"==\"1\" del \"C:\\ProgramData\\OQS-Auth\\ReaderInfo.ini\"\r\n",
     )?;
     Ok(())
 }
@@ -77,8 +77,7 @@ async fn delete_cert(w: &mut KitWorld, code: String) -> Result<()> {
 #[when(regex = r"^C:\\Work\\InitializeFace\.bat を実行し「(.*)」を入力する$")]
 async fn run_script(w: &mut KitWorld, input: String) -> Result<()> {
     w.screen = match succession::initialize_face(w.terminal()?.as_ref(), &input) {
-        Ok(true) => "初期化しました".into(),
-        Ok(false) => "中止しました".into(),
+        Ok(shown) => shown.into(),
         Err(e) => e.to_string(),
     };
     Ok(())

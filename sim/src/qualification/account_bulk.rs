@@ -2,7 +2,8 @@
 //! accounts, gets a 受付番号 (`yyyyMMddHHmmssSSS_<master ID>`), and the list shows 登録待ち until
 //! the server has processed it (the profile's bulk processing minutes of the sim clock), then
 //! 登録完了, 登録完了(一部ID重複あり), 登録失敗(入力チェックエラー) (nothing registered) or
-//! 登録失敗(ファイル構造エラー); the result file is downloadable. Uploads need a minute between
+//! 登録失敗(ファイル構造エラー) or 登録失敗 (CSV形式エラー) (not a Shift-JIS CSV at all); the
+//! result file is downloadable. Uploads need a minute between
 //! them.
 
 use super::registry::{Refusal, Registry};
@@ -19,6 +20,8 @@ pub const DONE: &str = "登録完了";
 pub const DONE_WITH_DUPLICATES: &str = "登録完了(一部ID重複あり)";
 pub const INPUT_ERROR: &str = "登録失敗(入力チェックエラー)";
 pub const STRUCTURE_ERROR: &str = "登録失敗(ファイル構造エラー)";
+/// As seed 001's result screen spells it (with a space).
+pub const CSV_FORMAT_ERROR: &str = "登録失敗 (CSV形式エラー)";
 
 pub struct AccountBulkJob {
     received_at: OffsetDateTime,
@@ -161,7 +164,11 @@ impl Registry {
             Ok(r) => r,
             Err(e) => {
                 return Ok(Outcome {
-                    status: STRUCTURE_ERROR,
+                    status: if e.is_csv_format() {
+                        CSV_FORMAT_ERROR
+                    } else {
+                        STRUCTURE_ERROR
+                    },
                     count: None,
                     result: account_csv::render_result(&[RowResult {
                         fields: Vec::new(),

@@ -184,3 +184,223 @@ impl FakeTerminal {
 fn win(p: &str) -> WinPath {
     WinPath::parse(p).expect("the manual's paths are valid")
 }
+
+// ---------------------------------------------------------------------------------------------
+// Windows settings changed by hand [000 op1, op3, op4, op11–12; 002; 003]: users, the proxy and
+// `netsh winhttp`, power, Task Scheduler, shared folders, the firewall, Windows Update and the
+// display. Each method is named for what the person does in Windows; the one fact of the
+// machine (desktop or laptop) says so.
+// ---------------------------------------------------------------------------------------------
+
+impl FakeTerminal {
+    /// デスクトップPCかノートPCか: a fact of the machine, not a person's action.
+    pub fn set_up_as(&self, device: oqs_host::windows::DeviceKind) -> io::Result<()> {
+        self.edit(|w| w.power.device = device)
+    }
+
+    /// 電源ケーブル（ACアダプター）を抜く: a laptop runs on battery.
+    pub fn unplug_power_cable(&self) -> io::Result<()> {
+        self.edit(|w| w.power.on_battery = true)
+    }
+
+    /// 電源ケーブルを接続する: back on mains power.
+    pub fn connect_power_cable(&self) -> io::Result<()> {
+        self.edit(|w| w.power.on_battery = false)
+    }
+
+    /// コントロールパネル → 電源オプション → プラン設定の変更 → コンピューターをスリープ状態にする:
+    /// 電源に接続 (`on_ac`) and バッテリー駆動 (`on_battery`), in minutes; `None` = なし.
+    pub fn set_sleep_after(&self, on_ac: Option<u32>, on_battery: Option<u32>) -> io::Result<()> {
+        self.edit(|w| {
+            w.power.sleep_on_ac = on_ac;
+            w.power.sleep_on_battery = on_battery;
+        })
+    }
+
+    /// コントロールパネル → 電源オプション → 電源ボタンの動作を選択する → 現在利用可能ではない設定を
+    /// 変更します → シャットダウン設定の「高速スタートアップを有効にする（推奨）」 checked (`on`) or
+    /// not → 変更の保存.
+    pub fn set_fast_startup(&self, on: bool) -> io::Result<()> {
+        self.edit(|w| w.power.fast_startup = on)
+    }
+
+    /// 設定 → ネットワークとインターネット → プロキシ → 手動プロキシ セットアップ: プロキシ サーバーを
+    /// 使う オン, アドレス, ポート and the exceptions (次のエントリで始まるアドレス以外に…) exactly as
+    /// typed → 保存.
+    pub fn set_manual_proxy(&self, address: &str, port: u16, bypass: &str) -> io::Result<()> {
+        self.edit(|w| {
+            w.proxy.enabled = true;
+            w.proxy.address = address.to_owned();
+            w.proxy.port = port;
+            w.proxy.bypass = bypass.to_owned();
+        })
+    }
+
+    /// 手動プロキシ セットアップ: the exceptions typed in again as `bypass` → 保存.
+    pub fn retype_proxy_bypass(&self, bypass: &str) -> io::Result<()> {
+        self.edit(|w| w.proxy.bypass = bypass.to_owned())
+    }
+
+    /// 手動プロキシ セットアップ: `entry` deleted from the exceptions, with its semicolon → 保存.
+    pub fn delete_proxy_bypass_entry(&self, entry: &str) -> io::Result<()> {
+        self.edit(|w| {
+            w.proxy.bypass = w
+                .proxy
+                .bypass
+                .split(';')
+                .filter(|e| *e != entry)
+                .collect::<Vec<_>>()
+                .join(";");
+        })
+    }
+
+    /// 手動プロキシ セットアップ: the semicolon before `entry` deleted by mistake → 保存.
+    pub fn delete_semicolon_before_proxy_bypass_entry(&self, entry: &str) -> io::Result<()> {
+        self.edit(|w| {
+            w.proxy.bypass = w.proxy.bypass.replace(&format!(";{entry}"), entry);
+        })
+    }
+
+    /// 管理者のコマンドプロンプトで `netsh winhttp import proxy source=ie`: the user proxy becomes
+    /// the WinHTTP proxy. Returns what the command prints (the WinHTTP settings now).
+    pub fn netsh_winhttp_import_proxy_source_ie(&self) -> io::Result<String> {
+        self.edit(oqs_host::WindowsState::import_winhttp_from_ie)?;
+        self.netsh_winhttp_show_proxy()
+    }
+
+    /// 管理者のコマンドプロンプトで `netsh winhttp show proxy`: what it prints.
+    pub fn netsh_winhttp_show_proxy(&self) -> io::Result<String> {
+        let w = self.load()?;
+        Ok(oqs_proto::site::netsh_show_proxy(
+            w.winhttp
+                .as_ref()
+                .map(|h| (h.server.as_str(), h.bypass.as_str())),
+        ))
+    }
+
+    /// 管理者のコマンドプロンプトで `netsh winhttp reset proxy`: WinHTTP back to 直接アクセス, as on
+    /// a terminal where `netsh winhttp import` was never run. Returns what the command prints.
+    pub fn netsh_winhttp_reset_proxy(&self) -> io::Result<String> {
+        self.edit(|w| w.winhttp = None)?;
+        self.netsh_winhttp_show_proxy()
+    }
+
+    /// コンピューターの管理 → ローカル ユーザーとグループ → ユーザー → 新しいユーザー, then
+    /// グループ Administrators に追加. A user of the same name is replaced.
+    pub fn create_local_administrator(&self, name: &str, password: &str) -> io::Result<()> {
+        self.edit(|w| {
+            w.users.retain(|u| u.name != name);
+            w.users.push(oqs_host::windows::User {
+                name: name.to_owned(),
+                administrator: true,
+                password: password.to_owned(),
+            });
+        })
+    }
+
+    /// Ctrl+Alt+Del → パスワードの変更 for Windows user `user`. Tasks keep the password stored
+    /// when they were registered until it is typed in again.
+    pub fn change_windows_password(&self, user: &str, password: &str) -> io::Result<()> {
+        self.edit(|w| {
+            for u in &mut w.users {
+                if u.name == user {
+                    u.password = password.to_owned();
+                }
+            }
+        })
+    }
+
+    /// タスク スケジューラ → タスク スケジューラ ライブラリ → the task → 削除 → はい.
+    pub fn delete_task(&self, name: &str) -> io::Result<()> {
+        self.edit(|w| w.tasks.retain(|t| t.name != name))
+    }
+
+    /// タスク スケジューラ → every task run as `user` → プロパティ → OK, with `password` typed in
+    /// the ユーザー アカウントのパスワード prompt.
+    pub fn reenter_task_passwords(&self, user: &str, password: &str) -> io::Result<()> {
+        self.edit(|w| {
+            for t in &mut w.tasks {
+                if t.run_as == user {
+                    t.stored_password = Some(password.to_owned());
+                }
+            }
+        })
+    }
+
+    /// タスク スケジューラ → the task → プロパティ → トリガー → 編集 → 毎日, 開始 `at` (HH:MM): the
+    /// task's only trigger.
+    pub fn set_task_daily_at(&self, name: &str, at: &str) -> io::Result<()> {
+        self.edit(|w| {
+            for t in &mut w.tasks {
+                if t.name == name {
+                    t.triggers = vec![oqs_host::windows::Trigger::Daily { at: at.to_owned() }];
+                }
+            }
+        })
+    }
+
+    /// エクスプローラー → the folder → プロパティ → 共有 → 詳細な共有 → 「このフォルダーを共有する」
+    /// → アクセス許可: `account` with 変更 and 読み取り (読み取り/書き込み). Replaces the folder's
+    /// earlier share.
+    pub fn share_folder_read_write(&self, path: &str, account: &str) -> io::Result<()> {
+        self.edit(|w| {
+            w.shares.retain(|x| !x.path.eq_ignore_ascii_case(path));
+            w.shares.push(oqs_host::windows::Share {
+                path: path.to_owned(),
+                account: account.to_owned(),
+                access: oqs_host::windows::Access::ReadWrite,
+            });
+        })
+    }
+
+    /// … 共有 → 詳細な共有 → 「このフォルダーを共有する」のチェックを外す.
+    pub fn stop_sharing_folder(&self, path: &str) -> io::Result<()> {
+        self.edit(|w| w.shares.retain(|x| !x.path.eq_ignore_ascii_case(path)))
+    }
+
+    /// … 共有 → 詳細な共有 → アクセス許可: 「変更」の許可のチェックを外す (読み取りのみ), for
+    /// every account the folder is shared with.
+    pub fn make_share_read_only(&self, path: &str) -> io::Result<()> {
+        self.edit(|w| {
+            for x in &mut w.shares {
+                if x.path.eq_ignore_ascii_case(path) {
+                    x.access = oqs_host::windows::Access::Read;
+                }
+            }
+        })
+    }
+
+    /// Windows Defender ファイアウォール → 詳細設定 → 送信の規則 → 新しい規則 → ポート `port` →
+    /// 接続をブロックする (or the site's network equipment dropping the same port).
+    pub fn firewall_block_port(&self, port: u16) -> io::Result<()> {
+        self.edit(|w| {
+            if !w.blocked_ports.contains(&port) {
+                w.blocked_ports.push(port);
+            }
+        })
+    }
+
+    /// Windows Defender ファイアウォール → 詳細設定 → the rule blocking `port` → 削除: the port
+    /// is open again.
+    pub fn firewall_open_port(&self, port: u16) -> io::Result<()> {
+        self.edit(|w| w.blocked_ports.retain(|p| *p != port))
+    }
+
+    /// 設定 → 更新とセキュリティ → Windows Update → アクティブ時間の変更 → 「アクティブ時間を自動的に
+    /// 調整する」 on or off.
+    pub fn set_active_hours_auto_adjust(&self, on: bool) -> io::Result<()> {
+        self.edit(|w| w.active_hours.auto_adjust = on)
+    }
+
+    /// gpedit.msc → コンピューターの構成 → 管理用テンプレート → Windows コンポーネント → Windows
+    /// Update → 自動更新を構成する: 「有効」 (`true`, keeping the options already chosen) or
+    /// 「未構成」 (`false`).
+    pub fn set_automatic_updates_policy(&self, enabled: bool) -> io::Result<()> {
+        self.edit(|w| w.windows_update.enabled = enabled)
+    }
+
+    /// 設定 → システム → ディスプレイ → 拡大縮小とレイアウト: `percent` (100 = 100%).
+    pub fn set_display_scaling(&self, percent: u32) -> io::Result<()> {
+        self.edit(|w| w.display_scaling = percent)
+    }
+}

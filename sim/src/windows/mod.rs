@@ -256,6 +256,22 @@ pub struct ImportReport {
     pub strong_protection_prompt_shown: bool,
 }
 
+impl ImportReport {
+    /// The wizard's screens a person saw, in order, in the seeds' words (000 op6: 「セキュリティ
+    /// 警告」, 「新しい秘密交換キーをインポートします」, 「9 正しくインポートされました。 が表示されます」).
+    pub fn screens(&self) -> Vec<&'static str> {
+        let mut out = Vec::new();
+        if self.security_warning_shown {
+            out.push("セキュリティ警告");
+        }
+        if self.strong_protection_prompt_shown {
+            out.push("新しい秘密交換キーをインポートします");
+        }
+        out.push("正しくインポートされました。");
+        out
+    }
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum ImportError {
     #[error("{0}")]
