@@ -36,6 +36,10 @@ pub struct Edge {
     /// name), with its offer to turn sync on, until it is closed [004 4].
     #[serde(default)]
     pub added_message: Option<String>,
+    /// The sign-in screen 「同期を有効にする」 opens [004: 「サインイン画面が出てきますが、
+    /// サインインせず「×」で閉じてください」].
+    #[serde(default)]
+    pub signin_open: bool,
 }
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]

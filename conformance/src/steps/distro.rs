@@ -420,12 +420,40 @@ async fn close_sync_prompt(w: &mut KitWorld) -> Result<()> {
 #[given(regex = r"^追加完了メッセージで「同期を有効にする」をクリックしてしまった$")]
 #[when(regex = r"^追加完了メッセージで「同期を有効にする」をクリックしてしまう$")]
 async fn sync_clicked(w: &mut KitWorld) -> Result<()> {
-    Ok(w.terminal()?.edge_sync(true)?)
+    Ok(w.terminal()?.edge_click_enable_sync()?)
 }
 
-#[when(regex = r"^サインインせず「×」で閉じ、Edge の設定で同期をオフにする$")]
+/// Observes: simulator — whether the simulated Edge shows its sign-in screen
+#[then(regex = r"^Edge にサインイン画面が表示されている$")]
+async fn signin_shown(w: &mut KitWorld) -> Result<()> {
+    ensure!(
+        w.terminal()?.system().load()?.edge.signin_open,
+        "Edge にサインイン画面は表示されていません"
+    );
+    Ok(())
+}
+
+#[when(regex = r"^サインイン画面が出てきますが、サインインせず「×」で閉じる$")]
+async fn signin_closed(w: &mut KitWorld) -> Result<()> {
+    ensure!(
+        w.terminal()?.edge_close_signin()?,
+        "Edge にサインイン画面は表示されていません"
+    );
+    Ok(())
+}
+
+#[when(regex = r"^サインイン画面でサインインしてしまう$")]
+async fn signed_in(w: &mut KitWorld) -> Result<()> {
+    ensure!(
+        w.terminal()?.edge_sign_in()?,
+        "Edge にサインイン画面は表示されていません"
+    );
+    Ok(())
+}
+
+#[when(regex = r"^\[kit\] Edge の設定で同期をオフにする$")]
 async fn sync_off(w: &mut KitWorld) -> Result<()> {
-    Ok(w.terminal()?.edge_sync(false)?)
+    Ok(w.terminal()?.edge_turn_sync_off()?)
 }
 
 /// Observes: simulator — the kit's own Status::advice text in oqs-proto (nothing run)

@@ -395,9 +395,11 @@ async fn task_ac_only(w: &mut KitWorld, name: String) -> Result<()> {
     Ok(())
 }
 
-fn act<E: std::fmt::Display>(w: &mut KitWorld, r: std::result::Result<(), E>, ok: &str) {
+/// What a person sees after an action of the simulated Windows: the text it showed, or why it
+/// refused.
+fn act<T: Into<String>, E: std::fmt::Display>(w: &mut KitWorld, r: std::result::Result<T, E>) {
     w.screen = match r {
-        Ok(()) => ok.to_owned(),
+        Ok(shown) => shown.into(),
         Err(e) => e.to_string(),
     };
 }
@@ -413,7 +415,7 @@ async fn dotnet(w: &mut KitWorld) -> Result<()> {
 #[when(regex = r"^ブラウザ拡張プラグイン（顔認証ライブラリ含む）のインストーラーを実行する$")]
 async fn face_library(w: &mut KitWorld) -> Result<()> {
     let r = w.terminal()?.run_face_library_installer("2.3.0");
-    act(w, r, "セットアップウィザード完了");
+    act(w, r);
     Ok(())
 }
 
@@ -445,7 +447,7 @@ async fn developer_mode(w: &mut KitWorld, on: String) -> Result<()> {
 )]
 async fn add_crx(w: &mut KitWorld, file: String) -> Result<()> {
     let r = w.terminal()?.edge_add_extension(&file);
-    act(w, r, "拡張機能が追加されました");
+    act(w, r);
     Ok(())
 }
 

@@ -46,7 +46,7 @@ impl FakeTerminal {
     /// ブラウザ拡張プラグイン（顔認証ライブラリ含む）のインストーラー: copies the three
     /// extensions, writes `Version.info`, turns the CertPropSvc policy off. Takes effect after
     /// a restart, as the manual says.
-    pub fn run_face_library_installer(&self, version: &str) -> Result<(), ActionError> {
+    pub fn run_face_library_installer(&self, version: &str) -> Result<&'static str, ActionError> {
         let w = self.load()?;
         if !w.dotnet48 {
             return Err(ActionError::NoDotNet);
@@ -67,7 +67,9 @@ impl FakeTerminal {
                 installed_by: w.logged_on.clone(),
             });
         })?;
-        Ok(())
+        // what the installer shows at its end [000 op2: 「セットアップが完了すると、セットアップ
+        // ウィザード完了が表示されます。」]
+        Ok("セットアップウィザード完了")
     }
 
     /// 操作10 [A]: the face reader vendor's software, installed by whoever is logged on.
@@ -93,8 +95,10 @@ impl FakeTerminal {
         self.edit(|w| w.edge.developer_mode = on)
     }
 
-    /// A `.crx` dragged onto Edge's extensions page, then 「拡張機能の追加」.
-    pub fn edge_add_extension(&self, file: &str) -> Result<(), ActionError> {
+    /// A `.crx` dragged onto Edge's extensions page, then 「拡張機能の追加」. Returns the
+    /// 追加完了 message Edge shows [000 op2: 「Microsoft Edgeに拡張機能（目視確認操作アプリケーシ
+    /// ョン）が追加されました。」; the extension's name as 004 spells it].
+    pub fn edge_add_extension(&self, file: &str) -> Result<String, ActionError> {
         let path = format!("{EXT_DIR}\\{file}");
         if !self.resolve(&win(&path))?.exists() {
             return Err(ActionError::NoFile(path));
@@ -117,7 +121,10 @@ impl FakeTerminal {
             }
             w.edge.added_message = Some(file.into());
         })?;
-        Ok(())
+        let name = oqs_proto::site::extension_name(file).unwrap_or(file);
+        Ok(format!(
+            "Microsoft Edgeに拡張機能（{name}）が追加されました。"
+        ))
     }
 
     /// The 追加完了 message closed with its 「×」, without 「同期を有効にする」 [004 4]. Whether
@@ -140,15 +147,36 @@ impl FakeTerminal {
         Ok(removed)
     }
 
-    /// 「同期を有効にする」 (the manual: do not click it; it also closes the 追加完了 message)
-    /// or turning sync off again.
-    pub fn edge_sync(&self, on: bool) -> io::Result<()> {
+    /// 「同期を有効にする」 on the 追加完了 message (the manual: do not click it): the message
+    /// closes and Edge's sign-in screen opens; sync is not on until someone signs in [004].
+    pub fn edge_click_enable_sync(&self) -> io::Result<()> {
         self.edit(|w| {
-            w.edge.sync = on;
-            if on {
-                w.edge.added_message = None;
-            }
+            w.edge.added_message = None;
+            w.edge.signin_open = true;
         })
+    }
+
+    /// The sign-in screen closed with 「×」 without signing in [004]. Whether it was open.
+    pub fn edge_close_signin(&self) -> io::Result<bool> {
+        let mut open = false;
+        self.edit(|w| open = std::mem::take(&mut w.edge.signin_open))?;
+        Ok(open)
+    }
+
+    /// Signing in on the sign-in screen: sync turns on (what the manual warns against).
+    /// Whether the screen was open.
+    pub fn edge_sign_in(&self) -> io::Result<bool> {
+        let mut open = false;
+        self.edit(|w| {
+            open = std::mem::take(&mut w.edge.signin_open);
+            w.edge.sync |= open;
+        })?;
+        Ok(open)
+    }
+
+    /// 設定 → プロファイル → 同期 → 同期をオフにする.
+    pub fn edge_turn_sync_off(&self) -> io::Result<()> {
+        self.edit(|w| w.edge.sync = false)
     }
 
     /// スタート → 電源 → 再起動.
