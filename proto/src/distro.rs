@@ -268,17 +268,23 @@ impl std::str::FromStr for Status {
 }
 
 impl Status {
-    /// What the manual says to do on seeing it [004].
+    /// What the manual says to do on seeing it, in seed 004's words (1 ④ and its end). For the
+    /// periodic wait without 「未適用更新ファイルなし」 the manuals disagree: 004 says to go again
+    /// from step 3, while 001 (step 13) accepts it as done; the kit quotes 004.
     pub fn advice(&self) -> &'static str {
         match self {
-            Self::RestartPending => "メモ帳を閉じてからPCの再起動を実施してください",
+            Self::RestartPending => "メモ帳を閉じてからPCの再起動を実施してください。",
             Self::Downloading | Self::Updating => {
-                "少し置いてから再度「配信実績の確認」を押してください"
+                "メモ帳を閉じ、少し置いてから再度「配信実績の確認」を押してStatusが「再起動待ち」になったことを確認し、PCの再起動を実施してください。"
             }
             Self::Stopped | Self::WaitingForServer => {
-                "「今すぐダウンロード」を押してから、再度「配信実績の確認」を押してください"
+                "メモ帳を閉じ「今すぐダウンロード」を押してから、再度「配信実績の確認」を押し、Statusの表記が「アップデート中」 、「ダウンロード中」に変化することを確認してください。 「停止中」、「サーバー接続待ち」から変わらなければ少し置いてから試してください。"
             }
-            Self::Scheduled { .. } => "最新化されています",
+            Self::Scheduled {
+                nothing_pending: false,
+                ..
+            } => "「未適用更新ファイルなし」と表示が出ない場合は、手順3から再度実施してください。",
+            Self::Scheduled { .. } => "[kit] 「未適用更新ファイルなし」: 最新化は終わっています",
         }
     }
 }

@@ -107,7 +107,6 @@ fn run(cli: Cli) -> Result<()> {
                 birthdate,
                 // 0: no limit certificate information asked for (the public layout: 0 or 1)
                 limit_application_certificate_related_cons_flg: "0".into(),
-                ..SearchInfo::default()
             };
             let request =
                 Request::qualification_check(&institution, &date, arbitrary_id.as_deref(), search);

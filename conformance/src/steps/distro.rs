@@ -73,13 +73,28 @@ async fn connection_check(w: &mut KitWorld) -> Result<()> {
     regex = r"^オンライン資格確認配信アプリケーション管理ツールで「今すぐダウンロード」をクリックする$"
 )]
 async fn download_now(w: &mut KitWorld) -> Result<()> {
+    w.screen = app(w)?.download_now().await?.to_owned();
+    Ok(())
+}
+
+/// The service runs by itself while time passes (its task and timers): after the sim clock
+/// moves, it gets its turn, as it would have on a running terminal.
+async fn service_in_background(w: &KitWorld) -> Result<()> {
     let a = app(w)?;
-    let mut screen = a.download_now().await?.to_owned();
-    // the notification that asks for a restart comes once the batch is ready [001 step 13 ③]
-    if a.restart_notice()? {
-        screen.push_str("\n再起動してください（更新ファイルの適用）");
+    if a.service_running()?.is_ok() {
+        a.run().await?;
     }
-    w.screen = screen;
+    Ok(())
+}
+
+/// Observes: component — the distribution agent's own restart notification (restart_notice)
+#[then(regex = r"^再起動を求める通知が表示されている$")]
+async fn notice_shown(w: &mut KitWorld) -> Result<()> {
+    ensure!(
+        app(w)?.restart_notice()?,
+        "再起動を求める通知は表示されていません（Status={}）",
+        app(w)?.status()?.map(|s| s.to_string()).unwrap_or_default()
+    );
     Ok(())
 }
 
@@ -163,6 +178,14 @@ async fn rounds(w: &mut KitWorld) -> Result<()> {
     let mut n = 0;
     loop {
         a.download_now().await?;
+        // 「しばらくして」: wait while it downloads and installs, a minute at a time
+        for _ in 0..60 {
+            if !matches!(a.status()?, Some(Status::Updating | Status::Downloading)) {
+                break;
+            }
+            w.sim().clock().advance(time::Duration::minutes(1));
+            a.run().await?;
+        }
         if a.status()? != Some(Status::RestartPending) {
             break;
         }
@@ -318,7 +341,7 @@ async fn release_day(w: &mut KitWorld, minutes: i64) -> Result<()> {
 #[when(regex = r"^(\d+)分待つ$")]
 async fn wait(w: &mut KitWorld, minutes: i64) -> Result<()> {
     w.sim().clock().advance(time::Duration::minutes(minutes));
-    Ok(())
+    service_in_background(w).await
 }
 
 #[given(regex = r"^配信アプリケーションの自動アップデートを停止した$")]
