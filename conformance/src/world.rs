@@ -76,6 +76,10 @@ pub struct KitWorld {
     pub result_text: Option<String>,
     /// A request the HIS is still writing.
     pub pending_request: Option<Vec<u8>>,
+    /// Who drives the card readers (the kit's driver, or the target's program).
+    pub driver_role: crate::target::driver::ReaderDriver,
+    /// Who plays the receipt computer (the kit, or the target's HIS).
+    pub his: crate::target::his::ReceiptComputer,
     /// The last check request the HIS put into `req` (whose person a result must name).
     pub his_request: Option<oqs_proto::linkage::message::Request>,
     /// What the HIS read from the last result it took out of `res`.
@@ -140,6 +144,8 @@ impl KitWorld {
             result: None,
             result_text: None,
             pending_request: None,
+            his: Default::default(),
+            driver_role: Default::default(),
             his_request: None,
             his_reading: None,
             batch: 0,
@@ -154,6 +160,9 @@ impl KitWorld {
     /// Builds the simulated World of this scenario (called by the runner before each scenario).
     pub fn start(&mut self, seed: u64) -> Result<()> {
         self.seed = seed;
+        // which component plays each role is chosen here, once
+        self.his = crate::target::his::ReceiptComputer::of_run();
+        self.driver_role = crate::target::driver::ReaderDriver::of_run();
         // The default clinic only; a step that needs another site registers it (`ensure_site`).
         let world = World::builder().seed(seed).build()?;
         self.sim = Some(world);

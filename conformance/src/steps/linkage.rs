@@ -43,16 +43,9 @@ fn check_request(w: &KitWorld, validity: &str, afi: &str) -> Result<Request> {
     ))
 }
 
-/// The HIS's way [INTERFACES §1]: write in a temporary place, then move into `req`.
+/// The kit's own HIS writing: a temporary file moved into `req` whole.
 fn drop_into_req(w: &KitWorld, name: &str, bytes: &[u8]) -> Result<()> {
-    let req = folder(w, REQ)?;
-    let tmp = req
-        .parent()
-        .context("req has a parent")?
-        .join(format!(".his-{name}.tmp"));
-    std::fs::write(&tmp, bytes)?;
-    std::fs::rename(&tmp, req.join(name))?;
-    Ok(())
+    crate::target::his::move_in(&folder(w, REQ)?, name, bytes)
 }
 
 /// Waits for a file the app is expected to write (a guard against hanging, not a timing test).
@@ -300,10 +293,7 @@ async fn his_puts_check(
     r: &Request,
 ) -> Result<()> {
     w.his_request = Some(r.clone());
-    match &crate::target::current().his {
-        Some(his) => crate::target::his::check(w, his, name, cc, r).await,
-        None => drop_into_req(w, name, &r.to_bytes(cc)?),
-    }
+    w.his.put_check(w, name, cc, r).await
 }
 
 #[when(
@@ -408,15 +398,7 @@ async fn his_takes(w: &mut KitWorld, name: String) -> Result<()> {
         .credentials()
         .read_generic(oqs_proto::linkage::config::OQS_CRYPT_PASS)?
         .map(|c| c.password);
-    let reading = match &crate::target::current().his {
-        Some(his) => crate::target::his::take(w, his, &name, pass.as_deref()).await?,
-        None => {
-            let r = crate::target::his::read_result(&res, &name, pass.as_deref())?;
-            std::fs::remove_file(res.join(&name))?;
-            r
-        }
-    };
-    w.his_reading = Some(reading);
+    w.his_reading = Some(w.his.take(w, &name, pass.as_deref()).await?);
     Ok(())
 }
 

@@ -6,7 +6,7 @@
 //! behind a real pcscd with vpcd in the `@pcsc` scenarios.
 
 use crate::KitWorld;
-use crate::target::driver::{Ask, Checked};
+use crate::target::driver::Checked;
 use anyhow::{Context, Result, bail, ensure};
 use cucumber::{given, then, when};
 use oqs_driver::bindings;
@@ -117,7 +117,7 @@ async fn reader_attached(w: &mut KitWorld, kind: String, serial: String) -> Resu
     } else {
         ReaderKind::Face
     };
-    if crate::target::current().driver.is_some() {
+    if w.driver_role.needs_pcsc() {
         // an external driver reaches readers only through PC/SC
         #[cfg(feature = "pcsc")]
         return super::pcsc::attach(w, k, serial).await;
@@ -403,35 +403,10 @@ async fn run_check(w: &mut KitWorld, face: bool, pin: Option<String>) -> Result<
     };
     let camera = s.camera.unwrap_or(FaceMatch::Matched);
     s.checks_before = checks;
-    let r = match &crate::target::current().driver {
-        None => d
-            .check(&req)
-            .await
-            .map_err(|e| e.to_string())
-            .map(|o| Checked {
-                message: o.message.to_owned(),
-                validity: o.answer.result.qualification_validity.label().to_owned(),
-                records: o.answer.result.result_list.len(),
-                face_file: o.face_file,
-            }),
-        Some(p) => {
-            let ask = Ask {
-                reader: reader_name
-                    .as_deref()
-                    .context("外部のドライバは PC/SC のカードリーダーでしか確認できません")?,
-                serial: &req.serial,
-                face_reader: face,
-                method: req.method,
-                pin: req.pin.as_deref(),
-                operator: req
-                    .operator
-                    .as_ref()
-                    .map(|o| (o.user.as_str(), o.password.as_str())),
-                camera,
-            };
-            crate::target::driver::check(w, p, &ask).await?
-        }
-    };
+    let role = w.driver_role;
+    let r = role
+        .check(w, &d, &req, reader_name.as_deref(), face, camera)
+        .await?;
     let (screen, outcome) = match r {
         Ok(o) => (
             format!("{}\n資格有効性: {}", o.message, o.validity),

@@ -32,6 +32,74 @@ pub struct Checked {
     pub face_file: Option<PathBuf>,
 }
 
+/// Who drives the readers in this run: the kit's driver (in-process readers, or PC/SC in the
+/// `@pcsc` scenarios), or the target's program (PC/SC only). Chosen once when the World
+/// starts; steps call it and never ask which.
+#[derive(Clone, Copy, Default)]
+pub enum ReaderDriver {
+    #[default]
+    Kit,
+    Target(&'static Program),
+}
+
+impl ReaderDriver {
+    pub fn of_run() -> Self {
+        match &super::current().driver {
+            Some(p) => Self::Target(p),
+            None => Self::Kit,
+        }
+    }
+
+    /// Whether readers must be PC/SC readers (an external program reaches no other).
+    pub fn needs_pcsc(&self) -> bool {
+        matches!(self, Self::Target(_))
+    }
+
+    /// One check: `kit` is the kit's driver on the terminal, `reader` the PC/SC name of the
+    /// reader when it is one.
+    pub async fn check(
+        &self,
+        w: &KitWorld,
+        kit: &oqs_driver::Driver,
+        req: &oqs_driver::CheckRequest,
+        reader: Option<&str>,
+        face_reader: bool,
+        camera: FaceMatch,
+    ) -> Result<Result<Checked, String>> {
+        match self {
+            Self::Kit => Ok(kit
+                .check(req)
+                .await
+                .map_err(|e| e.to_string())
+                .map(|o| Checked {
+                    message: o.message.to_owned(),
+                    validity: o.answer.result.qualification_validity.label().to_owned(),
+                    records: o.answer.result.result_list.len(),
+                    face_file: o.face_file,
+                })),
+            Self::Target(p) => {
+                let ask = Ask {
+                    reader: reader.ok_or_else(|| {
+                        anyhow::anyhow!(
+                            "外部のドライバは PC/SC のカードリーダーでしか確認できません"
+                        )
+                    })?,
+                    serial: &req.serial,
+                    face_reader,
+                    method: req.method,
+                    pin: req.pin.as_deref(),
+                    operator: req
+                        .operator
+                        .as_ref()
+                        .map(|o| (o.user.as_str(), o.password.as_str())),
+                    camera,
+                };
+                check(w, p, &ask).await
+            }
+        }
+    }
+}
+
 /// One check at a PC/SC reader.
 pub struct Ask<'a> {
     pub reader: &'a str,

@@ -316,6 +316,74 @@ pub fn inspect(file: &str, bytes: &[u8], encoding: CharacterCode, want: &Request
     Ok(())
 }
 
+/// Who plays the receipt computer in this run: the kit itself, or the target's HIS. Chosen
+/// once when the World starts ([`crate::KitWorld::start`]); steps call it and never ask which.
+#[derive(Clone, Copy, Default)]
+pub enum ReceiptComputer {
+    /// The kit writes and reads the files the way a HIS must (a temporary file moved in whole).
+    #[default]
+    Kit,
+    /// A vendor's HIS, run for each action and checked.
+    Target(&'static His),
+}
+
+impl ReceiptComputer {
+    /// The receipt computer of this run's target file, or the kit's.
+    pub fn of_run() -> Self {
+        match &super::current().his {
+            Some(h) => Self::Target(h),
+            None => Self::Kit,
+        }
+    }
+
+    /// The HIS puts check request `file` for the person of `request` into `req`, in `encoding`.
+    pub async fn put_check(
+        &self,
+        w: &KitWorld,
+        file: &str,
+        encoding: CharacterCode,
+        request: &Request,
+    ) -> Result<()> {
+        match self {
+            Self::Kit => {
+                let (req, _) = folders(w)?;
+                move_in(&req, file, &request.to_bytes(encoding)?)
+            }
+            Self::Target(his) => check(w, his, file, encoding, request).await,
+        }
+    }
+
+    /// The HIS takes result `file` out of `res` and says what it read.
+    pub async fn take(
+        &self,
+        w: &KitWorld,
+        file: &str,
+        crypt_pass: Option<&str>,
+    ) -> Result<Reading> {
+        match self {
+            Self::Kit => {
+                let (_, res) = folders(w)?;
+                let r = read_result(&res, file, crypt_pass)?;
+                std::fs::remove_file(res.join(file))?;
+                Ok(r)
+            }
+            Self::Target(his) => take(w, his, file, crypt_pass).await,
+        }
+    }
+}
+
+/// The HIS's way [INTERFACES §1]: write in a temporary place beside `req` (same drive), then
+/// move into `req`, so the linkage app never sees half a file.
+pub fn move_in(req: &Path, file: &str, bytes: &[u8]) -> Result<()> {
+    let tmp = req
+        .parent()
+        .context("要求フォルダに親フォルダがありません")?
+        .join(format!(".his-{file}.tmp"));
+    std::fs::write(&tmp, bytes)?;
+    std::fs::rename(&tmp, req.join(file))?;
+    Ok(())
+}
+
 /// What a HIS must report having read from a result file: the values a person at the
 /// reception acts on.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
