@@ -529,6 +529,24 @@ async fn face_file(w: &mut KitWorld, dir: String, rc: String) -> Result<()> {
     Ok(())
 }
 
+#[when(regex = r"^レセコンが共有された FaceDataDir から顔認証の結果ファイルを取り出す$")]
+async fn his_takes_face_file(w: &mut KitWorld) -> Result<()> {
+    let path = scene(w)
+        .outcome
+        .as_ref()
+        .and_then(|o| o.face_file.clone())
+        .context("顔認証の結果ファイルは作られていません")?;
+    let (dir, file) = (
+        path.parent().context("結果ファイルのフォルダ")?.to_owned(),
+        path.file_name()
+            .unwrap_or_default()
+            .to_string_lossy()
+            .into_owned(),
+    );
+    w.his_reading = Some(w.his.take_from(w, &dir, &file, None).await?);
+    Ok(())
+}
+
 /// Observes: component — FaceDataDir contents (where the driver writes face results)
 #[then(regex = r"^FaceDataDir「([^」]+)」に結果ファイルはない$")]
 async fn no_face_file(w: &mut KitWorld, dir: String) -> Result<()> {

@@ -360,14 +360,26 @@ impl ReceiptComputer {
         file: &str,
         crypt_pass: Option<&str>,
     ) -> Result<Reading> {
+        let (_, res) = folders(w)?;
+        self.take_from(w, &res, file, crypt_pass).await
+    }
+
+    /// The same from another folder the HIS shares, e.g. the face result files in
+    /// `FaceDataDir` (`C:\OQS\face`, shared to the HIS in 操作4).
+    pub async fn take_from(
+        &self,
+        w: &KitWorld,
+        dir: &Path,
+        file: &str,
+        crypt_pass: Option<&str>,
+    ) -> Result<Reading> {
         match self {
             Self::Kit => {
-                let (_, res) = folders(w)?;
-                let r = read_result(&res, file, crypt_pass)?;
-                std::fs::remove_file(res.join(file))?;
+                let r = read_result(dir, file, crypt_pass)?;
+                std::fs::remove_file(dir.join(file))?;
                 Ok(r)
             }
-            Self::Target(his) => take(w, his, file, crypt_pass).await,
+            Self::Target(his) => take(w, his, dir, file, crypt_pass).await,
         }
     }
 }
@@ -492,11 +504,12 @@ pub fn read_result(res: &Path, file: &str, crypt_pass: Option<&str>) -> Result<R
 pub async fn take(
     w: &KitWorld,
     his: &His,
+    res: &Path,
     file: &str,
     crypt_pass: Option<&str>,
 ) -> Result<Reading> {
-    let (req, res) = folders(w)?;
-    let want = read_result(&res, file, crypt_pass)?;
+    let (req, _) = folders(w)?;
+    let want = read_result(res, file, crypt_pass)?;
     let fill = BTreeMap::from([
         ("file", file.to_owned()),
         ("crypt_pass", crypt_pass.unwrap_or_default().to_owned()),
