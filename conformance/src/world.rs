@@ -2,35 +2,28 @@
 //! hook with the scenario's own seed), one fake terminal, and what the person at the terminal
 //! last saw. Helpers here do the multi-step chores scenarios take for granted (e.g. "logged in
 //! as the admin account"), always through the same web API a person's browser uses.
+//!
+//! What belongs to one area lives in that area's scene, defined next to the area's steps:
+//! [`CertificateScene`] (operation 6), [`PortalScene`] (the browser at the portal),
+//! [`LinkageScene`] (the linkage app and the HIS's files), [`DistroScene`] (the distribution
+//! app) and [`ReaderScene`] (card readers). What every area shares stays on [`KitWorld`].
 
+use crate::steps::certificate::CertificateScene;
+use crate::steps::distro::DistroScene;
+use crate::steps::linkage::LinkageScene;
+use crate::steps::portal::PortalScene;
+use crate::steps::reader::ReaderScene;
 use anyhow::{Context, Result, anyhow, bail};
 use oqs_proto::account::AccountKind;
 use oqs_proto::api::{IssuedAccount, LoginRequest, LoginResponse, NewAccount, PasswordChange};
 use oqs_proto::institution::{InstitutionCode, InstitutionKind};
 use oqs_sim::qualification::registry::SiteSpec;
-use oqs_sim::windows::edge::{ApiFailure, Edge, Visit};
-use oqs_sim::windows::{FakeTerminal, ImportOptions, ImportReport};
+use oqs_sim::windows::FakeTerminal;
+use oqs_sim::windows::edge::{ApiFailure, Edge};
 use oqs_sim::{PORTAL_URL, World};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
-use std::collections::HashMap;
 use std::sync::Arc;
-
-/// The certificate file the installer downloaded from the certificate site.
-#[derive(Clone)]
-pub struct Download {
-    pub bytes: Vec<u8>,
-    pub password: String,
-    pub code: InstitutionCode,
-}
-
-/// The state of 証明書のインポートウィザード.
-#[derive(Clone, Debug, Default)]
-pub struct Wizard {
-    pub started: bool,
-    pub password: String,
-    pub options: ImportOptions,
-}
 
 #[derive(cucumber::World)]
 #[world(init = Self::empty)]
@@ -41,60 +34,25 @@ pub struct KitWorld {
     terminal: Option<Arc<FakeTerminal>>,
     /// The institution of the terminal's certificate.
     pub code: Option<InstitutionCode>,
-    pub download: Option<Download>,
-    pub wizard: Wizard,
-    pub last_import: Option<Result<ImportReport, String>>,
-    /// The desktop shortcut's URL (項目の場所).
-    pub shortcut: Option<String>,
-    pub visit: Option<Visit>,
-    /// How many rejections the qualification server had logged before the last visit.
-    pub rejections_seen: usize,
-    /// The browser's current login.
-    pub session: Option<LoginResponse>,
     /// What the screen shows now: page text, a dialog, or an error message.
     pub screen: String,
-    pub last_issued: Option<IssuedAccount>,
-    /// Passwords the scenario knows, by user ID.
-    pub passwords: HashMap<String, String>,
-    /// The outcome of the last password change, the password before it and the one tried.
-    pub last_change: Option<Result<(), ApiFailure>>,
-    pub before_change: Option<String>,
-    pub attempted: Option<String>,
-    pub settings: Option<oqs_proto::settings::EnvironmentSettings>,
-    /// The insurance data typed for a lookup, and its result.
-    pub search: Option<oqs_proto::qualification::SearchInfo>,
-    pub lookup: Option<oqs_proto::qualification::QualificationResult>,
-    /// The running linkage app (operation 5/12).
-    pub linkage: Option<crate::target::linkage::Linkage>,
-    /// Results published by the app's earlier starts in this scenario (before a restart or
-    /// a crash), to tell a result published twice.
-    pub published_before: Vec<String>,
-    /// The last result file the HIS read, raw and parsed.
-    pub result_bytes: Option<Vec<u8>>,
-    pub result: Option<oqs_proto::linkage::message::ResultMessage>,
-    /// That result's text as written (decrypted, decoded by its declaration).
-    pub result_text: Option<String>,
-    /// A request the HIS is still writing.
-    pub pending_request: Option<Vec<u8>>,
+    /// The other terminals of the site, for audits of several terminals together.
+    pub site_peers: Vec<String>,
     /// Who drives the card readers (the kit's driver, or the target's program).
     pub driver_role: crate::target::driver::ReaderDriver,
     /// Who plays the receipt computer (the kit, or the target's HIS).
     pub his: crate::target::his::ReceiptComputer,
-    /// The last check request the HIS put into `req` (whose person a result must name).
-    pub his_request: Option<oqs_proto::linkage::message::Request>,
-    /// What the HIS read from the last result it took out of `res`.
-    pub his_reading: Option<crate::target::his::Reading>,
-    /// Requests of the last batch, and how many had results when the app crashed.
-    pub batch: usize,
-    pub answered_before_crash: usize,
-    /// The 受付番号 of the last bulk download the HIS asked for.
-    pub reception: Option<String>,
+    /// The certificate file, the import wizard and the last import (operation 6).
+    pub certificate: CertificateScene,
+    /// The browser at the portal: shortcut, visit, login, accounts, passwords, settings,
+    /// lookups (operations 7–9, パスワードについて, 12 in part).
+    pub portal: PortalScene,
+    /// The linkage app and the HIS's request/result files (operations 5 and 12 [C]).
+    pub linkage: LinkageScene,
+    /// The distribution app's restarts and notices (000 op 11; 001 step 13; 002–004).
+    pub distro: DistroScene,
     /// Readers, cards and the driver of a reader scenario (operation 12, 03–07).
-    pub reader: Option<crate::steps::reader::ReaderScene>,
-    /// The other terminals of the site, for audits of several terminals together.
-    pub site_peers: Vec<String>,
-    /// Windows boots counted when a notification was answered, to show it restarted nothing.
-    pub boots_seen: Option<u32>,
+    pub reader: Option<ReaderScene>,
 }
 
 impl std::fmt::Debug for KitWorld {
@@ -102,7 +60,7 @@ impl std::fmt::Debug for KitWorld {
         f.debug_struct("KitWorld")
             .field("seed", &self.seed)
             .field("code", &self.code)
-            .field("session", &self.session.as_ref().map(|s| &s.user_id))
+            .field("session", &self.portal.session.as_ref().map(|s| &s.user_id))
             .field("screen", &self.screen)
             .finish_non_exhaustive()
     }
@@ -122,38 +80,15 @@ impl KitWorld {
             sim: None,
             terminal: None,
             code: None,
-            download: None,
-            wizard: Wizard::default(),
-            last_import: None,
-            shortcut: None,
-            visit: None,
-            rejections_seen: 0,
-            session: None,
             screen: String::new(),
-            last_issued: None,
-            passwords: HashMap::new(),
-            last_change: None,
-            before_change: None,
-            attempted: None,
-            settings: None,
-            search: None,
-            lookup: None,
-            linkage: None,
-            published_before: Vec::new(),
-            result_bytes: None,
-            result: None,
-            result_text: None,
-            pending_request: None,
-            his: Default::default(),
-            driver_role: Default::default(),
-            his_request: None,
-            his_reading: None,
-            batch: 0,
-            answered_before_crash: 0,
-            reception: None,
-            reader: None,
             site_peers: Vec::new(),
-            boots_seen: None,
+            driver_role: Default::default(),
+            his: Default::default(),
+            certificate: CertificateScene::default(),
+            portal: PortalScene::default(),
+            linkage: LinkageScene::default(),
+            distro: DistroScene::default(),
+            reader: None,
         }
     }
 
@@ -228,7 +163,7 @@ impl KitWorld {
         });
         let (id, letter_pw) =
             known.with_context(|| format!("医療機関コード「{code}」は利用登録されていません"))?;
-        let pw = self.passwords.get(&id).cloned().unwrap_or(letter_pw);
+        let pw = self.portal.passwords.get(&id).cloned().unwrap_or(letter_pw);
         Ok((id, pw))
     }
 
@@ -254,7 +189,7 @@ impl KitWorld {
         let edge = self
             .edge()
             .map_err(|e| ApiFailure::Garbled(e.to_string()))?;
-        let session = self.session.as_ref().map(|s| s.session.clone());
+        let session = self.portal.session.as_ref().map(|s| s.session.clone());
         edge.api(method, &api_url(path), session.as_deref(), body)
             .await
     }
@@ -289,12 +224,12 @@ impl KitWorld {
                     Some(reason) => format!("パスワード変更\n{}", reason.message()),
                     None => "メニュー".into(),
                 };
-                self.session = Some(r.clone());
+                self.portal.session = Some(r.clone());
                 Ok(r)
             }
             Err(e) => {
                 self.show_failure(&e);
-                self.session = None;
+                self.portal.session = None;
                 Err(e)
             }
         }
@@ -303,39 +238,48 @@ impl KitWorld {
     /// パスワード変更 for the current session.
     pub async fn change_password(&mut self, new: &str, confirm: &str) -> Result<(), ApiFailure> {
         let user = self
+            .portal
             .session
             .as_ref()
             .map(|s| s.user_id.clone())
             .unwrap_or_default();
-        let old = self.passwords.get(&user).cloned().unwrap_or_default();
+        let old = self
+            .portal
+            .passwords
+            .get(&user)
+            .cloned()
+            .unwrap_or_default();
         let body = PasswordChange {
             old_password: old,
             new_password: new.into(),
             new_password_confirm: confirm.into(),
         };
-        self.before_change = Some(body.old_password.clone());
-        self.attempted = Some(new.to_owned());
+        self.portal.before_change = Some(body.old_password.clone());
+        self.portal.attempted = Some(new.to_owned());
         let r = self
             .call::<_, serde_json::Value>("POST", "password", Some(&body))
             .await;
         match &r {
             Ok(_) => {
-                self.passwords.insert(user, new.into());
-                if let Some(s) = self.session.as_mut() {
+                self.portal.passwords.insert(user, new.into());
+                if let Some(s) = self.portal.session.as_mut() {
                     s.password_change_required = None;
                 }
                 self.screen = "更新しました。".into();
             }
             Err(e) => self.show_failure(e),
         }
-        self.last_change = Some(r.clone().map(|_| ()));
+        self.portal.last_change = Some(r.clone().map(|_| ()));
         r.map(|_| ())
     }
 
     /// Logs in as the master account of the letter (or its changed password).
     pub async fn login_master(&mut self) -> Result<()> {
         let (id, pw) = self.master_credentials()?;
-        self.passwords.entry(id.clone()).or_insert(pw.clone());
+        self.portal
+            .passwords
+            .entry(id.clone())
+            .or_insert(pw.clone());
         self.login(&id, &pw)
             .await
             .map_err(|e| anyhow!("master login failed: {e}"))?;
@@ -349,7 +293,7 @@ impl KitWorld {
         if kind == AccountKind::Master {
             return Ok(self.master_credentials()?.1);
         }
-        if let Some(pw) = self.passwords.get(user_id) {
+        if let Some(pw) = self.portal.passwords.get(user_id) {
             return Ok(pw.clone());
         }
         self.login_master().await?;
@@ -366,7 +310,8 @@ impl KitWorld {
             )
             .await
             .map_err(|e| anyhow!("registering {user_id}: {e}"))?;
-        self.passwords
+        self.portal
+            .passwords
             .insert(user_id.into(), issued.initial_password.clone());
         self.login(user_id, &issued.initial_password)
             .await
@@ -375,7 +320,7 @@ impl KitWorld {
         self.change_password(&pw, &pw)
             .await
             .map_err(|e| anyhow!("first change of {user_id}: {e}"))?;
-        self.session = None;
+        self.portal.session = None;
         Ok(pw)
     }
 
@@ -397,13 +342,13 @@ impl KitWorld {
 
     /// Opens a URL in Edge and shows what it shows.
     pub async fn browse(&mut self, url: &str) -> Result<()> {
-        self.rejections_seen = self.sim().qualification().await?.rejections().len();
+        self.portal.rejections_seen = self.sim().qualification().await?.rejections().len();
         let v = self.edge()?.open(url).await;
         self.screen = match &v.outcome {
             Ok(p) => p.body.clone(),
             Err(e) => e.to_string(),
         };
-        self.visit = Some(v);
+        self.portal.visit = Some(v);
         Ok(())
     }
 
@@ -414,7 +359,7 @@ impl KitWorld {
         if !self.screen.is_empty() {
             out.push_str(&format!("画面:\n  {}\n", self.screen.replace('\n', "\n  ")));
         }
-        if let Some(app) = &self.linkage {
+        if let Some(app) = &self.linkage.app {
             let log = app.log();
             let tail = &log[log.len().saturating_sub(30)..];
             out.push_str(&format!(

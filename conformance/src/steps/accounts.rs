@@ -30,7 +30,8 @@ async fn belongs(_w: &mut KitWorld, step: &Step) -> Result<()> {
 async fn master(w: &mut KitWorld) -> Result<()> {
     w.login_master().await?;
     ensure!(
-        w.session
+        w.portal
+            .session
             .as_ref()
             .is_some_and(|s| s.password_change_required.is_none()),
         "マスタアカウントはパスワード変更を求められています"
@@ -64,13 +65,14 @@ async fn register(w: &mut KitWorld, k: AccountKind, id: &str, name: &str) -> Res
                 "登録しました。\nユーザID {}\n初期パスワード {}",
                 i.user_id, i.initial_password
             );
-            w.passwords
+            w.portal
+                .passwords
                 .insert(i.user_id.clone(), i.initial_password.clone());
-            w.last_issued = Some(i);
+            w.portal.last_issued = Some(i);
         }
         Err(e) => {
             w.show_failure(&e);
-            w.last_issued = None;
+            w.portal.last_issued = None;
         }
     }
     Ok(())
@@ -98,10 +100,11 @@ async fn register_kind(w: &mut KitWorld, k: String, id: String, name: String) ->
     register(w, kind(&k)?, &id, &name).await
 }
 
-/// Observes: simulator — the portal's account-registration answer (w.last_issued)
+/// Observes: simulator — the portal's account-registration answer (w.portal.last_issued)
 #[then(regex = r"^ユーザID「([^」]+)」と初期パスワードが発行される$")]
 async fn issued(w: &mut KitWorld, id: String) -> Result<()> {
     let i = w
+        .portal
         .last_issued
         .as_ref()
         .with_context(|| format!("発行されていません: {}", w.screen))?;
@@ -113,17 +116,21 @@ async fn issued(w: &mut KitWorld, id: String) -> Result<()> {
     Ok(())
 }
 
-/// Observes: simulator — the portal's account-registration answer (w.last_issued)
+/// Observes: simulator — the portal's account-registration answer (w.portal.last_issued)
 #[then(regex = r"^登録は受け付けられる$")]
 async fn accepted(w: &mut KitWorld) -> Result<()> {
-    ensure!(w.last_issued.is_some(), "拒否されました: {}", w.screen);
+    ensure!(
+        w.portal.last_issued.is_some(),
+        "拒否されました: {}",
+        w.screen
+    );
     Ok(())
 }
 
 /// Observes: simulator — the portal's registration refusal, as put in w.screen
 #[then(regex = r"^登録は「([^」]+)」で始まる8桁のため拒否される$")]
 async fn refused_prefix(w: &mut KitWorld, prefix: String) -> Result<()> {
-    ensure!(w.last_issued.is_none(), "登録されてしまいました");
+    ensure!(w.portal.last_issued.is_none(), "登録されてしまいました");
     ensure!(
         w.screen.contains(&format!("「{prefix}」で始まる8桁")),
         "{}",
@@ -135,6 +142,7 @@ async fn refused_prefix(w: &mut KitWorld, prefix: String) -> Result<()> {
 #[when(regex = r"^発行された初期パスワードでユーザID「([^」]+)」にログインする$")]
 async fn login_initial(w: &mut KitWorld, id: String) -> Result<()> {
     let pw = w
+        .portal
         .passwords
         .get(&id)
         .cloned()
@@ -180,7 +188,7 @@ async fn set_password_of(w: &mut KitWorld, k: String, id: String, pw: String) ->
     w.change_password(&pw, &pw)
         .await
         .map_err(|e| anyhow!("{e}"))?;
-    w.session = None;
+    w.portal.session = None;
     Ok(())
 }
 
@@ -195,6 +203,7 @@ async fn login_later(w: &mut KitWorld, days: i64, id: String, pw: String) -> Res
 #[then(regex = r"^メニューが表示される$")]
 async fn menu(w: &mut KitWorld) -> Result<()> {
     let s = w
+        .portal
         .session
         .as_ref()
         .with_context(|| format!("ログインしていません: {}", w.screen))?;
@@ -206,6 +215,7 @@ async fn menu(w: &mut KitWorld) -> Result<()> {
 #[then(regex = r"^パスワードの変更を求められる$")]
 async fn must_change(w: &mut KitWorld) -> Result<()> {
     let s = w
+        .portal
         .session
         .as_ref()
         .with_context(|| format!("ログインしていません: {}", w.screen))?;

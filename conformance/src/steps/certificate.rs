@@ -1,14 +1,38 @@
 //! Operation 6: 認証局の電子証明書をインストールする, and the certificates scenarios assume.
 
 use crate::KitWorld;
-use crate::world::Download;
 use anyhow::{Context, Result, bail, ensure};
 use cucumber::gherkin::Step;
 use cucumber::{given, then, when};
 use oqs_certs::{Authority, ClientSpec, Pki, Validity};
 use oqs_host::{CertificateStore, StoreName};
-use oqs_proto::institution::InstitutionKind;
-use oqs_sim::windows::{ImportOptions, StoreLocation};
+use oqs_proto::institution::{InstitutionCode, InstitutionKind};
+use oqs_sim::windows::{ImportOptions, ImportReport, StoreLocation};
+
+/// What operation 6 (認証局の電子証明書をインストールする) leaves on the installer's desk: the
+/// certificate file downloaded, the import wizard's state, and how the last import went.
+#[derive(Default)]
+pub struct CertificateScene {
+    pub download: Option<Download>,
+    pub wizard: Wizard,
+    pub last_import: Option<Result<ImportReport, String>>,
+}
+
+/// The certificate file the installer downloaded from the certificate site.
+#[derive(Clone)]
+pub struct Download {
+    pub bytes: Vec<u8>,
+    pub password: String,
+    pub code: InstitutionCode,
+}
+
+/// The state of 証明書のインポートウィザード.
+#[derive(Clone, Debug, Default)]
+pub struct Wizard {
+    pub started: bool,
+    pub password: String,
+    pub options: ImportOptions,
+}
 
 fn my_store(w: &KitWorld) -> Result<Vec<oqs_host::StoredCertificate>> {
     Ok(w.terminal()?.list(StoreName::My)?)
@@ -20,7 +44,7 @@ fn my_store(w: &KitWorld) -> Result<Vec<oqs_host::StoredCertificate>> {
 async fn downloaded(w: &mut KitWorld, code: String, password: String) -> Result<()> {
     let terminal = w.terminal()?.name().to_owned();
     let id = Pki::shared().client(&ClientSpec::new(&code, &terminal));
-    w.download = Some(Download {
+    w.certificate.download = Some(Download {
         bytes: id.to_pkcs12(&password),
         password,
         code: code.parse()?,
@@ -30,15 +54,18 @@ async fn downloaded(w: &mut KitWorld, code: String, password: String) -> Result<
 
 #[given(regex = r"^ダウンロードした電子証明書ファイルが途中で切れている$")]
 async fn truncated(w: &mut KitWorld) -> Result<()> {
-    let d = w.download.as_mut().context("no download")?;
+    let d = w.certificate.download.as_mut().context("no download")?;
     d.bytes.truncate(d.bytes.len() * 2 / 3);
     Ok(())
 }
 
 #[when(regex = r"^電子証明書ファイルを右クリックし、PFXのインストールをクリックする$")]
 async fn start_wizard(w: &mut KitWorld) -> Result<()> {
-    ensure!(w.download.is_some(), "電子証明書ファイルがありません");
-    w.wizard = crate::world::Wizard {
+    ensure!(
+        w.certificate.download.is_some(),
+        "電子証明書ファイルがありません"
+    );
+    w.certificate.wizard = Wizard {
         started: true,
         ..Default::default()
     };
@@ -47,15 +74,15 @@ async fn start_wizard(w: &mut KitWorld) -> Result<()> {
 
 #[when(regex = r"^保存場所は「(.+)」を選択し、次へをクリックする$")]
 async fn store_location(w: &mut KitWorld, location: String) -> Result<()> {
-    ensure!(w.wizard.started, "ウィザードが開かれていません");
-    w.wizard.options.location = StoreLocation::from_label(&location)
+    ensure!(w.certificate.wizard.started, "ウィザードが開かれていません");
+    w.certificate.wizard.options.location = StoreLocation::from_label(&location)
         .with_context(|| format!("保存場所「{location}」はありません"))?;
     Ok(())
 }
 
 #[when(regex = r"^パスワードに証明書パスワード「(.*)」を入力する$")]
 async fn wizard_password(w: &mut KitWorld, pw: String) -> Result<()> {
-    w.wizard.password = pw;
+    w.certificate.wizard.password = pw;
     Ok(())
 }
 
@@ -70,13 +97,13 @@ async fn wizard_options(w: &mut KitWorld, step: &Step) -> Result<()> {
         };
         match row[0].as_str() {
             "秘密キーの保護を強力にする" => {
-                w.wizard.options.strong_protection = checked
+                w.certificate.wizard.options.strong_protection = checked
             }
             "このキーをエクスポート可能にする" => {
-                w.wizard.options.exportable = checked
+                w.certificate.wizard.options.exportable = checked
             }
             "すべての拡張プロパティを含める" => {
-                w.wizard.options.include_extended_properties = checked
+                w.certificate.wizard.options.include_extended_properties = checked
             }
             other => bail!("インポートオプション「{other}」はありません"),
         }
@@ -86,16 +113,19 @@ async fn wizard_options(w: &mut KitWorld, step: &Step) -> Result<()> {
 
 #[when(regex = r"^証明書の種類に基づいて、自動的に証明書ストアを選択する$")]
 async fn automatic_store(w: &mut KitWorld) -> Result<()> {
-    ensure!(w.wizard.started, "ウィザードが開かれていません");
+    ensure!(w.certificate.wizard.started, "ウィザードが開かれていません");
     Ok(())
 }
 
 fn finish(w: &mut KitWorld, answer: &str) -> Result<()> {
-    let d = w.download.clone().context("no download")?;
+    let d = w.certificate.download.clone().context("no download")?;
     let yes = answer == "はい";
-    let r = w
-        .terminal()?
-        .import_pfx(&d.bytes, &w.wizard.password, w.wizard.options, |_| yes);
+    let r = w.terminal()?.import_pfx(
+        &d.bytes,
+        &w.certificate.wizard.password,
+        w.certificate.wizard.options,
+        |_| yes,
+    );
     w.screen = match &r {
         Ok(rep) => rep.screens().join("\n"),
         Err(e) => e.to_string(),
@@ -103,13 +133,13 @@ fn finish(w: &mut KitWorld, answer: &str) -> Result<()> {
     if r.is_ok() {
         w.code = Some(d.code.clone());
     }
-    w.last_import = Some(r.map_err(|e| e.to_string()));
+    w.certificate.last_import = Some(r.map_err(|e| e.to_string()));
     Ok(())
 }
 
 #[when(regex = r"^完了をクリックし、セキュリティ警告で「(はい|いいえ)」をクリックする$")]
 async fn finish_wizard(w: &mut KitWorld, answer: String) -> Result<()> {
-    ensure!(w.wizard.started, "ウィザードが開かれていません");
+    ensure!(w.certificate.wizard.started, "ウィザードが開かれていません");
     finish(w, &answer)
 }
 
@@ -120,8 +150,8 @@ async fn finish_wizard(w: &mut KitWorld, answer: String) -> Result<()> {
     regex = r"^(?:1に戻り、)?手順書どおりに電子証明書をインポートし、セキュリティ警告で「(はい|いいえ)」をクリックする$"
 )]
 async fn import_as_manual(w: &mut KitWorld, answer: String) -> Result<()> {
-    let d = w.download.clone().context("no download")?;
-    w.wizard = crate::world::Wizard {
+    let d = w.certificate.download.clone().context("no download")?;
+    w.certificate.wizard = Wizard {
         started: true,
         password: d.password,
         options: ImportOptions::default(),
@@ -225,11 +255,15 @@ async fn root_already(w: &mut KitWorld) -> Result<()> {
     Ok(())
 }
 
-/// Observes: simulator — the sim import's warning, as put in w.screen, and w.last_import
+/// Observes: simulator — the sim import's warning, as put in w.screen, and the last import
 #[then(regex = r"^セキュリティ警告は表示されない$")]
 async fn no_warning(w: &mut KitWorld) -> Result<()> {
     ensure!(!w.screen.contains("セキュリティ警告"), "{}", w.screen);
-    ensure!(matches!(w.last_import, Some(Ok(_))), "{:?}", w.last_import);
+    ensure!(
+        matches!(w.certificate.last_import, Some(Ok(_))),
+        "{:?}",
+        w.certificate.last_import
+    );
     Ok(())
 }
 

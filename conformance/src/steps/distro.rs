@@ -10,6 +10,16 @@ use oqs_host::{CertificateStore, Host};
 use oqs_proto::distro::{App, Record, ServerChoice, Status};
 use oqs_sim::names::hosts;
 
+/// The distribution app on the scenario's terminal [000 op11; 001 step 13; 002; 003; 004]: how
+/// many restarts it asked for, and the boots counted when its notice was answered.
+#[derive(Default)]
+pub struct DistroScene {
+    /// Restart rounds the agent's Status asked for before it settled.
+    pub rounds: usize,
+    /// Windows boots counted when a notification was answered, to show it restarted nothing.
+    pub boots_seen: Option<u32>,
+}
+
 fn app(w: &KitWorld) -> Result<DistroApp> {
     let t = w.terminal()?.clone();
     let name = t.name().to_owned();
@@ -195,14 +205,18 @@ async fn rounds(w: &mut KitWorld) -> Result<()> {
         // the service starts with Windows
         a.run().await?;
     }
-    w.batch = n;
+    w.distro.rounds = n;
     Ok(())
 }
 
 /// Observes: component — restart rounds the agent's Status asked for (kit-counted in `rounds`)
 #[then(regex = r"^再起動は(\d+)回で済んだ$")]
 async fn restarts(w: &mut KitWorld, n: usize) -> Result<()> {
-    ensure!(w.batch == n, "再起動は {} 回でした", w.batch);
+    ensure!(
+        w.distro.rounds == n,
+        "再起動は {} 回でした",
+        w.distro.rounds
+    );
     Ok(())
 }
 
@@ -491,7 +505,7 @@ async fn advice(_w: &mut KitWorld, status: String, want: String) -> Result<()> {
 async fn answer_notification(w: &mut KitWorld) -> Result<()> {
     let a = app(w)?;
     ensure!(a.restart_notice()?, "再起動を求める通知は出ていません");
-    w.boots_seen = Some(w.terminal()?.system().load()?.boots);
+    w.distro.boots_seen = Some(w.terminal()?.system().load()?.boots);
     a.acknowledge_notice()?;
     Ok(())
 }
@@ -499,7 +513,7 @@ async fn answer_notification(w: &mut KitWorld) -> Result<()> {
 /// Observes: simulator — the fake terminal's boot counter
 #[then(regex = r"^端末は再起動されていない$")]
 async fn not_restarted(w: &mut KitWorld) -> Result<()> {
-    let before = w.boots_seen.context("通知に答えていません")?;
+    let before = w.distro.boots_seen.context("通知に答えていません")?;
     let now = w.terminal()?.system().load()?.boots;
     ensure!(now == before, "端末が再起動されました（{before} → {now}）");
     Ok(())

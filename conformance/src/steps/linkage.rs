@@ -21,6 +21,33 @@ pub const REQ: &str = r"C:\OQS\req";
 pub const RES: &str = r"C:\OQS\res";
 const CONFIG: &str = r"C:\ProgramData\OQS\OQSComApp\config";
 
+/// The linkage app (operations 5 and 12 [C]) and what the receipt computer exchanged with it:
+/// the requests it dropped into `req` and the results it read from `res`.
+#[derive(Default)]
+pub struct LinkageScene {
+    /// The running linkage app.
+    pub app: Option<Linkage>,
+    /// Results published by the app's earlier starts in this scenario (before a restart or
+    /// a crash), to tell a result published twice.
+    pub published_before: Vec<String>,
+    /// The last result file the HIS read, raw and parsed.
+    pub result_bytes: Option<Vec<u8>>,
+    pub result: Option<ResultMessage>,
+    /// That result's text as written (decrypted, decoded by its declaration).
+    pub result_text: Option<String>,
+    /// A request the HIS is still writing.
+    pub pending_request: Option<Vec<u8>>,
+    /// The last check request the HIS put into `req` (whose person a result must name).
+    pub his_request: Option<Request>,
+    /// What the HIS read from the last result it took out of `res`.
+    pub his_reading: Option<crate::target::his::Reading>,
+    /// Requests of the last batch, and how many had results when the app crashed.
+    pub batch: usize,
+    pub answered_before_crash: usize,
+    /// The 受付番号 of the last bulk download the HIS asked for.
+    pub reception: Option<String>,
+}
+
 fn folder(w: &KitWorld, win: &str) -> Result<PathBuf> {
     let p = w.terminal()?.files().resolve(&WinPath::parse(win)?)?;
     std::fs::create_dir_all(&p)?;
@@ -57,7 +84,7 @@ async fn wait_for(w: &KitWorld, path: &std::path::Path) -> Result<Vec<u8>> {
         }
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
-    let log = w.linkage.as_ref().map(|a| a.log()).unwrap_or_default();
+    let log = w.linkage.app.as_ref().map(|a| a.log()).unwrap_or_default();
     let tail = &log[log.len().saturating_sub(20)..];
     bail!(
         "{} が作られません。連携アプリケーションのログ（最後の{}行）:\n{}",
@@ -88,6 +115,7 @@ fn crypt_pass(w: &KitWorld) -> Result<CryptPass> {
 
 fn app(w: &mut KitWorld) -> Result<&mut Linkage> {
     w.linkage
+        .app
         .as_mut()
         .context("連携アプリケーションが起動していません")
 }
@@ -114,6 +142,7 @@ async fn credentials(w: &mut KitWorld, step: &Step) -> Result<()> {
             .and_then(|p| p.strip_suffix("のパスワード）"))
         {
             Some(id) => w
+                .portal
                 .passwords
                 .get(id)
                 .cloned()
@@ -189,7 +218,7 @@ async fn change_linkage_password(w: &mut KitWorld, id: String, new: String) -> R
 async fn start(w: &mut KitWorld) -> Result<()> {
     match Linkage::start(w, None).await? {
         Ok(app) => {
-            w.linkage = Some(app);
+            w.linkage.app = Some(app);
             w.screen = "連携アプリケーションを開始しました".into();
         }
         Err(NotStarted(why)) => w.screen = why,
@@ -210,7 +239,7 @@ async fn start_with_fault(w: &mut KitWorld, n: usize, point: String) -> Result<(
         other => bail!("「{other}」という時点はありません"),
     };
     match Linkage::start(w, Some(Fault { at, request: n })).await? {
-        Ok(app) => w.linkage = Some(app),
+        Ok(app) => w.linkage.app = Some(app),
         Err(NotStarted(why)) => bail!("連携アプリケーションが起動しません: {why}"),
     }
     Ok(())
@@ -220,19 +249,20 @@ async fn start_with_fault(w: &mut KitWorld, n: usize, point: String) -> Result<(
 async fn wait_crash(w: &mut KitWorld) -> Result<()> {
     let mut app = w
         .linkage
+        .app
         .take()
         .context("連携アプリケーションが起動していません")?;
     app.wait_ended().await?;
-    w.published_before.extend(app.published());
-    w.answered_before_crash = files(&folder(w, RES)?)?.len();
+    w.linkage.published_before.extend(app.published());
+    w.linkage.answered_before_crash = files(&folder(w, RES)?)?.len();
     Ok(())
 }
 
 #[when(regex = r"^OQSComAppRestart を実行する$")]
 async fn restart(w: &mut KitWorld) -> Result<()> {
-    if let Some(app) = w.linkage.take() {
+    if let Some(app) = w.linkage.app.take() {
         let published = app.stop().await?;
-        w.published_before.extend(published);
+        w.linkage.published_before.extend(published);
     }
     start(w).await
 }
@@ -241,18 +271,22 @@ async fn restart(w: &mut KitWorld) -> Result<()> {
 async fn crash(w: &mut KitWorld) -> Result<()> {
     let published = w
         .linkage
+        .app
         .take()
         .context("連携アプリケーションが起動していません")?
         .crash()
         .await;
-    w.published_before.extend(published);
+    w.linkage.published_before.extend(published);
     Ok(())
 }
 
 /// Observes: component — the linkage app's refusal to start (Linkage::start gave NotStarted)
 #[then(regex = r"^連携アプリケーションは起動しない$")]
 async fn not_started(w: &mut KitWorld) -> Result<()> {
-    ensure!(w.linkage.is_none(), "連携アプリケーションが起動しています");
+    ensure!(
+        w.linkage.app.is_none(),
+        "連携アプリケーションが起動しています"
+    );
     Ok(())
 }
 
@@ -292,7 +326,7 @@ async fn his_puts_check(
     cc: CharacterCode,
     r: &Request,
 ) -> Result<()> {
-    w.his_request = Some(r.clone());
+    w.linkage.his_request = Some(r.clone());
     w.his.put_check(w, name, cc, r).await
 }
 
@@ -304,7 +338,7 @@ async fn his_encrypted(w: &mut KitWorld, name: String, pass: String) -> Result<(
     let r = check_request(w, "有効", &name)?;
     let pass: CryptPass = pass.parse()?;
     let zip = crypt::seal(&xml_name, &r.to_bytes(CharacterCode::Utf8)?, &pass);
-    w.his_request = Some(r);
+    w.linkage.his_request = Some(r);
     drop_into_req(w, &name, &zip)
 }
 
@@ -321,13 +355,14 @@ async fn his_truncated(w: &mut KitWorld, name: String) -> Result<()> {
 async fn his_half(w: &mut KitWorld, name: String) -> Result<()> {
     let r = check_request(w, "有効", &name)?.to_bytes(CharacterCode::Utf8)?;
     std::fs::write(folder(w, REQ)?.join(&name), &r[..r.len() / 2])?;
-    w.pending_request = Some(r);
+    w.linkage.pending_request = Some(r);
     Ok(())
 }
 
 #[when(regex = r"^レセコンが要求ファイル「([^」]+)」の残りを書き込む$")]
 async fn his_rest(w: &mut KitWorld, name: String) -> Result<()> {
     let r = w
+        .linkage
         .pending_request
         .take()
         .context("書きかけの要求がありません")?;
@@ -378,7 +413,7 @@ async fn his_batch(w: &mut KitWorld, n: usize) -> Result<()> {
         let r = check_request(w, "有効", &name)?;
         drop_into_req(w, &name, &r.to_bytes(CharacterCode::Utf8)?)?;
     }
-    w.batch = n;
+    w.linkage.batch = n;
     Ok(())
 }
 
@@ -398,12 +433,13 @@ async fn his_takes(w: &mut KitWorld, name: String) -> Result<()> {
         .credentials()
         .read_generic(oqs_proto::linkage::config::OQS_CRYPT_PASS)?
         .map(|c| c.password);
-    w.his_reading = Some(w.his.take(w, &name, pass.as_deref()).await?);
+    w.linkage.his_reading = Some(w.his.take(w, &name, pass.as_deref()).await?);
     Ok(())
 }
 
 fn his_reading(w: &KitWorld) -> Result<&crate::target::his::Reading> {
-    w.his_reading
+    w.linkage
+        .his_reading
         .as_ref()
         .context("レセコンはまだ結果ファイルを取り出していません")
 }
@@ -444,6 +480,7 @@ async fn his_read_error(w: &mut KitWorld, segment: String, code: String) -> Resu
 async fn his_read_name(w: &mut KitWorld) -> Result<()> {
     let r = his_reading(w)?;
     let req = w
+        .linkage
         .his_request
         .as_ref()
         .context("レセコンはまだ要求を置いていません")?;
@@ -511,12 +548,12 @@ fn decrypt_if_zip(w: &KitWorld, name: &str, bytes: Vec<u8>) -> Result<Vec<u8>> {
 #[then(regex = r"^結果フォルダに結果ファイル「([^」]+)」が作られる$")]
 async fn result_made(w: &mut KitWorld, name: String) -> Result<()> {
     let bytes = wait_for(w, &folder(w, RES)?.join(&name)).await?;
-    w.result_bytes = Some(bytes.clone());
+    w.linkage.result_bytes = Some(bytes.clone());
     let xml = decrypt_if_zip(w, &name, bytes)?;
-    w.result = Some(ResultMessage::from_bytes(&xml)?);
+    w.linkage.result = Some(ResultMessage::from_bytes(&xml)?);
     // the text as the app wrote it, read in the encoding its declaration names
     let code = oqs_proto::linkage::encoding::declared(&xml)?;
-    w.result_text = Some(oqs_proto::linkage::encoding::decode(&xml, code)?);
+    w.linkage.result_text = Some(oqs_proto::linkage::encoding::decode(&xml, code)?);
     Ok(())
 }
 
@@ -534,6 +571,7 @@ async fn err_file(w: &mut KitWorld, name: String, text: String) -> Result<()> {
 #[then(regex = r"^結果の(\w+)は「(.*)」である$")]
 async fn result_element(w: &mut KitWorld, element: String, want: String) -> Result<()> {
     let xml = w
+        .linkage
         .result_text
         .as_deref()
         .context("結果ファイルがありません")?;
@@ -566,7 +604,11 @@ fn first_element(xml: &str, element: &str) -> Option<String> {
 /// Observes: component — ErrorMessage of the app's result file, parsed by oqs-proto
 #[then(regex = r"^結果のエラーメッセージに「(.+)」と含まれる$")]
 async fn error_message(w: &mut KitWorld, text: String) -> Result<()> {
-    let m = w.result.as_ref().context("結果ファイルがありません")?;
+    let m = w
+        .linkage
+        .result
+        .as_ref()
+        .context("結果ファイルがありません")?;
     let msg = m.message_header.error_message.clone().unwrap_or_default();
     ensure!(
         msg.contains(&text),
@@ -579,6 +621,7 @@ async fn error_message(w: &mut KitWorld, text: String) -> Result<()> {
 #[then(regex = r"^結果ファイルは(UTF-8|Shift_JIS)で書かれ、XML宣言もそう書かれている$")]
 async fn result_encoding(w: &mut KitWorld, enc: String) -> Result<()> {
     let bytes = w
+        .linkage
         .result_bytes
         .as_ref()
         .context("結果ファイルがありません")?;
@@ -601,6 +644,7 @@ async fn result_encoding(w: &mut KitWorld, enc: String) -> Result<()> {
 )]
 async fn result_zip(w: &mut KitWorld, pass: String, entry: String) -> Result<()> {
     let bytes = w
+        .linkage
         .result_bytes
         .as_ref()
         .context("結果ファイルがありません")?;
@@ -669,20 +713,21 @@ async fn req_empty(w: &mut KitWorld) -> Result<()> {
 #[then(regex = r"^すべての要求に結果ファイルがちょうど1つずつ作られる$")]
 async fn batch_done(w: &mut KitWorld) -> Result<()> {
     let res = folder(w, RES)?;
-    for i in 0..w.batch {
+    for i in 0..w.linkage.batch {
         wait_for(w, &res.join(format!("OQSsiquc01res_BATCH{i:04}.xml"))).await?;
     }
     let all = files(&res)?;
     ensure!(
-        all.len() == w.batch,
+        all.len() == w.linkage.batch,
         "結果は {} 件です（要求は {} 件）",
         all.len(),
-        w.batch
+        w.linkage.batch
     );
     // every start of the app in this scenario, restarts and crashes included
-    let mut published = w.published_before.clone();
+    let mut published = w.linkage.published_before.clone();
     published.extend(
         w.linkage
+            .app
             .as_ref()
             .map(|a| a.published())
             .unwrap_or_default(),
@@ -701,9 +746,9 @@ async fn batch_done(w: &mut KitWorld) -> Result<()> {
 #[then(regex = r"^異常終了の時点で結果が出ていない要求があった$")]
 async fn crash_was_mid_batch(w: &mut KitWorld) -> Result<()> {
     ensure!(
-        w.answered_before_crash < w.batch,
+        w.linkage.answered_before_crash < w.linkage.batch,
         "異常終了の前にすべて処理済みでした（{} 件）",
-        w.answered_before_crash
+        w.linkage.answered_before_crash
     );
     Ok(())
 }
@@ -798,14 +843,15 @@ async fn his_bulk_check(w: &mut KitWorld, name: String) -> Result<()> {
 )]
 async fn his_download(w: &mut KitWorld, which: String, given: String, name: String) -> Result<()> {
     let reception = if which == "その受付番号" {
-        w.result
+        w.linkage
+            .result
             .as_ref()
             .and_then(|m| m.message_header.reception_number.clone())
             .context("直前の結果に受付番号（ReceptionNumber）がありません")?
     } else {
         given
     };
-    w.reception = Some(reception.clone());
+    w.linkage.reception = Some(reception.clone());
     let r = Request {
         message_header: header(w, &name)?,
         message_body: RequestBody {
@@ -824,7 +870,11 @@ async fn bulk_validities(w: &mut KitWorld, list: String) -> Result<()> {
         .filter(|s| !s.is_empty())
         .map(str::to_owned)
         .collect();
-    let m = w.result.as_ref().context("結果ファイルがありません")?;
+    let m = w
+        .linkage
+        .result
+        .as_ref()
+        .context("結果ファイルがありません")?;
     let got: Vec<String> = m
         .message_body
         .bulk_confirm_units

@@ -10,26 +10,30 @@ async fn person(w: &mut KitWorld, validity: String) -> Result<()> {
     let v = QualificationValidity::from_label(&validity)
         .with_context(|| format!("資格有効性「{validity}」はありません"))?;
     let example = w.sim().registry().insured.example(v);
-    w.search = Some(example);
+    w.portal.search = Some(example);
     Ok(())
 }
 
 #[given(regex = r"^資格有効性が「有効」で保険者番号が6桁の人を、6桁のまま入力する$")]
 async fn six_digits(w: &mut KitWorld) -> Result<()> {
     let example = w.sim().registry().insured.example_six_digit_insurer();
-    w.search = Some(example);
+    w.portal.search = Some(example);
     Ok(())
 }
 
 #[given(regex = r"^その人の生年月日を「(.+)」と入力する$")]
 async fn birthdate(w: &mut KitWorld, b: String) -> Result<()> {
-    w.search.as_mut().context("照会する人がいません")?.birthdate = b;
+    w.portal
+        .search
+        .as_mut()
+        .context("照会する人がいません")?
+        .birthdate = b;
     Ok(())
 }
 
 #[when(regex = r"^保険者番号、記号、番号、枝番、生年月日を入力して資格確認をする$")]
 async fn lookup(w: &mut KitWorld) -> Result<()> {
-    let q = w.search.clone().context("照会する人がいません")?;
+    let q = w.portal.search.clone().context("照会する人がいません")?;
     match w
         .call::<_, QualificationResult>("POST", "qualification", Some(&q))
         .await
@@ -42,20 +46,21 @@ async fn lookup(w: &mut KitWorld) -> Result<()> {
                     rec.name, rec.insurer_name, rec.birthdate
                 ));
             }
-            w.lookup = Some(r);
+            w.portal.lookup = Some(r);
         }
         Err(e) => {
             w.show_failure(&e);
-            w.lookup = None;
+            w.portal.lookup = None;
         }
     }
     Ok(())
 }
 
-/// Observes: simulator — the qualification server's lookup answer (w.lookup)
+/// Observes: simulator — the qualification server's lookup answer (w.portal.lookup)
 #[then(regex = r"^資格有効性は「(.+)」と表示される$")]
 async fn validity(w: &mut KitWorld, want: String) -> Result<()> {
     let r = w
+        .portal
         .lookup
         .as_ref()
         .with_context(|| format!("照会できませんでした: {}", w.screen))?;
@@ -67,10 +72,10 @@ async fn validity(w: &mut KitWorld, want: String) -> Result<()> {
     Ok(())
 }
 
-/// Observes: simulator — the qualification server's lookup answer (w.lookup)
+/// Observes: simulator — the qualification server's lookup answer (w.portal.lookup)
 #[then(regex = r"^資格情報が(\d+)件表示される$")]
 async fn count(w: &mut KitWorld, n: usize) -> Result<()> {
-    let r = w.lookup.as_ref().context("照会していません")?;
+    let r = w.portal.lookup.as_ref().context("照会していません")?;
     ensure!(r.result_list.len() == n, "{}件です", r.result_list.len());
     Ok(())
 }

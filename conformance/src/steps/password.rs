@@ -17,12 +17,12 @@ async fn login_general(w: &mut KitWorld, id: &str) -> Result<()> {
 #[given(regex = r"^一般アカウント「([^」]+)」のパスワードが「([^」]+)」である$")]
 async fn password_is(w: &mut KitWorld, id: String, pw: String) -> Result<()> {
     login_general(w, &id).await?;
-    if w.passwords.get(&id) != Some(&pw) {
+    if w.portal.passwords.get(&id) != Some(&pw) {
         w.change_password(&pw, &pw)
             .await
             .map_err(|e| anyhow!("{e}"))?;
     }
-    w.session = None;
+    w.portal.session = None;
     Ok(())
 }
 
@@ -50,14 +50,14 @@ async fn changed_in_order(w: &mut KitWorld, id: String, list: String) -> Result<
             .await
             .map_err(|e| anyhow!("「{pw}」: {e}"))?;
     }
-    w.session = None;
+    w.portal.session = None;
     Ok(())
 }
 
-/// Observes: simulator — the portal's password-change answer (w.last_change)
+/// Observes: simulator — the portal's password-change answer (w.portal.last_change)
 #[then(regex = r"^変更は受け付けられる$")]
 async fn accepted(w: &mut KitWorld) -> Result<()> {
-    match &w.last_change {
+    match &w.portal.last_change {
         Some(Ok(())) => Ok(()),
         Some(Err(e)) => bail!("拒否されました: {e}"),
         None => bail!("パスワードを変更していません"),
@@ -67,7 +67,10 @@ async fn accepted(w: &mut KitWorld) -> Result<()> {
 /// Observes: simulator — the portal's password-change refusal and its w.screen text
 #[then(regex = r"^変更は「(.+)」のため拒否される$")]
 async fn refused(w: &mut KitWorld, why: String) -> Result<()> {
-    ensure!(matches!(w.last_change, Some(Err(_))), "受け付けられました");
+    ensure!(
+        matches!(w.portal.last_change, Some(Err(_))),
+        "受け付けられました"
+    );
     ensure!(
         w.screen.contains(&why),
         "理由に「{why}」がありません:\n{}",
@@ -79,8 +82,8 @@ async fn refused(w: &mut KitWorld, why: String) -> Result<()> {
 /// Observes: simulator — the portal's login answers for the old and new password
 #[then(regex = r"^一般アカウント「([^」]+)」は(新しいパスワード|元のパスワード)でログインできる$")]
 async fn can_login_with(w: &mut KitWorld, id: String, which: String) -> Result<()> {
-    let before = w.before_change.clone().context("変更していません")?;
-    let attempted = w.attempted.clone().context("変更していません")?;
+    let before = w.portal.before_change.clone().context("変更していません")?;
+    let attempted = w.portal.attempted.clone().context("変更していません")?;
     let (good, bad) = if which == "新しいパスワード" {
         (attempted, before)
     } else {
@@ -106,7 +109,7 @@ async fn changed_on(w: &mut KitWorld, id: String, date: String, pw: String) -> R
     w.change_password(&pw, &pw)
         .await
         .map_err(|e| anyhow!("{e}"))?;
-    w.session = None;
+    w.portal.session = None;
     let at = jst_date(&date)?;
     let now = w.sim().clock().now();
     if at.date() != now.to_offset(oqs_host::clock::JST).date() {

@@ -6,12 +6,46 @@ use anyhow::{Context, Result, anyhow, ensure};
 use cucumber::{given, then, when};
 use oqs_host::Host;
 use oqs_host::files::WinPath;
-use oqs_proto::api::{ChangeReason, IssuedAccount, MasterReset};
+use oqs_proto::api::{ChangeReason, IssuedAccount, LoginResponse, MasterReset};
+use oqs_sim::windows::edge::{ApiFailure, Visit};
+use std::collections::HashMap;
+
+/// The person's browser at the portal (オンライン資格確認等システム): the desktop shortcut and
+/// the last visit (operation 7), the login, accounts issued (operation 8), passwords
+/// (パスワードについて), 環境設定 (operation 9) and a lookup by typed insurance data
+/// (operation 12, part).
+#[derive(Default)]
+pub struct PortalScene {
+    /// The 受付番号 the portal gave the last アカウント一括登録 upload [001].
+    pub bulk_reception: Option<String>,
+    /// The desktop shortcut's URL (項目の場所).
+    pub shortcut: Option<String>,
+    pub visit: Option<Visit>,
+    /// How many rejections the qualification server had logged before the last visit.
+    pub rejections_seen: usize,
+    /// The browser's current login.
+    pub session: Option<LoginResponse>,
+    pub last_issued: Option<IssuedAccount>,
+    /// Passwords the scenario knows, by user ID.
+    pub passwords: HashMap<String, String>,
+    /// The outcome of the last password change, the password before it and the one tried.
+    pub last_change: Option<Result<(), ApiFailure>>,
+    pub before_change: Option<String>,
+    pub attempted: Option<String>,
+    pub settings: Option<oqs_proto::settings::EnvironmentSettings>,
+    /// The insurance data typed for a lookup, and its result.
+    pub search: Option<oqs_proto::qualification::SearchInfo>,
+    pub lookup: Option<oqs_proto::qualification::QualificationResult>,
+}
 
 const DESKTOP: &str = r"C:\Users\OqsComApp\Desktop";
 
 fn shortcut_path(w: &KitWorld) -> Result<std::path::PathBuf> {
-    let name = w.shortcut.clone().context("ショートカットがありません")?;
+    let name = w
+        .portal
+        .shortcut
+        .clone()
+        .context("ショートカットがありません")?;
     let p = WinPath::parse(&format!(r"{DESKTOP}\{name}.url"))?;
     Ok(w.terminal()?.files().resolve(&p)?)
 }
@@ -25,7 +59,7 @@ fn write_shortcut(w: &KitWorld, url: &str) -> Result<()> {
 
 #[given(regex = r"^項目の場所に「(.+)」と入力してショートカット「([^」]+)」を作成した$")]
 async fn create_shortcut(w: &mut KitWorld, url: String, name: String) -> Result<()> {
-    w.shortcut = Some(name);
+    w.portal.shortcut = Some(name);
     write_shortcut(w, &url)
 }
 
@@ -53,7 +87,11 @@ async fn open_url(w: &mut KitWorld, url: String) -> Result<()> {
 /// Observes: simulator — the sim Edge's certificate prompt on the last visit
 #[then(regex = r"^認証用の証明書の選択が表示され、発行者「(.+)」の証明書が表示される$")]
 async fn dialog_shown(w: &mut KitWorld, issuer: String) -> Result<()> {
-    let v = w.visit.as_ref().context("まだページを開いていません")?;
+    let v = w
+        .portal
+        .visit
+        .as_ref()
+        .context("まだページを開いていません")?;
     let shown = v
         .certificate_prompt
         .as_ref()
@@ -65,7 +103,11 @@ async fn dialog_shown(w: &mut KitWorld, issuer: String) -> Result<()> {
 /// Observes: simulator — the sim Edge's certificate prompt on the last visit
 #[then(regex = r"^認証用の証明書の選択は表示されない$")]
 async fn dialog_not_shown(w: &mut KitWorld) -> Result<()> {
-    let v = w.visit.as_ref().context("まだページを開いていません")?;
+    let v = w
+        .portal
+        .visit
+        .as_ref()
+        .context("まだページを開いていません")?;
     ensure!(
         v.certificate_prompt.is_none(),
         "表示されました: {:?}",
@@ -77,7 +119,11 @@ async fn dialog_not_shown(w: &mut KitWorld) -> Result<()> {
 /// Observes: simulator — the sim Edge's visit outcome and w.screen
 #[then(regex = r"^ページは表示されず「(.+)」と表示される$")]
 async fn page_failed(w: &mut KitWorld, text: String) -> Result<()> {
-    let v = w.visit.as_ref().context("まだページを開いていません")?;
+    let v = w
+        .portal
+        .visit
+        .as_ref()
+        .context("まだページを開いていません")?;
     ensure!(v.outcome.is_err(), "ページが表示されました");
     ensure!(w.screen.contains(&text), "{}", w.screen);
     Ok(())
@@ -96,7 +142,7 @@ async fn rejected_for(w: &mut KitWorld, code: String) -> Result<()> {
     let server = w.sim().qualification().await?;
     // The server may log a rejection just after the browser read the alert: wait for the entry
     // that follows the ones logged before the visit (the bound only stops a hung run).
-    let next = server.rejections().next_after(w.rejections_seen);
+    let next = server.rejections().next_after(w.portal.rejections_seen);
     let r = tokio::time::timeout(std::time::Duration::from_secs(30), next)
         .await
         .map_err(|_| anyhow!("オンライン資格確認等システムは接続を拒否していません"))?;
@@ -113,7 +159,7 @@ async fn rejected_for(w: &mut KitWorld, code: String) -> Result<()> {
 #[given(regex = r"^利用申請時に入手したマスタアカウントのIDとパスワードでログインする$")]
 async fn master_login(w: &mut KitWorld) -> Result<()> {
     let (id, pw) = w.master_credentials()?;
-    w.passwords.entry(id.clone()).or_insert(pw.clone());
+    w.portal.passwords.entry(id.clone()).or_insert(pw.clone());
     let _ = w.login(&id, &pw).await;
     Ok(())
 }
@@ -144,7 +190,7 @@ async fn master_wrong(w: &mut KitWorld, pw: String) -> Result<()> {
 /// Observes: simulator — the portal session and its settings API answer
 #[then(regex = r"^メニューが表示され、オンライン資格確認等システムにログインできた$")]
 async fn menu_shown(w: &mut KitWorld) -> Result<()> {
-    let s = w.session.as_ref().context("ログインしていません")?;
+    let s = w.portal.session.as_ref().context("ログインしていません")?;
     ensure!(
         s.password_change_required.is_none(),
         "パスワード変更が必要です"
@@ -166,7 +212,7 @@ async fn days_pass(w: &mut KitWorld, days: i64) -> Result<()> {
 /// Observes: simulator — the portal's login answer and w.screen
 #[then(regex = r"^パスワード変更が表示され、「(.+)」と表示される$")]
 async fn change_screen(w: &mut KitWorld, text: String) -> Result<()> {
-    let s = w.session.as_ref().context("ログインしていません")?;
+    let s = w.portal.session.as_ref().context("ログインしていません")?;
     ensure!(
         s.password_change_required.is_some(),
         "パスワード変更が表示されていません"
@@ -212,6 +258,7 @@ async fn master_new_pw(w: &mut KitWorld, pw: String) -> Result<()> {
 async fn old_pw_refused(w: &mut KitWorld) -> Result<()> {
     let (id, _) = w.master_credentials()?;
     let old = w
+        .portal
         .before_change
         .clone()
         .context("パスワードを変更していません")?;
@@ -241,7 +288,7 @@ async fn reset(w: &mut KitWorld, wrong: bool) -> Result<()> {
                 "パスワード初期化\nユーザID {}\nパスワード {}",
                 i.user_id, i.initial_password
             );
-            w.last_issued = Some(i);
+            w.portal.last_issued = Some(i);
         }
         Err(e) => w.show_failure(&e),
     }
@@ -261,7 +308,11 @@ async fn reset_master_wrong(w: &mut KitWorld) -> Result<()> {
 /// Observes: simulator — the portal's master-reset answer against the sim registry
 #[then(regex = r"^新しいパスワードが発行される$")]
 async fn new_pw_issued(w: &mut KitWorld) -> Result<()> {
-    let i = w.last_issued.as_ref().context("発行されていません")?;
+    let i = w
+        .portal
+        .last_issued
+        .as_ref()
+        .context("発行されていません")?;
     let (id, _) = w.master_credentials()?;
     ensure!(i.user_id == id, "{} != {id}", i.user_id);
     Ok(())
@@ -269,8 +320,9 @@ async fn new_pw_issued(w: &mut KitWorld) -> Result<()> {
 
 #[when(regex = r"^発行されたパスワードでマスタアカウントにログインする$")]
 async fn login_issued(w: &mut KitWorld) -> Result<()> {
-    let i = w.last_issued.clone().context("発行されていません")?;
-    w.passwords
+    let i = w.portal.last_issued.clone().context("発行されていません")?;
+    w.portal
+        .passwords
         .insert(i.user_id.clone(), i.initial_password.clone());
     let r = w
         .login(&i.user_id, &i.initial_password)

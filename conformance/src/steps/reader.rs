@@ -103,7 +103,7 @@ async fn set_up_terminal(w: &mut KitWorld, name: String, code: String) -> Result
         (provision::OPERATOR_USER, provision::OPERATOR_PASSWORD),
         (provision::LINKAGE_USER, provision::LINKAGE_PASSWORD),
     ] {
-        w.passwords.insert(u.into(), p.into());
+        w.portal.passwords.insert(u.into(), p.into());
     }
     Ok(())
 }
@@ -145,7 +145,7 @@ async fn bind(w: &mut KitWorld, login: String, serial: String) -> Result<()> {
     let password = if login == provision::FACE_USER {
         provision::FACE_PASSWORD.to_owned()
     } else {
-        w.passwords.get(&login).cloned().unwrap_or_default()
+        w.portal.passwords.get(&login).cloned().unwrap_or_default()
     };
     match bindings::add(
         d.host().as_ref(),
@@ -543,7 +543,7 @@ async fn his_takes_face_file(w: &mut KitWorld) -> Result<()> {
             .to_string_lossy()
             .into_owned(),
     );
-    w.his_reading = Some(w.his.take_from(w, &dir, &file, None).await?);
+    w.linkage.his_reading = Some(w.his.take_from(w, &dir, &file, None).await?);
     Ok(())
 }
 

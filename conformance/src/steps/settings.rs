@@ -19,7 +19,7 @@ async fn change(w: &mut KitWorld, c: SettingsChange) -> Result<()> {
     {
         Ok(s) => {
             w.screen = "設定しました。".into();
-            w.settings = Some(s);
+            w.portal.settings = Some(s);
         }
         Err(e) => w.show_failure(&e),
     }
@@ -28,7 +28,7 @@ async fn change(w: &mut KitWorld, c: SettingsChange) -> Result<()> {
 
 #[when(regex = r"^環境設定を開く$")]
 async fn open(w: &mut KitWorld) -> Result<()> {
-    w.settings = Some(current(w).await?);
+    w.portal.settings = Some(current(w).await?);
     Ok(())
 }
 

@@ -602,7 +602,7 @@ async fn export(w: &mut KitWorld, password: String) -> Result<()> {
     match t.export_pfx(&c.thumbprint, &password) {
         Ok(bytes) => {
             w.screen = "正しくエクスポートされました。".into();
-            w.download = Some(crate::world::Download {
+            w.certificate.download = Some(crate::steps::certificate::Download {
                 bytes,
                 password,
                 code: c.issued_to.parse()?,
@@ -616,7 +616,11 @@ async fn export(w: &mut KitWorld, password: String) -> Result<()> {
 #[given(regex = r"^バックアップした電子証明書ファイルのパスワードを「(\d+)」と入力する$")]
 #[when(regex = r"^バックアップした電子証明書ファイルのパスワードを「(\d+)」と入力する$")]
 async fn backup_password(w: &mut KitWorld, password: String) -> Result<()> {
-    let d = w.download.as_mut().context("バックアップがありません")?;
+    let d = w
+        .certificate
+        .download
+        .as_mut()
+        .context("バックアップがありません")?;
     d.password = password;
     Ok(())
 }

@@ -3,7 +3,7 @@
 //! again, and check with a card and from the HIS.
 
 use crate::KitWorld;
-use crate::world::Download;
+use crate::steps::certificate::Download;
 use anyhow::{Context, Result, ensure};
 use cucumber::{given, then, when};
 use oqs_certs::{ClientSpec, Pki};
@@ -108,7 +108,7 @@ async fn pick(w: &mut KitWorld, password: String, code: String) -> Result<()> {
                 "選んだファイル: {}",
                 p.file_name().unwrap_or_default().to_string_lossy()
             );
-            w.download = Some(Download {
+            w.certificate.download = Some(Download {
                 bytes: std::fs::read(&p)?,
                 password,
                 code: code.parse()?,
@@ -123,6 +123,7 @@ async fn pick(w: &mut KitWorld, password: String, code: String) -> Result<()> {
 async fn back_up(w: &mut KitWorld) -> Result<()> {
     let dir = local(w, DOWNLOADS)?;
     let d = w
+        .certificate
         .download
         .as_ref()
         .context("電子証明書ファイルを選んでいません")?;
@@ -211,7 +212,7 @@ async fn upload(w: &mut KitWorld, file: Vec<u8>) -> Result<()> {
                 "登録完了\n受付番号は{}です。\n(受付時刻:{})",
                 a.reception_number, a.received_at
             );
-            w.reception = Some(a.reception_number);
+            w.portal.bulk_reception = Some(a.reception_number);
         }
         Err(e) => w.show_failure(&e),
     }
@@ -267,12 +268,16 @@ async fn bulk_status(w: &mut KitWorld, status: String, count: String) -> Result<
     Ok(())
 }
 
-/// Observes: simulator — the portal's bulk-upload 受付番号 (w.reception)
+/// Observes: simulator — the portal's bulk-upload 受付番号 (w.portal.bulk_reception)
 #[then(
     regex = r"^アカウント一括登録結果の受付番号は「受付時刻（ミリ秒まで）_マスタアカウントID」の形である$"
 )]
 async fn reception_shape(w: &mut KitWorld) -> Result<()> {
-    let n = w.reception.clone().context("受付番号がありません")?;
+    let n = w
+        .portal
+        .bulk_reception
+        .clone()
+        .context("受付番号がありません")?;
     let (ts, id) = n.split_once('_').context("「_」がありません")?;
     ensure!(
         ts.len() == 17 && ts.bytes().all(|b| b.is_ascii_digit()),
@@ -286,7 +291,11 @@ async fn reception_shape(w: &mut KitWorld) -> Result<()> {
 #[then(regex = r"^結果ファイルで、ユーザID「([^」]+)」のエラー詳細は「([^」]*)」を含む$")]
 async fn result_detail(w: &mut KitWorld, id: String, text: String) -> Result<()> {
     w.login_master().await?;
-    let n = w.reception.clone().context("受付番号がありません")?;
+    let n = w
+        .portal
+        .bulk_reception
+        .clone()
+        .context("受付番号がありません")?;
     let r: oqs_proto::api::AccountBulkUpload = w
         .call::<(), _>("GET", &format!("accounts/bulk/{n}"), None)
         .await
