@@ -444,32 +444,28 @@ fn his_reading(w: &KitWorld) -> Result<&crate::target::his::Reading> {
         .context("レセコンはまだ結果ファイルを取り出していません")
 }
 
-/// Observes: component — what the HIS read from the result file the linkage app wrote
+/// Observes: component — what the HIS read from the result file the linkage app wrote (an
+/// error result's ErrorCode, or a normal one's QualificationValidity)
 #[then(
-    regex = r"^レセコンが読み取った結果は SegmentOfResult「(\d+)」、QualificationValidity「(\d+)」である$"
+    regex = r"^レセコンが読み取った結果は SegmentOfResult「(\d+)」、(QualificationValidity|ErrorCode)「([^」]+)」である$"
 )]
-async fn his_read_result(w: &mut KitWorld, segment: String, validity: String) -> Result<()> {
+async fn his_read_result(
+    w: &mut KitWorld,
+    segment: String,
+    element: String,
+    want: String,
+) -> Result<()> {
     let r = his_reading(w)?;
+    let got = if element == "ErrorCode" {
+        r.error.as_deref()
+    } else {
+        r.validity.as_deref()
+    };
     ensure!(
-        (r.segment.as_str(), r.validity.as_deref()) == (segment.as_str(), Some(validity.as_str())),
-        "レセコンが読み取ったのは SegmentOfResult「{}」、QualificationValidity「{}」です",
+        r.segment == segment && got == Some(want.as_str()),
+        "レセコンが読み取ったのは SegmentOfResult「{}」、{element}「{}」です",
         r.segment,
-        r.validity.as_deref().unwrap_or("（なし）")
-    );
-    Ok(())
-}
-
-/// Observes: component — the error the HIS read from the linkage app's error result
-#[then(
-    regex = r"^レセコンが読み取った結果は SegmentOfResult「(\d+)」、ErrorCode「([^」]+)」である$"
-)]
-async fn his_read_error(w: &mut KitWorld, segment: String, code: String) -> Result<()> {
-    let r = his_reading(w)?;
-    ensure!(
-        (r.segment.as_str(), r.error.as_deref()) == (segment.as_str(), Some(code.as_str())),
-        "レセコンが読み取ったのは SegmentOfResult「{}」、ErrorCode「{}」です",
-        r.segment,
-        r.error.as_deref().unwrap_or("（なし）")
+        got.unwrap_or("（なし）")
     );
     Ok(())
 }
