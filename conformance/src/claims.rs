@@ -116,7 +116,8 @@ pub struct Claim {
     pub line: usize,
     /// The claiming step's definition does nothing: it cannot play anything.
     pub does_nothing: bool,
-    /// The strongest observation at or after the claiming step; `None`: nothing observes it.
+    /// What the first `then` at or after the claiming step observes (the observation of that
+    /// step, not a later one); `None`: nothing observes it.
     pub observed: Option<Observes>,
 }
 
@@ -150,7 +151,7 @@ pub fn of_scenario(steps: &[&gherkin::Step], file: &FileClaims) -> Vec<Claim> {
         let Some(ids) = file.by_line.get(&s.position.line) else {
             continue;
         };
-        let observed = observes[i..].iter().flatten().max().copied();
+        let observed = observes[i..].iter().flatten().next().copied();
         for id in ids {
             out.push(Claim {
                 id: id.clone(),

@@ -75,6 +75,15 @@ pub fn check(dir: &Path) -> Result<Report, String> {
 
 /// [`check`] of the scenarios `keep` selects (the run's `--tags` and `--name`).
 pub fn check_filtered(dir: &Path, keep: Keep<'_>) -> Result<Report, String> {
+    check_with(dir, keep, crate::catalogue::library())
+}
+
+/// The check against the step definitions `defs` (the library; a test adds its own).
+fn check_with<'a>(
+    dir: &Path,
+    keep: Keep<'_>,
+    defs: impl IntoIterator<Item = &'a crate::catalogue::StepDef>,
+) -> Result<Report, String> {
     let steps = KitWorld::collection();
     let mut r = Report::default();
     let data = dir.join("manual-steps.toml");
@@ -94,7 +103,7 @@ pub fn check_filtered(dir: &Path, keep: Keep<'_>) -> Result<Report, String> {
             None
         }
     };
-    for (place, what) in crate::catalogue::definition_problems(crate::catalogue::library()) {
+    for (place, what) in crate::catalogue::definition_problems(defs) {
         r.problems.push(Problem { place, what });
     }
     for path in feature_files(dir).map_err(|e| format!("{}: {e}", dir.display()))? {
@@ -300,6 +309,37 @@ mod tests {
         let r = check(&dir).unwrap();
         assert!(r.features > 20 && r.steps > 1000, "{r:?}");
         assert!(r.problems.is_empty(), "{:#?}", r.problems);
+    }
+
+    #[test]
+    fn a_definition_taking_captures_its_regex_lacks_fails_the_dry_run() {
+        // the test-only library holds `#[given(regex = r"^（試験用）引数のない手順$")]` on a
+        // function taking two values: the stray OQSComAppRestart Given had this shape
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("x.feature"),
+            "# language: ja\n機能: x\n  シナリオ: a\n    前提 資格確認端末「PC」がある\n",
+        )
+        .unwrap();
+        std::fs::copy(
+            crate::runner::workspace_root().join("features/manual-steps.toml"),
+            dir.path().join("manual-steps.toml"),
+        )
+        .unwrap();
+        let r = check_with(dir.path(), &|_, _, _| true, crate::catalogue::STEP_DEFS).unwrap();
+        assert_eq!(r.problems.len(), 1, "{:#?}", r.problems);
+        assert!(
+            r.problems[0].place.contains("test_only.rs"),
+            "{:#?}",
+            r.problems
+        );
+        assert!(
+            r.problems[0].what.contains("グループは 0 個"),
+            "{:#?}",
+            r.problems
+        );
+        // the library as shipped has none
+        assert!(check(dir.path()).unwrap().problems.is_empty());
     }
 
     #[test]

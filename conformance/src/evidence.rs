@@ -39,7 +39,8 @@ pub fn kit_commit(root: &Path) -> String {
             .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
     };
     match git(&["rev-parse", "HEAD"]) {
-        Some(head) => match git(&["status", "--porcelain", "--untracked-files=no"]) {
+        // untracked files count: a new feature or step file changes what runs
+        Some(head) => match git(&["status", "--porcelain"]) {
             Some(s) if s.is_empty() => head,
             Some(_) => format!("{head} (dirty: uncommitted changes)"),
             None => format!("{head} (work tree state unknown)"),
@@ -78,23 +79,26 @@ pub fn command_line(prefix: &str, args: &[String]) -> String {
         .join(" ")
 }
 
-/// A failure the manifest lists: `(feature relative to the features folder, scenario, reason)`.
-pub type Expected = (String, String, String);
+/// A failed scenario the manifest's entry met (at its step, if it names one): `(feature
+/// relative to the features folder, the scenario's line — an outline row's own —, reason)`.
+pub type Expected = (String, usize, String);
 
-/// The reason a failed scenario was expected, if the manifest lists it.
-pub fn expected_reason<'a>(expected: &'a [Expected], uri: &str, scenario: &str) -> Option<&'a str> {
+/// The reason the failed scenario at `uri`:`line` was expected, if an entry met it.
+pub fn expected_reason<'a>(expected: &'a [Expected], uri: &str, line: usize) -> Option<&'a str> {
     expected
         .iter()
-        .find(|(f, s, _)| s == scenario && crate::report::is_feature(uri, f))
+        .find(|(f, l, _)| *l == line && crate::report::is_feature(uri, f))
         .map(|(_, _, r)| r.as_str())
 }
 
-/// cucumber's JUnit names a testcase `Scenario: <name>: <path>:<line>:<column>`.
-fn testcase_place(name: &str) -> Option<(&str, &str)> {
+/// cucumber's JUnit names a testcase `Scenario: <name>: <path>:<line>:<column>`: its path
+/// and line.
+fn testcase_place(name: &str) -> Option<(&str, usize)> {
     let rest = name.split_once(": ")?.1;
-    let (scenario, place) = rest.rsplit_once(": ")?;
-    let path = place.rsplitn(3, ':').nth(2)?;
-    Some((scenario, path))
+    let (_, place) = rest.rsplit_once(": ")?;
+    let mut parts = place.rsplitn(3, ':');
+    let (_column, line, path) = (parts.next()?, parts.next()?, parts.next()?);
+    Some((path, line.parse().ok()?))
 }
 
 /// The run's JUnit XML with each listed failure turned into `<skipped message="expected
@@ -113,8 +117,8 @@ pub fn junit_with_expected(xml: &str, expected: &[Expected]) -> Result<String, S
     };
     let reason_of = |e: &BytesStart| {
         let name = attr(e, b"name")?;
-        let (scenario, path) = testcase_place(&name)?;
-        expected_reason(expected, path, scenario).map(str::to_owned)
+        let (path, line) = testcase_place(&name)?;
+        expected_reason(expected, path, line).map(str::to_owned)
     };
     // first pass: how many failures of each suite are expected
     let mut per_suite = Vec::new();
@@ -205,7 +209,7 @@ mod tests {
     fn a_listed_failure_becomes_skipped_with_its_reason_and_leaves_the_count() {
         let expected = vec![(
             "000-setup/linkage_restart.feature".to_owned(),
-            "古い結果が削除される".to_owned(),
+            12,
             "our app keeps results 7 days (ticket 12)".to_owned(),
         )];
         let out = junit_with_expected(JUNIT, &expected).unwrap();

@@ -112,6 +112,8 @@ pub struct Verdict {
     pub stale: Vec<Entry>,
     /// Listed and failed, as expected.
     pub expected: Vec<Entry>,
+    /// Each failed scenario (an outline row on its own) that an entry met, with its reason.
+    pub met: Vec<(Outcome, String)>,
     /// Listed but not run (left out by tags, name or shard).
     pub not_run: Vec<Entry>,
 }
@@ -154,9 +156,10 @@ pub fn judge(m: &Manifest, outcomes: &[Outcome]) -> Verdict {
         }
     }
     for o in outcomes.iter().filter(|o| !o.passed) {
-        let listed = m.expected.iter().any(|e| e.meets(o));
-        if !listed && !v.unexpected.contains(o) {
-            v.unexpected.push(o.clone());
+        match m.expected.iter().find(|e| e.meets(o)) {
+            Some(e) => v.met.push((o.clone(), e.reason.clone())),
+            None if !v.unexpected.contains(o) => v.unexpected.push(o.clone()),
+            None => {}
         }
     }
     v

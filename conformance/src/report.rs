@@ -212,7 +212,7 @@ pub fn html(report: &Value, ctx: &Context<'_>) -> String {
                 !ok && crate::evidence::expected_reason(
                     &ctx.expected,
                     uri,
-                    e["name"].as_str().unwrap_or_default(),
+                    e["line"].as_u64().unwrap_or(0) as usize,
                 )
                 .is_some()
             })
@@ -251,8 +251,9 @@ pub fn html(report: &Value, ctx: &Context<'_>) -> String {
             for (e, ok) in &es {
                 let ok = *ok;
                 let name = e["name"].as_str().unwrap_or_default();
+                let line = e["line"].as_u64().unwrap_or(0) as usize;
                 let xfail = (!ok)
-                    .then(|| crate::evidence::expected_reason(&ctx.expected, uri, name))
+                    .then(|| crate::evidence::expected_reason(&ctx.expected, uri, line))
                     .flatten();
                 let (class, mark) = match (ok, xfail) {
                     (true, _) => ("pass", "✓".to_owned()),

@@ -519,9 +519,9 @@ pub async fn run_cli(libtest_mode: bool) -> i32 {
         let verdict = crate::expected::judge(m, &o);
         print!("{verdict}");
         expected_shown = verdict
-            .expected
+            .met
             .iter()
-            .map(|e| (e.feature.clone(), e.scenario.clone(), e.reason.clone()))
+            .map(|(o, reason)| (o.feature.clone(), o.line, reason.clone()))
             .collect();
         // with a manifest, the listed failures are the expected result
         failed = !verdict.ok() || result.parsing_errors() > 0;
@@ -536,6 +536,18 @@ pub async fn run_cli(libtest_mode: bool) -> i32 {
     ) {
         eprintln!("{}: {e}", crate::report::SERVICE_LOGS);
     }
+    let coverage_failed = if kit.coverage || kit.coverage_min.is_some() {
+        let cl = claims.lock().unwrap_or_else(|e| e.into_inner());
+        match report_coverage(&features, &report_dir, &cl, kit.coverage_min.as_deref()) {
+            Ok(ok) => !ok,
+            Err(e) => {
+                eprintln!("coverage: {e}");
+                return 2;
+            }
+        }
+    } else {
+        false
+    };
     if !expected_shown.is_empty() {
         // listed failures are the expected result: JUnit shows them skipped, with the reason
         let path = report_dir.join("junit.xml");
@@ -547,10 +559,13 @@ pub async fn run_cli(libtest_mode: bool) -> i32 {
             eprintln!("junit.xml: {e}");
         }
     }
-    let verdict = match (failed, expected_shown.len()) {
-        (true, _) => "FAILED".to_owned(),
-        (false, 0) => "PASSED".to_owned(),
-        (false, n) => format!("PASSED with {n} expected failure(s), as the manifest lists"),
+    let verdict = match (failed, coverage_failed, expected_shown.len()) {
+        (true, _, _) => "FAILED".to_owned(),
+        (false, true, _) => "FAILED: coverage under the required floor".to_owned(),
+        (false, false, 0) => "PASSED".to_owned(),
+        (false, false, n) => {
+            format!("PASSED with {n} expected failure(s), as the manifest lists")
+        }
     };
     let info = run_info(&verdict, seed, &features, manifest_path.as_deref());
     let header = match &crate::target::current().file {
@@ -570,18 +585,6 @@ pub async fn run_cli(libtest_mode: bool) -> i32 {
             .map_or_else(|e| format!("(no HTML: {e})"), |p| p.display().to_string())
     );
     println!("seed: {seed}");
-    let coverage_failed = if kit.coverage || kit.coverage_min.is_some() {
-        let cl = claims.lock().unwrap_or_else(|e| e.into_inner());
-        match report_coverage(&features, &report_dir, &cl, kit.coverage_min.as_deref()) {
-            Ok(ok) => !ok,
-            Err(e) => {
-                eprintln!("coverage: {e}");
-                return 2;
-            }
-        }
-    } else {
-        false
-    };
     if kit.bundle {
         match bundle(
             &report_dir,
@@ -618,7 +621,8 @@ pub async fn run_cli(libtest_mode: bool) -> i32 {
 pub fn repo_relative(p: &Path) -> String {
     let root = workspace_root();
     let root = root.canonicalize().unwrap_or(root);
-    p.strip_prefix(&root).unwrap_or(p).display().to_string()
+    let p = p.canonicalize().unwrap_or_else(|_| p.to_owned());
+    p.strip_prefix(&root).unwrap_or(&p).display().to_string()
 }
 
 /// `report.html` from the run's `cucumber.json`.
@@ -691,7 +695,7 @@ fn run_info(
         tags.unwrap_or_else(|| "(none: every scenario)".into()),
     );
     info.push("seed", seed.to_string());
-    info.push("features", features.display().to_string());
+    info.push("features", repo_relative(features));
     let t = crate::target::current();
     match &t.file {
         Some(f) => {

@@ -1,10 +1,28 @@
-//! What the workspace's tests share. libtest has no way for a test to say "skipped" at run
-//! time: a test that returns early counts as passed. So a test that cannot run here (a tool
+//! What the workspace's tests and tools share about the machine they run on.
+//!
+//! Skips: libtest has no way for a test to say "skipped" at run time: a test that returns
+//! early counts as passed. So a test that cannot run here (a tool
 //! or a privilege missing) calls [`skip`], which says why and appends a line to the file named
 //! by `OQS_SKIP_LOG`; `cargo xtask test` sets that variable and counts those tests as skipped,
 //! not passed.
 
 use std::io::Write as _;
+
+/// A variable cargo sets only for the package it builds or runs (`CARGO_MANIFEST_DIR`,
+/// `CARGO_PKG_*`, …). A nested cargo call must not inherit them: build scripts track some
+/// (ring's does), so every call would rebuild ring and everything above it.
+pub fn is_cargo_package_var(name: &str) -> bool {
+    name.starts_with("CARGO_PKG_")
+        || name.starts_with("CARGO_MANIFEST_")
+        || matches!(
+            name,
+            "CARGO_CRATE_NAME"
+                | "CARGO_BIN_NAME"
+                | "CARGO_PRIMARY_PACKAGE"
+                | "CARGO_TARGET_TMPDIR"
+                | "CARGO_RUSTC_CURRENT_DIR"
+        )
+}
 
 /// The variable `cargo xtask test` sets to the file skipped tests are written to.
 pub const SKIP_LOG: &str = "OQS_SKIP_LOG";

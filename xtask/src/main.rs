@@ -59,25 +59,11 @@ enum Cmd {
 pub fn cargo() -> Command {
     let mut cmd = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
     for (k, _) in std::env::vars_os() {
-        if is_package_var(&k.to_string_lossy()) {
+        if oqs_testkit::is_cargo_package_var(&k.to_string_lossy()) {
             cmd.env_remove(k);
         }
     }
     cmd
-}
-
-/// A variable cargo sets only for the package it builds or runs.
-fn is_package_var(name: &str) -> bool {
-    name.starts_with("CARGO_PKG_")
-        || name.starts_with("CARGO_MANIFEST_")
-        || matches!(
-            name,
-            "CARGO_CRATE_NAME"
-                | "CARGO_BIN_NAME"
-                | "CARGO_PRIMARY_PACKAGE"
-                | "CARGO_TARGET_TMPDIR"
-                | "CARGO_RUSTC_CURRENT_DIR"
-        )
 }
 
 fn main() -> ExitCode {

@@ -157,8 +157,10 @@ fn run(cli: Cli) -> Result<()> {
             if let Some(r) = body.result_list.as_ref().and_then(|l| l.records.first()) {
                 println!("OQS-KIT name {}", r.name);
             }
-            if let Some(c) = body
-                .processing_result_code
+            // an error result's ErrorCode is the header's (TARGETS.md)
+            if let Some(c) = m
+                .message_header
+                .error_code
                 .as_deref()
                 .filter(|c| !c.is_empty())
             {

@@ -4,7 +4,7 @@
 
 use crate::KitWorld;
 use anyhow::{Context, Result, ensure};
-use cucumber::gherkin::Step;
+use cucumber::gherkin::{Step, StepType};
 use cucumber::{given, then, when};
 use oqs_certs::{ClientSpec, Pki};
 use oqs_host::{CertificateStore, Host};
@@ -32,44 +32,38 @@ pub(crate) fn site_profile(w: &KitWorld, changes: &[(&str, &str)]) -> Result<Str
     Ok(text)
 }
 
-pub(crate) fn apply(w: &mut KitWorld, changes: &[(&str, &str)]) -> Result<()> {
+/// The setup tool applies the site profile with `changes`. As an action (`もし`), a refusal is
+/// what the person sees on the screen; as a premise (`前提`, "…を適用した"), a refusal is a
+/// broken premise and fails the step.
+pub(crate) fn apply(w: &mut KitWorld, changes: &[(&str, &str)], step: &Step) -> Result<()> {
     let text = site_profile(w, changes)?;
     let t = w.terminal()?.clone();
     w.screen = match oqs_setup::apply(t.as_ref(), &text) {
         Ok(steps) => steps.join("\n"),
+        Err(e) if step.ty == StepType::Given => {
+            anyhow::bail!("セットアップツールがプロファイルを適用できませんでした: {e}")
+        }
         Err(e) => e.to_string(),
     };
     Ok(())
 }
 
-#[when(regex = r"^セットアップツールで操作1〜12をサイトのプロファイルどおりに適用する$")]
-async fn apply_profile(w: &mut KitWorld) -> Result<()> {
-    apply(w, &[])
-}
-
-/// A background: the terminal is set up. A refusal here is not a screen to read later but a
-/// broken premise, so it fails the step.
 #[given(regex = r"^セットアップツールで操作1〜12をサイトのプロファイルどおりに適用した$")]
-async fn applied_profile(w: &mut KitWorld) -> Result<()> {
-    let text = site_profile(w, &[])?;
-    let t = w.terminal()?.clone();
-    let steps = oqs_setup::apply(t.as_ref(), &text).map_err(|e| {
-        anyhow::anyhow!("セットアップツールがプロファイルを適用できませんでした: {e}")
-    })?;
-    w.screen = steps.join("\n");
-    Ok(())
+#[when(regex = r"^セットアップツールで操作1〜12をサイトのプロファイルどおりに適用する$")]
+async fn apply_profile(w: &mut KitWorld, step: &Step) -> Result<()> {
+    apply(w, &[], step)
 }
 
 #[when(
     regex = r"^セットアップツールで(再起動の時刻|Windows Update のインストール時刻)を「(\d\d:\d\d)」にしたプロファイルを適用する$"
 )]
-async fn apply_with_time(w: &mut KitWorld, what: String, at: String) -> Result<()> {
+async fn apply_with_time(w: &mut KitWorld, what: String, at: String, step: &Step) -> Result<()> {
     let key = if what == "再起動の時刻" {
         "restart_at"
     } else {
         "update_at"
     };
-    apply(w, &[(key, &format!("\"{at}\""))])
+    apply(w, &[(key, &format!("\"{at}\""))], step)
 }
 
 #[given(regex = r"^手動プロキシ セットアップで次のとおり入力して保存した:$")]
@@ -493,7 +487,13 @@ async fn turn_on(w: &mut KitWorld) -> Result<()> {
 #[when(
     regex = r"^セットアップツールで、顔認証付きカードリーダー「(あり|なし)」・レセコン連携「(あり|なし)」・電源「(自動|手動)」のプロファイルを適用する$"
 )]
-async fn apply_variant(w: &mut KitWorld, face: String, his: String, power: String) -> Result<()> {
+async fn apply_variant(
+    w: &mut KitWorld,
+    face: String,
+    his: String,
+    power: String,
+    step: &Step,
+) -> Result<()> {
     let yes = |s: &str| if s == "あり" { "true" } else { "false" };
     let power = if power == "自動" {
         "\"auto\""
@@ -507,6 +507,7 @@ async fn apply_variant(w: &mut KitWorld, face: String, his: String, power: Strin
             ("his_linkage", yes(&his)),
             ("power", power),
         ],
+        step,
     )
 }
 
@@ -601,7 +602,7 @@ async fn export(w: &mut KitWorld, password: String) -> Result<()> {
         .context("有効期限内の証明書がありません")?;
     match t.export_pfx(&c.thumbprint, &password) {
         Ok(bytes) => {
-            w.screen = "正しくエクスポートされました。".into();
+            w.screen = oqs_sim::windows::EXPORT_DONE.into();
             w.certificate.download = Some(crate::steps::certificate::Download {
                 bytes,
                 password,

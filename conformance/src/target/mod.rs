@@ -189,24 +189,31 @@ impl Target {
         v
     }
 
-    /// The executable of each external program, `(role, path)`: a bare name is looked up on
-    /// PATH as the system would.
+    /// The files each external command runs, `(role, path)`: its program (a bare name looked
+    /// up on PATH as the system would) and every argument that names a file by a path (a
+    /// script given to an interpreter: `python3 ${TARGET_DIR}/his.py`). What the evidence
+    /// hashes and the dry run requires to exist.
     pub fn executables(&self) -> Vec<(&'static str, PathBuf)> {
-        let mut v: Vec<(&'static str, &String)> = Vec::new();
+        let mut v: Vec<(&'static str, &[String])> = Vec::new();
         if let Some(p) = &self.linkage {
-            v.extend(p.command.first().map(|c| ("linkage", c)));
+            v.push(("linkage", &p.command));
         }
         if let Some(p) = &self.driver {
-            v.extend(p.command.first().map(|c| ("driver", c)));
+            v.push(("driver", &p.command));
         }
         if let Some(h) = &self.his {
-            v.extend(h.check.first().map(|c| ("his check", c)));
-            v.extend(h.take.first().map(|c| ("his take", c)));
+            v.push(("his check", &h.check));
+            v.push(("his take", &h.take));
         }
-        v.into_iter()
-            .map(|(role, prog)| {
-                let p = Path::new(prog);
-                let found = if p.components().count() > 1 {
+        let mut out = Vec::new();
+        for (role, argv) in v {
+            let Some((prog, args)) = argv.split_first() else {
+                continue;
+            };
+            let p = Path::new(prog);
+            out.push((
+                role,
+                if p.components().count() > 1 {
                     p.to_path_buf()
                 } else {
                     std::env::var_os("PATH")
@@ -215,10 +222,16 @@ impl Target {
                         .map(|d| d.join(prog))
                         .find(|c| c.is_file())
                         .unwrap_or_else(|| p.to_path_buf())
-                };
-                (role, found)
-            })
-            .collect()
+                },
+            ));
+            // a path argument, not an option or a placeholder the kit fills in per action
+            out.extend(
+                args.iter()
+                    .filter(|a| a.contains('/') && !a.starts_with('-') && !a.contains('{'))
+                    .map(|a| (role, PathBuf::from(a))),
+            );
+        }
+        out
     }
 
     /// Tags of scenarios this target cannot run (an ability its programs lack), with why.
@@ -261,15 +274,8 @@ impl Target {
             // without the variables cargo set for the kit's own package: a `cargo build` here
             // would otherwise see another CARGO_MANIFEST_DIR and rebuild ring and all it feeds
             for (k, _) in std::env::vars_os() {
-                let k = k.to_string_lossy();
-                if k.starts_with("CARGO_PKG_")
-                    || k.starts_with("CARGO_MANIFEST_")
-                    || matches!(
-                        &*k,
-                        "CARGO_CRATE_NAME" | "CARGO_BIN_NAME" | "CARGO_PRIMARY_PACKAGE"
-                    )
-                {
-                    cmd.env_remove(&*k);
+                if oqs_testkit::is_cargo_package_var(&k.to_string_lossy()) {
+                    cmd.env_remove(k);
                 }
             }
             let status = cmd

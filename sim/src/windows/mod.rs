@@ -161,6 +161,10 @@ pub enum ExportError {
     Io(#[from] io::Error),
 }
 
+/// What the export wizard shows when it is done [003 10: 「「正しくエクスポートされました。」が
+/// 表示され「OK」をクリックします」].
+pub const EXPORT_DONE: &str = "正しくエクスポートされました。";
+
 impl FakeTerminal {
     /// certmgr.msc → 個人 → すべてのタスク → エクスポート [003]: PKCS#12 with the private key and
     /// the chain, protected by `password`.
