@@ -16,7 +16,7 @@ use oqs_proto::linkage::{Extension, FileName, RequestKind};
 use oqs_proto::profile::Profile;
 use oqs_proto::qualification::{QualificationResult, SearchInfo};
 use oqs_proto::settings::CharacterCode;
-use std::collections::{BTreeSet, HashMap, VecDeque};
+use std::collections::{BTreeSet, HashMap, HashSet, VecDeque};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use time::OffsetDateTime;
@@ -116,6 +116,7 @@ impl LinkageApp {
             options,
             shared: shared.clone(),
             seen: HashMap::new(),
+            moved_in: Arc::default(),
             warned: BTreeSet::new(),
             taken: 0,
             crashed: false,
@@ -193,6 +194,10 @@ struct Worker {
     options: Options,
     shared: Arc<Shared>,
     seen: HashMap<String, Seen>,
+    /// Names the file system reported as renamed into `req` and not written there since: a
+    /// HIS that writes elsewhere and moves the file in (the interface's way) hands over a
+    /// complete file, so it is taken at once instead of after the settle time.
+    moved_in: Arc<Mutex<HashSet<String>>>,
     /// Names already warned about, so the log says it once.
     warned: BTreeSet<String>,
     /// Requests taken so far, and whether an injected fault has stopped the app.
@@ -236,7 +241,7 @@ impl Worker {
 
     async fn run(mut self, stop: Arc<Notify>, scans: watch::Sender<u64>) {
         let events = Arc::new(Notify::new());
-        let _watcher = self.watch(events.clone());
+        let _watcher = self.watch(events.clone(), self.moved_in.clone());
         self.log(format!(
             "連携アプリケーションを開始しました（要求: {}、結果: {}）",
             self.settings.request_dir, self.settings.result_dir
@@ -274,13 +279,47 @@ impl Worker {
         self.log("連携アプリケーションを停止しました");
     }
 
-    fn watch(&self, events: Arc<Notify>) -> Option<notify::RecommendedWatcher> {
+    fn watch(
+        &self,
+        events: Arc<Notify>,
+        moved_in: Arc<Mutex<HashSet<String>>>,
+    ) -> Option<notify::RecommendedWatcher> {
         use notify::Watcher;
+        use notify::event::{EventKind, ModifyKind, RenameMode};
         let mut w = notify::recommended_watcher(move |e: notify::Result<notify::Event>| {
-            // Opening and reading (our own scans included) are not changes.
-            if !matches!(e, Ok(ref ev) if ev.kind.is_access()) {
+            let Ok(ev) = e else {
                 events.notify_one();
+                return;
+            };
+            // Opening and reading (our own scans included) are not changes.
+            if ev.kind.is_access() {
+                return;
             }
+            let name = |p: Option<&std::path::PathBuf>| {
+                p.and_then(|p| p.file_name())
+                    .map(|n| n.to_string_lossy().into_owned())
+            };
+            let arrived = match ev.kind {
+                EventKind::Modify(ModifyKind::Name(RenameMode::To)) => name(ev.paths.first()),
+                EventKind::Modify(ModifyKind::Name(RenameMode::Both)) => name(ev.paths.get(1)),
+                _ => None,
+            };
+            {
+                let mut m = moved_in.lock().unwrap_or_else(|e| e.into_inner());
+                match arrived {
+                    Some(n) => {
+                        m.insert(n);
+                    }
+                    // created or written in place: the settle time applies again
+                    None if ev.kind.is_create() || ev.kind.is_modify() => {
+                        for n in ev.paths.iter().filter_map(|p| name(Some(p))) {
+                            m.remove(&n);
+                        }
+                    }
+                    None => {}
+                }
+            }
+            events.notify_one();
         })
         .ok()?;
         match w.watch(&self.folders.req, notify::RecursiveMode::NonRecursive) {
@@ -385,7 +424,12 @@ impl Worker {
                 unsettled = true;
                 continue;
             }
-            if now.duration_since(seen.since) < self.options.settle {
+            let moved_in = self
+                .moved_in
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .contains(&key);
+            if !moved_in && now.duration_since(seen.since) < self.options.settle {
                 unsettled = true;
                 continue;
             }
@@ -431,6 +475,10 @@ impl Worker {
                 break;
             }
             self.seen.remove(&key);
+            self.moved_in
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .remove(&key);
             self.warned.remove(&format!("incomplete:{key}"));
             self.answer(&name, incomplete).await;
         }
