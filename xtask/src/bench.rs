@@ -27,6 +27,42 @@ pub enum Bench {
     Proxy(crate::proxy_bench::Args),
 }
 
+/// The build the figures come from, said in every benchmark's output.
+pub const BUILD: &str = if cfg!(debug_assertions) {
+    "debug build (OQS_BENCH_DEBUG=1)"
+} else {
+    "optimised build, cargo profile `bench`"
+};
+
+/// In a debug xtask, runs the same `bench …` command from an optimised (bench-profile) build
+/// of xtask and returns its exit code; `None` when this xtask is already optimised, or
+/// `OQS_BENCH_DEBUG=1` asks to measure the debug build on purpose.
+pub fn optimised_rerun() -> Option<i32> {
+    if !cfg!(debug_assertions) || std::env::var_os("OQS_BENCH_DEBUG").is_some() {
+        return None;
+    }
+    println!("building the optimised benchmarks (cargo profile `bench`)…");
+    let status = crate::cargo()
+        .args([
+            "run",
+            "--quiet",
+            "--profile",
+            "bench",
+            "--package",
+            "xtask",
+            "--",
+        ])
+        .args(std::env::args_os().skip(1))
+        .status();
+    Some(match status {
+        Ok(s) => s.code().unwrap_or(1),
+        Err(e) => {
+            eprintln!("cargo を起動できません: {e}");
+            1
+        }
+    })
+}
+
 pub fn run(b: Bench) -> i32 {
     match b {
         Bench::Suite { starts, runs } => report(suite(starts, runs)),
@@ -55,15 +91,30 @@ pub fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1e3
 }
 
-/// Builds a workspace binary (debug) and returns its path.
+/// Builds a workspace binary in the benchmarks' own profile ([`BUILD`]) and returns its path.
 pub fn built_binary(package: &str) -> anyhow::Result<PathBuf> {
     built_binary_with(package, &[])
 }
 
-/// Builds a workspace binary (debug) with cargo features and returns its path.
+/// The same with cargo features.
 pub fn built_binary_with(package: &str, features: &[&str]) -> anyhow::Result<PathBuf> {
+    let (profile, dir) = if cfg!(debug_assertions) {
+        ("dev", "debug")
+    } else {
+        // the bench profile's artefacts live in `release`
+        ("bench", "release")
+    };
     let mut cmd = crate::cargo();
-    cmd.args(["build", "--quiet", "--package", package, "--bin", package]);
+    cmd.args([
+        "build",
+        "--quiet",
+        "--profile",
+        profile,
+        "--package",
+        package,
+        "--bin",
+        package,
+    ]);
     if !features.is_empty() {
         cmd.args(["--features", &features.join(",")]);
     }
@@ -75,7 +126,7 @@ pub fn built_binary_with(package: &str, features: &[&str]) -> anyhow::Result<Pat
     let target = std::env::var_os("CARGO_TARGET_DIR")
         .map(PathBuf::from)
         .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target"));
-    Ok(target.join("debug").join(package))
+    Ok(target.join(dir).join(package))
 }
 
 /// One suite run: (scenarios passed, wall time).
@@ -154,7 +205,7 @@ fn suite(starts: u32, runs: u32) -> anyhow::Result<()> {
         }
         Ok(best)
     };
-    println!("whole suite (best of {runs}, debug build, includes process start):");
+    println!("whole suite (best of {runs}, {BUILD}, includes process start):");
     let concurrent = rate("default concurrency", &[])?;
     let serial = rate("--concurrency 1", &["--concurrency", "1"])?;
     println!(

@@ -172,7 +172,8 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         .build()?;
     let _ = oqs_certs::Pki::shared();
     println!(
-        "linkage app, in-process, real files + mTLS on loopback (debug build, settle {} ms):",
+        "linkage app, in-process, real files + mTLS on loopback ({}, settle {} ms):",
+        crate::bench::BUILD,
         args.settle_ms
     );
     let plain = rt.block_on(measure(&args, false))?;

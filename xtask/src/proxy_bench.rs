@@ -4,8 +4,8 @@
 //! - round trips of 64 bytes through an established tunnel, p50/p99 (the added latency);
 //! - throughput of a one-way stream echoed back, MB/s.
 //!
-//! The proxy runs in this process (a debug build, as the tests run it); tinyproxy is a
-//! release C program, so the comparison flatters tinyproxy.
+//! The proxy runs in this process, built with the `bench` profile like every benchmark
+//! (`crate::bench::BUILD` says which build it was); tinyproxy is Debian's release build.
 
 use crate::bench::{ms, percentile};
 use oqs_sim::World;
@@ -184,8 +184,11 @@ pub fn run(a: Args) -> anyhow::Result<()> {
         let dir = tempfile::tempdir()?;
         let tiny = start_tinyproxy(dir.path(), echo.port());
         println!(
-            "proxy bench: {} tunnel set-ups, {} round trips of 64 B, {} MiB streamed (echoed) per path",
-            a.connects, a.round_trips, a.mib
+            "proxy bench ({}): {} tunnel set-ups, {} round trips of 64 B, {} MiB streamed (echoed) per path",
+            crate::bench::BUILD,
+            a.connects,
+            a.round_trips,
+            a.mib
         );
         let mut paths = vec![("direct", Path::Direct), ("oqs-kit proxy (CONNECT)", Path::Proxy(proxy, ECHO_HOST))];
         match &tiny {

@@ -43,7 +43,11 @@ fn exchange() -> [Vec<u8>; 3] {
 
 pub fn run(args: Args) -> anyhow::Result<()> {
     let world = World::builder().seed(1).build()?;
-    println!("reader bench: in process ({} APDUs each)", args.apdus);
+    println!(
+        "reader bench ({}): in process ({} APDUs each)",
+        crate::bench::BUILD,
+        args.apdus
+    );
     let card = world.issue_card(0, FormFactor::Card, "1234");
     let cmds = exchange();
     let rate = |f: &mut dyn FnMut(&[u8])| {
