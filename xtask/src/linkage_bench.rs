@@ -27,6 +27,9 @@ pub struct Args {
     /// Sequential requests for the latency figures.
     #[arg(long, default_value_t = 100)]
     latency: usize,
+    /// Rounds of each measurement; the figures are their medians.
+    #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u32).range(1..))]
+    rounds: u32,
     /// Requests in the crash soak (0 skips it).
     #[arg(long, default_value_t = 1000)]
     soak: usize,
@@ -172,12 +175,31 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         .build()?;
     let _ = oqs_certs::Pki::shared();
     println!(
-        "linkage app, in-process, real files + mTLS on loopback ({}, settle {} ms):",
+        "linkage app, in-process, real files + mTLS on loopback ({}, settle {} ms, median of {} rounds):",
         crate::bench::BUILD,
-        args.settle_ms
+        args.settle_ms,
+        args.rounds
     );
-    let plain = rt.block_on(measure(&args, false))?;
-    let enc = rt.block_on(measure(&args, true))?;
+    let median = |encrypted: bool| -> anyhow::Result<Figures> {
+        let mut runs = Vec::new();
+        for _ in 0..args.rounds {
+            runs.push(rt.block_on(measure(&args, encrypted))?);
+        }
+        let mid = |mut v: Vec<f64>| {
+            v.sort_by(f64::total_cmp);
+            v[v.len() / 2]
+        };
+        let secs = |f: fn(&Figures) -> Duration| {
+            Duration::from_secs_f64(mid(runs.iter().map(|r| f(r).as_secs_f64()).collect()))
+        };
+        Ok(Figures {
+            rate: mid(runs.iter().map(|r| r.rate).collect()),
+            p50: secs(|r| r.p50),
+            p99: secs(|r| r.p99),
+        })
+    };
+    let plain = median(false)?;
+    let enc = median(true)?;
     for (label, f) in [("plain .xml", &plain), ("encrypted .zip", &enc)] {
         println!(
             "  {label:<15} {:>7.1} requests/s ({} at once)   req→res p50 {:.2} ms  p99 {:.2} ms ({} one by one)",
