@@ -220,14 +220,9 @@ impl Worker {
         keep(&self.shared.log, line);
     }
 
-    /// Whether the injected fault strikes now, at `point` of the current request.
-    fn crash_at(&mut self, point: CrashPoint) -> bool {
-        if self.options.fault
-            == Some(Fault {
-                at: point,
-                request: self.taken,
-            })
-        {
+    /// Whether the injected fault strikes now, at `point` of the `request`-th request taken.
+    fn crash_at(&mut self, point: CrashPoint, request: usize) -> bool {
+        if self.options.fault == Some(Fault { at: point, request }) {
             self.crashed = true;
         }
         self.crashed
@@ -339,20 +334,26 @@ impl Worker {
     /// requests taken with no prepared answer are answered (nothing of theirs went out).
     /// Runs at start and before every scan.
     async fn resume(&mut self) -> std::io::Result<()> {
-        for r in self.folders.prepared()? {
-            for x in Folders::requests_of(&r) {
+        let prepared = self.folders.prepared()?;
+        for r in &prepared {
+            for x in Folders::requests_of(r) {
                 self.folders.consume(&x)?;
             }
-            self.publish(&r)?;
         }
+        if !prepared.is_empty() {
+            self.folders.sync_consumed();
+            for r in &prepared {
+                self.publish(r)?;
+            }
+            self.folders.sync_published();
+        }
+        let mut left = Vec::new();
         for x in self.folders.inflight()? {
             self.log(format!("処理途中だった要求「{x}」を処理します"));
             self.taken += 1;
-            self.answer(&x, None).await;
-            if self.crashed {
-                break;
-            }
+            left.push((x, self.taken, None));
         }
+        self.answer_all(left).await;
         Ok(())
     }
 
@@ -435,6 +436,8 @@ impl Worker {
             }
             ready.push((name, seen.first_seen));
         }
+        // every ready request is claimed, then answered as a group (see `answer_all`)
+        let mut claimed = Vec::new();
         for (name, first_seen) in ready {
             if self.crashed {
                 break;
@@ -471,7 +474,7 @@ impl Worker {
                 continue;
             }
             self.taken += 1;
-            if self.crash_at(CrashPoint::Claimed) {
+            if self.crash_at(CrashPoint::Claimed, self.taken) {
                 break;
             }
             self.seen.remove(&key);
@@ -480,8 +483,12 @@ impl Worker {
                 .unwrap_or_else(|e| e.into_inner())
                 .remove(&key);
             self.warned.remove(&format!("incomplete:{key}"));
-            self.answer(&name, incomplete).await;
+            claimed.push((name, self.taken, incomplete));
         }
+        if !claimed.is_empty() {
+            self.folders.sync_claimed();
+        }
+        self.answer_all(claimed).await;
         Ok(unsettled)
     }
 
@@ -500,14 +507,89 @@ impl Worker {
         }
     }
 
-    /// Answers a request already in `inflight`. An error of the disk leaves it (or its
-    /// prepared answer) in the work folder, where the next scan's `resume` takes it up.
-    async fn answer(&mut self, name: &FileName, forced: Option<Failure>) {
+    /// Answers requests already in `inflight` (`(name, index among the requests taken, a
+    /// failure decided already)`), following the file protocol in groups: every answer is
+    /// prepared, then every request removed, then every answer published, each step made
+    /// durable once for the group, so that at any crash each request is in exactly one of
+    /// inflight, prepared or published, as with one request at a time. An error of the disk
+    /// leaves a request (or its prepared answer) in the work folder, where the next scan's
+    /// `resume` takes it up.
+    async fn answer_all(&mut self, claimed: Vec<(FileName, usize, Option<Failure>)>) {
+        if self.crashed {
+            return;
+        }
+        let mut answers = Vec::new();
+        for (name, index, forced) in claimed {
+            if let Some(file) = self.answer_file(&name, forced).await {
+                answers.push((name, index, file, self.host.clock().now().into()));
+            }
+        }
+        let written = self.folders.prepare_all(
+            &answers
+                .iter()
+                .map(|(_, _, f, at)| (f.name.clone(), f.bytes.as_slice(), *at))
+                .collect::<Vec<_>>(),
+        );
+        let mut prepared = Vec::new();
+        for ((name, index, file, _), w) in answers.into_iter().zip(written) {
+            if self.crashed {
+                break;
+            }
+            match w {
+                Ok(()) => prepared.push((name, index, file.name)),
+                Err(e) => {
+                    self.log(format!(
+                        "結果ファイル「{}」を出力できません: {e}",
+                        file.name
+                    ));
+                    continue;
+                }
+            }
+            if self.crash_at(CrashPoint::Prepared, index) {
+                break;
+            }
+        }
+        if prepared.is_empty() {
+            return;
+        }
+        self.folders.sync_prepared();
+        let mut consumed = Vec::new();
+        for (name, index, out) in prepared {
+            if self.crashed {
+                break;
+            }
+            if let Err(e) = self.folders.consume(&name) {
+                self.log(format!("結果ファイル「{out}」を出力できません: {e}"));
+                continue;
+            }
+            consumed.push((index, out));
+            if self.crash_at(CrashPoint::Consumed, index) {
+                break;
+            }
+        }
+        self.folders.sync_consumed();
+        for (index, out) in consumed {
+            if self.crashed {
+                break;
+            }
+            if let Err(e) = self.publish(&out) {
+                self.log(format!("結果ファイル「{out}」を出力できません: {e}"));
+                continue;
+            }
+            if self.crash_at(CrashPoint::Published, index) {
+                break;
+            }
+        }
+        self.folders.sync_published();
+    }
+
+    /// The answer to a request in `inflight`: the server's, or an error result.
+    async fn answer_file(&mut self, name: &FileName, forced: Option<Failure>) -> Option<OutFile> {
         let bytes = match self.folders.read_inflight(name) {
             Ok(b) => b,
             Err(e) => {
                 self.log(format!("要求ファイル「{name}」を読めません: {e}"));
-                return;
+                return None;
             }
         };
         let prefix = name.prefix();
@@ -516,41 +598,14 @@ impl Worker {
             None => self.ask(name, &bytes).await,
         };
         let ctx = self.ctx(&prefix);
-        let file: OutFile = match out {
+        Some(match out {
             Ok(f) => f,
             Err((request, failure)) => {
                 let file = answer::failure_file(name, request.as_ref(), &failure, &ctx);
                 self.log(format!("要求「{name}」はエラーです {failure}"));
                 file
             }
-        };
-        let at = self.host.clock().now().into();
-        if let Err(e) = self.deliver(name, &file, at) {
-            self.log(format!(
-                "結果ファイル「{}」を出力できません: {e}",
-                file.name
-            ));
-        }
-    }
-
-    /// Steps 2–4 of the file protocol for one answer.
-    fn deliver(
-        &mut self,
-        request: &FileName,
-        file: &OutFile,
-        at: std::time::SystemTime,
-    ) -> std::io::Result<()> {
-        self.folders.prepare(&file.name, &file.bytes, at)?;
-        if self.crash_at(CrashPoint::Prepared) {
-            return Ok(());
-        }
-        self.folders.consume(request)?;
-        if self.crash_at(CrashPoint::Consumed) {
-            return Ok(());
-        }
-        self.publish(&file.name)?;
-        self.crash_at(CrashPoint::Published);
-        Ok(())
+        })
     }
 
     /// Reads the request and asks the server; `Err` carries what is known for an error result.

@@ -135,14 +135,12 @@ impl Folders {
     }
 
     /// Step 1: takes `req\X` into `work\inflight\X`. `Ok(false)` when it vanished meanwhile.
+    /// Each step's renames and removals become durable with the step's `sync_*` call, once for
+    /// a whole group of requests (a directory flush costs as much as the rest of an answer).
     pub fn claim(&self, name: &FileName) -> io::Result<bool> {
         let n = name.to_string();
         match std::fs::rename(self.req.join(&n), self.inflight.join(&n)) {
-            Ok(()) => {
-                sync_dir(&self.inflight);
-                sync_dir(&self.req);
-                Ok(true)
-            }
+            Ok(()) => Ok(true),
             Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(false),
             Err(e) => Err(e),
         }
@@ -155,17 +153,61 @@ impl Folders {
     /// Step 2: the answer, durable in `work\out`, stamped with the terminal's time (the age
     /// forgotten-file deletion measures).
     pub fn prepare(&self, name: &FileName, bytes: &[u8], at: SystemTime) -> io::Result<()> {
-        let n = name.to_string();
-        let part = self.out.join(format!("{n}.part"));
-        {
-            let mut f = File::create(&part)?;
-            f.write_all(bytes)?;
-            f.set_modified(at)?;
-            f.sync_all()?;
-        }
-        std::fs::rename(&part, self.out.join(&n))?;
-        sync_dir(&self.out);
-        Ok(())
+        self.prepare_all(&[(name.clone(), bytes, at)])
+            .pop()
+            .unwrap_or(Ok(()))
+    }
+
+    /// Step 2 for a group of answers: every `.part` file is written, then all are flushed
+    /// together (the file system commits flushes issued at once as one), then renamed into
+    /// `work\out`. One result per answer, in order.
+    pub fn prepare_all(&self, answers: &[(FileName, &[u8], SystemTime)]) -> Vec<io::Result<()>> {
+        let parts: Vec<io::Result<(File, PathBuf)>> = answers
+            .iter()
+            .map(|(name, bytes, at)| {
+                let part = self.out.join(format!("{name}.part"));
+                let mut f = File::create(&part)?;
+                f.write_all(bytes)?;
+                f.set_modified(*at)?;
+                Ok((f, part))
+            })
+            .collect();
+        // a few threads flushing at once: one journal commit serves them all
+        let synced: Vec<io::Result<()>> = std::thread::scope(|s| {
+            let chunk = parts.len().div_ceil(8).max(1);
+            let handles: Vec<_> = parts
+                .chunks(chunk)
+                .map(|c| {
+                    s.spawn(move || {
+                        c.iter()
+                            .map(|p| match p {
+                                Ok((f, _)) => f.sync_all(),
+                                Err(e) => Err(io::Error::new(e.kind(), e.to_string())),
+                            })
+                            .collect::<Vec<_>>()
+                    })
+                })
+                .collect();
+            handles
+                .into_iter()
+                .flat_map(|h| {
+                    h.join()
+                        .unwrap_or_else(|_| vec![Err(io::Error::other("flush thread panicked"))])
+                })
+                .collect()
+        });
+        parts
+            .iter()
+            .zip(synced)
+            .zip(answers)
+            .map(|((p, synced), (name, _, _))| {
+                synced?;
+                let (_, part) = p
+                    .as_ref()
+                    .map_err(|e| io::Error::new(e.kind(), e.to_string()))?;
+                std::fs::rename(part, self.out.join(name.to_string()))
+            })
+            .collect()
     }
 
     /// Step 3: the request is done with.
@@ -175,7 +217,6 @@ impl Folders {
             Err(e) if e.kind() == io::ErrorKind::NotFound => {}
             Err(e) => return Err(e),
         }
-        sync_dir(&self.inflight);
         Ok(())
     }
 
@@ -187,9 +228,29 @@ impl Folders {
             return Ok(Published::Blocked);
         }
         std::fs::rename(self.out.join(&n), &target)?;
+        Ok(Published::Done)
+    }
+
+    /// Makes the claims so far durable (before any answer of theirs is prepared).
+    pub fn sync_claimed(&self) {
+        sync_dir(&self.inflight);
+        sync_dir(&self.req);
+    }
+
+    /// Makes the prepared answers durable (before their requests are removed).
+    pub fn sync_prepared(&self) {
+        sync_dir(&self.out);
+    }
+
+    /// Makes the removed requests durable (before their answers go out).
+    pub fn sync_consumed(&self) {
+        sync_dir(&self.inflight);
+    }
+
+    /// Makes the published answers durable.
+    pub fn sync_published(&self) {
         sync_dir(&self.res);
         sync_dir(&self.out);
-        Ok(Published::Done)
     }
 
     /// Answers prepared but not yet published; drops `.part` files left by a crash.
