@@ -32,6 +32,10 @@ pub struct Options {
     pub rescan: Duration,
     /// A file must keep its size and time this long before it is read.
     pub settle: Duration,
+    /// A file the file system reports as renamed into `req` is complete and taken at once;
+    /// `false` makes it wait the settle time like a file written in place (an observer that
+    /// must see each request before the app takes it, like the kit's HIS inspector, needs it).
+    pub moved_at_once: bool,
     pub profile: Profile,
     /// Stop dead at a step of the file protocol, as a killed process would (for the scenarios
     /// that prove nothing is lost or answered twice at any point).
@@ -43,6 +47,7 @@ impl Default for Options {
         Self {
             rescan: Duration::from_secs(1),
             settle: Duration::from_millis(200),
+            moved_at_once: true,
             profile: Profile::builtin().clone(),
             fault: None,
         }
@@ -425,11 +430,12 @@ impl Worker {
                 unsettled = true;
                 continue;
             }
-            let moved_in = self
-                .moved_in
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .contains(&key);
+            let moved_in = self.options.moved_at_once
+                && self
+                    .moved_in
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .contains(&key);
             if !moved_in && now.duration_since(seen.since) < self.options.settle {
                 unsettled = true;
                 continue;

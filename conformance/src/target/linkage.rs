@@ -49,6 +49,9 @@ impl Linkage {
                 let options = Options {
                     rescan: RESCAN,
                     settle: SETTLE,
+                    // a HIS target's requests are inspected as they arrive: the app waits the
+                    // settle time, so the inspector keeps each request before it is taken
+                    moved_at_once: super::current().his.is_none(),
                     fault,
                     ..Options::default()
                 };
