@@ -157,6 +157,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                         settle: std::time::Duration::from_millis(settle_ms),
                         profile,
                         fault,
+                        ..Options::default()
                     },
                 )
                 .await?;
