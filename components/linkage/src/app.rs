@@ -183,6 +183,10 @@ impl Drop for LinkageApp {
     }
 }
 
+/// Requests answered together, at most: each step of the file protocol is made durable once
+/// per group.
+const GROUP: usize = 64;
+
 /// What the app remembers of a file it has seen but not taken yet.
 struct Seen {
     stamp: Stamp,
@@ -521,6 +525,17 @@ impl Worker {
     /// leaves a request (or its prepared answer) in the work folder, where the next scan's
     /// `resume` takes it up.
     async fn answer_all(&mut self, claimed: Vec<(FileName, usize, Option<Failure>)>) {
+        // groups of a bounded size: the first answers go out while a long queue is still
+        // being asked, and a group's answers held in memory stay few
+        let mut claimed = claimed.into_iter().peekable();
+        while claimed.peek().is_some() && !self.crashed {
+            let group: Vec<_> = claimed.by_ref().take(GROUP).collect();
+            self.answer_group(group).await;
+        }
+    }
+
+    /// One group of [`Self::answer_all`].
+    async fn answer_group(&mut self, claimed: Vec<(FileName, usize, Option<Failure>)>) {
         if self.crashed {
             return;
         }
