@@ -315,17 +315,9 @@ mod tests {
     fn a_definition_taking_captures_its_regex_lacks_fails_the_dry_run() {
         // the test-only library holds `#[given(regex = r"^（試験用）引数のない手順$")]` on a
         // function taking two values: the stray OQSComAppRestart Given had this shape
-        let dir = tempfile::tempdir().unwrap();
-        std::fs::write(
-            dir.path().join("x.feature"),
+        let dir = features_with(
             "# language: ja\n機能: x\n  シナリオ: a\n    前提 資格確認端末「PC」がある\n",
-        )
-        .unwrap();
-        std::fs::copy(
-            crate::runner::workspace_root().join("features/manual-steps.toml"),
-            dir.path().join("manual-steps.toml"),
-        )
-        .unwrap();
+        );
         let r = check_with(dir.path(), &|_, _, _| true, crate::catalogue::STEP_DEFS).unwrap();
         assert_eq!(r.problems.len(), 1, "{:#?}", r.problems);
         assert!(
@@ -363,7 +355,8 @@ mod tests {
         );
     }
 
-    fn problems_of(feature: &str) -> Vec<Problem> {
+    /// A features folder holding `x.feature` and the manuals' entries.
+    fn features_with(feature: &str) -> tempfile::TempDir {
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(dir.path().join("x.feature"), feature).unwrap();
         std::fs::copy(
@@ -371,7 +364,11 @@ mod tests {
             dir.path().join("manual-steps.toml"),
         )
         .unwrap();
-        check(dir.path()).unwrap().problems
+        dir
+    }
+
+    fn problems_of(feature: &str) -> Vec<Problem> {
+        check(features_with(feature).path()).unwrap().problems
     }
 
     #[test]
@@ -419,17 +416,9 @@ mod tests {
 
     #[test]
     fn an_unknown_step_and_an_outline_row_are_reported_with_their_place() {
-        let dir = tempfile::tempdir().unwrap();
-        std::fs::write(
-            dir.path().join("x.feature"),
+        let dir = features_with(
             "# language: ja\n機能: x\n\n  @nope\n  シナリオ: a\n    前提 資格確認端末「PC」がある\n    もし 存在しない手順を実行する\n\n  シナリオテンプレート: b\n    ならば 「<文>」と表示される\n\n    例:\n      | 文 |\n      | あ |\n      | い |\n",
-        )
-        .unwrap();
-        std::fs::copy(
-            crate::runner::workspace_root().join("features/manual-steps.toml"),
-            dir.path().join("manual-steps.toml"),
-        )
-        .unwrap();
+        );
         let r = check(dir.path()).unwrap();
         assert_eq!((r.scenarios, r.steps), (2, 4));
         let places: Vec<&str> = r.problems.iter().map(|p| p.place.as_str()).collect();

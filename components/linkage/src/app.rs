@@ -399,6 +399,12 @@ impl Worker {
         }
         let present: BTreeSet<String> = scan.requests.iter().map(|r| r.0.to_string()).collect();
         self.seen.retain(|k, _| present.contains(k));
+        // names that left `req` (or were never requests) are forgotten: the set stays bounded
+        // by what is in `req`; one arriving during this scan just waits the settle time
+        self.moved_in
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .retain(|k| present.contains(k));
         let now = Instant::now();
         let mut unsettled = false;
         let mut ready = Vec::new();
