@@ -22,6 +22,7 @@ pub mod coverage;
 pub mod dry_run;
 pub mod evidence;
 pub mod expected;
+pub mod fuzz_seeds;
 pub mod progress;
 pub mod report;
 pub mod runner;

@@ -429,6 +429,7 @@ pub async fn run_cli(libtest_mode: bool) -> i32 {
         })
     })
     .collect();
+    let fuzz_seeds = std::env::var_os(crate::fuzz_seeds::VAR).map(PathBuf::from);
     let result = KitWorld::cucumber()
         .before(move |feature, _rule, scenario, world| {
             let s = scenario_seed(seed, &feature.name, &scenario.name, scenario.position.line);
@@ -455,6 +456,14 @@ pub async fn run_cli(libtest_mode: bool) -> i32 {
                         *best = (*best).max(o);
                     }
                     cl.any.insert(c.id);
+                }
+            }
+            if let (Some(dest), Some(w)) = (&fuzz_seeds, world.as_deref()) {
+                if let Some(sim) = &w.sim {
+                    crate::fuzz_seeds::harvest(sim.dir(), dest);
+                }
+                if let Some(r) = &w.linkage.his_request {
+                    crate::fuzz_seeds::harvest_request(r, dest);
                 }
             }
             let rel = relative(&features_root, feature);

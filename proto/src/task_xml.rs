@@ -250,11 +250,26 @@ impl TaskDefinition {
                     "毎日以外のスケジュール（毎週・毎月）には対応していません".into(),
                 ));
             }
+            // xs:dateTime; the daily time is its hh:mm (found by fuzzing: anything else here
+            // used to be kept whole and exported as a different time)
             let at = c
                 .start_boundary
                 .split_once('T')
-                .map(|(_, t)| t.get(..5).unwrap_or(t).to_owned())
-                .ok_or_else(|| bad(format!("StartBoundary「{}」", c.start_boundary)))?;
+                .and_then(|(_, t)| t.get(..5))
+                .filter(|hm| {
+                    let b = hm.as_bytes();
+                    b[2] == b':'
+                        && hm[..2].parse::<u8>().is_ok_and(|h| h < 24)
+                        && b[..2].iter().chain(&b[3..]).all(u8::is_ascii_digit)
+                        && hm[3..].parse::<u8>().is_ok_and(|m| m < 60)
+                })
+                .map(str::to_owned)
+                .ok_or_else(|| {
+                    bad(format!(
+                        "StartBoundary「{}」は日時（例: 2025-04-01T03:33:00）ではありません",
+                        c.start_boundary
+                    ))
+                })?;
             triggers.push(TaskTrigger::Daily { at });
         }
         let name = x.registration_info.uri.trim_start_matches('\\').to_owned();
@@ -441,5 +456,15 @@ mod tests {
         assert_eq!(seconds("1M"), None);
         assert_eq!(seconds("P50000D"), None);
         assert_eq!(seconds("PT2000000H"), None);
+        // found by `cargo xtask fuzz task_xml`: a time that is not hh:mm is refused by name
+        for at in [
+            "2025-01-01T12:1\u{3A00}\u{3000}07:00:00",
+            "2025-01-01T25:00:00",
+            "2025-01-01T1:00",
+        ] {
+            let broken = xml.replace("2025-04-01T03:33:00", at);
+            let e = TaskDefinition::parse("restart.xml", broken.as_bytes()).unwrap_err();
+            assert!(e.to_string().contains("StartBoundary"), "{e}");
+        }
     }
 }

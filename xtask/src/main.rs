@@ -9,9 +9,11 @@
 //! | `bench suite` | scenarios/s of the whole suite and World start time |
 //! | `bench linkage` | linkage app requests/s and req→res latency (plain vs encrypted), crash soak |
 //! | `bench proxy` | the proxy: CONNECT set-up, added latency and throughput vs direct and vs tinyproxy |
+//! | `fuzz <target>\|all [--time S]` | libFuzzer targets of `fuzz/` (cargo-fuzz, stable + `RUSTC_BOOTSTRAP=1`); `--list` names them |
 //! | `bench reader` | the virtual card: APDUs/s in process; round trips through pcscd + vpcd vs an echo card and vicc |
 
 mod bench;
+mod fuzz;
 mod linkage_bench;
 mod proxy_bench;
 mod reader_bench;
@@ -45,6 +47,8 @@ enum Cmd {
     /// Write the test PKI to a folder: CA bundle, server certificate, a terminal's certificate,
     /// key and PKCS#12. Keys are new on every run.
     Certs(sim::CertArgs),
+    /// Fuzz a parser with libFuzzer (cargo-fuzz on stable); `--list` names the targets.
+    Fuzz(fuzz::FuzzArgs),
     /// Benchmarks; they print figures, they assert nothing.
     Bench {
         #[command(subcommand)]
@@ -97,6 +101,7 @@ fn main() -> ExitCode {
         Cmd::Test { args } => test::run(&args),
         Cmd::Sim(args) => sim::run(args),
         Cmd::Certs(args) => sim::certs(args),
+        Cmd::Fuzz(args) => fuzz::run(args),
         Cmd::Bench { what } => match bench::optimised_rerun() {
             // benchmarks measure optimised code: a debug xtask runs its bench-profile self
             Some(code) => code,

@@ -115,7 +115,6 @@ async fn send(s: &mut TcpStream, payload: &[u8]) -> io::Result<()> {
 }
 
 async fn serve(mut s: TcpStream, card: SharedCard, removal: Removal) -> io::Result<u64> {
-    let lock = |c: &SharedCard| c.lock().unwrap_or_else(|e| e.into_inner()).atr();
     let mut apdus = 0u64;
     loop {
         let mut len = [0u8; 2];
@@ -128,27 +127,41 @@ async fn serve(mut s: TcpStream, card: SharedCard, removal: Removal) -> io::Resu
         let mut msg = vec![0u8; usize::from(u16::from_be_bytes(len))];
         s.read_exact(&mut msg).await?;
         quickack(&s);
-        match msg.as_slice() {
-            [0x00] | [0x01] | [0x02] => card.lock().unwrap_or_else(|e| e.into_inner()).reset(),
-            [0x04] => {
-                let atr = lock(&card);
-                send(&mut s, &atr).await?;
-            }
-            [_] => {} // unknown control byte: vpcd sends none other
-            apdu => {
-                apdus += 1;
-                if removal == Removal::DuringApdu(apdus as usize) {
-                    // pulled out with the command in the air: no answer, connection gone
-                    return Ok(apdus - 1);
-                }
-                let r = card
-                    .lock()
-                    .unwrap_or_else(|e| e.into_inner())
-                    .transmit(apdu);
-                send(&mut s, &r).await?;
+        if msg.len() > 1 {
+            apdus += 1;
+            if removal == Removal::DuringApdu(apdus as usize) {
+                // pulled out with the command in the air: no answer, connection gone
+                return Ok(apdus - 1);
             }
         }
+        let answer = reply(&mut *card.lock().unwrap_or_else(|e| e.into_inner()), &msg);
+        if let Some(r) = answer {
+            send(&mut s, &r).await?;
+        }
     }
+}
+
+/// The card's answer to one frame's payload, with no I/O: power and reset controls answer
+/// nothing, 04 the ATR, an unknown control byte nothing (vpcd sends none other), anything
+/// longer is an APDU and gets the card's response.
+pub fn reply(card: &mut dyn Card, msg: &[u8]) -> Option<Vec<u8>> {
+    match msg {
+        [0x00] | [0x01] | [0x02] => {
+            card.reset();
+            None
+        }
+        [0x04] => Some(card.atr()),
+        [] | [_] => None,
+        apdu => Some(card.transmit(apdu)),
+    }
+}
+
+/// Splits one frame off the front of `buf`: its payload and the rest, or `None` while the
+/// frame is not complete.
+pub fn frame(buf: &[u8]) -> Option<(&[u8], &[u8])> {
+    let (len, rest) = buf.split_first_chunk::<2>()?;
+    let len = usize::from(u16::from_be_bytes(*len));
+    (rest.len() >= len).then(|| rest.split_at(len))
 }
 
 #[cfg(test)]
@@ -228,5 +241,19 @@ mod tests {
         let e = v.recv().await.unwrap_err();
         assert_eq!(e.kind(), io::ErrorKind::UnexpectedEof);
         assert_eq!(inserted.finished().await.unwrap(), 1);
+    }
+
+    #[test]
+    fn frames_split_and_controls_answer_as_vpcd_expects() {
+        assert_eq!(frame(&[0x00]), None, "half a length");
+        assert_eq!(frame(&[0x00, 0x02, 0x90]), None, "half a payload");
+        let (payload, rest) = frame(&[0x00, 0x01, 0x04, 0xFF]).unwrap();
+        assert_eq!((payload, rest), (&[0x04][..], &[0xFF][..]));
+        let mut echo = EchoCard;
+        assert_eq!(reply(&mut echo, &[0x04]), Some(echo.atr()));
+        assert_eq!(reply(&mut echo, &[0x01]), None);
+        assert_eq!(reply(&mut echo, &[0x07]), None);
+        assert_eq!(reply(&mut echo, &[]), None);
+        assert_eq!(reply(&mut echo, &[0x00, 0xA4]), Some(vec![0x90, 0x00]));
     }
 }
