@@ -6,5 +6,5 @@ use oqs_proto::linkage::crypt::{CryptPass, open};
 
 fuzz_target!(|data: &[u8]| {
     let pass: CryptPass = "Pass1234".parse().unwrap();
-    let _ = open("OQSsiquc01req_F.zip", data, "OQSsiquc01req_F.xml", &pass);
+    let _ = open("OQSsiquc01req_F.zip", data, "OQSsiquc01req_F.xml", &pass, 1 << 20);
 });

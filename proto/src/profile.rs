@@ -19,6 +19,12 @@ pub struct LinkageProfile {
     pub response_file_stay_time: u32,
     pub incomplete_request_minutes: u32,
     pub bulk_processing_minutes: u32,
+    /// Largest request file read, in bytes.
+    pub max_request_bytes: u64,
+    /// Largest XML an encrypted request may expand to, in bytes.
+    pub max_request_xml_bytes: u64,
+    /// Longest wait between two tries to write a result, in seconds.
+    pub write_retry_max_seconds: u32,
 }
 
 /// One row of the result-code table.
@@ -45,6 +51,8 @@ pub const RESULT_IDS: &[&str] = &[
     "unsupported_kind",
     "institution_mismatch",
     "incomplete_request",
+    "request_too_large",
+    "request_unreadable",
     "not_encrypted",
     "wrong_crypt_password",
     "corrupt_archive",

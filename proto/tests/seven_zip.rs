@@ -95,6 +95,7 @@ fn the_kit_opens_what_seven_zip_writes() {
         &archive,
         "OQSsiquc01req_B.xml",
         &pass,
+        1 << 24,
     )
     .unwrap();
     assert_eq!(got, XML.as_bytes());
@@ -104,6 +105,7 @@ fn the_kit_opens_what_seven_zip_writes() {
         &archive,
         "OQSsiquc01req_B.xml",
         &wrong,
+        1 << 24,
     )
     .unwrap_err();
     assert!(e.to_string().contains("パスワードが違います"), "{e}");
@@ -121,6 +123,6 @@ fn the_kit_opens_what_seven_zip_writes() {
     );
     assert!(out.status.success());
     let weak = std::fs::read(dir.path().join("weak.zip")).unwrap();
-    let e = crypt::open("weak.zip", &weak, "OQSsiquc01req_B.xml", &pass).unwrap_err();
+    let e = crypt::open("weak.zip", &weak, "OQSsiquc01req_B.xml", &pass, 1 << 24).unwrap_err();
     assert!(e.to_string().contains("AES-256"), "{e}");
 }

@@ -297,9 +297,14 @@ async fn encrypted_face_results_need_oqs_crypt_pass_before_anything_is_sent() {
         .unwrap()
         .to_string_lossy()
         .replace(".zip", ".xml");
-    let xml =
-        oqs_proto::linkage::crypt::open(&xml_name, &std::fs::read(&zip).unwrap(), &xml_name, &pass)
-            .unwrap();
+    let xml = oqs_proto::linkage::crypt::open(
+        &xml_name,
+        &std::fs::read(&zip).unwrap(),
+        &xml_name,
+        &pass,
+        1 << 24,
+    )
+    .unwrap();
     let m = ResultMessage::from_bytes(&xml).unwrap();
     assert_eq!(
         m.message_header.reference_classification.as_deref(),

@@ -17,6 +17,9 @@ use oqs_proto::qualification::QualificationResult;
 use oqs_proto::settings::CharacterCode;
 use time::OffsetDateTime;
 
+/// Most characters of a failure's particulars kept in a result.
+pub const MAX_DETAIL: usize = 500;
+
 /// Why a request gets an error result: a row of the profile's table and the particulars.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Failure {
@@ -25,11 +28,25 @@ pub struct Failure {
 }
 
 impl Failure {
+    /// `detail` often quotes the request (a file or entry name, a parser's message): characters
+    /// XML cannot hold are written as `\u{..}` and the text is cut at [`MAX_DETAIL`] characters,
+    /// so the error result stays well-formed and small whatever the request held.
     pub fn new(id: &'static str, detail: impl std::fmt::Display) -> Self {
-        Self {
-            id,
-            detail: detail.to_string(),
+        let mut text = String::new();
+        for (i, c) in detail.to_string().chars().enumerate() {
+            if i == MAX_DETAIL {
+                text.push('…');
+                break;
+            }
+            let xml_char = matches!(c, '\t' | '\n' | '\r')
+                || !(c.is_control() || matches!(c, '\u{FFFE}' | '\u{FFFF}'));
+            if xml_char {
+                text.push(c);
+            } else {
+                text.push_str(&c.escape_unicode().to_string());
+            }
         }
+        Self { id, detail: text }
     }
 
     /// Failures about the encryption itself are answered in plain XML: a HIS that cannot
@@ -113,6 +130,7 @@ fn crypt_failure(e: CryptError) -> Failure {
         CryptError::WrongPassword(_) => "wrong_crypt_password",
         CryptError::Corrupt { .. } => "corrupt_archive",
         CryptError::NotAes256 { .. } | CryptError::Entries { .. } => "archive_layout",
+        CryptError::TooLarge { .. } => "request_too_large",
     };
     Failure::new(id, e)
 }
@@ -153,7 +171,14 @@ pub fn read_request(name: &FileName, bytes: &[u8], ctx: &Ctx) -> Result<Job, Fai
                 ));
             };
             let entry = name.with_extension(Extension::Xml).to_string();
-            crypt::open(&name.to_string(), bytes, &entry, pass).map_err(crypt_failure)?
+            crypt::open(
+                &name.to_string(),
+                bytes,
+                &entry,
+                pass,
+                ctx.profile.linkage.max_request_xml_bytes,
+            )
+            .map_err(crypt_failure)?
         }
         (true, _) => {
             return Err(Failure::new(
@@ -456,6 +481,15 @@ pub fn failure_file(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn failure_text_holds_only_characters_xml_allows_and_stays_short() {
+        let f = Failure::new("archive_layout", "a\u{1}b\u{1b}c\td\u{FFFE}");
+        assert_eq!(f.detail, "a\\u{1}b\\u{1b}c\td\\u{fffe}");
+        let long = Failure::new("malformed_request", "x".repeat(10_000));
+        assert_eq!(long.detail.chars().count(), MAX_DETAIL + 1);
+        assert!(long.detail.ends_with('…'));
+    }
     use oqs_proto::linkage::message::RequestHeader;
     use oqs_proto::qualification::{QualificationRecord, QualificationValidity, SearchInfo};
 
@@ -575,6 +609,7 @@ mod tests {
             &out.bytes,
             "OQSsiquc01res_A.xml",
             pass.as_ref().unwrap(),
+            1 << 24,
         );
         assert!(inner.is_ok());
         let wrong: Result<CryptPass, _> = "Other999".parse();

@@ -4,7 +4,7 @@
 //! or let it crash: it picks up where it stopped.
 
 use crate::answer::{self, Answer, Ctx, Failure, OutFile};
-use crate::folders::{Folders, Published, Stamp};
+use crate::folders::{Folders, Published, Read, Stamp};
 use crate::settings::{Settings, SetupError};
 use oqs_client::{CallError, QualificationClient};
 use oqs_host::Host;
@@ -105,6 +105,7 @@ impl LinkageApp {
     pub async fn start(host: Arc<dyn Host>, options: Options) -> Result<Self, SetupError> {
         let settings = Settings::load(host.as_ref(), &options.profile)?;
         let folders = settings.folders(host.as_ref())?;
+        let lock = single_instance(&folders, &settings).await?;
         let (scans_tx, scans) = watch::channel(0u64);
         let stop = Arc::new(Notify::new());
         let shared = Arc::new(Shared::default());
@@ -125,6 +126,9 @@ impl LinkageApp {
             warned: BTreeSet::new(),
             taken: 0,
             crashed: false,
+            unwritten: HashMap::new(),
+            retry: None,
+            _lock: lock,
         };
         let task = tokio::spawn(worker.run(stop.clone(), scans_tx));
         Ok(Self {
@@ -212,6 +216,46 @@ struct Worker {
     /// Requests taken so far, and whether an injected fault has stopped the app.
     taken: usize,
     crashed: bool,
+    /// Answers the server gave whose result could not be written yet (disk full, a folder
+    /// gone), by request name: the next try writes them without asking the server again.
+    unwritten: HashMap<String, OutFile>,
+    /// When requests left in the work folder are tried again, and the wait after that.
+    retry: Option<(Instant, Duration)>,
+    /// Held while the app runs: a second app on the same terminal cannot start.
+    _lock: std::fs::File,
+}
+
+/// Answers kept for a later write, at most: past it the server is asked again.
+const UNWRITTEN: usize = 4096;
+
+/// Takes the terminal's single-instance lock (`<work>\OQSComApp.lock`). A predecessor that
+/// was killed a moment ago may still hold it for a moment: waits up to 2 s.
+async fn single_instance(
+    folders: &Folders,
+    settings: &Settings,
+) -> Result<std::fs::File, SetupError> {
+    let path = folders.inflight.with_file_name("OQSComApp.lock");
+    let io = |source| SetupError::Io {
+        what: "ロックファイル",
+        path: format!("{}\\OQSComApp.lock", settings.work_dir),
+        source,
+    };
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .map_err(io)?;
+    for _ in 0..40 {
+        match file.try_lock() {
+            Ok(()) => return Ok(file),
+            Err(std::fs::TryLockError::WouldBlock) => {
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+            Err(std::fs::TryLockError::Error(e)) => return Err(io(e)),
+        }
+    }
+    Err(SetupError::AlreadyRunning(settings.work_dir.to_string()))
 }
 
 impl Worker {
@@ -259,7 +303,10 @@ impl Worker {
             let unsettled = match self.scan_once().await {
                 Ok(u) => u,
                 Err(e) => {
-                    self.log(format!("要求フォルダを読めません: {e}"));
+                    self.log(format!(
+                        "要求フォルダ「{}」を読めません: {e}",
+                        self.settings.request_dir
+                    ));
                     false
                 }
             };
@@ -356,9 +403,14 @@ impl Worker {
             }
             self.folders.sync_published();
         }
+        if self.retry.is_some_and(|(at, _)| Instant::now() < at) {
+            return Ok(());
+        }
         let mut left = Vec::new();
         for x in self.folders.inflight()? {
-            self.log(format!("処理途中だった要求「{x}」を処理します"));
+            if !self.unwritten.contains_key(&x.to_string()) {
+                self.log(format!("処理途中だった要求「{x}」を処理します"));
+            }
             self.taken += 1;
             left.push((x, self.taken, None));
         }
@@ -385,6 +437,16 @@ impl Worker {
 
     /// One look into `req`; true when some file is still settling.
     async fn scan_once(&mut self) -> std::io::Result<bool> {
+        for made in self.folders.recreate_missing()? {
+            let name = if made == self.folders.res {
+                format!("結果フォルダ「{}」", self.settings.result_dir)
+            } else if made == self.folders.req {
+                format!("要求フォルダ「{}」", self.settings.request_dir)
+            } else {
+                format!("作業フォルダ「{}」", self.settings.work_dir)
+            };
+            self.log(format!("{name}がなかったため作り直しました"));
+        }
         // Left-overs first; also answers waiting for a blocked name go out once it is free.
         self.resume().await?;
         if self.crashed {
@@ -397,7 +459,22 @@ impl Worker {
                 format!("要求フォルダのファイル「{name}」は処理しません: {why}"),
             );
         }
-        let present: BTreeSet<String> = scan.requests.iter().map(|r| r.0.to_string()).collect();
+        for (name, why) in &scan.unreadable {
+            self.warn_once(
+                format!("unreadable:{name}"),
+                format!(
+                    "要求ファイル「{name}」を読めません: {why}。要求フォルダに残しています。HIS側でファイルを閉じているか、アクセス権を確認してください"
+                ),
+            );
+        }
+        let present: BTreeSet<String> = scan
+            .requests
+            .iter()
+            .map(|r| r.0.to_string())
+            .chain(scan.unreadable.iter().map(|u| u.0.clone()))
+            .collect();
+        self.warned
+            .retain(|w| !w.starts_with("unreadable:") || present.contains(&w[11..]));
         self.seen.retain(|k, _| present.contains(k));
         // names that left `req` (or were never requests) are forgotten: the set stays bounded
         // by what is in `req`; one arriving during this scan just waits the settle time
@@ -408,7 +485,7 @@ impl Worker {
         let now = Instant::now();
         let mut unsettled = false;
         let mut ready = Vec::new();
-        for (name, stamp) in scan.requests {
+        for (name, on_disk, stamp) in scan.requests {
             let key = name.to_string();
             // A request of the same name still being answered (its answer failed to go out):
             // taking this one would overwrite it.
@@ -450,19 +527,34 @@ impl Worker {
                 unsettled = true;
                 continue;
             }
-            ready.push((name, seen.first_seen));
+            ready.push((name, on_disk, seen.first_seen));
         }
         // every ready request is claimed, then answered as a group (see `answer_all`)
         let mut claimed = Vec::new();
-        for (name, first_seen) in ready {
+        let max = self.options.profile.linkage.max_request_bytes;
+        for (name, on_disk, first_seen) in ready {
             if self.crashed {
                 break;
             }
             let key = name.to_string();
             let mut incomplete = None;
-            if name.extension == Extension::Xml {
-                let bytes = std::fs::read(self.folders.req.join(&key)).unwrap_or_default();
-                if answer::looks_incomplete(&bytes) {
+            // read while still in `req`: a file that cannot be read stays there, reported
+            let read = match crate::folders::read_at_most(&self.folders.req.join(&on_disk), max) {
+                Ok(r) => r,
+                Err(e) => {
+                    self.warn_once(
+                        format!("unreadable:{on_disk}"),
+                        format!(
+                            "要求ファイル「{on_disk}」を読めません: {e}。要求フォルダに残しています。HIS側でファイルを閉じているか、アクセス権を確認してください"
+                        ),
+                    );
+                    continue;
+                }
+            };
+            if let Read::Bytes(bytes) = &read
+                && name.extension == Extension::Xml
+            {
+                if answer::looks_incomplete(bytes) {
                     let limit = time::Duration::minutes(
                         self.options
                             .profile
@@ -486,7 +578,10 @@ impl Worker {
                     ));
                 }
             }
-            if !self.folders.claim(&name)? {
+            if read == Read::TooLarge {
+                incomplete = Some(too_large(&on_disk, max));
+            }
+            if !self.folders.claim(&name, &on_disk)? {
                 continue;
             }
             self.taken += 1;
@@ -499,6 +594,7 @@ impl Worker {
                 .unwrap_or_else(|e| e.into_inner())
                 .remove(&key);
             self.warned.remove(&format!("incomplete:{key}"));
+            self.warned.remove(&format!("unreadable:{on_disk}"));
             claimed.push((name, self.taken, incomplete));
         }
         if !claimed.is_empty() {
@@ -558,23 +654,43 @@ impl Worker {
                 .collect::<Vec<_>>(),
         );
         let mut prepared = Vec::new();
+        let mut failed = None;
         for ((name, index, file, _), w) in answers.into_iter().zip(written) {
             if self.crashed {
                 break;
             }
             match w {
-                Ok(()) => prepared.push((name, index, file.name)),
+                Ok(()) => {
+                    self.unwritten.remove(&name.to_string());
+                    prepared.push((name, index, file.name));
+                }
                 Err(e) => {
-                    self.log(format!(
-                        "結果ファイル「{}」を出力できません: {e}",
-                        file.name
-                    ));
+                    failed.get_or_insert_with(|| format!("結果ファイル「{}」: {e}", file.name));
+                    if self.unwritten.len() < UNWRITTEN {
+                        self.unwritten.insert(name.to_string(), file);
+                    }
                     continue;
                 }
             }
             if self.crash_at(CrashPoint::Prepared, index) {
                 break;
             }
+        }
+        match failed {
+            Some(first) => {
+                // the request stays in the work folder; tried again later, not every scan
+                let wait = self.retry.map_or(Duration::from_secs(1), |(_, w)| {
+                    (w * 2).min(Duration::from_secs(
+                        self.options.profile.linkage.write_retry_max_seconds.into(),
+                    ))
+                });
+                self.retry = Some((Instant::now() + wait, wait));
+                self.log(format!(
+                    "結果ファイルを出力できません（{first}）。サーバーの回答は保持し、{}秒後に書き込みを再試行します",
+                    wait.as_secs()
+                ));
+            }
+            None => self.retry = None,
         }
         if prepared.is_empty() {
             return;
@@ -612,17 +728,34 @@ impl Worker {
 
     /// The answer to a request in `inflight`: the server's, or an error result.
     async fn answer_file(&mut self, name: &FileName, forced: Option<Failure>) -> Option<OutFile> {
-        let bytes = match self.folders.read_inflight(name) {
-            Ok(b) => b,
-            Err(e) => {
-                self.log(format!("要求ファイル「{name}」を読めません: {e}"));
-                return None;
-            }
+        if let Some(kept) = self.unwritten.get(&name.to_string()) {
+            return Some(kept.clone());
+        }
+        let max = self.options.profile.linkage.max_request_bytes;
+        let read = match forced {
+            Some(f) => Err(f),
+            None => match self.folders.read_inflight(name, max) {
+                Ok(Read::Bytes(b)) => Ok(b),
+                Ok(Read::TooLarge) => Err(too_large(&name.to_string(), max)),
+                // out of descriptors or memory: it passes; the request waits in the work folder
+                Err(e) if is_transient(&e) => {
+                    self.warn_once(
+                        format!("transient:{name}"),
+                        format!("要求ファイル「{name}」を今は読めません（再試行します）: {e}"),
+                    );
+                    return None;
+                }
+                // taken from `req` already: answered with an error, never parked unseen
+                Err(e) => Err(Failure::new(
+                    "request_unreadable",
+                    format!("要求ファイル「{name}」を読めません: {e}。HIS側で作り直してください"),
+                )),
+            },
         };
         let prefix = name.prefix();
-        let out = match forced {
-            Some(f) => Err((None, f)),
-            None => self.ask(name, &bytes).await,
+        let out = match read {
+            Err(f) => Err((None, f)),
+            Ok(bytes) => self.ask(name, &bytes).await,
         };
         let ctx = self.ctx(&prefix);
         Some(match out {
@@ -724,6 +857,24 @@ impl Worker {
             Err(e) => self.log(format!("忘れファイル削除に失敗しました: {e}")),
         }
     }
+}
+
+/// The error result for a request past the profile's size limit.
+fn too_large(file: &str, max: u64) -> Failure {
+    Failure::new(
+        "request_too_large",
+        format!(
+            "要求ファイル「{file}」が{max}バイト（プロファイルの max_request_bytes）を超えています。要求を分けて作り直してください"
+        ),
+    )
+}
+
+/// Errors that say nothing about the file: the machine is short of something for a moment.
+fn is_transient(e: &std::io::Error) -> bool {
+    use std::io::ErrorKind::*;
+    matches!(e.kind(), Interrupted | WouldBlock | OutOfMemory | TimedOut)
+        // EMFILE, ENFILE
+        || matches!(e.raw_os_error(), Some(23 | 24))
 }
 
 /// 忘れファイル削除 on its own (the `OQS_exec_comappdelfile_*` tasks): removes results older

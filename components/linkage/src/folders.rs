@@ -38,9 +38,14 @@ pub struct Stamp {
 /// What a look into `req` found.
 #[derive(Debug, Default)]
 pub struct Scan {
-    pub requests: Vec<(FileName, Stamp)>,
+    /// Request files: the name as the interface reads it, the name on disk (its extension may
+    /// be upper case: NTFS matches names without regard to case), size and time.
+    pub requests: Vec<(FileName, String, Stamp)>,
     /// Names that are not request files of the interface, with the reason.
     pub ignored: Vec<(String, String)>,
+    /// Request names whose file cannot be looked at (a link to nothing, no access): left in
+    /// `req`, with the error.
+    pub unreadable: Vec<(String, String)>,
 }
 
 #[derive(Debug, PartialEq, Eq)]
@@ -56,6 +61,31 @@ fn sync_dir(dir: &Path) {
     if let Ok(d) = File::open(dir) {
         let _ = d.sync_all();
     }
+}
+
+/// A file read with a ceiling.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Read {
+    Bytes(Vec<u8>),
+    /// Longer than the ceiling: only the ceiling and one byte were read.
+    TooLarge,
+}
+
+/// Reads `path`, stopping one byte past `max`: a huge file costs at most `max` bytes.
+pub fn read_at_most(path: &Path, max: u64) -> io::Result<Read> {
+    use std::io::Read as _;
+    let f = File::open(path)?;
+    let len = f.metadata()?.len();
+    if len > max {
+        return Ok(Read::TooLarge);
+    }
+    let mut bytes = Vec::with_capacity(len as usize);
+    f.take(max.saturating_add(1)).read_to_end(&mut bytes)?;
+    Ok(if bytes.len() as u64 > max {
+        Read::TooLarge
+    } else {
+        Read::Bytes(bytes)
+    })
 }
 
 fn names_in(dir: &Path) -> io::Result<Vec<String>> {
@@ -90,32 +120,51 @@ impl Folders {
         for e in std::fs::read_dir(&self.req)? {
             let e = e?;
             let name = e.file_name().to_string_lossy().into_owned();
-            if !e.file_type()?.is_file() {
-                continue;
-            }
+            let is_request = |n: &FileName| {
+                n.direction == Direction::Request
+                    && matches!(n.extension, Extension::Xml | Extension::Zip)
+            };
             match name.parse::<FileName>() {
-                Ok(n)
-                    if n.direction == Direction::Request
-                        && matches!(n.extension, Extension::Xml | Extension::Zip) =>
-                {
-                    let m = e.metadata()?;
-                    scan.requests.push((
-                        n,
-                        Stamp {
-                            len: m.len(),
-                            modified: m.modified().ok(),
-                        },
-                    ));
+                Ok(n) if is_request(&n) => {
+                    // a link is followed: what counts is the file it names
+                    match std::fs::metadata(e.path()) {
+                        Ok(m) if m.is_file() => scan.requests.push((
+                            n,
+                            name,
+                            Stamp {
+                                len: m.len(),
+                                modified: m.modified().ok(),
+                            },
+                        )),
+                        Ok(_) => scan
+                            .ignored
+                            .push((name, "ファイルではありません（フォルダです）".into())),
+                        Err(err) => scan.unreadable.push((name, err.to_string())),
+                    }
                 }
+                _ if !e.file_type()?.is_file() => {}
                 Ok(_) => scan.ignored.push((
                     name,
                     "要求ファイル（…req_….xml / .zip）ではありません".into(),
                 )),
-                Err(e) => scan.ignored.push((name, e.to_string())),
+                Err(err) => scan.ignored.push((name, err.to_string())),
             }
         }
-        scan.requests.sort_by_key(|r| r.0.to_string());
+        scan.requests.sort_by(|a, b| a.1.cmp(&b.1));
         Ok(scan)
+    }
+
+    /// Creates whichever of the folders is missing (a person may delete `res` by mistake);
+    /// the ones it had to create.
+    pub fn recreate_missing(&self) -> io::Result<Vec<&Path>> {
+        let mut made = Vec::new();
+        for d in [&self.req, &self.res, &self.inflight, &self.out] {
+            if !d.is_dir() {
+                std::fs::create_dir_all(d)?;
+                made.push(d.as_path());
+            }
+        }
+        Ok(made)
     }
 
     /// A file in `res` that answers (or answered) the request `name`, if any.
@@ -137,17 +186,19 @@ impl Folders {
     /// Step 1: takes `req\X` into `work\inflight\X`. `Ok(false)` when it vanished meanwhile.
     /// Each step's renames and removals become durable with the step's `sync_*` call, once for
     /// a whole group of requests (a directory flush costs as much as the rest of an answer).
-    pub fn claim(&self, name: &FileName) -> io::Result<bool> {
-        let n = name.to_string();
-        match std::fs::rename(self.req.join(&n), self.inflight.join(&n)) {
+    /// `on_disk` is the name in `req` (its extension may be upper case); in `inflight` the
+    /// request goes by the interface's form of the name.
+    pub fn claim(&self, name: &FileName, on_disk: &str) -> io::Result<bool> {
+        match std::fs::rename(self.req.join(on_disk), self.inflight.join(name.to_string())) {
             Ok(()) => Ok(true),
             Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(false),
             Err(e) => Err(e),
         }
     }
 
-    pub fn read_inflight(&self, name: &FileName) -> io::Result<Vec<u8>> {
-        std::fs::read(self.inflight.join(name.to_string()))
+    /// A request taken into `inflight`, read up to `max` bytes ([`Read::TooLarge`] past it).
+    pub fn read_inflight(&self, name: &FileName, max: u64) -> io::Result<Read> {
+        read_at_most(&self.inflight.join(name.to_string()), max)
     }
 
     /// Step 2: the answer, durable in `work\out`, stamped with the terminal's time (the age
@@ -164,8 +215,10 @@ impl Folders {
     pub fn prepare_all(&self, answers: &[(FileName, &[u8], SystemTime)]) -> Vec<io::Result<()>> {
         let parts: Vec<io::Result<(File, PathBuf)>> = answers
             .iter()
-            .map(|(name, bytes, at)| {
-                let part = self.out.join(format!("{name}.part"));
+            .enumerate()
+            .map(|(i, (_, bytes, at))| {
+                // a short name: `<answer>.part` would pass 255 bytes for a long request name
+                let part = self.out.join(format!("answer-{i}.part"));
                 let mut f = File::create(&part)?;
                 f.write_all(bytes)?;
                 f.set_modified(*at)?;
@@ -339,8 +392,8 @@ mod tests {
         assert_eq!(scan.requests.len(), 1);
         assert_eq!(scan.ignored.len(), 1);
         let x = scan.requests[0].0.clone();
-        assert!(f.claim(&x).unwrap());
-        assert!(!f.claim(&x).unwrap());
+        assert!(f.claim(&x, &scan.requests[0].1).unwrap());
+        assert!(!f.claim(&x, &scan.requests[0].1).unwrap());
         assert_eq!(f.inflight().unwrap(), vec![x.clone()]);
         let r = x.result(Extension::Xml);
         let t = SystemTime::UNIX_EPOCH + Duration::from_secs(1_743_465_600);

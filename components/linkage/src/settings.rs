@@ -42,6 +42,10 @@ pub enum SetupError {
     },
     #[error("フォルダの指定「{0}」が正しくありません")]
     Path(String),
+    #[error(
+        "連携アプリケーションは既に起動しています（作業フォルダ「{0}」を使用中）。同じ端末で2つ起動することはできません。タスクマネージャーで OQSComApp を確認してください"
+    )]
+    AlreadyRunning(String),
 }
 
 /// The linkage account of `OQS_LOGIN_KEY` (user `R0……` clinic/dental, `R1……` pharmacy).

@@ -1,104 +1,17 @@
 //! The linkage app against the simulated qualification server, through real files, real TLS
 //! and the real file protocol.
 
-use oqs_host::Host;
+mod common;
+
+use common::*;
 use oqs_host::credentials::CredentialManager;
 use oqs_linkage::{LinkageApp, Options};
 use oqs_proto::linkage::config::OQS_LOGIN_KEY;
 use oqs_proto::linkage::crypt::{self, CryptPass};
 use oqs_proto::linkage::message::{Request, RequestBody, RequestHeader, ResultMessage};
-use oqs_proto::qualification::{ALL_VALIDITIES, QualificationValidity, SearchInfo};
+use oqs_proto::qualification::{ALL_VALIDITIES, QualificationValidity};
 use oqs_proto::settings::CharacterCode;
-use oqs_sim::World;
-use oqs_sim::provision::{LinkageTerminal, linkage_terminal};
-use oqs_sim::windows::FakeTerminal;
-use std::path::{Path, PathBuf};
-use std::sync::Arc;
 use std::time::Duration;
-
-const CODE: &str = "1312345678";
-
-fn fast() -> Options {
-    Options {
-        rescan: Duration::from_millis(25),
-        settle: Duration::from_millis(40),
-        ..Options::default()
-    }
-}
-
-struct Kit {
-    world: World,
-    terminal: Arc<FakeTerminal>,
-}
-
-impl Kit {
-    async fn new(seed: u64, crypt: Option<&str>) -> Self {
-        let world = World::builder().seed(seed).build().unwrap();
-        let mut spec = LinkageTerminal::new("RECEPTION-01", &CODE.parse().unwrap());
-        spec.crypt_pass = crypt.map(str::to_owned);
-        let terminal = Arc::new(linkage_terminal(&world, &spec).await.unwrap());
-        Self { world, terminal }
-    }
-
-    fn dir(&self, win: &str) -> PathBuf {
-        let p = self
-            .terminal
-            .files()
-            .resolve(&oqs_host::WinPath::parse(win).unwrap())
-            .unwrap();
-        std::fs::create_dir_all(&p).unwrap();
-        p
-    }
-
-    fn req(&self) -> PathBuf {
-        self.dir(r"C:\OQS\req")
-    }
-
-    fn res(&self) -> PathBuf {
-        self.dir(r"C:\OQS\res")
-    }
-
-    async fn start(&self) -> LinkageApp {
-        LinkageApp::start(self.terminal.clone(), fast())
-            .await
-            .unwrap()
-    }
-
-    fn search(&self, v: QualificationValidity) -> SearchInfo {
-        self.world.registry().insured.example(v)
-    }
-}
-
-fn check_request(s: SearchInfo, afi: &str) -> Request {
-    Request::qualification_check(CODE, "20250401", Some(afi), s)
-}
-
-/// The HIS's way: write elsewhere, then move into `req`.
-fn drop_file(req: &Path, name: &str, bytes: &[u8]) {
-    let tmp = req.parent().unwrap().join(format!(".{name}.tmp"));
-    std::fs::write(&tmp, bytes).unwrap();
-    std::fs::rename(tmp, req.join(name)).unwrap();
-}
-
-/// Waits for a file to appear (a guard against hanging, not a timing assertion).
-async fn wait_for(path: &Path) -> Vec<u8> {
-    for _ in 0..1000 {
-        if let Ok(b) = std::fs::read(path) {
-            return b;
-        }
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
-    panic!("{} did not appear", path.display());
-}
-
-fn files(dir: &Path) -> Vec<String> {
-    let mut v: Vec<String> = std::fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .collect();
-    v.sort();
-    v
-}
 
 #[tokio::test]
 async fn answers_each_qualification_validity() {
@@ -185,7 +98,7 @@ async fn encrypted_and_plain_kinds_side_by_side() {
     drop_file(&kit.req(), "OQSsiquc01req_T.zip", &good[..good.len() - 40]);
 
     let z = wait_for(&kit.res().join("OQSsiquc01res_Z.zip")).await;
-    let inner = crypt::open("r", &z, "OQSsiquc01res_Z.xml", &pass).unwrap();
+    let inner = crypt::open("r", &z, "OQSsiquc01res_Z.xml", &pass, 1 << 24).unwrap();
     let m = ResultMessage::from_bytes(&inner).unwrap();
     assert_eq!(m.message_body.qualification_validity.as_deref(), Some("1"));
 

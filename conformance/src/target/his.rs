@@ -492,7 +492,7 @@ pub fn read_result(res: &Path, file: &str, crypt_pass: Option<&str>) -> Result<R
             let pass: oqs_proto::linkage::crypt::CryptPass = crypt_pass
                 .context("暗号化された結果ですが OQS_CRYPT_PASS がありません")?
                 .parse()?;
-            oqs_proto::linkage::crypt::open(file, &bytes, &format!("{stem}.xml"), &pass)?
+            oqs_proto::linkage::crypt::open(file, &bytes, &format!("{stem}.xml"), &pass, u64::MAX)?
         }
         None => bytes,
     };

@@ -89,6 +89,10 @@ pub enum CryptError {
         expected: String,
         found: String,
     },
+    #[error(
+        "暗号化ファイル「{file}」の中身が{limit}バイトを超えます（上限はプロファイルの max_request_xml_bytes）。要求を分けて作り直してください"
+    )]
+    TooLarge { file: String, limit: u64 },
 }
 
 /// A ZIP archive holding `entry` (= `<basename>.xml`), AES-256 encrypted with `pass`.
@@ -104,12 +108,15 @@ pub fn seal(entry: &str, data: &[u8], pass: &CryptPass) -> Vec<u8> {
     zip.finish().expect("zip archive finished").into_inner()
 }
 
-/// The content of `entry` inside the archive `file` (its name, for messages).
+/// The content of `entry` inside the archive `file` (its name, for messages), at most `max`
+/// bytes: decompression stops there, so a small archive that expands without end (a "ZIP
+/// bomb") costs at most `max` bytes of memory.
 pub fn open(
     file: &str,
     archive: &[u8],
     entry: &str,
     pass: &CryptPass,
+    max: u64,
 ) -> Result<Vec<u8>, CryptError> {
     if !archive.starts_with(b"PK\x03\x04") {
         return Err(CryptError::NotAnArchive(file.into()));
@@ -150,10 +157,24 @@ pub fn open(
         Err(ZipError::InvalidPassword) => return Err(CryptError::WrongPassword(file.into())),
         Err(e) => return Err(corrupt(&e)),
     };
-    let mut out = Vec::with_capacity(f.size().min(16 << 20) as usize);
+    let too_large = || CryptError::TooLarge {
+        file: file.into(),
+        limit: max,
+    };
+    if f.size() > max {
+        return Err(too_large());
+    }
+    let mut out = Vec::with_capacity(f.size().min(max).min(1 << 20) as usize);
     // The authentication code is checked at the end of the data: a read error here is either
-    // an altered archive or (1 in 65,536) a wrong password that passed the verifier.
-    f.read_to_end(&mut out).map_err(|e| corrupt(&e))?;
+    // an altered archive or (1 in 65,536) a wrong password that passed the verifier. The size
+    // in the header may lie: the read itself stops one byte past the limit.
+    (&mut f)
+        .take(max.saturating_add(1))
+        .read_to_end(&mut out)
+        .map_err(|e| corrupt(&e))?;
+    if out.len() as u64 > max {
+        return Err(too_large());
+    }
     Ok(out)
 }
 
@@ -161,6 +182,8 @@ pub fn open(
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    const MAX: u64 = 1 << 24;
 
     fn pass(s: &str) -> CryptPass {
         s.parse().unwrap()
@@ -191,6 +214,23 @@ mod tests {
     }
 
     #[test]
+    fn an_archive_that_expands_past_the_limit_is_refused_not_read() {
+        let p = pass("Pass1234");
+        let z = seal("a.xml", &vec![b' '; 4 << 20], &p);
+        assert!(z.len() < 64 << 10, "{}", z.len());
+        let e = open("a.zip", &z, "a.xml", &p, 1 << 20).unwrap_err();
+        assert_eq!(
+            e,
+            CryptError::TooLarge {
+                file: "a.zip".into(),
+                limit: 1 << 20
+            }
+        );
+        assert!(e.to_string().contains("max_request_xml_bytes"), "{e}");
+        assert_eq!(open("a.zip", &z, "a.xml", &p, 4 << 20).unwrap().len(), 4 << 20);
+    }
+
+    #[test]
     fn sealed_archive_is_ae2_aes256_with_one_entry() {
         let z = seal("OQSsiquc01res_A.xml", b"<XmlMsg/>", &pass("Pass1234"));
         let mut a = zip::ZipArchive::new(Cursor::new(&z)).unwrap();
@@ -206,17 +246,24 @@ mod tests {
     #[test]
     fn plain_file_wrong_entry_and_zipcrypto_are_refused() {
         let p = pass("Pass1234");
-        let e = open("x.zip", b"<?xml version=\"1.0\"?><XmlMsg/>", "x.xml", &p).unwrap_err();
+        let e = open(
+            "x.zip",
+            b"<?xml version=\"1.0\"?><XmlMsg/>",
+            "x.xml",
+            &p,
+            MAX,
+        )
+        .unwrap_err();
         assert!(matches!(e, CryptError::NotAnArchive(_)));
         let z = seal("other.xml", b"data", &p);
-        let e = open("x.zip", &z, "x.xml", &p).unwrap_err();
+        let e = open("x.zip", &z, "x.xml", &p, MAX).unwrap_err();
         assert!(e.to_string().contains("other.xml"), "{e}");
         // an unencrypted ZIP
         let mut w = zip::ZipWriter::new(Cursor::new(Vec::new()));
         w.start_file("x.xml", SimpleFileOptions::default()).unwrap();
         w.write_all(b"data").unwrap();
         let plain = w.finish().unwrap().into_inner();
-        let e = open("x.zip", &plain, "x.xml", &p).unwrap_err();
+        let e = open("x.zip", &plain, "x.xml", &p, MAX).unwrap_err();
         assert!(matches!(e, CryptError::NotAes256 { .. }), "{e}");
     }
 
@@ -233,7 +280,7 @@ mod tests {
             data in proptest::collection::vec(any::<u8>(), 0..3000),
         ) {
             let z = seal("OQSsiquc01req_A.xml", &data, &p);
-            prop_assert_eq!(open("a.zip", &z, "OQSsiquc01req_A.xml", &p).unwrap(), data);
+            prop_assert_eq!(open("a.zip", &z, "OQSsiquc01req_A.xml", &p, MAX).unwrap(), data);
         }
 
         #[test]
@@ -244,7 +291,7 @@ mod tests {
         ) {
             prop_assume!(p != q);
             let z = seal("e.xml", &data, &p);
-            let e = open("a.zip", &z, "e.xml", &q).unwrap_err();
+            let e = open("a.zip", &z, "e.xml", &q, MAX).unwrap_err();
             prop_assert!(matches!(e, CryptError::WrongPassword(_) | CryptError::Corrupt { .. }), "{e}");
         }
 
@@ -260,7 +307,7 @@ mod tests {
             let mut z = seal("e.xml", &data, &p);
             let i = pos.index(z.len());
             z[i] = z[i].wrapping_add(delta);
-            if let Ok(back) = open("a.zip", &z, "e.xml", &p) {
+            if let Ok(back) = open("a.zip", &z, "e.xml", &p, MAX) {
                 prop_assert_eq!(back, data);
             }
         }
@@ -284,9 +331,9 @@ mod tests {
             let mut changed = z.clone();
             let i = start + pos.index(len);
             changed[i] = changed[i].wrapping_add(delta);
-            prop_assert!(open("a.zip", &changed, "e.xml", &p).is_err());
+            prop_assert!(open("a.zip", &changed, "e.xml", &p, MAX).is_err());
             let truncated = &z[..cut.index(z.len())];
-            prop_assert!(open("a.zip", truncated, "e.xml", &p).is_err());
+            prop_assert!(open("a.zip", truncated, "e.xml", &p, MAX).is_err());
         }
     }
 }

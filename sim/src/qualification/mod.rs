@@ -372,7 +372,11 @@ async fn route(req: Request<Incoming>, ctx: Ctx) -> Response<Full<Bytes>> {
             Err(r) => r,
         },
         (Method::POST, "/web/api/qualification") => match body::<SearchInfo>(req).await {
-            Ok(b) => reply(reg().lookup(&code, &token, b, now)),
+            Ok(b) => {
+                let mut r = reg();
+                r.qualification_queries += 1;
+                reply(r.lookup(&code, &token, b, now))
+            }
             Err(r) => r,
         },
         (Method::POST, "/web/api/reference-numbers") => {

@@ -230,6 +230,8 @@ pub struct Registry {
     pub insured: InsuredRegistry,
     /// Issued My Number Cards and open challenges (see `cards`).
     pub cards: super::cards::CardBook,
+    /// 資格確認 queries answered or refused so far: tests count the calls a client made.
+    pub qualification_queries: u64,
 }
 
 const PW_CLASSES: [&str; 4] = [
@@ -248,6 +250,7 @@ impl Registry {
             rng,
             insured,
             cards: Default::default(),
+            qualification_queries: 0,
         }
     }
 

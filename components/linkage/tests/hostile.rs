@@ -1,0 +1,292 @@
+//! Hostile and unlucky input: every case ends with an answer a person can act on, or the
+//! request left where the HIS put it and reported, and each test counts requests in and
+//! results out (nothing lost, nothing twice).
+
+mod common;
+
+use common::*;
+use oqs_linkage::{LinkageApp, Options};
+use oqs_proto::linkage::crypt::{self, CryptPass};
+use oqs_proto::linkage::message::ResultMessage;
+use oqs_proto::profile::Profile;
+use oqs_proto::qualification::QualificationValidity;
+use oqs_proto::settings::CharacterCode;
+use std::io::Write;
+use std::path::Path;
+use std::time::Duration;
+
+fn request_bytes(kit: &Kit, afi: &str) -> Vec<u8> {
+    check_request(kit.search(QualificationValidity::Valid), afi)
+        .to_bytes(CharacterCode::Utf8)
+        .unwrap()
+}
+
+/// An error result's header, read as a HIS would.
+async fn error_of(path: &Path) -> (String, String) {
+    let m = ResultMessage::from_bytes(&wait_for(path).await).expect("a well-formed result");
+    assert_eq!(m.segment(), "9", "{}", path.display());
+    (
+        m.message_header.error_code.clone().unwrap_or_default(),
+        m.message_header.error_message.clone().unwrap_or_default(),
+    )
+}
+
+/// Waits until the app's log has a line containing `text` (a guard against hanging).
+async fn wait_log(app: &LinkageApp, text: &str) -> String {
+    for _ in 0..1000 {
+        if let Some(l) = app.log().into_iter().find(|l| l.contains(text)) {
+            return l;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    panic!("no log line with 「{text}」: {:#?}", app.log());
+}
+
+fn with_profile(edit: impl FnOnce(&mut Profile)) -> Options {
+    let mut o = fast();
+    edit(&mut o.profile);
+    o
+}
+
+fn assert_each_once(published: &[String], expected: usize) {
+    let mut unique = published.to_vec();
+    unique.sort();
+    unique.dedup();
+    assert_eq!(unique.len(), published.len(), "a result went out twice");
+    assert_eq!(published.len(), expected, "results out");
+}
+
+#[tokio::test]
+async fn extensions_in_any_case_are_answered_as_ntfs_would_match_them() {
+    let kit = Kit::new(31, None).await;
+    let app = kit.start().await;
+    for name in ["OQSsiquc01req_U1.XML", "OQSsiquc01req_U2.Xml"] {
+        drop_file(&kit.req(), name, &request_bytes(&kit, name));
+    }
+    for n in ["OQSsiquc01res_U1.xml", "OQSsiquc01res_U2.xml"] {
+        let m = ResultMessage::from_bytes(&wait_for(&kit.res().join(n)).await).unwrap();
+        assert_eq!(m.segment(), "1", "{n}");
+    }
+    assert_eq!(files(&kit.req()), Vec::<String>::new());
+    assert_each_once(&app.stop().await, 2);
+}
+
+#[tokio::test]
+async fn a_request_name_as_long_as_the_file_system_allows_is_answered() {
+    let kit = Kit::new(32, None).await;
+    let app = kit.start().await;
+    // 255 bytes, the most a name can have: the app's own temporary names must not be longer
+    let prefix = "OQSsiquc01req_";
+    let name = format!("{prefix}{}.xml", "L".repeat(255 - prefix.len() - 4));
+    assert_eq!(name.len(), 255);
+    let tmp = kit.req().parent().unwrap().join("long.tmp");
+    std::fs::write(&tmp, request_bytes(&kit, "L")).unwrap();
+    std::fs::rename(&tmp, kit.req().join(&name)).unwrap();
+    let result = name.replace("req_", "res_");
+    let m = ResultMessage::from_bytes(&wait_for(&kit.res().join(&result)).await).unwrap();
+    assert_eq!(m.segment(), "1");
+    assert_eq!(files(&kit.req()), Vec::<String>::new());
+    assert_each_once(&app.stop().await, 1);
+}
+
+#[tokio::test]
+async fn an_oversized_request_gets_an_error_result_naming_the_limit() {
+    let kit = Kit::new(33, None).await;
+    let options = with_profile(|p| p.linkage.max_request_bytes = 64 * 1024);
+    let app = LinkageApp::start(kit.terminal.clone(), options)
+        .await
+        .unwrap();
+    // 1 MiB: a well-formed request padded with a comment
+    let mut big = request_bytes(&kit, "BIG");
+    big.extend_from_slice(b"<!--");
+    big.resize(big.len() + 1024 * 1024, b'x');
+    big.extend_from_slice(b"-->");
+    drop_file(&kit.req(), "OQSsiquc01req_BIG.xml", &big);
+    drop_file(
+        &kit.req(),
+        "OQSsiquc01req_OK.xml",
+        &request_bytes(&kit, "OK"),
+    );
+    let (code, message) = error_of(&kit.res().join("OQSsiquc01res_BIG.xml")).await;
+    assert_eq!(code, "EOQS1008");
+    assert!(message.contains("65536バイト"), "{message}");
+    assert!(message.contains("max_request_bytes"), "{message}");
+    wait_for(&kit.res().join("OQSsiquc01res_OK.xml")).await;
+    assert_eq!(files(&kit.req()), Vec::<String>::new());
+    assert_each_once(&app.stop().await, 2);
+}
+
+#[tokio::test]
+async fn a_zip_bomb_is_answered_with_an_error_and_the_next_request_still_is() {
+    let kit = Kit::new(34, Some("Kit2025pass")).await;
+    std::fs::write(
+        kit.dir(r"C:\ProgramData\OQS\OQSComApp\config")
+            .join("encrypt.conf"),
+        b"OQSsiquc01=e\r\n",
+    )
+    .unwrap();
+    let pass: CryptPass = "Kit2025pass".parse().unwrap();
+    // 256 MiB of one byte packs into ~250 KB; the profile allows 16 MiB of XML
+    let bomb = crypt::seal("OQSsiquc01req_BOMB.xml", &vec![b' '; 256 << 20], &pass);
+    assert!(bomb.len() < 1 << 20, "{}", bomb.len());
+    let app = kit.start().await;
+    drop_file(&kit.req(), "OQSsiquc01req_BOMB.zip", &bomb);
+    let ok = crypt::seal("OQSsiquc01req_OK.xml", &request_bytes(&kit, "OK"), &pass);
+    drop_file(&kit.req(), "OQSsiquc01req_OK.zip", &ok);
+    let z = wait_for(&kit.res().join("OQSsiquc01res_BOMB.zip")).await;
+    let xml = crypt::open("r", &z, "OQSsiquc01res_BOMB.xml", &pass, 1 << 24).unwrap();
+    let m = ResultMessage::from_bytes(&xml).unwrap();
+    assert_eq!(m.message_header.error_code.as_deref(), Some("EOQS1008"));
+    assert!(
+        m.message_header
+            .error_message
+            .as_deref()
+            .is_some_and(|t| t.contains("max_request_xml_bytes")),
+        "{:?}",
+        m.message_header.error_message
+    );
+    wait_for(&kit.res().join("OQSsiquc01res_OK.zip")).await;
+    assert_each_once(&app.stop().await, 2);
+}
+
+#[tokio::test]
+async fn control_characters_from_a_request_keep_the_error_result_well_formed() {
+    let kit = Kit::new(35, Some("Kit2025pass")).await;
+    std::fs::write(
+        kit.dir(r"C:\ProgramData\OQS\OQSComApp\config")
+            .join("encrypt.conf"),
+        b"OQSsiquc01=e\r\n",
+    )
+    .unwrap();
+    // an archive whose entry name carries control characters
+    let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    zip.start_file(
+        "bad\u{1}\u{1b}name.xml",
+        zip::write::SimpleFileOptions::default(),
+    )
+    .unwrap();
+    zip.write_all(b"<XmlMsg/>").unwrap();
+    let bytes = zip.finish().unwrap().into_inner();
+    let app = kit.start().await;
+    drop_file(&kit.req(), "OQSsiquc01req_CTL.zip", &bytes);
+    let (code, message) = error_of(&kit.res().join("OQSsiquc01res_CTL.xml")).await;
+    assert_eq!(code, "EOQS1104");
+    assert!(message.contains(r"bad\u{1}\u{1b}name.xml"), "{message}");
+    assert_each_once(&app.stop().await, 1);
+}
+
+#[tokio::test]
+async fn a_request_that_cannot_be_read_stays_in_req_and_is_reported() {
+    let kit = Kit::new(36, None).await;
+    let app = kit.start().await;
+    // a link to a file that is not there yet: as root, no permission denies a read
+    let target = kit.req().parent().unwrap().join("later.xml");
+    std::os::unix::fs::symlink(&target, kit.req().join("OQSsiquc01req_LNK.xml")).unwrap();
+    let line = wait_log(&app, "要求ファイル「OQSsiquc01req_LNK.xml」を読めません").await;
+    assert!(line.contains("要求フォルダに残しています"), "{line}");
+    assert_eq!(files(&kit.req()), vec!["OQSsiquc01req_LNK.xml".to_owned()]);
+    assert!(app.published().is_empty());
+    // once it can be read, it is answered like any other
+    std::fs::write(&target, request_bytes(&kit, "LNK")).unwrap();
+    let m = ResultMessage::from_bytes(&wait_for(&kit.res().join("OQSsiquc01res_LNK.xml")).await)
+        .unwrap();
+    assert_eq!(m.segment(), "1");
+    let said = app
+        .log()
+        .iter()
+        .filter(|l| l.contains("読めません"))
+        .count();
+    assert_eq!(said, 1, "reported once, not on every scan");
+    assert_each_once(&app.stop().await, 1);
+}
+
+#[tokio::test]
+async fn a_deleted_result_folder_is_made_again_and_named() {
+    let kit = Kit::new(37, None).await;
+    let app = kit.start().await;
+    drop_file(
+        &kit.req(),
+        "OQSsiquc01req_R1.xml",
+        &request_bytes(&kit, "R1"),
+    );
+    wait_for(&kit.res().join("OQSsiquc01res_R1.xml")).await;
+    let res = kit.res();
+    std::fs::remove_dir_all(&res).unwrap();
+    drop_file(
+        &kit.req(),
+        "OQSsiquc01req_R2.xml",
+        &request_bytes(&kit, "R2"),
+    );
+    let line = wait_log(&app, "がなかったため作り直しました").await;
+    assert!(line.contains(r"結果フォルダ「C:\OQS\res」"), "{line}");
+    wait_for(&res.join("OQSsiquc01res_R2.xml")).await;
+    assert!(
+        !app.log()
+            .iter()
+            .any(|l| l.contains("要求フォルダ「") && l.contains("読めません")),
+        "the request folder was fine: {:#?}",
+        app.log()
+    );
+    assert_each_once(&app.stop().await, 2);
+}
+
+#[tokio::test]
+async fn a_second_app_on_the_same_terminal_does_not_start() {
+    let kit = Kit::new(38, None).await;
+    let app = kit.start().await;
+    let second = LinkageApp::start(kit.terminal.clone(), fast()).await;
+    let e = second.err().expect("the second app must not start");
+    assert!(e.to_string().contains("既に起動しています"), "{e}");
+    for i in 0..40 {
+        let name = format!("OQSsiquc01req_S{i:02}.xml");
+        drop_file(&kit.req(), &name, &request_bytes(&kit, &name));
+    }
+    wait_for(&kit.res().join("OQSsiquc01res_S39.xml")).await;
+    for i in 0..40 {
+        wait_for(&kit.res().join(format!("OQSsiquc01res_S{i:02}.xml"))).await;
+    }
+    assert_each_once(&app.stop().await, 40);
+    // once it has stopped, an app starts again
+    let again = LinkageApp::start(kit.terminal.clone(), fast())
+        .await
+        .unwrap();
+    again.stop().await;
+}
+
+#[tokio::test]
+async fn a_result_that_cannot_be_written_is_retried_without_asking_the_server_again() {
+    let kit = Kit::new(39, None).await;
+    let app = kit.start().await;
+    // the app's temporary answer file cannot be created: a folder sits on its name
+    let out = kit.dir(r"C:\ProgramData\OQS\OQSComApp\work").join("out");
+    let blocker = out.join("answer-0.part");
+    std::fs::create_dir_all(&blocker).unwrap();
+    drop_file(
+        &kit.req(),
+        "OQSsiquc01req_W1.xml",
+        &request_bytes(&kit, "W1"),
+    );
+    wait_log(&app, "書き込みを再試行します").await;
+    // retries go by (1 s, then 2 s apart); a retry on every scan would be ~100 by now
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    assert_eq!(kit.world.registry().qualification_queries, 1);
+    let failures = app
+        .log()
+        .iter()
+        .filter(|l| l.contains("結果ファイルを出力できません"))
+        .count();
+    assert!(
+        failures <= 4,
+        "1 s, 2 s, … apart, not every scan: {failures}"
+    );
+    std::fs::remove_dir(&blocker).unwrap();
+    let m = ResultMessage::from_bytes(&wait_for(&kit.res().join("OQSsiquc01res_W1.xml")).await)
+        .unwrap();
+    assert_eq!(m.segment(), "1");
+    assert_eq!(
+        kit.world.registry().qualification_queries,
+        1,
+        "the server's answer was kept, not asked for again"
+    );
+    assert_each_once(&app.stop().await, 1);
+}
