@@ -9,7 +9,12 @@ fuzz_target!(|data: &[u8]| {
     let _ = declared(data);
     for code in [CharacterCode::Utf8, CharacterCode::ShiftJis] {
         if let Ok(text) = decode(data, code) {
-            // decoded text encodes again in the same code and decodes to itself
+            // decoded text encodes again in the same code and decodes to itself; a leading
+            // U+FEFF is read as a byte-order mark by design (found by this target: Windows
+            // editors write one), so such a text is not expected back
+            if text.starts_with('\u{feff}') {
+                continue;
+            }
             if let Ok(bytes) = encode(&text, code) {
                 assert_eq!(decode(&bytes, code).ok().as_deref(), Some(text.as_str()));
             }

@@ -73,6 +73,12 @@ pub struct AccountSummary {
     pub password_expires_at: Option<String>,
 }
 
+/// The master or an admin account unlocks an account locked after wrong passwords.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AccountUnlock {
+    pub user_id: String,
+}
+
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MasterReset {
     /// マスタアカウントリセット用ID: the master ID followed by `R`.

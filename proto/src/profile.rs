@@ -34,9 +34,51 @@ pub struct ResultCode {
     pub message: String,
 }
 
+/// How the simulated qualification server defends itself (the real service's values are not
+/// public: these are the kit's, [K]). A profile without `[server]` gets these defaults.
+#[derive(Clone, Debug, Deserialize, PartialEq, Eq)]
+#[serde(default)]
+pub struct ServerProfile {
+    /// Wrong passwords in a row before an account is locked.
+    pub login_attempts: u32,
+    /// Minutes a locked account stays locked (the World's clock); 0: until unlocked by the
+    /// master or an admin account.
+    pub lockout_minutes: u32,
+    /// Wrong 秘密の番号 in a row before the master reset ID is locked (unlocked by the help
+    /// desk, a verb of the World).
+    pub reset_attempts: u32,
+    /// Seconds a new connection may take for its TLS handshake.
+    pub handshake_timeout_seconds: u64,
+    /// Seconds the server waits for a request's headers, an idle kept connection included.
+    pub header_timeout_seconds: u64,
+    /// Seconds a request's body may take to arrive.
+    pub body_timeout_seconds: u64,
+    /// Connections still in their handshake, at most: past it the oldest is dropped.
+    pub max_handshakes: usize,
+    /// Open connections per client certificate, at most: past it the oldest is closed.
+    pub max_connections_per_client: usize,
+}
+
+impl Default for ServerProfile {
+    fn default() -> Self {
+        Self {
+            login_attempts: 5,
+            lockout_minutes: 30,
+            reset_attempts: 5,
+            handshake_timeout_seconds: 10,
+            header_timeout_seconds: 60,
+            body_timeout_seconds: 30,
+            max_handshakes: 64,
+            max_connections_per_client: 16,
+        }
+    }
+}
+
 #[derive(Clone, Debug, Deserialize, PartialEq, Eq)]
 pub struct Profile {
     pub linkage: LinkageProfile,
+    #[serde(default)]
+    pub server: ServerProfile,
     /// id → code and message
     pub results: BTreeMap<String, ResultCode>,
 }

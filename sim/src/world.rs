@@ -14,6 +14,7 @@ use crate::windows::FakeTerminal;
 use oqs_certs::Pki;
 use oqs_host::Clock;
 use oqs_proto::institution::{InstitutionCode, InstitutionKind};
+use oqs_proto::profile::{Profile, ServerProfile};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use std::io;
@@ -29,6 +30,7 @@ pub struct WorldBuilder {
     seed: u64,
     start: OffsetDateTime,
     sites: Vec<SiteSpec>,
+    server: ServerProfile,
 }
 
 impl WorldBuilder {
@@ -65,6 +67,13 @@ impl WorldBuilder {
         self
     }
 
+    /// The qualification server's network limits (timeouts, connection caps); the profile's
+    /// `[server]` values by default.
+    pub fn server_limits(mut self, limits: ServerProfile) -> Self {
+        self.server = limits;
+        self
+    }
+
     pub fn build(self) -> io::Result<World> {
         let clock = SimClock::new(self.start);
         let mut registry = Registry::new(ChaCha8Rng::seed_from_u64(self.seed), self.start.date());
@@ -91,6 +100,7 @@ impl WorldBuilder {
             distro: tokio::sync::OnceCell::new(),
             readers: SimReaders::default(),
             dir: tempfile::Builder::new().prefix("oqs-world-").tempdir()?,
+            server: self.server,
         })
     }
 }
@@ -106,6 +116,7 @@ pub struct World {
     distro: tokio::sync::OnceCell<DistroServer>,
     readers: SimReaders,
     dir: tempfile::TempDir,
+    server: ServerProfile,
 }
 
 /// A card as handed to a scenario: the state machine, shared with whatever reader holds it.
@@ -117,6 +128,7 @@ impl World {
             seed: 0,
             start: DEFAULT_START,
             sites: Vec::new(),
+            server: Profile::builtin().server.clone(),
         }
     }
 
@@ -157,8 +169,13 @@ impl World {
         self.qualification
             .get_or_try_init(|| async {
                 let clock: Arc<dyn Clock> = Arc::new(self.clock.clone());
-                let server =
-                    QualificationServer::start(self.registry.clone(), clock, Pki::shared()).await?;
+                let server = QualificationServer::start(
+                    self.registry.clone(),
+                    clock,
+                    Pki::shared(),
+                    self.server.clone(),
+                )
+                .await?;
                 for h in [hosts::QUALIFICATION, hosts::VERIFICATION] {
                     self.names.insert(h, 443, vec![server.addr()]);
                 }

@@ -553,30 +553,29 @@ impl Worker {
             };
             if let Read::Bytes(bytes) = &read
                 && name.extension == Extension::Xml
+                && answer::looks_incomplete(bytes)
             {
-                if answer::looks_incomplete(bytes) {
-                    let limit = time::Duration::minutes(
-                        self.options
-                            .profile
-                            .linkage
-                            .incomplete_request_minutes
-                            .into(),
+                let limit = time::Duration::minutes(
+                    self.options
+                        .profile
+                        .linkage
+                        .incomplete_request_minutes
+                        .into(),
+                );
+                if self.host.clock().now() - first_seen < limit {
+                    self.warn_once(
+                        format!("incomplete:{key}"),
+                        format!("要求ファイル「{key}」は書き込み途中のため待機します"),
                     );
-                    if self.host.clock().now() - first_seen < limit {
-                        self.warn_once(
-                            format!("incomplete:{key}"),
-                            format!("要求ファイル「{key}」は書き込み途中のため待機します"),
-                        );
-                        continue;
-                    }
-                    incomplete = Some(Failure::new(
-                        "incomplete_request",
-                        format!(
-                            "「{key}」が{}分以上書きかけのままです。HIS側で作り直してください",
-                            limit.whole_minutes()
-                        ),
-                    ));
+                    continue;
                 }
+                incomplete = Some(Failure::new(
+                    "incomplete_request",
+                    format!(
+                        "「{key}」が{}分以上書きかけのままです。HIS側で作り直してください",
+                        limit.whole_minutes()
+                    ),
+                ));
             }
             if read == Read::TooLarge {
                 incomplete = Some(too_large(&on_disk, max));

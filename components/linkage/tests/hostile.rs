@@ -290,3 +290,58 @@ async fn a_result_that_cannot_be_written_is_retried_without_asking_the_server_ag
     );
     assert_each_once(&app.stop().await, 1);
 }
+
+/// Raises this process's open-file limit to the hard limit: the test holds the attacker's
+/// sockets too. The number it can open, at most `want`.
+fn allow_files(want: u64) -> u64 {
+    let mut l = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: getrlimit/setrlimit read and write the struct passed; nothing else.
+    unsafe {
+        libc::getrlimit(libc::RLIMIT_NOFILE, &mut l);
+        l.rlim_cur = l.rlim_max;
+        libc::setrlimit(libc::RLIMIT_NOFILE, &l);
+    }
+    want.min(l.rlim_cur.saturating_sub(300))
+}
+
+fn open_files() -> usize {
+    std::fs::read_dir("/proc/self/fd").map_or(0, |d| d.count())
+}
+
+#[tokio::test]
+async fn two_thousand_idle_connections_do_not_stop_the_linkage_app() {
+    let kit = Kit::new(40, None).await;
+    let addr = kit.world.qualification().await.unwrap().addr();
+    let n = allow_files(2000) as usize;
+    let before = open_files();
+    let mut idle = Vec::with_capacity(n);
+    for _ in 0..n {
+        idle.push(tokio::net::TcpStream::connect(addr).await.unwrap());
+    }
+    // a normal mTLS client during the flood: the app logs in and answers
+    let app = kit.start().await;
+    for i in 0..5 {
+        let name = format!("OQSsiquc01req_F{i}.xml");
+        drop_file(&kit.req(), &name, &request_bytes(&kit, &name));
+    }
+    for i in 0..5 {
+        let m = ResultMessage::from_bytes(
+            &wait_for(&kit.res().join(format!("OQSsiquc01res_F{i}.xml"))).await,
+        )
+        .unwrap();
+        assert_eq!(m.segment(), "1", "F{i}");
+    }
+    // the server holds at most its handshake limit of them; the rest are this test's own
+    let server_side = open_files() - before - n;
+    let limit = Profile::builtin().server.max_handshakes;
+    assert!(
+        server_side <= limit + 50,
+        "{server_side} descriptors beyond the idle clients' own {n}"
+    );
+    assert_eq!(n, 2000, "the machine let the test open only {n}");
+    assert_each_once(&app.stop().await, 5);
+    drop(idle);
+}

@@ -136,7 +136,16 @@ fn run(cli: Cli) -> Result<()> {
                     let pass: CryptPass = crypt_pass.parse().context(
                         "暗号化された結果です: --crypt-pass に OQS_CRYPT_PASS を渡してください",
                     )?;
-                    crypt::open(&file, &bytes, &format!("{stem}.xml"), &pass)?
+                    crypt::open(
+                        &file,
+                        &bytes,
+                        &format!("{stem}.xml"),
+                        &pass,
+                        // a HIS reads results as large as the app lets requests be
+                        oqs_proto::profile::Profile::builtin()
+                            .linkage
+                            .max_request_xml_bytes,
+                    )?
                 }
                 None => bytes,
             };

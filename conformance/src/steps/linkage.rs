@@ -537,6 +537,9 @@ fn decrypt_if_zip(w: &KitWorld, name: &str, bytes: Vec<u8>) -> Result<Vec<u8>> {
         &bytes,
         &name.replace(".zip", ".xml"),
         &pass,
+        oqs_proto::profile::Profile::builtin()
+            .linkage
+            .max_request_xml_bytes,
     )?)
 }
 
@@ -645,7 +648,15 @@ async fn result_zip(w: &mut KitWorld, pass: String, entry: String) -> Result<()>
         .as_ref()
         .context("結果ファイルがありません")?;
     let pass: CryptPass = pass.parse()?;
-    crypt::open("結果ファイル", bytes, &entry, &pass)?;
+    crypt::open(
+        "結果ファイル",
+        bytes,
+        &entry,
+        &pass,
+        oqs_proto::profile::Profile::builtin()
+            .linkage
+            .max_request_xml_bytes,
+    )?;
     Ok(())
 }
 

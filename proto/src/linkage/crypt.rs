@@ -227,7 +227,10 @@ mod tests {
             }
         );
         assert!(e.to_string().contains("max_request_xml_bytes"), "{e}");
-        assert_eq!(open("a.zip", &z, "a.xml", &p, 4 << 20).unwrap().len(), 4 << 20);
+        assert_eq!(
+            open("a.zip", &z, "a.xml", &p, 4 << 20).unwrap().len(),
+            4 << 20
+        );
     }
 
     #[test]

@@ -16,6 +16,7 @@
 //! | `POST /web/api/login` | `LoginRequest` → `LoginResponse` |
 //! | `POST /web/api/logout` | → 204 |
 //! | `POST /web/api/password` | `PasswordChange` → `{"result": "更新しました。"}` |
+//! | `POST /web/api/accounts/unlock` | `AccountUnlock` (master/admin): ends a lock from wrong passwords |
 //! | `POST /web/api/master-reset` | `MasterReset` → `IssuedAccount` (the new initial password) |
 //! | `GET /web/api/accounts` | → `[AccountSummary]` (master/admin) |
 //! | `POST /web/api/accounts` | `NewAccount` → `IssuedAccount` (master/admin) |
@@ -37,6 +38,7 @@
 
 pub mod account_bulk;
 pub mod cards;
+pub mod gate;
 pub mod insured;
 pub mod reception;
 pub mod registry;
@@ -50,10 +52,11 @@ use hyper_util::rt::TokioIo;
 use oqs_certs::Pki;
 use oqs_host::Clock;
 use oqs_proto::api::{
-    AccountBulkUpload, ApiError, CardCheck, LoginRequest, MasterReset, NewAccount, PasswordChange,
-    ReferenceNumberRegistration,
+    AccountBulkUpload, AccountUnlock, ApiError, CardCheck, LoginRequest, MasterReset, NewAccount,
+    PasswordChange, ReferenceNumberRegistration,
 };
 use oqs_proto::institution::InstitutionCode;
+use oqs_proto::profile::ServerProfile;
 use oqs_proto::qualification::SearchInfo;
 use oqs_proto::settings::SettingsChange;
 use registry::{Refusal, Registry};
@@ -84,25 +87,29 @@ impl Drop for QualificationServer {
 }
 
 impl QualificationServer {
-    /// Binds `127.0.0.1:0` and serves until dropped.
+    /// Binds `127.0.0.1:0` and serves until dropped, within `limits`.
     pub async fn start(
         registry: SharedRegistry,
         clock: Arc<dyn Clock>,
         pki: &Pki,
+        limits: ServerProfile,
     ) -> std::io::Result<Self> {
+        let limits = Arc::new(limits);
         let rejections = RejectionLog::default();
         let config = server_config(pki, clock.clone(), rejections.clone())?;
         let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
         let listener = TcpListener::bind(("127.0.0.1", 0)).await?;
         let addr = listener.local_addr()?;
         let log = rejections.clone();
+        let gate = Arc::new(gate::Gate::default());
         let task = crate::net::accept_loop(listener, "qualification server", move |tcp, _| {
             let ctx = Ctx {
                 registry: registry.clone(),
                 clock: clock.clone(),
                 code: None,
+                limits: limits.clone(),
             };
-            serve_connection(acceptor.clone(), tcp, ctx, log.clone())
+            serve_connection(acceptor.clone(), tcp, ctx, log.clone(), gate.clone())
         });
         tracing::info!(%addr, "qualification server listening");
         Ok(Self {
@@ -162,17 +169,35 @@ struct Ctx {
     clock: Arc<dyn Clock>,
     /// The institution of the connection's client certificate, once known to be registered.
     code: Option<InstitutionCode>,
+    limits: Arc<ServerProfile>,
 }
 
+/// One connection: the handshake within its time and place in the [`gate::Gate`], then HTTP
+/// with the profile's header (and idle) timeout, for as long as the client keeps its place.
 async fn serve_connection(
     acceptor: tokio_rustls::TlsAcceptor,
     tcp: tokio::net::TcpStream,
     mut ctx: Ctx,
     log: RejectionLog,
+    gate: Arc<gate::Gate>,
 ) {
-    let tls = match acceptor.accept(tcp).await {
-        Ok(t) => t,
-        Err(e) => {
+    let limits = ctx.limits.clone();
+    let secs = std::time::Duration::from_secs;
+    let ticket = gate.handshake(limits.max_handshakes);
+    let handshake =
+        tokio::time::timeout(secs(limits.handshake_timeout_seconds), acceptor.accept(tcp));
+    let accepted = tokio::select! {
+        r = handshake => r,
+        _ = ticket.evicted() => return,
+    };
+    drop(ticket);
+    let tls = match accepted {
+        Err(_) => {
+            tracing::debug!("TLS handshake took too long");
+            return;
+        }
+        Ok(Ok(t)) => t,
+        Ok(Err(e)) => {
             let no_cert = e
                 .get_ref()
                 .and_then(|i| i.downcast_ref::<rustls::Error>())
@@ -205,15 +230,25 @@ async fn serve_connection(
             log.record(Rejection::UnregisteredInstitution(code.to_string()));
         }
     }
+    // an unregistered or missing certificate still gets its answer, in one shared place
+    let client = ctx
+        .code
+        .as_ref()
+        .map_or_else(String::new, |c| c.to_string());
+    let ticket = gate.client(&client, limits.max_connections_per_client);
     let svc = hyper::service::service_fn(move |req| {
         let ctx = ctx.clone();
         async move { Ok::<_, std::convert::Infallible>(route(req, ctx).await) }
     });
-    if let Err(e) = hyper::server::conn::http1::Builder::new()
-        .serve_connection(TokioIo::new(tls), svc)
-        .await
-    {
-        tracing::debug!("connection ended: {e}");
+    let conn = hyper::server::conn::http1::Builder::new()
+        .timer(hyper_util::rt::TokioTimer::new())
+        .header_read_timeout(secs(limits.header_timeout_seconds))
+        .serve_connection(TokioIo::new(tls), svc);
+    tokio::select! {
+        r = conn => if let Err(e) = r {
+            tracing::debug!("connection ended: {e}");
+        },
+        _ = ticket.evicted() => tracing::debug!("connection closed: its client opened newer ones"),
     }
 }
 
@@ -254,12 +289,18 @@ fn html(title: &str, body: &str) -> Response<Full<Bytes>> {
         .unwrap_or_default()
 }
 
-async fn body<T: DeserializeOwned>(req: Request<Incoming>) -> Result<T, Response<Full<Bytes>>> {
-    let bytes = Limited::new(req.into_body(), 1 << 20)
-        .collect()
-        .await
-        .map_err(|e| bad_request(format!("リクエストを受信できません: {e}")))?
-        .to_bytes();
+async fn body<T: DeserializeOwned>(
+    req: Request<Incoming>,
+    limit: u64,
+) -> Result<T, Response<Full<Bytes>>> {
+    let bytes = tokio::time::timeout(
+        std::time::Duration::from_secs(limit),
+        Limited::new(req.into_body(), 1 << 20).collect(),
+    )
+    .await
+    .map_err(|_| bad_request(format!("リクエストの本文が{limit}秒以内に届きませんでした")))?
+    .map_err(|e| bad_request(format!("リクエストを受信できません: {e}")))?
+    .to_bytes();
     serde_json::from_slice(&bytes)
         .map_err(|e| bad_request(format!("リクエストの形式に誤りがあります: {e}")))
 }
@@ -331,10 +372,12 @@ async fn route(req: Request<Incoming>, ctx: Ctx) -> Response<Full<Bytes>> {
                 .map(|s| s.info.clone())
                 .ok_or(Refusal::UnregisteredInstitution(code.to_string())),
         ),
-        (Method::POST, "/web/api/login") => match body::<LoginRequest>(req).await {
-            Ok(b) => reply(reg().login(&code, &b.user_id, &b.password, now)),
-            Err(r) => r,
-        },
+        (Method::POST, "/web/api/login") => {
+            match body::<LoginRequest>(req, ctx.limits.body_timeout_seconds).await {
+                Ok(b) => reply(reg().login(&code, &b.user_id, &b.password, now)),
+                Err(r) => r,
+            }
+        }
         (Method::POST, "/web/api/logout") => {
             reg().logout(&token);
             Response::builder()
@@ -342,63 +385,85 @@ async fn route(req: Request<Incoming>, ctx: Ctx) -> Response<Full<Bytes>> {
                 .body(Full::default())
                 .unwrap_or_default()
         }
-        (Method::POST, "/web/api/password") => match body::<PasswordChange>(req).await {
-            Ok(b) => reply(
-                reg()
-                    .change_password(
-                        &code,
-                        &token,
-                        &b.old_password,
-                        &b.new_password,
-                        &b.new_password_confirm,
-                        now,
-                    )
-                    .map(|()| serde_json::json!({"result": "更新しました。"})),
-            ),
-            Err(r) => r,
-        },
-        (Method::POST, "/web/api/master-reset") => match body::<MasterReset>(req).await {
-            Ok(b) => reply(reg().reset_master(&code, &b.reset_id, &b.secret_number, now)),
-            Err(r) => r,
-        },
-        (Method::GET, "/web/api/accounts") => reply(reg().accounts(&code, &token, now)),
-        (Method::POST, "/web/api/accounts") => match body::<NewAccount>(req).await {
-            Ok(b) => reply(reg().register_account(&code, &token, b, now)),
-            Err(r) => r,
-        },
-        (Method::GET, "/web/api/settings") => reply(reg().settings(&code, &token, now)),
-        (Method::PUT, "/web/api/settings") => match body::<SettingsChange>(req).await {
-            Ok(b) => reply(reg().change_settings(&code, &token, b, now)),
-            Err(r) => r,
-        },
-        (Method::POST, "/web/api/qualification") => match body::<SearchInfo>(req).await {
-            Ok(b) => {
-                let mut r = reg();
-                r.qualification_queries += 1;
-                reply(r.lookup(&code, &token, b, now))
+        (Method::POST, "/web/api/password") => {
+            match body::<PasswordChange>(req, ctx.limits.body_timeout_seconds).await {
+                Ok(b) => reply(
+                    reg()
+                        .change_password(
+                            &code,
+                            &token,
+                            &b.old_password,
+                            &b.new_password,
+                            &b.new_password_confirm,
+                            now,
+                        )
+                        .map(|()| serde_json::json!({"result": "更新しました。"})),
+                ),
+                Err(r) => r,
             }
-            Err(r) => r,
-        },
+        }
+        (Method::POST, "/web/api/accounts/unlock") => {
+            match body::<AccountUnlock>(req, ctx.limits.body_timeout_seconds).await {
+                Ok(b) => reply(
+                    reg()
+                        .unlock_account(&code, &token, &b.user_id, now)
+                        .map(|()| serde_json::json!({"result": "ロックを解除しました。"})),
+                ),
+                Err(r) => r,
+            }
+        }
+        (Method::POST, "/web/api/master-reset") => {
+            match body::<MasterReset>(req, ctx.limits.body_timeout_seconds).await {
+                Ok(b) => reply(reg().reset_master(&code, &b.reset_id, &b.secret_number, now)),
+                Err(r) => r,
+            }
+        }
+        (Method::GET, "/web/api/accounts") => reply(reg().accounts(&code, &token, now)),
+        (Method::POST, "/web/api/accounts") => {
+            match body::<NewAccount>(req, ctx.limits.body_timeout_seconds).await {
+                Ok(b) => reply(reg().register_account(&code, &token, b, now)),
+                Err(r) => r,
+            }
+        }
+        (Method::GET, "/web/api/settings") => reply(reg().settings(&code, &token, now)),
+        (Method::PUT, "/web/api/settings") => {
+            match body::<SettingsChange>(req, ctx.limits.body_timeout_seconds).await {
+                Ok(b) => reply(reg().change_settings(&code, &token, b, now)),
+                Err(r) => r,
+            }
+        }
+        (Method::POST, "/web/api/qualification") => {
+            match body::<SearchInfo>(req, ctx.limits.body_timeout_seconds).await {
+                Ok(b) => {
+                    let mut r = reg();
+                    r.qualification_queries += 1;
+                    reply(r.lookup(&code, &token, b, now))
+                }
+                Err(r) => r,
+            }
+        }
         (Method::POST, "/web/api/reference-numbers") => {
-            match body::<ReferenceNumberRegistration>(req).await {
+            match body::<ReferenceNumberRegistration>(req, ctx.limits.body_timeout_seconds).await {
                 Ok(b) => reply(reg().register_reference(&code, &token, b, now)),
                 Err(r) => r,
             }
         }
-        (Method::POST, "/web/api/accounts/bulk") => match body::<AccountBulkUpload>(req).await {
-            Ok(b) => match oqs_proto::api::unhex(&b.file) {
-                Some(file) => reply(reg().account_bulk_upload(&code, &token, file, now)),
-                None => json(
-                    StatusCode::BAD_REQUEST,
-                    &ApiError {
-                        code: "bad_request".into(),
-                        message: "file は16進数で送ってください".into(),
-                        details: Vec::new(),
-                    },
-                ),
-            },
-            Err(r) => r,
-        },
+        (Method::POST, "/web/api/accounts/bulk") => {
+            match body::<AccountBulkUpload>(req, ctx.limits.body_timeout_seconds).await {
+                Ok(b) => match oqs_proto::api::unhex(&b.file) {
+                    Some(file) => reply(reg().account_bulk_upload(&code, &token, file, now)),
+                    None => json(
+                        StatusCode::BAD_REQUEST,
+                        &ApiError {
+                            code: "bad_request".into(),
+                            message: "file は16進数で送ってください".into(),
+                            details: Vec::new(),
+                        },
+                    ),
+                },
+                Err(r) => r,
+            }
+        }
         (Method::GET, "/web/api/accounts/bulk") => {
             reply(reg().account_bulk_list(&code, &token, now))
         }
@@ -415,16 +480,22 @@ async fn route(req: Request<Incoming>, ctx: Ctx) -> Response<Full<Bytes>> {
         (Method::POST, "/web/api/card/challenge") => {
             reply(reg().card_challenge(&code, &token, now))
         }
-        (Method::POST, "/web/api/card/check") => match body::<CardCheck>(req).await {
-            Ok(b) => reply(reg().card_check(&code, &token, b, now)),
-            Err(r) => r,
-        },
-        (Method::POST, "/web/api/bulk/qualification") => match body::<Vec<SearchInfo>>(req).await {
-            Ok(b) => reply(reg().bulk_check_upload(&code, &token, b, now)),
-            Err(r) => r,
-        },
+        (Method::POST, "/web/api/card/check") => {
+            match body::<CardCheck>(req, ctx.limits.body_timeout_seconds).await {
+                Ok(b) => reply(reg().card_check(&code, &token, b, now)),
+                Err(r) => r,
+            }
+        }
+        (Method::POST, "/web/api/bulk/qualification") => {
+            match body::<Vec<SearchInfo>>(req, ctx.limits.body_timeout_seconds).await {
+                Ok(b) => reply(reg().bulk_check_upload(&code, &token, b, now)),
+                Err(r) => r,
+            }
+        }
         (Method::POST, "/web/api/bulk/reference-numbers") => {
-            match body::<Vec<ReferenceNumberRegistration>>(req).await {
+            match body::<Vec<ReferenceNumberRegistration>>(req, ctx.limits.body_timeout_seconds)
+                .await
+            {
                 Ok(b) => reply(reg().bulk_registration_upload(&code, &token, b, now)),
                 Err(r) => r,
             }

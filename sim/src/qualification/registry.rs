@@ -10,6 +10,7 @@ use oqs_proto::api::{
 };
 use oqs_proto::institution::{InstitutionCode, InstitutionKind};
 use oqs_proto::password::{self, Violation};
+use oqs_proto::profile::Profile;
 use oqs_proto::qualification::{QualificationResult, SearchInfo, SearchInfoError};
 use oqs_proto::settings::{EnvironmentSettings, Service, SettingsChange, Usage};
 use rand::Rng;
@@ -49,6 +50,16 @@ pub enum Refusal {
     EmergencyNotAuthorized,
     #[error("マスタアカウントリセット用ID又は秘密の番号に誤りがあります")]
     BadResetSecret,
+    #[error(
+        "[kit] このアカウントはロックされています。パスワードを{attempts}回続けて誤ったため、{until}。マスタアカウント又は管理アカウントの「アカウント管理」でロックを解除できます"
+    )]
+    AccountLocked { attempts: u32, until: String },
+    #[error("ユーザID「{0}」のアカウントはありません")]
+    UnknownAccount(String),
+    #[error(
+        "[kit] マスタアカウントリセット用IDはロックされています。秘密の番号を{0}回続けて誤ったため、ヘルプデスクがロックを解除するまでリセットできません"
+    )]
+    ResetLocked(u32),
     #[error("医療機関コード「{0}」は利用登録されていません")]
     UnregisteredInstitution(String),
     #[error("{0}")]
@@ -82,6 +93,9 @@ impl Refusal {
             Self::MasterNotRegistrable => "master_not_registrable",
             Self::EmergencyNotAuthorized => "emergency_not_authorized",
             Self::BadResetSecret => "bad_reset_secret",
+            Self::AccountLocked { .. } => "account_locked",
+            Self::UnknownAccount(_) => "unknown_account",
+            Self::ResetLocked(_) => "reset_locked",
             Self::UnregisteredInstitution(_) => "unregistered_institution",
             Self::BadSearch(_) => "bad_search",
             Self::NoSuchInsured => "no_such_insured",
@@ -100,9 +114,11 @@ impl Refusal {
             Self::PasswordChangeRequired(_)
             | Self::NotPermitted(_)
             | Self::EmergencyNotAuthorized
+            | Self::AccountLocked { .. }
+            | Self::ResetLocked(_)
             | Self::UnregisteredInstitution(_) => 403,
             Self::DuplicateUserId(_) => 409,
-            Self::UnknownReception(_) => 404,
+            Self::UnknownReception(_) | Self::UnknownAccount(_) => 404,
             _ => 400,
         }
     }
@@ -131,6 +147,9 @@ pub struct Account {
     /// An initial password (registration or reset) must be changed at first login.
     pub initial: bool,
     pub last_login: Option<OffsetDateTime>,
+    /// Wrong passwords in a row, and when the account was locked for them.
+    pub failed_logins: u32,
+    pub locked_at: Option<OffsetDateTime>,
 }
 
 impl Account {
@@ -151,6 +170,8 @@ impl Account {
             password_set_at: now,
             initial: true,
             last_login: None,
+            failed_logins: 0,
+            locked_at: None,
         }
     }
 
@@ -175,6 +196,9 @@ pub struct Site {
     pub master_id: String,
     /// 秘密の番号 of the master reset ID.
     pub secret_number: String,
+    /// Wrong 秘密の番号 in a row; at the profile's limit the reset ID is locked.
+    pub reset_failures: u32,
+    pub reset_locked: bool,
     accounts: BTreeMap<String, Account>,
     /// 照会番号 registered per person (see `reception`).
     pub(super) references: BTreeMap<super::reception::PersonKey, String>,
@@ -297,6 +321,8 @@ impl Registry {
             settings: EnvironmentSettings::default(),
             master_id: master_id.clone(),
             secret_number,
+            reset_failures: 0,
+            reset_locked: false,
             accounts: BTreeMap::from([(master_id, master)]),
             references: BTreeMap::new(),
             bulk: BTreeMap::new(),
@@ -373,14 +399,45 @@ impl Registry {
         pw: &str,
         now: OffsetDateTime,
     ) -> Result<LoginResponse, Refusal> {
+        let limits = &Profile::builtin().server;
         let site = self.site_mut(code)?;
         let acc = site
             .accounts
             .get_mut(user_id)
             .ok_or(Refusal::BadCredentials)?;
+        let locked = |at: OffsetDateTime| Refusal::AccountLocked {
+            attempts: limits.login_attempts,
+            until: if limits.lockout_minutes == 0 {
+                "ロックが解除されるまでログインできません".into()
+            } else {
+                let until = at + time::Duration::minutes(limits.lockout_minutes.into());
+                let jst = until.to_offset(time::macros::offset!(+9));
+                format!(
+                    "{:02}:{:02}（{}分後）までログインできません",
+                    jst.hour(),
+                    jst.minute(),
+                    limits.lockout_minutes
+                )
+            },
+        };
+        if let Some(at) = acc.locked_at {
+            let over = limits.lockout_minutes != 0
+                && now >= at + time::Duration::minutes(limits.lockout_minutes.into());
+            if !over {
+                return Err(locked(at));
+            }
+            acc.locked_at = None;
+            acc.failed_logins = 0;
+        }
         if acc.history[0] != pw {
+            acc.failed_logins += 1;
+            if acc.failed_logins >= limits.login_attempts {
+                acc.locked_at = Some(now);
+                return Err(locked(now));
+            }
             return Err(Refusal::BadCredentials);
         }
+        acc.failed_logins = 0;
         let restricted = restriction(acc, now);
         acc.last_login = Some(now);
         let kind = acc.kind;
@@ -548,22 +605,66 @@ impl Registry {
         secret: &str,
         now: OffsetDateTime,
     ) -> Result<IssuedAccount, Refusal> {
+        let limit = Profile::builtin().server.reset_attempts;
         let pw = self.initial_password();
         let site = self.site_mut(code)?;
+        if site.reset_locked {
+            return Err(Refusal::ResetLocked(limit));
+        }
         if reset_id != reset_id_of(&site.master_id) || secret != site.secret_number {
+            site.reset_failures += 1;
+            if site.reset_failures >= limit {
+                site.reset_locked = true;
+                return Err(Refusal::ResetLocked(limit));
+            }
             return Err(Refusal::BadResetSecret);
         }
+        site.reset_failures = 0;
         let master_id = site.master_id.clone();
         let acc = site
             .accounts
             .get_mut(&master_id)
             .ok_or(Refusal::BadResetSecret)?;
         acc.set_password(pw.clone(), now, true);
+        // a new password ends a lock from wrong passwords
+        acc.failed_logins = 0;
+        acc.locked_at = None;
         Ok(IssuedAccount {
             user_id: master_id,
             kind: AccountKind::Master,
             initial_password: pw,
         })
+    }
+
+    /// アカウント管理's unlock, by the master or an admin account of the same institution.
+    pub fn unlock_account(
+        &mut self,
+        code: &InstitutionCode,
+        token: &str,
+        user_id: &str,
+        now: OffsetDateTime,
+    ) -> Result<(), Refusal> {
+        let code = self.admin_session(code, token, now)?;
+        let acc = self
+            .site_mut(&code)?
+            .accounts
+            .get_mut(user_id)
+            .ok_or_else(|| Refusal::UnknownAccount(user_id.into()))?;
+        acc.failed_logins = 0;
+        acc.locked_at = None;
+        Ok(())
+    }
+
+    /// The help desk unlocks a site's master reset ID (a verb of the World: no API reaches it).
+    pub fn help_desk_unlock_reset(&mut self, code: &InstitutionCode) -> bool {
+        match self.sites.get_mut(code) {
+            Some(s) => {
+                s.reset_failures = 0;
+                s.reset_locked = false;
+                true
+            }
+            None => false,
+        }
     }
 
     /// Arranges a scenario's precondition "this password was set on that day" for a day the
@@ -822,6 +923,103 @@ mod tests {
             r.settings(&other, &s, T0).unwrap_err(),
             Refusal::NotLoggedIn
         );
+    }
+
+    #[test]
+    fn wrong_passwords_lock_the_account_until_the_time_passes_or_an_admin_unlocks() {
+        let (mut r, code) = registry();
+        let (id, pw) = master(&r, &code);
+        let s = r.login(&code, &id, &pw, T0).unwrap().session;
+        let issued = r
+            .register_account(
+                &code,
+                &s,
+                NewAccount {
+                    kind: AccountKind::Admin,
+                    user_id: "H0KANRI1".into(),
+                    user_name: "管理".into(),
+                    user_name_kana: String::new(),
+                },
+                T0,
+            )
+            .unwrap();
+        let admin = issued.user_id;
+        let limit = Profile::builtin().server.login_attempts;
+        for i in 1..limit {
+            assert_eq!(
+                r.login(&code, &admin, "wrong", T0).unwrap_err(),
+                Refusal::BadCredentials,
+                "attempt {i}"
+            );
+        }
+        let locked = r.login(&code, &admin, "wrong", T0).unwrap_err();
+        assert_eq!(locked.code(), "account_locked");
+        assert!(
+            locked.to_string().contains("ロックを解除できます"),
+            "{locked}"
+        );
+        // the right password does not open a locked account
+        let right = issued.initial_password;
+        assert_eq!(
+            r.login(&code, &admin, &right, T0).unwrap_err().code(),
+            "account_locked"
+        );
+        // the master unlocks it
+        r.unlock_account(&code, &s, &admin, T0).unwrap();
+        assert!(r.login(&code, &admin, &right, T0).is_ok());
+        // or the lockout time passes (the World's clock)
+        for _ in 0..limit {
+            let _ = r.login(&code, &admin, "wrong", T0);
+        }
+        let minutes = Profile::builtin().server.lockout_minutes;
+        let almost = T0 + Duration::minutes(i64::from(minutes)) - Duration::seconds(1);
+        assert!(r.login(&code, &admin, &right, almost).is_err());
+        let later = T0 + Duration::minutes(i64::from(minutes));
+        assert!(r.login(&code, &admin, &right, later).is_ok());
+        // only the master or an admin may unlock
+        assert_eq!(
+            r.unlock_account(&code, "no-session", &admin, later)
+                .unwrap_err(),
+            Refusal::NotLoggedIn
+        );
+    }
+
+    #[test]
+    fn the_reset_secret_cannot_be_guessed_within_its_attempt_limit() {
+        let (mut r, code) = registry();
+        let (master_id, _) = master(&r, &code);
+        let reset_id = reset_id_of(&master_id);
+        let secret = r.site(&code).unwrap().secret_number.clone();
+        let limit = Profile::builtin().server.reset_attempts;
+        // a brute force from 0000 upward, skipping the real secret until the lock
+        let mut tries = 0;
+        let mut refusals = Vec::new();
+        for n in 0..10_000u32 {
+            let guess = format!("{n:04}");
+            if guess == secret {
+                continue;
+            }
+            tries += 1;
+            let e = r.reset_master(&code, &reset_id, &guess, T0).unwrap_err();
+            let locked = e.code() == "reset_locked";
+            refusals.push(e);
+            if locked {
+                break;
+            }
+        }
+        assert_eq!(tries, limit, "locked at the profile's limit");
+        assert!(
+            refusals[..refusals.len() - 1]
+                .iter()
+                .all(|e| *e == Refusal::BadResetSecret)
+        );
+        // now even the right secret is refused, and the answer holds no password
+        let e = r.reset_master(&code, &reset_id, &secret, T0).unwrap_err();
+        assert_eq!(e, Refusal::ResetLocked(limit));
+        assert!(e.to_string().contains("ヘルプデスク"), "{e}");
+        assert!(r.help_desk_unlock_reset(&code));
+        let issued = r.reset_master(&code, &reset_id, &secret, T0).unwrap();
+        assert_eq!(issued.user_id, master_id);
     }
 
     #[test]
