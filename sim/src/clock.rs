@@ -1,5 +1,6 @@
 //! The World's clock. It stands still unless a scenario moves it, so a run is the same every
-//! time; it can jump (60 days on, or to 03:55 the same day) at once.
+//! time; it can jump (60 days on, or to 03:55 the same day) at once. For a person at
+//! `cargo xtask sim` it can also run at real pace ([`SimClock::run_at_real_pace`]).
 
 use oqs_host::Clock;
 use oqs_host::clock::JST;
@@ -79,6 +80,27 @@ impl SimClock {
     }
 }
 
+impl SimClock {
+    /// Lets the clock run at real pace, for a person using `cargo xtask sim`: every second it
+    /// moves on by the time that really passed, so the manual's time rules (the 10-minute
+    /// incomplete request, forgotten-file deletion, password expiry) happen as they would.
+    /// Scenarios never call it: their time moves only when a step moves it. Stops when the
+    /// returned task is aborted.
+    pub fn run_at_real_pace(&self) -> tokio::task::JoinHandle<()> {
+        let clock = self.clone();
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(std::time::Duration::from_secs(1));
+            let mut last = tokio::time::Instant::now();
+            loop {
+                tick.tick().await;
+                let now = tokio::time::Instant::now();
+                clock.advance(Duration::try_from(now - last).unwrap_or_default());
+                last = now;
+            }
+        })
+    }
+}
+
 fn write_instant(path: &Path, at: OffsetDateTime) -> std::io::Result<()> {
     oqs_host::dir::write_atomic(path, oqs_host::clock::rfc3339(at).as_bytes())
 }
@@ -109,6 +131,19 @@ mod tests {
         assert_eq!(c.now(), datetime!(2025-06-01 03:55 +9));
         c.advance_to_time_of_day(time!(04:10));
         assert_eq!(c.now(), datetime!(2025-06-01 04:10 +9));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn at_real_pace_the_clock_follows_the_time_that_passes() {
+        let c = SimClock::new(datetime!(2025-04-01 09:00 +9));
+        let task = c.run_at_real_pace();
+        // tokio's paused time: ten seconds pass at once, and no wall clock is read
+        tokio::time::sleep(std::time::Duration::from_millis(10_500)).await;
+        assert_eq!(c.now(), datetime!(2025-04-01 09:00:10 +9));
+        task.abort();
+        let _ = task.await;
+        tokio::time::sleep(std::time::Duration::from_secs(5)).await;
+        assert_eq!(c.now(), datetime!(2025-04-01 09:00:10 +9), "stopped");
     }
 
     #[test]

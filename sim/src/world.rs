@@ -18,7 +18,7 @@ use oqs_proto::profile::{Profile, ServerProfile};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use std::io;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 use time::OffsetDateTime;
 
@@ -151,6 +151,12 @@ impl World {
     /// The World's own folder (terminals' disks live under it); removed on drop.
     pub fn dir(&self) -> &Path {
         self.dir.path()
+    }
+
+    /// Ends the World but keeps its folder (requests not answered yet, results not taken):
+    /// its path. A person stopping `cargo xtask sim` keeps what the terminals held.
+    pub fn keep_dir(self) -> PathBuf {
+        self.dir.keep()
     }
 
     /// The qualification server's state, for setting up and checking scenarios.
@@ -312,5 +318,23 @@ impl World {
             Arc::new(self.clock.clone()),
             Arc::new(self.names.clone()),
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_kept_world_leaves_its_folder_and_a_dropped_one_does_not() {
+        let w = World::builder().seed(1).build().unwrap();
+        std::fs::write(w.dir().join("OQSsiquc01req_1.xml"), b"<XmlMsg/>").unwrap();
+        let kept = w.keep_dir();
+        assert!(kept.join("OQSsiquc01req_1.xml").exists());
+        std::fs::remove_dir_all(&kept).unwrap();
+        let w = World::builder().seed(1).build().unwrap();
+        let gone = w.dir().to_path_buf();
+        drop(w);
+        assert!(!gone.exists());
     }
 }

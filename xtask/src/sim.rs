@@ -47,8 +47,25 @@ pub struct SimArgs {
     /// in it (needs root, pcscd and vsmartcard-vpcd; see README "PC/SC").
     #[arg(long)]
     pcsc: bool,
+    /// Keep the World's clock standing still (as scenarios have it); by default it runs at
+    /// real pace, so the manual's time rules happen for a person too.
+    #[arg(long)]
+    frozen: bool,
+    /// The World's clock starts at this instant (RFC 3339, e.g. 2025-04-01T09:00:00+09:00);
+    /// the test certificates are valid around the default.
+    #[arg(long, value_parser = parse_instant)]
+    start: Option<time::OffsetDateTime>,
+    /// Delete the World's folder on Ctrl-C (by default it is kept, with any request not yet
+    /// answered and any result not yet taken).
+    #[arg(long)]
+    delete_on_exit: bool,
     #[command(flatten)]
     cert: CertArgs,
+}
+
+fn parse_instant(s: &str) -> Result<time::OffsetDateTime, String> {
+    time::OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339)
+        .map_err(|e| format!("{e} (例: 2025-04-01T09:00:00+09:00)"))
 }
 
 pub fn certs(args: CertArgs) -> i32 {
@@ -114,12 +131,16 @@ async fn serve(args: SimArgs) -> anyhow::Result<()> {
         seed,
         encrypt,
         pcsc,
+        frozen,
+        start,
+        delete_on_exit,
         cert: args,
     } = args;
     let seed = seed.unwrap_or_else(|| std::process::id() as u64 ^ 0x9e37_79b9_7f4a_7c15);
     let code: InstitutionCode = args.institution.parse()?;
     let world = World::builder()
         .seed(seed)
+        .start_at(start.unwrap_or(oqs_sim::clock::DEFAULT_START))
         .institution(
             code.clone(),
             oqs_sim::world::DEFAULT_INSTITUTION_NAME,
@@ -154,6 +175,16 @@ async fn serve(args: SimArgs) -> anyhow::Result<()> {
         .expect("registered above");
     let addr = server.addr();
     println!("oqs-kit sim: seed {seed}");
+    let now = oqs_host::Clock::now(world.clock())
+        .format(&time::format_description::well_known::Rfc3339)?;
+    let _ticking = if frozen {
+        println!("clock: {now}, standing still (--frozen)");
+        None
+    } else {
+        println!("clock: {now}, running at real pace (--frozen stops it, --start sets it)");
+        Some(world.clock().run_at_real_pace())
+    };
+    println!("World folder: {}", world.dir().display());
     println!("names:");
     for (host, port, addrs) in world.names().entries() {
         let a: Vec<String> = addrs.iter().map(ToString::to_string).collect();
@@ -231,7 +262,17 @@ async fn serve(args: SimArgs) -> anyhow::Result<()> {
     println!("running until Ctrl-C");
     tokio::signal::ctrl_c().await?;
     app.stop().await;
-    println!("stopped");
+    drop(_reader);
+    if delete_on_exit {
+        drop(world);
+        println!("stopped; the World's folder is deleted (--delete-on-exit)");
+    } else {
+        let kept = world.keep_dir();
+        println!(
+            "stopped; the World's folder is kept: {} (requests not answered and results not taken are still in req and res; delete it when done, or use --delete-on-exit)",
+            kept.display()
+        );
+    }
     Ok(())
 }
 

@@ -187,6 +187,51 @@ async fn master_wrong(w: &mut KitWorld, pw: String) -> Result<()> {
     Ok(())
 }
 
+#[when(regex = r"^マスタアカウントのIDと誤ったパスワード「(.+)」で(\d+)回続けてログインする$")]
+async fn master_wrong_times(w: &mut KitWorld, pw: String, times: u32) -> Result<()> {
+    let (id, _) = w.master_credentials()?;
+    wrong_times(w, &id, &pw, times).await
+}
+
+#[when(regex = r"^ユーザID「([^」]+)」に誤ったパスワード「(.+)」で(\d+)回続けてログインする$")]
+async fn user_wrong_times(w: &mut KitWorld, id: String, pw: String, times: u32) -> Result<()> {
+    wrong_times(w, &id, &pw, times).await
+}
+
+/// A person typing a wrong password `times` times; the screen shows the last answer.
+async fn wrong_times(w: &mut KitWorld, id: &str, pw: &str, times: u32) -> Result<()> {
+    for _ in 0..times {
+        ensure!(w.login(id, pw).await.is_err(), "ログインできてしまいました");
+    }
+    Ok(())
+}
+
+#[when(regex = r"^ユーザID「([^」]+)」に正しいパスワードでログインする$")]
+async fn user_right_login(w: &mut KitWorld, id: String) -> Result<()> {
+    let pw = w
+        .portal
+        .passwords
+        .get(&id)
+        .cloned()
+        .with_context(|| format!("ユーザID「{id}」のパスワードを知りません"))?;
+    let _ = w.login(&id, &pw).await;
+    Ok(())
+}
+
+#[when(regex = r"^マスタアカウントでログインし、アカウント管理で「([^」]+)」のロックを解除する$")]
+async fn unlock(w: &mut KitWorld, id: String) -> Result<()> {
+    w.login_master().await?;
+    let body = oqs_proto::api::AccountUnlock { user_id: id };
+    match w
+        .call::<_, serde_json::Value>("POST", "accounts/unlock", Some(&body))
+        .await
+    {
+        Ok(v) => w.screen = v["result"].as_str().unwrap_or_default().to_owned(),
+        Err(e) => w.show_failure(&e),
+    }
+    Ok(())
+}
+
 /// Observes: simulator — the portal session and its settings API answer
 #[then(regex = r"^メニューが表示され、オンライン資格確認等システムにログインできた$")]
 async fn menu_shown(w: &mut KitWorld) -> Result<()> {
@@ -269,11 +314,12 @@ async fn old_pw_refused(w: &mut KitWorld) -> Result<()> {
     Ok(())
 }
 
-async fn reset(w: &mut KitWorld, wrong: bool) -> Result<()> {
+/// `wrong`: how far from the real 秘密の番号 the person's guess is (0: the right one).
+async fn reset(w: &mut KitWorld, wrong: u32) -> Result<()> {
     let (reset_id, mut secret) = w.master_reset_secret()?;
-    if wrong {
+    if wrong > 0 {
         let n: u32 = secret.parse()?;
-        secret = format!("{:04}", (n + 1) % 10_000);
+        secret = format!("{:04}", (n + wrong) % 10_000);
     }
     let body = MasterReset {
         reset_id,
@@ -297,12 +343,32 @@ async fn reset(w: &mut KitWorld, wrong: bool) -> Result<()> {
 
 #[when(regex = r"^マスタアカウントリセット用IDと秘密の番号でパスワード初期化をクリックする$")]
 async fn reset_master(w: &mut KitWorld) -> Result<()> {
-    reset(w, false).await
+    reset(w, 0).await
+}
+
+#[when(
+    regex = r"^マスタアカウントリセット用IDと誤った秘密の番号で(\d+)回続けてパスワード初期化をクリックする$"
+)]
+async fn reset_master_wrong_times(w: &mut KitWorld, times: u32) -> Result<()> {
+    for i in 1..=times {
+        reset(w, i).await?;
+    }
+    Ok(())
+}
+
+#[when(regex = r"^ヘルプデスクがマスタアカウントリセット用IDのロックを解除する$")]
+async fn help_desk_unlock(w: &mut KitWorld) -> Result<()> {
+    let code = w.code()?;
+    ensure!(
+        w.sim().registry().help_desk_unlock_reset(&code),
+        "医療機関コード「{code}」は利用登録されていません"
+    );
+    Ok(())
 }
 
 #[when(regex = r"^マスタアカウントリセット用IDと誤った秘密の番号でパスワード初期化をクリックする$")]
 async fn reset_master_wrong(w: &mut KitWorld) -> Result<()> {
-    reset(w, true).await
+    reset(w, 1).await
 }
 
 /// Observes: simulator — the portal's master-reset answer against the sim registry
