@@ -20,11 +20,36 @@ pub struct LinkageProfile {
     pub incomplete_request_minutes: u32,
     pub bulk_processing_minutes: u32,
     /// Largest request file read, in bytes.
+    #[serde(default = "default_max_bytes")]
     pub max_request_bytes: u64,
     /// Largest XML an encrypted request may expand to, in bytes.
+    #[serde(default = "default_max_bytes")]
     pub max_request_xml_bytes: u64,
     /// Longest wait between two tries to write a result, in seconds.
+    #[serde(default = "default_write_retry")]
     pub write_retry_max_seconds: u32,
+    /// Tries of a server call that failed on the way (connection refused or reset, a TLS
+    /// alert, `503`) after the first, before the request gets an error result.
+    #[serde(default = "default_server_retries")]
+    pub server_retries: u32,
+    /// Wait before the first of those tries, in milliseconds; it doubles each time.
+    #[serde(default = "default_server_retry_ms")]
+    pub server_retry_ms: u64,
+}
+
+// Defaults for values added after the first profiles were written: a vendor's older profile
+// still loads.
+fn default_max_bytes() -> u64 {
+    16 << 20
+}
+fn default_write_retry() -> u32 {
+    60
+}
+fn default_server_retries() -> u32 {
+    3
+}
+fn default_server_retry_ms() -> u64 {
+    500
 }
 
 /// One row of the result-code table.

@@ -4,6 +4,7 @@
 use crate::clock::{DEFAULT_START, SimClock};
 use crate::distro::DistroServer;
 use crate::names::{NameTable, hosts};
+use crate::net::fault::FaultProxy;
 use crate::net::ntp::NtpPool;
 use crate::net::proxy::HttpProxy;
 use crate::qualification::registry::{Registry, Site, SiteSpec};
@@ -101,6 +102,8 @@ impl WorldBuilder {
             readers: SimReaders::default(),
             dir: tempfile::Builder::new().prefix("oqs-world-").tempdir()?,
             server: self.server,
+            qualification_relay: tokio::sync::OnceCell::new(),
+            distro_relay: tokio::sync::OnceCell::new(),
         })
     }
 }
@@ -117,6 +120,8 @@ pub struct World {
     readers: SimReaders,
     dir: tempfile::TempDir,
     server: ServerProfile,
+    qualification_relay: tokio::sync::OnceCell<FaultProxy>,
+    distro_relay: tokio::sync::OnceCell<FaultProxy>,
 }
 
 /// A card as handed to a scenario: the state machine, shared with whatever reader holds it.
@@ -186,6 +191,36 @@ impl World {
                     self.names.insert(h, 443, vec![server.addr()]);
                 }
                 Ok(server)
+            })
+            .await
+    }
+
+    /// A fault relay in front of the qualification server, started on first use: from then on
+    /// its names lead to the relay, whose toxics a scenario switches.
+    pub async fn qualification_relay(&self) -> io::Result<&FaultProxy> {
+        let upstream = self.qualification().await?.addr();
+        self.qualification_relay
+            .get_or_try_init(|| async {
+                let relay = FaultProxy::start(upstream).await?;
+                for h in [hosts::QUALIFICATION, hosts::VERIFICATION] {
+                    self.names.insert(h, 443, vec![relay.addr()]);
+                }
+                Ok(relay)
+            })
+            .await
+    }
+
+    /// A fault relay in front of the distribution server (both its names), as
+    /// [`Self::qualification_relay`].
+    pub async fn distro_relay(&self) -> io::Result<&FaultProxy> {
+        let upstream = self.distro().await?.addr();
+        self.distro_relay
+            .get_or_try_init(|| async {
+                let relay = FaultProxy::start(upstream).await?;
+                for h in [hosts::DISTRO_BASE, hosts::DISTRO_CLOUD] {
+                    self.names.insert(h, 443, vec![relay.addr()]);
+                }
+                Ok(relay)
             })
             .await
     }

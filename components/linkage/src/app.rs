@@ -776,7 +776,7 @@ impl Worker {
         let prefix = name.prefix();
         let job = answer::read_request(name, bytes, &self.ctx(&prefix)).map_err(|f| (None, f))?;
         let request = job.request.clone();
-        let reply = self.call(job.kind, &job.request).await;
+        let reply = self.call_with_retries(name, job.kind, &job.request).await;
         let answer = match reply {
             Ok(a) => a,
             Err(CallError::Refused(e))
@@ -789,6 +789,47 @@ impl Worker {
         let ctx = self.ctx(&prefix);
         let message = answer::result_for(&job, answer, &ctx);
         answer::render(name, &message, &ctx).map_err(|f| (Some(request), f))
+    }
+
+    /// [`Self::call`], tried again after a failure on the way: a lost connection or a TLS
+    /// alert for the kinds that only read (asking twice changes nothing), a `503` for every
+    /// kind (the server says it did nothing). Bounded by the profile; the last failure is the
+    /// answer.
+    async fn call_with_retries(
+        &mut self,
+        name: &FileName,
+        kind: RequestKind,
+        r: &Request,
+    ) -> Result<Answer, CallError> {
+        let l = &self.options.profile.linkage;
+        let (tries, mut wait) = (l.server_retries, Duration::from_millis(l.server_retry_ms));
+        let reads_only = matches!(
+            kind,
+            RequestKind::QualificationCheck
+                | RequestKind::BulkCheckDownload
+                | RequestKind::BulkReferenceDownload
+        );
+        let mut attempt = 0;
+        loop {
+            let reply = self.call(kind, r).await;
+            let again = match &reply {
+                Err(CallError::Refused(e)) => e.code == "service_unavailable",
+                Err(CallError::Unreachable(_)) => reads_only,
+                _ => false,
+            };
+            if !again || attempt == tries {
+                return reply;
+            }
+            attempt += 1;
+            if let Err(e) = &reply {
+                self.log(format!(
+                    "要求「{name}」: {e}。{}ミリ秒後に再試行します（{attempt}/{tries}回目）",
+                    wait.as_millis()
+                ));
+            }
+            tokio::time::sleep(wait).await;
+            wait *= 2;
+        }
     }
 
     async fn call(&mut self, kind: RequestKind, r: &Request) -> Result<Answer, CallError> {

@@ -345,3 +345,97 @@ async fn two_thousand_idle_connections_do_not_stop_the_linkage_app() {
     assert_each_once(&app.stop().await, 5);
     drop(idle);
 }
+
+#[tokio::test]
+async fn resets_tls_alerts_and_503_on_the_way_are_retried_and_each_request_answered_once() {
+    let kit = Kit::new(41, None).await;
+    let relay = kit.world.qualification_relay().await.unwrap();
+    // four faults in a row follow: the dropped line, a reset, an alert, a 503
+    let options = with_profile(|p| {
+        p.linkage.server_retry_ms = 20;
+        p.linkage.server_retries = 4;
+    });
+    let app = LinkageApp::start(kit.terminal.clone(), options)
+        .await
+        .unwrap();
+    drop_file(&kit.req(), "OQSsiquc01req_A.xml", &request_bytes(&kit, "A"));
+    wait_for(&kit.res().join("OQSsiquc01res_A.xml")).await;
+    // the line drops; the next connections are reset, refused with an alert, then the server
+    // is busy once
+    relay.set(|t| {
+        t.reset_next = 1;
+        t.tls_alert_next = 1;
+    });
+    relay.cut();
+    kit.world
+        .qualification()
+        .await
+        .unwrap()
+        .faults()
+        .unavailable_next(1);
+    for n in ["B", "C", "D"] {
+        drop_file(
+            &kit.req(),
+            &format!("OQSsiquc01req_{n}.xml"),
+            &request_bytes(&kit, n),
+        );
+    }
+    for n in ["B", "C", "D"] {
+        let path = kit.res().join(format!("OQSsiquc01res_{n}.xml"));
+        let m = ResultMessage::from_bytes(&wait_for(&path).await).unwrap();
+        assert_eq!(
+            m.segment(),
+            "1",
+            "{n}: {:?} {:#?}",
+            m.message_header.error_message,
+            app.log()
+        );
+    }
+    let c = relay.counts();
+    assert_eq!((c.reset, c.alerted), (1, 1));
+    assert_eq!(
+        kit.world
+            .qualification()
+            .await
+            .unwrap()
+            .faults()
+            .unavailable_sent(),
+        1
+    );
+    let retries = app
+        .log()
+        .iter()
+        .filter(|l| l.contains("再試行します"))
+        .count();
+    // the dropped kept connection costs a retry unless the client saw it closed before sending
+    assert!((3..=4).contains(&retries), "{:#?}", app.log());
+    assert_eq!(kit.world.registry().qualification_queries, 4);
+    assert_each_once(&app.stop().await, 4);
+}
+
+#[tokio::test]
+async fn after_the_retries_a_request_gets_an_error_result_and_the_next_one_is_answered() {
+    let kit = Kit::new(42, None).await;
+    let relay = kit.world.qualification_relay().await.unwrap();
+    let options = with_profile(|p| {
+        p.linkage.server_retry_ms = 10;
+        p.linkage.server_retries = 2;
+    });
+    let app = LinkageApp::start(kit.terminal.clone(), options)
+        .await
+        .unwrap();
+    drop_file(&kit.req(), "OQSsiquc01req_W.xml", &request_bytes(&kit, "W"));
+    wait_for(&kit.res().join("OQSsiquc01res_W.xml")).await;
+    // three failures: the first try and both retries
+    relay.set(|t| t.reset_next = 3);
+    relay.cut();
+    drop_file(&kit.req(), "OQSsiquc01req_X.xml", &request_bytes(&kit, "X"));
+    let (code, message) = error_of(&kit.res().join("OQSsiquc01res_X.xml")).await;
+    assert_eq!(code, "EOQS1304");
+    assert!(message.contains("接続できません"), "{message}");
+    drop_file(&kit.req(), "OQSsiquc01req_Y.xml", &request_bytes(&kit, "Y"));
+    let m =
+        ResultMessage::from_bytes(&wait_for(&kit.res().join("OQSsiquc01res_Y.xml")).await).unwrap();
+    assert_eq!(m.segment(), "1");
+    assert_each_once(&app.stop().await, 3);
+}

@@ -1,6 +1,7 @@
-//! The network around the terminal: the time servers and the proxy. Names are in
-//! [`crate::names`].
+//! The network around the terminal: the time servers, the proxy, and a relay that puts faults
+//! between a component and a service. Names are in [`crate::names`].
 
+pub mod fault;
 pub mod ntp;
 pub mod proxy;
 

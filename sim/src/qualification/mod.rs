@@ -77,7 +77,42 @@ pub type SharedRegistry = Arc<Mutex<Registry>>;
 pub struct QualificationServer {
     addr: SocketAddr,
     rejections: RejectionLog,
+    faults: Arc<ServerFaults>,
     task: JoinHandle<()>,
+}
+
+/// Faults the server itself shows, switched by a scenario: so many of the next API requests are
+/// answered `503` (the service overloaded or in maintenance). Network faults (latency, resets,
+/// TLS alerts) are the relay's: [`crate::net::fault`].
+#[derive(Default)]
+pub struct ServerFaults {
+    unavailable_next: std::sync::atomic::AtomicU32,
+    unavailable_sent: std::sync::atomic::AtomicU32,
+}
+
+impl ServerFaults {
+    pub fn unavailable_next(&self, n: u32) {
+        self.unavailable_next
+            .store(n, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    /// 503 answers sent so far.
+    pub fn unavailable_sent(&self) -> u32 {
+        self.unavailable_sent
+            .load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    fn take_unavailable(&self) -> bool {
+        use std::sync::atomic::Ordering::SeqCst;
+        let took = self
+            .unavailable_next
+            .fetch_update(SeqCst, SeqCst, |n| n.checked_sub(1))
+            .is_ok();
+        if took {
+            self.unavailable_sent.fetch_add(1, SeqCst);
+        }
+        took
+    }
 }
 
 impl Drop for QualificationServer {
@@ -102,12 +137,15 @@ impl QualificationServer {
         let addr = listener.local_addr()?;
         let log = rejections.clone();
         let gate = Arc::new(gate::Gate::default());
+        let faults: Arc<ServerFaults> = Arc::default();
+        let f = faults.clone();
         let task = crate::net::accept_loop(listener, "qualification server", move |tcp, _| {
             let ctx = Ctx {
                 registry: registry.clone(),
                 clock: clock.clone(),
                 code: None,
                 limits: limits.clone(),
+                faults: f.clone(),
             };
             serve_connection(acceptor.clone(), tcp, ctx, log.clone(), gate.clone())
         });
@@ -115,12 +153,18 @@ impl QualificationServer {
         Ok(Self {
             addr,
             rejections,
+            faults,
             task,
         })
     }
 
     pub fn addr(&self) -> SocketAddr {
         self.addr
+    }
+
+    /// The faults this server shows when a scenario asks.
+    pub fn faults(&self) -> &ServerFaults {
+        &self.faults
     }
 
     /// Every terminal turned away so far, with its reason.
@@ -170,6 +214,7 @@ struct Ctx {
     /// The institution of the connection's client certificate, once known to be registered.
     code: Option<InstitutionCode>,
     limits: Arc<ServerProfile>,
+    faults: Arc<ServerFaults>,
 }
 
 /// One connection: the handshake within its time and place in the [`gate::Gate`], then HTTP
@@ -340,6 +385,16 @@ async fn route(req: Request<Incoming>, ctx: Ctx) -> Response<Full<Bytes>> {
             },
         );
     };
+    if path.starts_with("/web/api/") && ctx.faults.take_unavailable() {
+        return json(
+            StatusCode::SERVICE_UNAVAILABLE,
+            &ApiError {
+                code: "service_unavailable".into(),
+                message: "[kit] オンライン資格確認等システムは一時的に利用できません。しばらくしてから再度実行してください".into(),
+                details: vec![],
+            },
+        );
+    }
     let now = ctx.clock.now();
     let token = bearer(&req);
     let reg = || ctx.registry.lock().unwrap_or_else(|e| e.into_inner());
