@@ -57,7 +57,8 @@ async fn apply_stop_auto_update(w: &mut KitWorld, why: String) -> Result<()> {
 
 #[given(regex = r"^配信サーバーとプロキシが稼働している$")]
 async fn servers_running(w: &mut KitWorld) -> Result<()> {
-    w.sim().distro().await?;
+    // through the fault relay, as for the qualification server
+    w.sim().distro_relay().await?;
     w.sim().proxy().await?;
     Ok(())
 }

@@ -54,6 +54,11 @@ fn folder(w: &KitWorld, win: &str) -> Result<PathBuf> {
     Ok(p)
 }
 
+/// The terminal's result folder on disk.
+pub(crate) fn res_folder(w: &KitWorld) -> Result<PathBuf> {
+    folder(w, RES)
+}
+
 fn code(label: &str) -> Result<CharacterCode> {
     CharacterCode::from_label(label).with_context(|| format!("文字コード「{label}」はありません"))
 }

@@ -5,6 +5,7 @@ pub mod accounts;
 pub mod certificate;
 pub mod common;
 pub mod distro;
+pub mod faults;
 pub mod internet_time;
 pub mod linkage;
 pub mod lookup;
