@@ -199,30 +199,32 @@ impl World {
     /// its names lead to the relay, whose toxics a scenario switches.
     pub async fn qualification_relay(&self) -> io::Result<&FaultProxy> {
         let upstream = self.qualification().await?.addr();
-        self.qualification_relay
-            .get_or_try_init(|| async {
-                let relay = FaultProxy::start(upstream).await?;
-                for h in [hosts::QUALIFICATION, hosts::VERIFICATION] {
-                    self.names.insert(h, 443, vec![relay.addr()]);
-                }
-                Ok(relay)
-            })
-            .await
+        let names = [hosts::QUALIFICATION, hosts::VERIFICATION];
+        self.relay(&self.qualification_relay, upstream, names).await
     }
 
     /// A fault relay in front of the distribution server (both its names), as
     /// [`Self::qualification_relay`].
     pub async fn distro_relay(&self) -> io::Result<&FaultProxy> {
         let upstream = self.distro().await?.addr();
-        self.distro_relay
-            .get_or_try_init(|| async {
-                let relay = FaultProxy::start(upstream).await?;
-                for h in [hosts::DISTRO_BASE, hosts::DISTRO_CLOUD] {
-                    self.names.insert(h, 443, vec![relay.addr()]);
-                }
-                Ok(relay)
-            })
-            .await
+        let names = [hosts::DISTRO_BASE, hosts::DISTRO_CLOUD];
+        self.relay(&self.distro_relay, upstream, names).await
+    }
+
+    async fn relay<'a>(
+        &self,
+        cell: &'a tokio::sync::OnceCell<FaultProxy>,
+        upstream: std::net::SocketAddr,
+        names: [&str; 2],
+    ) -> io::Result<&'a FaultProxy> {
+        cell.get_or_try_init(|| async {
+            let relay = FaultProxy::start(upstream).await?;
+            for h in names {
+                self.names.insert(h, 443, vec![relay.addr()]);
+            }
+            Ok(relay)
+        })
+        .await
     }
 
     /// 配信拠点のNTPサーバー, started on first use: `ntp.base.oqs-pdl.org` port 123 then

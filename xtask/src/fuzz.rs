@@ -152,15 +152,7 @@ fn seed(targets: &[&str]) -> Result<(), String> {
     let harvest = root().join("target/fuzz-seeds");
     if !harvest.join("request_xml").exists() {
         println!("fuzz: taking seeds from the features' files (one conformance run)");
-        let status = cargo()
-            .args([
-                "run",
-                "--quiet",
-                "--package",
-                "oqs-conformance",
-                "--bin",
-                "oqs-conformance",
-            ])
+        let status = crate::conformance()
             // conformance/src/fuzz_seeds.rs reads it
             .env("OQS_FUZZ_SEEDS", &harvest)
             .stdout(Stdio::null())

@@ -70,26 +70,31 @@ pub fn cargo() -> Command {
     cmd
 }
 
+/// `cargo run` of the conformance runner, with PC/SC where libpcsclite is there; its own
+/// arguments follow.
+pub fn conformance() -> Command {
+    let mut c = cargo();
+    c.args([
+        "run",
+        "--quiet",
+        "--package",
+        "oqs-conformance",
+        "--bin",
+        "oqs-conformance",
+    ])
+    .args(if test::have_libpcsclite() {
+        &["--features", "pcsc", "--"][..]
+    } else {
+        &["--"][..]
+    });
+    c
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let code = match cli.command {
         Cmd::Conformance { args } => {
-            let status = cargo()
-                .args([
-                    "run",
-                    "--quiet",
-                    "--package",
-                    "oqs-conformance",
-                    "--bin",
-                    "oqs-conformance",
-                ])
-                .args(if test::have_libpcsclite() {
-                    &["--features", "pcsc", "--"][..]
-                } else {
-                    &["--"][..]
-                })
-                .args(args)
-                .status();
+            let status = conformance().args(args).status();
             match status {
                 Ok(s) => s.code().unwrap_or(1),
                 Err(e) => {

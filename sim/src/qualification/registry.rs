@@ -831,6 +831,26 @@ mod tests {
         )
     }
 
+    /// The master logs in and registers an account; the master's session and what was issued.
+    fn master_registers(
+        r: &mut Registry,
+        code: &InstitutionCode,
+        kind: AccountKind,
+        user_id: &str,
+        name: &str,
+    ) -> (String, IssuedAccount) {
+        let (id, pw) = master(r, code);
+        let s = r.login(code, &id, &pw, T0).unwrap().session;
+        let account = NewAccount {
+            kind,
+            user_id: user_id.into(),
+            user_name: name.into(),
+            user_name_kana: String::new(),
+        };
+        let issued = r.register_account(code, &s, account, T0).unwrap();
+        (s, issued)
+    }
+
     #[test]
     fn master_unused_for_sixty_days_must_change_password() {
         let (mut r, code) = registry();
@@ -863,21 +883,7 @@ mod tests {
     #[test]
     fn registered_accounts_start_with_a_forced_change_except_nothing_else() {
         let (mut r, code) = registry();
-        let (id, pw) = master(&r, &code);
-        let s = r.login(&code, &id, &pw, T0).unwrap().session;
-        let issued = r
-            .register_account(
-                &code,
-                &s,
-                NewAccount {
-                    kind: AccountKind::Linkage,
-                    user_id: "R0RENK01".into(),
-                    user_name: "連携".into(),
-                    user_name_kana: String::new(),
-                },
-                T0,
-            )
-            .unwrap();
+        let (_, issued) = master_registers(&mut r, &code, AccountKind::Linkage, "R0RENK01", "連携");
         let l = r
             .login(&code, "R0RENK01", &issued.initial_password, T0)
             .unwrap();
@@ -928,21 +934,7 @@ mod tests {
     #[test]
     fn wrong_passwords_lock_the_account_until_the_time_passes_or_an_admin_unlocks() {
         let (mut r, code) = registry();
-        let (id, pw) = master(&r, &code);
-        let s = r.login(&code, &id, &pw, T0).unwrap().session;
-        let issued = r
-            .register_account(
-                &code,
-                &s,
-                NewAccount {
-                    kind: AccountKind::Admin,
-                    user_id: "H0KANRI1".into(),
-                    user_name: "管理".into(),
-                    user_name_kana: String::new(),
-                },
-                T0,
-            )
-            .unwrap();
+        let (s, issued) = master_registers(&mut r, &code, AccountKind::Admin, "H0KANRI1", "管理");
         let admin = issued.user_id;
         let limit = Profile::builtin().server.login_attempts;
         for i in 1..limit {
