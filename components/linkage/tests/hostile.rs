@@ -439,3 +439,40 @@ async fn after_the_retries_a_request_gets_an_error_result_and_the_next_one_is_an
     assert_eq!(m.segment(), "1");
     assert_each_once(&app.stop().await, 3);
 }
+
+#[tokio::test]
+async fn empty_truncated_and_byte_soup_files_are_answered_once_the_clock_passes_the_limit() {
+    let kit = Kit::new(43, None).await;
+    let app = kit.start().await;
+    let full = request_bytes(&kit, "T");
+    let files_in: [(&str, &[u8]); 3] = [
+        ("OQSsiquc01req_EMPTY.xml", b""),
+        ("OQSsiquc01req_CUT.xml", &full[..full.len() / 2]),
+        ("OQSsiquc01req_SOUP.xml", b"\x00\xff\x13garbage<<<\xfe"),
+    ];
+    for (name, bytes) in files_in {
+        drop_file(&kit.req(), name, bytes);
+    }
+    wait_log(
+        &app,
+        "OQSsiquc01req_SOUP.xml」は書き込み途中のため待機します",
+    )
+    .await;
+    assert!(
+        app.published().is_empty(),
+        "nothing is answered while they may still be written"
+    );
+    // `cargo xtask sim` lets this clock run at real pace; here the test moves it
+    let limit = Profile::builtin().linkage.incomplete_request_minutes;
+    kit.world
+        .clock()
+        .advance(time::Duration::minutes(limit.into()));
+    for (name, _) in files_in {
+        let result = name.replace("req_", "res_");
+        let (code, message) = error_of(&kit.res().join(&result)).await;
+        assert_eq!(code, "EOQS1007", "{name}");
+        assert!(message.contains("HIS側で作り直してください"), "{message}");
+    }
+    assert_eq!(files(&kit.req()), Vec::<String>::new());
+    assert_each_once(&app.stop().await, 3);
+}
