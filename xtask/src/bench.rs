@@ -25,6 +25,9 @@ pub enum Bench {
     /// The HTTP proxy: tunnel set-up, added round-trip latency and throughput against a direct
     /// connection and against Debian's tinyproxy.
     Proxy(crate::proxy_bench::Args),
+    /// The mTLS qualification server against nginx (`ssl_verify_client on`, the same answer as a
+    /// static file): requests/s and p50/p99, keep-alive and a new handshake per request.
+    Server(crate::server_bench::Args),
 }
 
 /// The build the figures come from, said in every benchmark's output.
@@ -69,6 +72,7 @@ pub fn run(b: Bench) -> i32 {
         Bench::Linkage(args) => report(crate::linkage_bench::run(args)),
         Bench::Reader(args) => report(crate::reader_bench::run(args)),
         Bench::Proxy(args) => report(crate::proxy_bench::run(args)),
+        Bench::Server(args) => report(crate::server_bench::run(args)),
     }
 }
 

@@ -10,6 +10,7 @@
 //! | `bench linkage` | linkage app requests/s and req→res latency (plain vs encrypted), crash soak |
 //! | `bench proxy` | the proxy: CONNECT set-up, added latency and throughput vs direct and vs tinyproxy |
 //! | `fuzz <target>\|all [--time S]` | libFuzzer targets of `fuzz/` (cargo-fuzz, stable + `RUSTC_BOOTSTRAP=1`); `--list` names them |
+//! | `bench server` | the mTLS qualification server vs nginx (`ssl_verify_client on`): req/s, p50/p99, keep-alive and new handshakes |
 //! | `bench reader` | the virtual card: APDUs/s in process; round trips through pcscd + vpcd vs an echo card and vicc |
 
 mod bench;
@@ -17,6 +18,7 @@ mod fuzz;
 mod linkage_bench;
 mod proxy_bench;
 mod reader_bench;
+mod server_bench;
 mod sim;
 mod test;
 
