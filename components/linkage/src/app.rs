@@ -640,12 +640,7 @@ impl Worker {
         if self.crashed {
             return;
         }
-        let mut answers = Vec::new();
-        for (name, index, forced) in claimed {
-            if let Some(file) = self.answer_file(&name, forced).await {
-                answers.push((name, index, file, self.host.clock().now().into()));
-            }
-        }
+        let answers = self.answer_files(claimed).await;
         let written = self.folders.prepare_all(
             &answers
                 .iter()
@@ -725,70 +720,112 @@ impl Worker {
         self.folders.sync_published();
     }
 
-    /// The answer to a request in `inflight`: the server's, or an error result.
-    async fn answer_file(&mut self, name: &FileName, forced: Option<Failure>) -> Option<OutFile> {
-        if let Some(kept) = self.unwritten.get(&name.to_string()) {
-            return Some(kept.clone());
-        }
+    /// The answers to a group of requests in `inflight`, in three steps: the requests are read
+    /// and opened (decrypted, parsed) on every core at once, the server is asked one request at
+    /// a time on the kept connection, and the results are rendered (and sealed) on every core
+    /// again. Decryption and sealing cost a key derivation each: done one after another they
+    /// were most of an encrypted answer's time. A request whose file cannot be read for a
+    /// moment (out of descriptors) gets no answer now and waits in the work folder.
+    async fn answer_files(
+        &mut self,
+        claimed: Vec<(FileName, usize, Option<Failure>)>,
+    ) -> Vec<(FileName, usize, OutFile, std::time::SystemTime)> {
         let max = self.options.profile.linkage.max_request_bytes;
-        let read = match forced {
-            Some(f) => Err(f),
-            None => match self.folders.read_inflight(name, max) {
-                Ok(Read::Bytes(b)) => Ok(b),
-                Ok(Read::TooLarge) => Err(too_large(&name.to_string(), max)),
-                // out of descriptors or memory: it passes; the request waits in the work folder
-                Err(e) if is_transient(&e) => {
+        // 1. read and open
+        let opened: Vec<Opened> = {
+            let ctxs: Vec<Ctx<'_>> = claimed.iter().map(|c| self.ctx(&c.0.prefix())).collect();
+            let items: Vec<_> = claimed.iter().zip(&ctxs).collect();
+            let (folders, unwritten) = (&self.folders, &self.unwritten);
+            par_map(&items, |((name, _, forced), ctx)| {
+                if let Some(kept) = unwritten.get(&name.to_string()) {
+                    return Opened::Answered(kept.clone());
+                }
+                if let Some(f) = forced {
+                    return Opened::Failed(None, f.clone());
+                }
+                match folders.read_inflight(name, max) {
+                    Ok(Read::Bytes(b)) => match answer::read_request(name, &b, ctx) {
+                        Ok(job) => Opened::Ask(job),
+                        Err(f) => Opened::Failed(None, f),
+                    },
+                    Ok(Read::TooLarge) => Opened::Failed(None, too_large(&name.to_string(), max)),
+                    Err(e) if is_transient(&e) => Opened::Later(e.to_string()),
+                    // taken from `req` already: answered with an error, never parked unseen
+                    Err(e) => Opened::Failed(
+                        None,
+                        Failure::new(
+                            "request_unreadable",
+                            format!(
+                                "要求ファイル「{name}」を読めません: {e}。HIS側で作り直してください"
+                            ),
+                        ),
+                    ),
+                }
+            })
+        };
+        // 2. ask the server
+        let mut asked = Vec::with_capacity(opened.len());
+        for ((name, index, _), o) in claimed.into_iter().zip(opened) {
+            let step = match o {
+                Opened::Ask(job) => {
+                    let reply = self.call_with_retries(&name, job.kind, &job.request).await;
+                    match reply {
+                        Ok(a) => Replied::Answer(job, a),
+                        Err(CallError::Refused(e))
+                            if matches!(e.code.as_str(), "bad_search" | "no_such_insured") =>
+                        {
+                            Replied::Answer(
+                                job,
+                                Answer::Refused(Failure::new("bad_search", e.message)),
+                            )
+                        }
+                        Err(e) => {
+                            Replied::Failed(Some(job.request), Failure::new(e.result_id(), e))
+                        }
+                    }
+                }
+                Opened::Answered(f) => Replied::Answered(f),
+                Opened::Failed(r, f) => Replied::Failed(r, f),
+                Opened::Later(why) => {
                     self.warn_once(
                         format!("transient:{name}"),
-                        format!("要求ファイル「{name}」を今は読めません（再試行します）: {e}"),
+                        format!("要求ファイル「{name}」を今は読めません（再試行します）: {why}"),
                     );
-                    return None;
+                    continue;
                 }
-                // taken from `req` already: answered with an error, never parked unseen
-                Err(e) => Err(Failure::new(
-                    "request_unreadable",
-                    format!("要求ファイル「{name}」を読めません: {e}。HIS側で作り直してください"),
-                )),
-            },
+            };
+            asked.push((name, index, step));
+        }
+        // 3. render and seal
+        let files: Vec<(OutFile, Option<Failure>)> = {
+            let ctxs: Vec<Ctx<'_>> = asked.iter().map(|a| self.ctx(&a.0.prefix())).collect();
+            let items: Vec<_> = asked.iter().zip(&ctxs).collect();
+            par_map(&items, |((name, _, step), ctx)| {
+                let (request, failure) = match step {
+                    Replied::Answered(f) => return (f.clone(), None),
+                    Replied::Answer(job, a) => {
+                        let message = answer::result_for(job, a.clone(), ctx);
+                        match answer::render(name, &message, ctx) {
+                            Ok(f) => return (f, None),
+                            Err(f) => (Some(&job.request), f),
+                        }
+                    }
+                    Replied::Failed(r, f) => (r.as_ref(), f.clone()),
+                };
+                (
+                    answer::failure_file(name, request, &failure, ctx),
+                    Some(failure),
+                )
+            })
         };
-        let prefix = name.prefix();
-        let out = match read {
-            Err(f) => Err((None, f)),
-            Ok(bytes) => self.ask(name, &bytes).await,
-        };
-        let ctx = self.ctx(&prefix);
-        Some(match out {
-            Ok(f) => f,
-            Err((request, failure)) => {
-                let file = answer::failure_file(name, request.as_ref(), &failure, &ctx);
-                self.log(format!("要求「{name}」はエラーです {failure}"));
-                file
+        let mut out = Vec::with_capacity(files.len());
+        for ((name, index, _), (file, failure)) in asked.into_iter().zip(files) {
+            if let Some(f) = failure {
+                self.log(format!("要求「{name}」はエラーです {f}"));
             }
-        })
-    }
-
-    /// Reads the request and asks the server; `Err` carries what is known for an error result.
-    async fn ask(
-        &mut self,
-        name: &FileName,
-        bytes: &[u8],
-    ) -> Result<OutFile, (Option<Request>, Failure)> {
-        let prefix = name.prefix();
-        let job = answer::read_request(name, bytes, &self.ctx(&prefix)).map_err(|f| (None, f))?;
-        let request = job.request.clone();
-        let reply = self.call_with_retries(name, job.kind, &job.request).await;
-        let answer = match reply {
-            Ok(a) => a,
-            Err(CallError::Refused(e))
-                if matches!(e.code.as_str(), "bad_search" | "no_such_insured") =>
-            {
-                Answer::Refused(Failure::new("bad_search", e.message))
-            }
-            Err(e) => return Err((Some(request), Failure::new(e.result_id(), e))),
-        };
-        let ctx = self.ctx(&prefix);
-        let message = answer::result_for(&job, answer, &ctx);
-        answer::render(name, &message, &ctx).map_err(|f| (Some(request), f))
+            out.push((name, index, file, self.host.clock().now().into()));
+        }
+        out
     }
 
     /// [`Self::call`], tried again after a failure on the way: a lost connection or a TLS
@@ -897,6 +934,45 @@ impl Worker {
             Err(e) => self.log(format!("忘れファイル削除に失敗しました: {e}")),
         }
     }
+}
+
+/// A request of a group after its file was read and opened.
+enum Opened {
+    /// Ready for the server.
+    Ask(answer::Job),
+    /// Its answer was kept from a try that could not write it.
+    Answered(OutFile),
+    /// An error result, with the request when it could be read.
+    Failed(Option<Request>, Failure),
+    /// The file cannot be read for a moment.
+    Later(String),
+}
+
+/// A request of a group after the server was asked.
+enum Replied {
+    Answer(answer::Job, Answer),
+    Answered(OutFile),
+    Failed(Option<Request>, Failure),
+}
+
+/// `f` over `items` on the machine's cores (a few scoped threads), results in order.
+fn par_map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    if cores < 2 || items.len() < 2 {
+        return items.iter().map(f).collect();
+    }
+    let chunk = items.len().div_ceil(cores);
+    std::thread::scope(|s| {
+        let f = &f;
+        let handles: Vec<_> = items
+            .chunks(chunk)
+            .map(|c| s.spawn(move || c.iter().map(f).collect::<Vec<_>>()))
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
+            .collect()
+    })
 }
 
 /// The error result for a request past the profile's size limit.
