@@ -467,10 +467,12 @@ impl Worker {
                 ),
             );
         }
+        // interface names (what `seen` keys) and names on disk (what file events and the
+        // unreadable warnings carry; they differ for an upper-case extension)
         let present: BTreeSet<String> = scan
             .requests
             .iter()
-            .map(|r| r.0.to_string())
+            .flat_map(|r| [r.0.to_string(), r.1.clone()])
             .chain(scan.unreadable.iter().map(|u| u.0.clone()))
             .collect();
         self.warned
@@ -522,7 +524,8 @@ impl Worker {
                     .moved_in
                     .lock()
                     .unwrap_or_else(|e| e.into_inner())
-                    .contains(&key);
+                    // the file system reports the name on disk
+                    .contains(&on_disk);
             if !moved_in && now.duration_since(seen.since) < self.options.settle {
                 unsettled = true;
                 continue;
@@ -591,7 +594,7 @@ impl Worker {
             self.moved_in
                 .lock()
                 .unwrap_or_else(|e| e.into_inner())
-                .remove(&key);
+                .remove(&on_disk);
             self.warned.remove(&format!("incomplete:{key}"));
             self.warned.remove(&format!("unreadable:{on_disk}"));
             claimed.push((name, self.taken, incomplete));
