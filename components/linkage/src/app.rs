@@ -391,23 +391,46 @@ impl Worker {
     /// Runs at start and before every scan.
     async fn resume(&mut self) -> std::io::Result<()> {
         let prepared = self.folders.prepared()?;
+        // one answer that cannot go out (its request cannot be removed, `res` refuses it)
+        // waits, named once; the others and the scan go on
+        let mut consumed = Vec::new();
         for r in &prepared {
-            for x in Folders::requests_of(r) {
-                self.folders.consume(&x)?;
+            let removed = Folders::requests_of(r)
+                .iter()
+                .try_for_each(|x| self.folders.consume(x));
+            match removed {
+                Ok(()) => consumed.push(r),
+                Err(e) => self.warn_once(
+                    format!("consume:{r}"),
+                    format!("結果ファイル「{r}」の要求を作業フォルダから削除できません: {e}"),
+                ),
             }
         }
-        if !prepared.is_empty() {
+        if !consumed.is_empty() {
             self.folders.sync_consumed();
-            for r in &prepared {
-                self.publish(r)?;
+            for r in consumed {
+                if let Err(e) = self.publish(r) {
+                    self.warn_once(
+                        format!("publish:{r}"),
+                        format!(
+                            "結果ファイル「{r}」を結果フォルダ「{}」に出力できません: {e}",
+                            self.settings.result_dir
+                        ),
+                    );
+                }
             }
             self.folders.sync_published();
         }
+        let inflight = self.folders.inflight()?;
+        // a kept answer belongs to the request still waiting in the work folder, and to no
+        // later request of the same name
+        let waiting: BTreeSet<String> = inflight.iter().map(ToString::to_string).collect();
+        self.unwritten.retain(|k, _| waiting.contains(k));
         if self.retry.is_some_and(|(at, _)| Instant::now() < at) {
             return Ok(());
         }
         let mut left = Vec::new();
-        for x in self.folders.inflight()? {
+        for x in inflight {
             if !self.unwritten.contains_key(&x.to_string()) {
                 self.log(format!("処理途中だった要求「{x}」を処理します"));
             }
@@ -475,8 +498,16 @@ impl Worker {
             .flat_map(|r| [r.0.to_string(), r.1.clone()])
             .chain(scan.unreadable.iter().map(|u| u.0.clone()))
             .collect();
-        self.warned
-            .retain(|w| !w.starts_with("unreadable:") || present.contains(&w[11..]));
+        // a warning about a name is forgotten once the name has left `req`: the set stays
+        // bounded, and the same trouble with a later file of that name is said again
+        let ignored: BTreeSet<&str> = scan.ignored.iter().map(|i| i.0.as_str()).collect();
+        self.warned.retain(|w| match w.split_once(':') {
+            Some((
+                "ignored" | "duplicate" | "inflight" | "incomplete" | "unreadable" | "claim",
+                n,
+            )) => present.contains(n) || ignored.contains(n),
+            _ => true,
+        });
         self.seen.retain(|k, _| present.contains(k));
         // names that left `req` (or were never requests) are forgotten: the set stays bounded
         // by what is in `req`; one arriving during this scan just waits the settle time
@@ -487,8 +518,18 @@ impl Worker {
         let now = Instant::now();
         let mut unsettled = false;
         let mut ready = Vec::new();
+        // one request per answer name at a time: `X.xml` and `X.zip` (or `X.XML`) answer into
+        // the same name, so the second waits for the first to be answered and taken
+        let mut bases = HashSet::new();
         for (name, on_disk, stamp) in scan.requests {
             let key = name.to_string();
+            if !bases.insert(name.with_extension(Extension::Xml).to_string()) {
+                self.warn_once(
+                    format!("inflight:{on_disk}"),
+                    format!("要求ファイル「{on_disk}」は、同じ名前の別の要求を先に処理するため待機します"),
+                );
+                continue;
+            }
             // A request of the same name still being answered (its answer failed to go out):
             // taking this one would overwrite it.
             if self.folders.is_inflight(&name) {
@@ -583,8 +624,19 @@ impl Worker {
             if read == Read::TooLarge {
                 incomplete = Some(too_large(&on_disk, max));
             }
-            if !self.folders.claim(&name, &on_disk)? {
-                continue;
+            match self.folders.claim(&name, &on_disk) {
+                Ok(true) => {}
+                Ok(false) => continue,
+                // held open by the HIS (a sharing violation on Windows): it waits in `req`
+                Err(e) => {
+                    self.warn_once(
+                        format!("claim:{on_disk}"),
+                        format!(
+                            "要求ファイル「{on_disk}」を作業フォルダに移せません（待機します）: {e}"
+                        ),
+                    );
+                    continue;
+                }
             }
             self.taken += 1;
             if self.crash_at(CrashPoint::Claimed, self.taken) {
@@ -687,7 +739,9 @@ impl Worker {
                     wait.as_secs()
                 ));
             }
-            None => self.retry = None,
+            // the wait starts again only when nothing is left unwritten
+            None if self.unwritten.is_empty() => self.retry = None,
+            None => {}
         }
         if prepared.is_empty() {
             return;
@@ -868,7 +922,7 @@ impl Worker {
                 ));
             }
             tokio::time::sleep(wait).await;
-            wait *= 2;
+            wait = wait.saturating_mul(2).min(Duration::from_secs(60));
         }
     }
 

@@ -179,8 +179,26 @@ impl Folders {
         .find(|n| self.res.join(n).exists())
     }
 
+    /// Whether a request of this base name (`.xml` or `.zip`) is still being answered: in
+    /// `inflight`, or its answer prepared in `out`. A second one must wait, or its answer
+    /// would take the first one's name.
     pub fn is_inflight(&self, name: &FileName) -> bool {
-        self.inflight.join(name.to_string()).exists()
+        let mut answer = name.clone();
+        answer.direction = Direction::Result;
+        [
+            self.inflight
+                .join(name.with_extension(Extension::Xml).to_string()),
+            self.inflight
+                .join(name.with_extension(Extension::Zip).to_string()),
+            self.out
+                .join(answer.with_extension(Extension::Xml).to_string()),
+            self.out
+                .join(answer.with_extension(Extension::Zip).to_string()),
+            self.out
+                .join(name.with_extension(Extension::Err).to_string()),
+        ]
+        .iter()
+        .any(|p| p.exists())
     }
 
     /// Step 1: takes `req\X` into `work\inflight\X`. `Ok(false)` when it vanished meanwhile.

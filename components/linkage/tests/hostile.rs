@@ -476,3 +476,26 @@ async fn empty_truncated_and_byte_soup_files_are_answered_once_the_clock_passes_
     assert_eq!(files(&kit.req()), Vec::<String>::new());
     assert_each_once(&app.stop().await, 3);
 }
+
+#[tokio::test]
+async fn two_requests_with_one_answer_name_are_answered_one_after_the_other() {
+    let kit = Kit::new(44, None).await;
+    let app = kit.start().await;
+    // `X.xml` and `X.zip` both answer into `OQSsiquc01res_X.xml` (the zip with an error: this
+    // terminal does not encrypt); neither answer may overwrite the other
+    let xml = request_bytes(&kit, "X");
+    drop_file(&kit.req(), "OQSsiquc01req_X.xml", &xml);
+    drop_file(&kit.req(), "OQSsiquc01req_X.zip", b"PK\x03\x04 not really");
+    let result = kit.res().join("OQSsiquc01res_X.xml");
+    let first = ResultMessage::from_bytes(&wait_for(&result).await).unwrap();
+    wait_log(&app, "同じ名前の").await;
+    assert_eq!(files(&kit.req()).len(), 1, "the second waits in req");
+    // the HIS takes the first result; the second request is answered into the same name
+    std::fs::remove_file(&result).unwrap();
+    let second = ResultMessage::from_bytes(&wait_for(&result).await).unwrap();
+    let mut segments = vec![first.segment().to_owned(), second.segment().to_owned()];
+    segments.sort();
+    assert_eq!(segments, ["1", "9"], "one answer each");
+    assert_eq!(files(&kit.req()), Vec::<String>::new());
+    assert_eq!(app.stop().await.len(), 2, "two results out");
+}
