@@ -90,6 +90,7 @@ impl WorldBuilder {
         for s in sites {
             registry.register_site(s, self.start);
         }
+        registry.set_limits(self.server.clone());
         Ok(World {
             seed: self.seed,
             clock,

@@ -100,14 +100,27 @@ async fn a_body_that_does_not_arrive_is_refused_with_the_limit() {
 
 #[tokio::test]
 async fn past_the_per_client_limit_the_oldest_connection_is_closed() {
-    let (_world, host) = world(short()).await;
+    // idle connections live long here: only the limit can close one
+    let limits = ServerProfile {
+        header_timeout_seconds: 600,
+        ..short()
+    };
+    let (_world, host) = world(limits).await;
     let mut oldest = tls(&host).await;
     let mut others = Vec::new();
     for _ in 0..3 {
         others.push(tls(&host).await);
     }
-    // the fourth connection of one certificate closes the first
+    // the fourth connection of one certificate closes the first; the newer three stay open
     until_closed(&mut oldest).await;
+    for s in others.iter_mut().take(2) {
+        s.write_all(b"GET /web HTTP/1.1\r\nhost: x\r\n\r\n")
+            .await
+            .unwrap();
+        let mut head = [0u8; 12];
+        s.read_exact(&mut head).await.unwrap();
+        assert_eq!(&head, b"HTTP/1.1 200");
+    }
     let s = others.last_mut().unwrap();
     s.write_all(b"GET /web HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n")
         .await

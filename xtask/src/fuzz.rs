@@ -231,7 +231,13 @@ fn protocol_seeds(dir: &Path) -> std::io::Result<()> {
             let _ = j.verify_auth_pin(pin);
             let _ = j.sign_with_auth_key(&sha256_digest_info(b"oqs-kit"));
         }
-        let mut seq = vec![i as u8];
+        // the target reads its first byte as the form factor (`b % 3`: card, Android, iPhone)
+        let form_byte = match form {
+            FormFactor::Card => 0,
+            FormFactor::Android => 1,
+            FormFactor::IPhone => 2,
+        };
+        let mut seq = vec![form_byte];
         let mut frames = vec![0x00, 0x01, 0x01, 0x00, 0x01, 0x04];
         for a in &ch.apdus {
             for out in [&mut seq, &mut frames] {

@@ -56,13 +56,16 @@ fn client_config(pki: &Pki) -> anyhow::Result<Arc<rustls::ClientConfig>> {
     let mut chain = vec![CertificateDer::from(id.cert_der.clone())];
     chain.extend(id.chain_der.iter().cloned().map(CertificateDer::from));
     let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let cfg = rustls::ClientConfig::builder_with_provider(provider)
+    let mut cfg = rustls::ClientConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()?
         .with_root_certificates(roots)
         .with_client_auth_cert(
             chain,
             PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(id.key_der.clone())),
         )?;
+    // every new connection is a full handshake with the client certificate checked, on both
+    // servers: no session resumption
+    cfg.resumption = rustls::client::Resumption::disabled();
     Ok(Arc::new(cfg))
 }
 
@@ -162,12 +165,25 @@ fn median(mut v: Vec<Figures>) -> Figures {
     v.swap_remove(v.len() / 2)
 }
 
+/// A running nginx; dropped → TERM to its master, which ends its workers too (a KILL would
+/// leave them), whatever way the bench ends.
+struct Nginx(std::process::Child);
+
+impl Drop for Nginx {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("kill")
+            .arg(self.0.id().to_string())
+            .status();
+        let _ = self.0.wait();
+    }
+}
+
 /// nginx on a free port with `ssl_verify_client on`, serving `body` at [`PATH`].
 fn start_nginx(
     dir: &std::path::Path,
     files: &oqs_certs::PkiFiles,
     body: &[u8],
-) -> Result<(std::process::Child, SocketAddr), String> {
+) -> Result<(Nginx, SocketAddr), String> {
     let e = |e: std::io::Error| e.to_string();
     let listen = std::net::TcpListener::bind("127.0.0.1:0").map_err(e)?;
     let addr = listen.local_addr().map_err(e)?;
@@ -230,6 +246,7 @@ http {{
         .stderr(std::process::Stdio::null())
         .spawn()
         .map_err(|e| format!("nginx not started ({e})"))?;
+    let child = Nginx(child);
     for _ in 0..100 {
         if std::net::TcpStream::connect(addr).is_ok() {
             return Ok((child, addr));
@@ -325,13 +342,7 @@ pub fn run(a: Args) -> anyhow::Result<()> {
                 );
             }
         }
-        if let Ok((mut child, _)) = nginx {
-            // TERM to the master: it ends its workers too (a KILL would leave them)
-            let _ = std::process::Command::new("kill")
-                .arg(child.id().to_string())
-                .status();
-            let _ = child.wait();
-        }
+        drop(nginx);
         anyhow::Ok(())
     })?;
     drop(world);

@@ -275,11 +275,14 @@ async fn serve_connection(
             log.record(Rejection::UnregisteredInstitution(code.to_string()));
         }
     }
-    // an unregistered or missing certificate still gets its answer, in one shared place
-    let client = ctx
-        .code
-        .as_ref()
-        .map_or_else(String::new, |c| c.to_string());
+    // the client is its certificate (each terminal has its own); one without a certificate
+    // still gets its answer, in one shared place
+    let client = tls
+        .get_ref()
+        .1
+        .peer_certificates()
+        .and_then(|c| c.first())
+        .map_or_else(String::new, |c| oqs_certs::thumbprint(c));
     let ticket = gate.client(&client, limits.max_connections_per_client);
     let svc = hyper::service::service_fn(move |req| {
         let ctx = ctx.clone();
@@ -289,11 +292,17 @@ async fn serve_connection(
         .timer(hyper_util::rt::TokioTimer::new())
         .header_read_timeout(secs(limits.header_timeout_seconds))
         .serve_connection(TokioIo::new(tls), svc);
+    let mut conn = std::pin::pin!(conn);
     tokio::select! {
-        r = conn => if let Err(e) = r {
+        r = conn.as_mut() => if let Err(e) = r {
             tracing::debug!("connection ended: {e}");
         },
-        _ = ticket.evicted() => tracing::debug!("connection closed: its client opened newer ones"),
+        _ = ticket.evicted() => {
+            // its client opened newer ones: a request in hand is answered first
+            conn.as_mut().graceful_shutdown();
+            let _ = tokio::time::timeout(secs(limits.body_timeout_seconds), conn).await;
+            tracing::debug!("connection closed: its client opened newer ones");
+        }
     }
 }
 

@@ -10,7 +10,7 @@ use oqs_proto::api::{
 };
 use oqs_proto::institution::{InstitutionCode, InstitutionKind};
 use oqs_proto::password::{self, Violation};
-use oqs_proto::profile::Profile;
+use oqs_proto::profile::{Profile, ServerProfile};
 use oqs_proto::qualification::{QualificationResult, SearchInfo, SearchInfoError};
 use oqs_proto::settings::{EnvironmentSettings, Service, SettingsChange, Usage};
 use rand::Rng;
@@ -256,6 +256,8 @@ pub struct Registry {
     pub cards: super::cards::CardBook,
     /// 資格確認 queries answered or refused so far: tests count the calls a client made.
     pub qualification_queries: u64,
+    /// Lockout and reset-attempt limits (the profile's `[server]`, or the World's own).
+    limits: ServerProfile,
 }
 
 const PW_CLASSES: [&str; 4] = [
@@ -275,6 +277,7 @@ impl Registry {
             insured,
             cards: Default::default(),
             qualification_queries: 0,
+            limits: Profile::builtin().server.clone(),
         }
     }
 
@@ -399,7 +402,7 @@ impl Registry {
         pw: &str,
         now: OffsetDateTime,
     ) -> Result<LoginResponse, Refusal> {
-        let limits = &Profile::builtin().server;
+        let limits = self.limits.clone();
         let site = self.site_mut(code)?;
         let acc = site
             .accounts
@@ -605,7 +608,7 @@ impl Registry {
         secret: &str,
         now: OffsetDateTime,
     ) -> Result<IssuedAccount, Refusal> {
-        let limit = Profile::builtin().server.reset_attempts;
+        let limit = self.limits.reset_attempts;
         let pw = self.initial_password();
         let site = self.site_mut(code)?;
         if site.reset_locked {
@@ -634,6 +637,11 @@ impl Registry {
             kind: AccountKind::Master,
             initial_password: pw,
         })
+    }
+
+    /// The lockout and reset-attempt limits from now on.
+    pub fn set_limits(&mut self, limits: ServerProfile) {
+        self.limits = limits;
     }
 
     /// アカウント管理's unlock, by the master or an admin account of the same institution.
