@@ -521,6 +521,7 @@ impl Worker {
         // one request per answer name at a time: `X.xml` and `X.zip` (or `X.XML`) answer into
         // the same name, so the second waits for the first to be answered and taken
         let mut bases = HashSet::new();
+        let busy = self.folders.busy()?;
         for (name, on_disk, stamp) in scan.requests {
             let key = name.to_string();
             if !bases.insert(name.with_extension(Extension::Xml).to_string()) {
@@ -532,7 +533,7 @@ impl Worker {
             }
             // A request of the same name still being answered (its answer failed to go out):
             // taking this one would overwrite it.
-            if self.folders.is_inflight(&name) {
+            if busy.contains(&name.with_extension(Extension::Xml).to_string()) {
                 self.warn_once(
                     format!("inflight:{key}"),
                     format!("要求ファイル「{key}」は、同じ名前の前の要求を処理中のため待機します"),

@@ -179,26 +179,23 @@ impl Folders {
         .find(|n| self.res.join(n).exists())
     }
 
-    /// Whether a request of this base name (`.xml` or `.zip`) is still being answered: in
-    /// `inflight`, or its answer prepared in `out`. A second one must wait, or its answer
-    /// would take the first one's name.
-    pub fn is_inflight(&self, name: &FileName) -> bool {
-        let mut answer = name.clone();
-        answer.direction = Direction::Result;
-        [
-            self.inflight
-                .join(name.with_extension(Extension::Xml).to_string()),
-            self.inflight
-                .join(name.with_extension(Extension::Zip).to_string()),
-            self.out
-                .join(answer.with_extension(Extension::Xml).to_string()),
-            self.out
-                .join(answer.with_extension(Extension::Zip).to_string()),
-            self.out
-                .join(name.with_extension(Extension::Err).to_string()),
-        ]
-        .iter()
-        .any(|p| p.exists())
+    /// The requests still being answered, by base name (the request's name with `.xml`): in
+    /// `inflight`, or with an answer prepared in `out`. A request of the same base must wait,
+    /// or its answer would take the first one's name. One listing of each folder per scan.
+    pub fn busy(&self) -> io::Result<std::collections::HashSet<String>> {
+        let base = |mut f: FileName| {
+            f.direction = Direction::Request;
+            f.with_extension(Extension::Xml).to_string()
+        };
+        let mut busy = std::collections::HashSet::new();
+        for dir in [&self.inflight, &self.out] {
+            for n in names_in(dir)? {
+                if let Ok(f) = n.parse::<FileName>() {
+                    busy.insert(base(f));
+                }
+            }
+        }
+        Ok(busy)
     }
 
     /// Step 1: takes `req\X` into `work\inflight\X`. `Ok(false)` when it vanished meanwhile.
