@@ -4,7 +4,8 @@
 //! or let it crash: it picks up where it stopped.
 
 use crate::answer::{self, Answer, Ctx, Failure, OutFile};
-use crate::folders::{Folders, Published, Read, Stamp};
+use crate::folders::{Folders, Published, Read, Stamp, base};
+use crate::par::{cores, par_map};
 use crate::settings::{Settings, SetupError};
 use oqs_client::{CallError, QualificationClient};
 use oqs_host::Host;
@@ -281,6 +282,16 @@ impl Worker {
         self.crashed
     }
 
+    /// A file in `req` that cannot be read: it stays there, and the log says so once.
+    fn warn_unreadable(&mut self, on_disk: &str, why: &dyn std::fmt::Display) {
+        self.warn_once(
+            format!("unreadable:{on_disk}"),
+            format!(
+                "要求ファイル「{on_disk}」を読めません: {why}。要求フォルダに残しています。HIS側でファイルを閉じているか、アクセス権を確認してください"
+            ),
+        );
+    }
+
     fn warn_once(&mut self, key: String, msg: impl std::fmt::Display) {
         if self.warned.insert(key) {
             self.log(msg);
@@ -483,12 +494,7 @@ impl Worker {
             );
         }
         for (name, why) in &scan.unreadable {
-            self.warn_once(
-                format!("unreadable:{name}"),
-                format!(
-                    "要求ファイル「{name}」を読めません: {why}。要求フォルダに残しています。HIS側でファイルを閉じているか、アクセス権を確認してください"
-                ),
-            );
+            self.warn_unreadable(name, why);
         }
         // interface names (what `seen` keys) and names on disk (what file events and the
         // unreadable warnings carry; they differ for an upper-case extension)
@@ -524,7 +530,7 @@ impl Worker {
         let busy = self.folders.busy()?;
         for (name, on_disk, stamp) in scan.requests {
             let key = name.to_string();
-            if !bases.insert(name.with_extension(Extension::Xml).to_string()) {
+            if !bases.insert(base(&name)) {
                 self.warn_once(
                     format!("inflight:{on_disk}"),
                     format!("要求ファイル「{on_disk}」は、同じ名前の別の要求を先に処理するため待機します"),
@@ -533,7 +539,7 @@ impl Worker {
             }
             // A request of the same name still being answered (its answer failed to go out):
             // taking this one would overwrite it.
-            if busy.contains(&name.with_extension(Extension::Xml).to_string()) {
+            if busy.contains(&base(&name)) {
                 self.warn_once(
                     format!("inflight:{key}"),
                     format!("要求ファイル「{key}」は、同じ名前の前の要求を処理中のため待機します"),
@@ -587,12 +593,7 @@ impl Worker {
             let read = match crate::folders::read_at_most(&self.folders.req.join(&on_disk), max) {
                 Ok(r) => r,
                 Err(e) => {
-                    self.warn_once(
-                        format!("unreadable:{on_disk}"),
-                        format!(
-                            "要求ファイル「{on_disk}」を読めません: {e}。要求フォルダに残しています。HIS側でファイルを閉じているか、アクセス権を確認してください"
-                        ),
-                    );
+                    self.warn_unreadable(&on_disk, &e);
                     continue;
                 }
             };
@@ -794,7 +795,7 @@ impl Worker {
             let ctxs: Vec<Ctx<'_>> = claimed.iter().map(|c| self.ctx(&c.0.prefix())).collect();
             let items: Vec<_> = claimed.iter().zip(&ctxs).collect();
             let (folders, unwritten) = (&self.folders, &self.unwritten);
-            par_map(&items, |((name, _, forced), ctx)| {
+            par_map(&items, cores(), |((name, _, forced), ctx)| {
                 if let Some(kept) = unwritten.get(&name.to_string()) {
                     return Opened::Answered(kept.clone());
                 }
@@ -858,7 +859,7 @@ impl Worker {
         let files: Vec<(OutFile, Option<Failure>)> = {
             let ctxs: Vec<Ctx<'_>> = asked.iter().map(|a| self.ctx(&a.0.prefix())).collect();
             let items: Vec<_> = asked.iter().zip(&ctxs).collect();
-            par_map(&items, |((name, _, step), ctx)| {
+            par_map(&items, cores(), |((name, _, step), ctx)| {
                 let (request, failure) = match step {
                     Replied::Answered(f) => return (f.clone(), None),
                     Replied::Answer(job, a) => {
@@ -1011,26 +1012,6 @@ enum Replied {
     Answer(answer::Job, Answer),
     Answered(OutFile),
     Failed(Option<Request>, Failure),
-}
-
-/// `f` over `items` on the machine's cores (a few scoped threads), results in order.
-fn par_map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
-    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-    if cores < 2 || items.len() < 2 {
-        return items.iter().map(f).collect();
-    }
-    let chunk = items.len().div_ceil(cores);
-    std::thread::scope(|s| {
-        let f = &f;
-        let handles: Vec<_> = items
-            .chunks(chunk)
-            .map(|c| s.spawn(move || c.iter().map(f).collect::<Vec<_>>()))
-            .collect();
-        handles
-            .into_iter()
-            .flat_map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
-            .collect()
-    })
 }
 
 /// The error result for a request past the profile's size limit.

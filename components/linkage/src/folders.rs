@@ -63,6 +63,14 @@ fn sync_dir(dir: &Path) {
     }
 }
 
+/// The name every request and answer of one exchange shares: `X.xml`, `X.zip`, `X.XML`,
+/// `R.xml` and `X.err` all have the base `<…>req_<suffix>.xml`.
+pub fn base(name: &FileName) -> String {
+    let mut f = name.with_extension(Extension::Xml);
+    f.direction = Direction::Request;
+    f.to_string()
+}
+
 /// A file read with a ceiling.
 #[derive(Debug, PartialEq, Eq)]
 pub enum Read {
@@ -183,15 +191,11 @@ impl Folders {
     /// `inflight`, or with an answer prepared in `out`. A request of the same base must wait,
     /// or its answer would take the first one's name. One listing of each folder per scan.
     pub fn busy(&self) -> io::Result<std::collections::HashSet<String>> {
-        let base = |mut f: FileName| {
-            f.direction = Direction::Request;
-            f.with_extension(Extension::Xml).to_string()
-        };
         let mut busy = std::collections::HashSet::new();
         for dir in [&self.inflight, &self.out] {
             for n in names_in(dir)? {
                 if let Ok(f) = n.parse::<FileName>() {
-                    busy.insert(base(f));
+                    busy.insert(base(&f));
                 }
             }
         }
@@ -241,28 +245,9 @@ impl Folders {
             })
             .collect();
         // a few threads flushing at once: one journal commit serves them all
-        let synced: Vec<io::Result<()>> = std::thread::scope(|s| {
-            let chunk = parts.len().div_ceil(8).max(1);
-            let handles: Vec<_> = parts
-                .chunks(chunk)
-                .map(|c| {
-                    s.spawn(move || {
-                        c.iter()
-                            .map(|p| match p {
-                                Ok((f, _)) => f.sync_all(),
-                                Err(e) => Err(io::Error::new(e.kind(), e.to_string())),
-                            })
-                            .collect::<Vec<_>>()
-                    })
-                })
-                .collect();
-            handles
-                .into_iter()
-                .flat_map(|h| {
-                    h.join()
-                        .unwrap_or_else(|_| vec![Err(io::Error::other("flush thread panicked"))])
-                })
-                .collect()
+        let synced = crate::par::par_map(&parts, 8, |p| match p {
+            Ok((f, _)) => f.sync_all(),
+            Err(e) => Err(io::Error::new(e.kind(), e.to_string())),
         });
         parts
             .iter()

@@ -7,6 +7,7 @@
 //! | [`answer`] | the core with no I/O: request file → request, server answer → result file |
 //! | [`folders`] | `req`/`res`/work folders and the claim → prepare → publish protocol |
 //! | [`app`] | the running app: watch, settle, answer, publish, forgotten-file deletion |
+//! | `par` | a group's work spread over a few threads (flushes, decryption, sealing) |
 //!
 //! Guarantee: every request file that lands in `req` gets exactly one answer in `res`, across
 //! crashes and restarts; an answer never overwrites a file; a file still being written is not
@@ -15,6 +16,7 @@
 pub mod answer;
 pub mod app;
 pub mod folders;
+mod par;
 pub mod settings;
 
 pub use app::{CrashPoint, Fault, LinkageApp, Options};
