@@ -86,6 +86,22 @@ fn report(r: anyhow::Result<()>) -> i32 {
     }
 }
 
+/// A free port on loopback for a peer program (nginx, tinyproxy) to listen on.
+pub fn free_loopback_addr() -> std::io::Result<std::net::SocketAddr> {
+    std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()
+}
+
+/// Whether a peer program listens at `addr` within 2 s.
+pub fn listening(addr: std::net::SocketAddr) -> bool {
+    for _ in 0..100 {
+        if std::net::TcpStream::connect(addr).is_ok() {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    false
+}
+
 pub fn percentile(sorted: &[Duration], p: f64) -> Duration {
     let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
     sorted[i.min(sorted.len() - 1)]

@@ -140,9 +140,7 @@ fn start_tinyproxy(
     dir: &std::path::Path,
     port: u16,
 ) -> Result<(std::process::Child, SocketAddr), String> {
-    let listen = std::net::TcpListener::bind("127.0.0.1:0").map_err(|e| e.to_string())?;
-    let addr = listen.local_addr().map_err(|e| e.to_string())?;
-    drop(listen);
+    let addr = crate::bench::free_loopback_addr().map_err(|e| e.to_string())?;
     let conf = dir.join("tinyproxy.conf");
     std::fs::write(
         &conf,
@@ -159,12 +157,8 @@ fn start_tinyproxy(
         .stderr(std::process::Stdio::null())
         .spawn()
         .map_err(|e| format!("tinyproxy not started ({e}); apt-get install tinyproxy"))?;
-    // wait until it listens
-    for _ in 0..100 {
-        if std::net::TcpStream::connect(addr).is_ok() {
-            return Ok((child, addr));
-        }
-        std::thread::sleep(Duration::from_millis(20));
+    if crate::bench::listening(addr) {
+        return Ok((child, addr));
     }
     Err("tinyproxy did not start listening".into())
 }

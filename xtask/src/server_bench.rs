@@ -185,9 +185,7 @@ fn start_nginx(
     body: &[u8],
 ) -> Result<(Nginx, SocketAddr), String> {
     let e = |e: std::io::Error| e.to_string();
-    let listen = std::net::TcpListener::bind("127.0.0.1:0").map_err(e)?;
-    let addr = listen.local_addr().map_err(e)?;
-    drop(listen);
+    let addr = crate::bench::free_loopback_addr().map_err(e)?;
     let root = dir.join("root");
     std::fs::create_dir_all(root.join("web/api")).map_err(e)?;
     std::fs::write(root.join("web/api/institution"), body).map_err(e)?;
@@ -247,11 +245,8 @@ http {{
         .spawn()
         .map_err(|e| format!("nginx not started ({e})"))?;
     let child = Nginx(child);
-    for _ in 0..100 {
-        if std::net::TcpStream::connect(addr).is_ok() {
-            return Ok((child, addr));
-        }
-        std::thread::sleep(Duration::from_millis(20));
+    if crate::bench::listening(addr) {
+        return Ok((child, addr));
     }
     Err(format!(
         "nginx did not start listening: {}",

@@ -405,6 +405,7 @@ async fn route(req: Request<Incoming>, ctx: Ctx) -> Response<Full<Bytes>> {
         );
     }
     let now = ctx.clock.now();
+    let body_secs = ctx.limits.body_timeout_seconds;
     let token = bearer(&req);
     let reg = || ctx.registry.lock().unwrap_or_else(|e| e.into_inner());
     match (req.method().clone(), path.trim_end_matches('/')) {
@@ -436,12 +437,10 @@ async fn route(req: Request<Incoming>, ctx: Ctx) -> Response<Full<Bytes>> {
                 .map(|s| s.info.clone())
                 .ok_or(Refusal::UnregisteredInstitution(code.to_string())),
         ),
-        (Method::POST, "/web/api/login") => {
-            match body::<LoginRequest>(req, ctx.limits.body_timeout_seconds).await {
-                Ok(b) => reply(reg().login(&code, &b.user_id, &b.password, now)),
-                Err(r) => r,
-            }
-        }
+        (Method::POST, "/web/api/login") => match body::<LoginRequest>(req, body_secs).await {
+            Ok(b) => reply(reg().login(&code, &b.user_id, &b.password, now)),
+            Err(r) => r,
+        },
         (Method::POST, "/web/api/logout") => {
             reg().logout(&token);
             Response::builder()
@@ -449,25 +448,23 @@ async fn route(req: Request<Incoming>, ctx: Ctx) -> Response<Full<Bytes>> {
                 .body(Full::default())
                 .unwrap_or_default()
         }
-        (Method::POST, "/web/api/password") => {
-            match body::<PasswordChange>(req, ctx.limits.body_timeout_seconds).await {
-                Ok(b) => reply(
-                    reg()
-                        .change_password(
-                            &code,
-                            &token,
-                            &b.old_password,
-                            &b.new_password,
-                            &b.new_password_confirm,
-                            now,
-                        )
-                        .map(|()| serde_json::json!({"result": "更新しました。"})),
-                ),
-                Err(r) => r,
-            }
-        }
+        (Method::POST, "/web/api/password") => match body::<PasswordChange>(req, body_secs).await {
+            Ok(b) => reply(
+                reg()
+                    .change_password(
+                        &code,
+                        &token,
+                        &b.old_password,
+                        &b.new_password,
+                        &b.new_password_confirm,
+                        now,
+                    )
+                    .map(|()| serde_json::json!({"result": "更新しました。"})),
+            ),
+            Err(r) => r,
+        },
         (Method::POST, "/web/api/accounts/unlock") => {
-            match body::<AccountUnlock>(req, ctx.limits.body_timeout_seconds).await {
+            match body::<AccountUnlock>(req, body_secs).await {
                 Ok(b) => reply(
                     reg()
                         .unlock_account(&code, &token, &b.user_id, now)
@@ -477,27 +474,23 @@ async fn route(req: Request<Incoming>, ctx: Ctx) -> Response<Full<Bytes>> {
             }
         }
         (Method::POST, "/web/api/master-reset") => {
-            match body::<MasterReset>(req, ctx.limits.body_timeout_seconds).await {
+            match body::<MasterReset>(req, body_secs).await {
                 Ok(b) => reply(reg().reset_master(&code, &b.reset_id, &b.secret_number, now)),
                 Err(r) => r,
             }
         }
         (Method::GET, "/web/api/accounts") => reply(reg().accounts(&code, &token, now)),
-        (Method::POST, "/web/api/accounts") => {
-            match body::<NewAccount>(req, ctx.limits.body_timeout_seconds).await {
-                Ok(b) => reply(reg().register_account(&code, &token, b, now)),
-                Err(r) => r,
-            }
-        }
+        (Method::POST, "/web/api/accounts") => match body::<NewAccount>(req, body_secs).await {
+            Ok(b) => reply(reg().register_account(&code, &token, b, now)),
+            Err(r) => r,
+        },
         (Method::GET, "/web/api/settings") => reply(reg().settings(&code, &token, now)),
-        (Method::PUT, "/web/api/settings") => {
-            match body::<SettingsChange>(req, ctx.limits.body_timeout_seconds).await {
-                Ok(b) => reply(reg().change_settings(&code, &token, b, now)),
-                Err(r) => r,
-            }
-        }
+        (Method::PUT, "/web/api/settings") => match body::<SettingsChange>(req, body_secs).await {
+            Ok(b) => reply(reg().change_settings(&code, &token, b, now)),
+            Err(r) => r,
+        },
         (Method::POST, "/web/api/qualification") => {
-            match body::<SearchInfo>(req, ctx.limits.body_timeout_seconds).await {
+            match body::<SearchInfo>(req, body_secs).await {
                 Ok(b) => {
                     let mut r = reg();
                     r.qualification_queries += 1;
@@ -507,13 +500,13 @@ async fn route(req: Request<Incoming>, ctx: Ctx) -> Response<Full<Bytes>> {
             }
         }
         (Method::POST, "/web/api/reference-numbers") => {
-            match body::<ReferenceNumberRegistration>(req, ctx.limits.body_timeout_seconds).await {
+            match body::<ReferenceNumberRegistration>(req, body_secs).await {
                 Ok(b) => reply(reg().register_reference(&code, &token, b, now)),
                 Err(r) => r,
             }
         }
         (Method::POST, "/web/api/accounts/bulk") => {
-            match body::<AccountBulkUpload>(req, ctx.limits.body_timeout_seconds).await {
+            match body::<AccountBulkUpload>(req, body_secs).await {
                 Ok(b) => match oqs_proto::api::unhex(&b.file) {
                     Some(file) => reply(reg().account_bulk_upload(&code, &token, file, now)),
                     None => json(
@@ -544,22 +537,18 @@ async fn route(req: Request<Incoming>, ctx: Ctx) -> Response<Full<Bytes>> {
         (Method::POST, "/web/api/card/challenge") => {
             reply(reg().card_challenge(&code, &token, now))
         }
-        (Method::POST, "/web/api/card/check") => {
-            match body::<CardCheck>(req, ctx.limits.body_timeout_seconds).await {
-                Ok(b) => reply(reg().card_check(&code, &token, b, now)),
-                Err(r) => r,
-            }
-        }
+        (Method::POST, "/web/api/card/check") => match body::<CardCheck>(req, body_secs).await {
+            Ok(b) => reply(reg().card_check(&code, &token, b, now)),
+            Err(r) => r,
+        },
         (Method::POST, "/web/api/bulk/qualification") => {
-            match body::<Vec<SearchInfo>>(req, ctx.limits.body_timeout_seconds).await {
+            match body::<Vec<SearchInfo>>(req, body_secs).await {
                 Ok(b) => reply(reg().bulk_check_upload(&code, &token, b, now)),
                 Err(r) => r,
             }
         }
         (Method::POST, "/web/api/bulk/reference-numbers") => {
-            match body::<Vec<ReferenceNumberRegistration>>(req, ctx.limits.body_timeout_seconds)
-                .await
-            {
+            match body::<Vec<ReferenceNumberRegistration>>(req, body_secs).await {
                 Ok(b) => reply(reg().bulk_registration_upload(&code, &token, b, now)),
                 Err(r) => r,
             }
