@@ -160,7 +160,6 @@ fn run_suite(bin: &PathBuf, extra: &[&str]) -> anyhow::Result<(u64, Duration)> {
         .args(extra)
         .output()?;
     let wall = t0.elapsed();
-    let _ = std::fs::remove_dir_all(&reports);
     let text = String::from_utf8_lossy(&out.stdout);
     let line = text
         .lines()
@@ -172,7 +171,13 @@ fn run_suite(bin: &PathBuf, extra: &[&str]) -> anyhow::Result<(u64, Duration)> {
         .next()
         .unwrap_or("0")
         .parse()?;
-    anyhow::ensure!(out.status.success(), "the suite failed: {line}");
+    // a failed run keeps its reports: the failure must be readable, not just counted
+    anyhow::ensure!(
+        out.status.success(),
+        "the suite failed: {line}; its reports are kept in {} (report.html names the failed step)",
+        reports.display()
+    );
+    let _ = std::fs::remove_dir_all(&reports);
     Ok((passed, wall))
 }
 
