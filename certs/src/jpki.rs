@@ -75,6 +75,12 @@ impl RsaKey {
             .ok()
     }
 
+    /// The public exponent and modulus, big-endian (what a card's key EFs publish).
+    pub fn public_parts(&self) -> (Vec<u8>, Vec<u8>) {
+        use rsa::traits::PublicKeyParts;
+        (self.key.e().to_bytes_be(), self.key.n().to_bytes_be())
+    }
+
     fn key_pair(&self) -> Result<KeyPair, CertError> {
         Ok(KeyPair::from_pkcs8_der_and_sign_algo(
             &PrivatePkcs8KeyDer::from(self.pkcs8.as_slice()),

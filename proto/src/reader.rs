@@ -16,6 +16,8 @@
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
+pub mod kenmen;
+
 /// The card applications and files of INTERFACES §3, shared by the virtual card and the driver.
 pub mod jpki {
     pub const JPKI_AP: [u8; 10] = [0xD3, 0x92, 0xF0, 0x00, 0x26, 0x01, 0x00, 0x00, 0x00, 0x01];

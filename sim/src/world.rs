@@ -343,9 +343,35 @@ impl World {
             birthdate,
             sex,
         };
+        let surface = self.card_surface(person, &holder.birthdate);
         Arc::new(Mutex::new(MyNumberCard::new(CardContents::issued(
-            form, holder, certs, auth_pin,
+            form, holder, surface, certs, auth_pin,
         ))))
+    }
+
+    /// The seed of person `person`'s face in this World ([`crate::reader::face::Face::of`]):
+    /// their card's photo, and what a face reader's camera sees when they stand before it.
+    pub fn face_seed(&self, person: usize) -> u64 {
+        self.seed
+            .rotate_left(17)
+            .wrapping_add((person as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15))
+    }
+
+    /// What person `person`'s card face prints besides the 4 items: valid until the 10th
+    /// birthday after issue, a 4-digit security code, their photo.
+    fn card_surface(&self, person: usize, birthdate: &str) -> crate::reader::mynumber::Surface {
+        let year = oqs_host::Clock::now(&self.clock).year() + 10;
+        let month_day = match birthdate.get(4..8) {
+            Some("0229") => "0228",
+            Some(md) => md,
+            None => "0101",
+        };
+        let face_seed = self.face_seed(person);
+        crate::reader::mynumber::Surface {
+            expiry: format!("{year}{month_day}"),
+            security_code: format!("{:04}", (face_seed >> 20) % 10_000),
+            face_seed,
+        }
     }
 
     /// A fake terminal (コンピューター名 `name`) whose disk lives in this World.

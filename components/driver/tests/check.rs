@@ -3,7 +3,7 @@
 
 use oqs_driver::bindings::{self, BindingState};
 use oqs_driver::{CheckError, CheckRequest, Driver, Operator};
-use oqs_host::readers::{FaceMatch, ReaderKind};
+use oqs_host::readers::ReaderKind;
 use oqs_host::{Host, WinPath};
 use oqs_proto::linkage::message::ResultMessage;
 use oqs_proto::profile::Profile;
@@ -11,6 +11,8 @@ use oqs_proto::qualification::QualificationValidity;
 use oqs_proto::reader::{FormFactor, IdentityMethod, ReaderMode};
 use oqs_sim::World;
 use oqs_sim::provision::{self, LinkageTerminal};
+use oqs_sim::reader::device::Camera;
+use oqs_sim::reader::face::Scene;
 use std::sync::Arc;
 
 struct Setup {
@@ -113,8 +115,8 @@ async fn face_reader_unattended_writes_the_face_result_file() {
         .unwrap();
     assert!(file.starts_with(&face_dir));
 
-    // the camera says no: nothing is sent, nothing written
-    reader.set_face_match(FaceMatch::NotMatched);
+    // someone else stands before the camera: nothing is sent, nothing written
+    reader.stand(Camera::Sees(Scene::Person(4242)));
     let e = s
         .driver
         .check(&req("FJ24000001", IdentityMethod::Face, None))

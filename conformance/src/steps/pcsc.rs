@@ -124,9 +124,16 @@ pub async fn attach(w: &mut KitWorld, kind: ReaderKind, serial: String) -> Resul
             kind: other.1,
         });
     }
+    // the face reader's camera: the decision the scenario's face reader made (steps::reader)
+    let verdict = scene.face_verdict.clone();
     let readers = Arc::new(PcscReaders::establish(
         devices,
-        Arc::new(|_: &str| FaceMatch::Matched),
+        Arc::new(move |_: &str| {
+            verdict
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .unwrap_or(FaceMatch::NotMatched)
+        }),
     )?);
     let host: Arc<dyn Host> = w.terminal()?.clone();
     let driver = Driver::new(host, readers.clone(), Profile::builtin().clone());

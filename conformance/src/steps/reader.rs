@@ -18,7 +18,8 @@ use oqs_proto::profile::Profile;
 use oqs_proto::qualification::QualificationValidity;
 use oqs_proto::reader::{FormFactor, IdentityMethod, ReaderInfo, ReaderMode};
 use oqs_sim::provision::{self, LinkageTerminal};
-use oqs_sim::reader::device::SimReader;
+use oqs_sim::reader::device::{self, Camera, Decision, SimReader};
+use oqs_sim::reader::face::{Face, Scene};
 use oqs_sim::world::IssuedCard;
 use std::sync::Arc;
 
@@ -40,9 +41,14 @@ pub struct ReaderScene {
     pub method: Option<IdentityMethod>,
     pub operator: Option<Operator>,
     pub outcome: Option<Checked>,
-    /// What the face reader's camera will find, for a face reader behind PC/SC (an in-process
-    /// reader keeps its own).
-    pub camera: Option<FaceMatch>,
+    /// Who stands before the face reader's camera.
+    pub camera: Camera,
+    /// The face reader's last decision (what its screen showed).
+    pub decision: Option<Decision>,
+    /// The decision a face reader behind PC/SC hands the kit's driver (the PC/SC readers'
+    /// camera reads it), and the shots its camera has taken.
+    pub face_verdict: Arc<std::sync::Mutex<Option<FaceMatch>>>,
+    pub shots: u64,
     /// Card checks the server had answered before the last check.
     pub checks_before: usize,
     /// The APDU at which the card will be pulled during the next check.
@@ -322,20 +328,59 @@ async fn choose(w: &mut KitWorld, m: String) -> Result<()> {
     Ok(())
 }
 
-#[when(regex = r"^顔認証の結果は「(一致する|一致しない)」とする$")]
-async fn face_outcome(w: &mut KitWorld, outcome: String) -> Result<()> {
-    let m = if outcome == "一致する" {
-        FaceMatch::Matched
+/// The holder's face seed, read off the card the person holds (the simulator's knowledge of
+/// whose card it is).
+fn holder_face(w: &mut KitWorld) -> Result<u64> {
+    let card = scene(w).card.clone().context("カードがありません")?;
+    let printed =
+        oqs_sim::reader::vpcd::Card::printed(&*card.lock().unwrap_or_else(|e| e.into_inner()));
+    Ok(printed
+        .context("マイナンバーカードではありません")?
+        .holder_face)
+}
+
+#[when(
+    regex = r"^顔認証付きカードリーダーのカメラの前に(カードの持ち主|カードの持ち主とは別の人)が立つ$"
+)]
+async fn stand_before_camera(w: &mut KitWorld, who: String) -> Result<()> {
+    let camera = if who == "カードの持ち主" {
+        Camera::Holder
     } else {
-        FaceMatch::NotMatched
+        // another insured person of this World, never the holder
+        let holder = holder_face(w)?;
+        let other = (1..)
+            .map(|i| w.sim().face_seed(10_000 + i))
+            .find(|s| *s != holder)
+            .unwrap_or_default();
+        Camera::Sees(Scene::Person(other))
     };
-    let s = scene(w);
-    match &s.face {
-        Some((_, Slot::InProcess(r))) => r.set_face_match(m),
-        #[cfg(feature = "pcsc")]
-        Some(_) => s.camera = Some(m),
-        None => bail!("顔認証付きカードリーダーがありません"),
-    }
+    scene(w).camera = camera;
+    Ok(())
+}
+
+#[when(regex = r"^顔認証付きカードリーダーのカメラの前から人がいなくなる$")]
+async fn nobody_before_camera(w: &mut KitWorld) -> Result<()> {
+    scene(w).camera = Camera::Sees(Scene::Nobody);
+    Ok(())
+}
+
+#[when(regex = r"^顔認証付きカードリーダーのカメラにカードの持ち主の顔写真をかざす$")]
+async fn photo_before_camera(w: &mut KitWorld) -> Result<()> {
+    let holder = holder_face(w)?;
+    scene(w).camera = Camera::Sees(Scene::Photograph(Face::of(holder).photo()));
+    Ok(())
+}
+
+/// Observes: simulator — the face reader device's own screen after it compared the camera's
+/// picture with the card's photo (the device's decision, which the driver then acts on).
+#[then(regex = r"^顔認証付きカードリーダーの画面に「([^」]+)」と表示される$")]
+async fn face_reader_screen(w: &mut KitWorld, text: String) -> Result<()> {
+    let shown = scene(w)
+        .decision
+        .as_ref()
+        .map(Decision::screen)
+        .context("顔認証付きカードリーダーはまだ顔を照合していません")?;
+    ensure!(shown.contains(&text), "画面の表示: {shown}");
     Ok(())
 }
 
@@ -401,7 +446,27 @@ async fn run_check(w: &mut KitWorld, face: bool, pin: Option<String>) -> Result<
         #[cfg(feature = "pcsc")]
         Slot::Pcsc(p) => Some(p.name().to_owned()),
     };
-    let camera = s.camera.unwrap_or(FaceMatch::Matched);
+    // the face reader decides from its camera and the card's photo; an in-process reader
+    // decides itself when the driver asks, one behind PC/SC here, before the driver asks
+    let camera = match slot {
+        Slot::InProcess(r) => {
+            r.stand(s.camera.clone());
+            FaceMatch::Matched
+        }
+        #[cfg(feature = "pcsc")]
+        Slot::Pcsc(_) if face && method == IdentityMethod::Face => {
+            let card = s.card.clone().context("カードがありません")?;
+            s.shots += 1;
+            let shared: oqs_sim::reader::vpcd::SharedCard = card;
+            let d = device::decide(&shared, &s.camera, s.shots);
+            let m = d.face_match();
+            *s.face_verdict.lock().unwrap_or_else(|e| e.into_inner()) = Some(m);
+            s.decision = Some(d);
+            m
+        }
+        #[cfg(feature = "pcsc")]
+        Slot::Pcsc(_) => FaceMatch::Matched,
+    };
     s.checks_before = checks;
     let role = w.driver_role;
     let r = role
@@ -415,7 +480,14 @@ async fn run_check(w: &mut KitWorld, face: bool, pin: Option<String>) -> Result<
         Err(e) => (e, None),
     };
     w.screen = screen;
-    scene(w).outcome = outcome;
+    let s = scene(w);
+    s.outcome = outcome;
+    if let Some((_, Slot::InProcess(r))) = &s.face
+        && face
+        && let Some(d) = r.last_decision()
+    {
+        s.decision = Some(d);
+    }
     Ok(())
 }
 

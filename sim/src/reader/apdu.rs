@@ -8,7 +8,8 @@ pub struct Command {
     pub p1: u8,
     pub p2: u8,
     pub data: Vec<u8>,
-    /// Expected response length; `Some(256)` for an Le byte of 00.
+    /// Expected response length; `Some(256)` for a short Le of 00, `Some(65536)` for an
+    /// extended Le of 00 00.
     pub le: Option<usize>,
 }
 
@@ -22,8 +23,9 @@ pub mod sw {
     pub const WRONG_LENGTH: u16 = 0x6700;
     pub const INCOMPATIBLE_FILE: u16 = 0x6981;
     pub const SECURITY_NOT_SATISFIED: u16 = 0x6982;
-    /// [I] the PIN is blocked.
-    pub const BLOCKED: u16 = 0x6983;
+    /// VERIFY with a PIN against a blocked key (JICSAP; seen on J-LIS test cards). The try that
+    /// blocks it answers 63C0, and the status query keeps answering 63C0.
+    pub const BLOCKED: u16 = 0x6984;
     pub const NO_CURRENT_EF: u16 = 0x6986;
     pub const WRONG_DATA: u16 = 0x6A80;
     pub const FILE_NOT_FOUND: u16 = 0x6A82;
@@ -34,7 +36,8 @@ pub mod sw {
 }
 
 impl Command {
-    /// Parses a short APDU (cases 1–4). Anything else is the status word to answer with.
+    /// Parses a short or extended APDU (cases 1–4; clients read whole card-face files with one
+    /// extended Le). Anything else is the status word to answer with.
     pub fn parse(b: &[u8]) -> Result<Self, u16> {
         if b.len() < 4 {
             return Err(sw::WRONG_LENGTH);
@@ -44,10 +47,24 @@ impl Command {
         let (data, le) = match body.len() {
             0 => (Vec::new(), None),
             1 => (Vec::new(), Some(le_of(body[0]))),
+            // case 2E: 00 Le1 Le2
+            3 if body[0] == 0 => (Vec::new(), Some(ext_le_of(body[1], body[2]))),
+            // cases 3E/4E: 00 Lc1 Lc2 data [Le1 Le2]
+            n if n > 3 && body[0] == 0 => {
+                let lc = usize::from(u16::from_be_bytes([body[1], body[2]]));
+                match n - 3 {
+                    _ if lc == 0 => return Err(sw::WRONG_LENGTH),
+                    m if m == lc => (body[3..].to_vec(), None),
+                    m if m == lc + 2 => (
+                        body[3..3 + lc].to_vec(),
+                        Some(ext_le_of(body[3 + lc], body[4 + lc])),
+                    ),
+                    _ => return Err(sw::WRONG_LENGTH),
+                }
+            }
             _ => {
                 let lc = body[0] as usize;
                 if lc == 0 {
-                    // extended lengths are not used by these flows
                     return Err(sw::WRONG_LENGTH);
                 }
                 match body.len() - 1 {
@@ -84,6 +101,13 @@ fn le_of(b: u8) -> usize {
     if b == 0 { 256 } else { b as usize }
 }
 
+fn ext_le_of(hi: u8, lo: u8) -> usize {
+    match u16::from_be_bytes([hi, lo]) {
+        0 => 65536,
+        n => usize::from(n),
+    }
+}
+
 /// Response data followed by the status word.
 pub fn response(data: &[u8], sw: u16) -> Vec<u8> {
     let mut v = data.to_vec();
@@ -107,6 +131,11 @@ mod tests {
         assert_eq!((c4.data.clone(), c4.le), (vec![9], Some(256)));
         assert_eq!(Command::parse(&c4.to_bytes()).unwrap(), c4);
         assert_eq!(Command::parse(&[0, 1]), Err(sw::WRONG_LENGTH));
+        // extended: case 2E with Le 65536, case 4E
+        let e2 = Command::parse(&[0, 0xB0, 0x82, 0, 0, 0, 0]).unwrap();
+        assert_eq!((e2.data.len(), e2.le), (0, Some(65536)));
+        let e4 = Command::parse(&[0x80, 0x2A, 0, 0x80, 0, 0, 2, 7, 8, 0x01, 0x00]).unwrap();
+        assert_eq!((e4.data, e4.le), (vec![7, 8], Some(256)));
         assert_eq!(
             Command::parse(&[0, 0x20, 0, 0x80, 3, 1]),
             Err(sw::WRONG_LENGTH)

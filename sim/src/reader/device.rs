@@ -1,12 +1,115 @@
 //! The readers on a simulated terminal: face readers (顔認証付きカードリーダー, with a camera
-//! whose verdict a scenario chooses and an idle screen showing the institution name) and
+//! before which someone stands, see [`Camera`], and an idle screen showing the institution
+//! name) and
 //! generic readers (汎用カードリーダー). Cards are placed, taken away, or pulled in the middle
 //! of a command. [`SimReaders`] is the in-process PC/SC the driver uses by default; the same
 //! card can instead sit behind pcscd through [`super::vpcd`].
 
-use super::vpcd::SharedCard;
+use super::face::{self, Gray, Scene, Verdict};
+use super::vpcd::{Card, SharedCard};
 use oqs_host::readers::{CardChannel, FaceMatch, ReaderEntry, ReaderError, ReaderKind, Readers};
+use oqs_proto::reader::jpki::JPKI_AP;
+use oqs_proto::reader::kenmen;
 use std::sync::{Arc, Mutex, MutexGuard};
+
+/// Who stands before a face reader's camera.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub enum Camera {
+    /// The holder of the card in the reader: someone checking in with their own card.
+    #[default]
+    Holder,
+    /// Anyone or anything else: another person, nobody, a photograph held up.
+    Sees(Scene),
+}
+
+/// What a face reader decides, and why.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Decision {
+    /// The camera's picture compared with the card's photo.
+    Compared(Verdict),
+    /// The card's photo could not be read (not a My Number Card, 照合番号B refused).
+    NoPhoto(String),
+}
+
+impl Decision {
+    pub fn face_match(&self) -> FaceMatch {
+        match self {
+            Self::Compared(Verdict::Matched(_)) => FaceMatch::Matched,
+            _ => FaceMatch::NotMatched,
+        }
+    }
+
+    /// What the reader's screen says of it ([kit] words: the manuals give only the outcome).
+    pub fn screen(&self) -> String {
+        match self {
+            Self::Compared(Verdict::Matched(_)) => "顔認証に成功しました".into(),
+            Self::Compared(Verdict::Different(_)) => {
+                "[kit] カードの顔写真と一致しませんでした".into()
+            }
+            Self::Compared(Verdict::NoFace) => {
+                "[kit] 顔が検出できませんでした。カメラの正面に立ってください".into()
+            }
+            Self::Compared(Verdict::NotLive) => "[kit] 写真や画面では顔認証できません".into(),
+            Self::NoPhoto(why) => format!("[kit] カードの顔写真を読み取れません: {why}"),
+        }
+    }
+}
+
+/// A face reader's decision for `card` with `camera` before it, as the device makes it: it
+/// reads 照合番号B off the card's printed face, opens the card's 券面AP with it, takes the
+/// photo, and compares the camera's shot number `shot` with it ([`face::compare`]).
+pub fn decide(card: &SharedCard, camera: &Camera, shot: u64) -> Decision {
+    let mut c = card.lock().unwrap_or_else(|e| e.into_inner());
+    let Some(printed) = c.printed() else {
+        return Decision::NoPhoto("マイナンバーカードではありません".into());
+    };
+    let photo = match card_photo(&mut *c, &printed) {
+        Ok(p) => p,
+        Err(why) => return Decision::NoPhoto(why),
+    };
+    let scene = match camera {
+        Camera::Holder => Scene::Person(printed.holder_face),
+        Camera::Sees(s) => s.clone(),
+    };
+    Decision::Compared(face::compare(&photo, &face::capture(&scene, shot)))
+}
+
+/// The photo out of the card's 券面AP, through APDUs as the device sends them; JPKI-AP is
+/// selected again afterwards, as the driver left it.
+fn card_photo(c: &mut dyn Card, printed: &super::vpcd::Printed) -> Result<Gray, String> {
+    let code = kenmen::code_b(&printed.birthdate, &printed.expiry, &printed.security_code)
+        .ok_or("券面の生年月日・有効期限が読み取れません")?;
+    let mut send = |apdu: &[u8], step: &str| -> Result<Vec<u8>, String> {
+        let mut r = c.transmit(apdu);
+        let n = r.len();
+        match (n >= 2).then(|| [r[n - 2], r[n - 1]]) {
+            Some([0x90, 0x00]) => {
+                r.truncate(n - 2);
+                Ok(r)
+            }
+            sw => Err(format!("{step}: ステータス {sw:02X?}")),
+        }
+    };
+    let select_df = |aid: &[u8]| [&[0x00, 0xA4, 0x04, 0x0C, aid.len() as u8][..], aid].concat();
+    let select_ef = |fid: [u8; 2]| vec![0x00, 0xA4, 0x02, 0x0C, 0x02, fid[0], fid[1]];
+    let file = (|| {
+        send(&select_df(&oqs_proto::reader::jpki::KENMEN_AP), "券面AP")?;
+        send(&select_ef(kenmen::SURFACE_KEY_B), "照合番号B")?;
+        send(
+            &[
+                &[0x00, 0x20, 0x00, 0x80, code.len() as u8][..],
+                code.as_bytes(),
+            ]
+            .concat(),
+            "照合番号B",
+        )?;
+        send(&select_ef(kenmen::SURFACE_EF_FACE), "券面事項")?;
+        send(&[0x00, 0xB0, 0x00, 0x00, 0x00, 0x00, 0x00], "券面事項")
+    })();
+    let _ = send(&select_df(&JPKI_AP), "JPKI-AP");
+    let face = kenmen::Face::parse(&file?).map_err(|e| e.to_string())?;
+    Gray::from_png(&face.photo).ok_or_else(|| "顔写真の画像が読めません".into())
+}
 
 struct Slot {
     plugged: bool,
@@ -18,7 +121,10 @@ struct Slot {
     powered: bool,
     /// The card goes when this many more APDUs have been answered and the next one starts.
     pull_after: Option<usize>,
-    face: FaceMatch,
+    camera: Camera,
+    /// Shots the camera has taken (each differs a little).
+    shots: u64,
+    last: Option<Decision>,
     idle_screen: String,
 }
 
@@ -42,7 +148,9 @@ impl SimReader {
                 generation: 0,
                 powered: false,
                 pull_after: None,
-                face: FaceMatch::Matched,
+                camera: Camera::Holder,
+                shots: 0,
+                last: None,
                 idle_screen: String::new(),
             }),
         })
@@ -85,9 +193,14 @@ impl SimReader {
         self.slot().card.is_some()
     }
 
-    /// Face readers: what the camera will decide.
-    pub fn set_face_match(&self, m: FaceMatch) {
-        self.slot().face = m;
+    /// Face readers: who stands before the camera from now on.
+    pub fn stand(&self, camera: Camera) {
+        self.slot().camera = camera;
+    }
+
+    /// Face readers: the last decision, as its screen showed it.
+    pub fn last_decision(&self) -> Option<Decision> {
+        self.slot().last.clone()
     }
 
     /// Plugs the USB cable in or out.
@@ -241,7 +354,16 @@ impl Readers for SimReaders {
                 "「{name}」は汎用カードリーダーです。顔認証はできません"
             )));
         }
-        Ok(r.slot().face)
+        let (card, camera, shot) = {
+            let mut s = r.slot();
+            s.shots += 1;
+            let card = s.card.clone().ok_or(ReaderError::NoCard)?;
+            (card, s.camera.clone(), s.shots)
+        };
+        let d = decide(&card, &camera, shot);
+        let m = d.face_match();
+        r.slot().last = Some(d);
+        Ok(m)
     }
 }
 
@@ -319,11 +441,22 @@ mod tests {
         let readers = SimReaders::default();
         let f = readers.attach(ReaderKind::Face, "F-1");
         let g = readers.attach(ReaderKind::Generic, "G-1");
-        f.set_face_match(FaceMatch::NotMatched);
+        assert_eq!(
+            readers.face_match(&f.entry().name),
+            Err(ReaderError::NoCard)
+        );
+        f.insert(card());
+        // the holder of the card stands before the camera unless someone else does
+        assert_eq!(readers.face_match(&f.entry().name), Ok(FaceMatch::Matched));
+        f.stand(Camera::Sees(Scene::Person(99)));
         assert_eq!(
             readers.face_match(&f.entry().name),
             Ok(FaceMatch::NotMatched)
         );
+        assert!(matches!(
+            f.last_decision(),
+            Some(Decision::Compared(Verdict::Different(_)))
+        ));
         assert!(readers.face_match(&g.entry().name).is_err());
     }
 }

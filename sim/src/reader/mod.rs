@@ -5,6 +5,7 @@
 
 pub mod apdu;
 pub mod device;
+pub mod face;
 pub mod mynumber;
 pub mod pcscd;
 pub mod vpcd;

@@ -1,26 +1,46 @@
 //! マイナンバーカード as a sans-I/O APDU state machine [INTERFACES §3]: JPKI-AP with its token,
-//! certificates, keys and PINs, and 券面入力補助AP with the My Number and the basic 4 items
-//! behind its PIN. Bytes in, bytes out: the in-process and vpcd transports only carry them.
+//! certificates, keys and PINs; 券面入力補助AP with the My Number and the basic 4 items behind
+//! the PIN or 照合番号A/B; 券面AP with the card's face (photo included) behind 照合番号A/B.
+//! Bytes in, bytes out: the in-process and vpcd transports only carry them.
 //!
-//! Layouts no public source fixes are the kit's ([K]): the My Number EF is `FF 10 0C` + 12
-//! ASCII digits; the basic 4 items EF is `FF 20 len` + `DF 22` name, `DF 23` address,
-//! `DF 24` birth date (yyyyMMdd), `DF 25` sex (1/2/3), each `tag len value`, as the public
-//! client libraries read it [I].
+//! The files' layouts are [`oqs_proto::reader::kenmen`]'s, as real cards hold them. How the card
+//! answers is what public clients were written against (OpenSC's jpki driver, jpki/myna,
+//! jpki-rs, myna-card with traces of J-LIS test cards):
+//! - VERIFY without data tells the tries left as `63 Cx`, also right after a correct PIN and
+//!   when the key is blocked (`63 C0`); it never consumes a try. The wrong PIN that uses up the
+//!   last try answers `63 C0`, every VERIFY after that `69 84`. OpenSC asks both JPKI PINs'
+//!   status while binding and refuses the card ("Unsupported card") on anything but `63 xx`.
+//! - READ BINARY returns at most what is left of the file with `90 00`; short and extended Le,
+//!   and the short-EF-identifier form (`P1 = 80|SFI`); VERIFY also takes `P2 = 80|SFI`.
+//! - Kit choices ([K]): tries of 照合番号A/B and of the birth-date key (not public): 10; the
+//!   photo is a PNG (real cards hold JPEG 2000, for which no maintained pure-Rust encoder
+//!   exists); the text images are test glyphs; the card's own 券面 key is its authentication
+//!   key pair; the test J-LIS signs card faces with the test JPKI CA's key. Files the kit does
+//!   not hold: the CV certificates (EF `0004`), the integrity record (券面入力補助AP `0003`).
 
 use super::apdu::{Command, response, sw};
 use std::sync::Arc;
 
+use super::face::{Face, Gray};
 pub use oqs_proto::reader::FormFactor;
 pub use oqs_proto::reader::jpki::{JPKI_AP, KENMEN_AP, KENMEN_HOJO_AP};
+use oqs_proto::reader::kenmen::{self, Basic4};
 
 /// Signs a DigestInfo with the card's private key (RSA-2048, PKCS#1 v1.5, no further hashing).
 pub trait CardKey: Send + Sync {
     fn sign_digest_info(&self, digest_info: &[u8]) -> Option<Vec<u8>>;
+    /// (exponent, modulus) of the public key, when there is one.
+    fn public_parts(&self) -> Option<(Vec<u8>, Vec<u8>)> {
+        None
+    }
 }
 
 impl CardKey for oqs_certs::jpki::RsaKey {
     fn sign_digest_info(&self, digest_info: &[u8]) -> Option<Vec<u8>> {
         oqs_certs::jpki::RsaKey::sign_digest_info(self, digest_info)
+    }
+    fn public_parts(&self) -> Option<(Vec<u8>, Vec<u8>)> {
+        Some(oqs_certs::jpki::RsaKey::public_parts(self))
     }
 }
 
@@ -33,8 +53,27 @@ pub struct Holder {
     pub address: String,
     /// yyyyMMdd
     pub birthdate: String,
-    /// 1 male, 2 female, 3 unset
+    /// As the insurance records code it: 1 male, 2 female, 3 unset (the card writes ISO 5218,
+    /// see [`kenmen::iso5218`]).
     pub sex: String,
+}
+
+/// What the card's face shows besides the 4 items, and whose face is on it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Surface {
+    /// 有効期限 yyyyMMdd
+    pub expiry: String,
+    /// セキュリティコード: 4 digits printed on the face
+    pub security_code: String,
+    /// Whose photo the card carries: the seed of the holder's [`Face`] (test data).
+    pub face_seed: u64,
+}
+
+impl Surface {
+    /// 照合番号B as a face reader reads it off the printed face.
+    pub fn code_b(&self, birthdate: &str) -> Option<String> {
+        kenmen::code_b(birthdate, &self.expiry, &self.security_code)
+    }
 }
 
 /// A 12-digit individual number (個人番号) from an 11-digit base and its check digit
@@ -75,6 +114,7 @@ pub struct CardContents {
     pub sign_pin: String,
     /// 4 digits
     pub kenmen_pin: String,
+    pub surface: Surface,
     /// iPhone only: the holder passed the phone's biometrics (Face ID / Touch ID) before
     /// holding it to the reader, which stands in for the authentication PIN.
     pub biometric_passed: bool,
@@ -111,6 +151,11 @@ impl CardContents {
             auth_pin: "1234".into(),
             sign_pin: "ABC123".into(),
             kenmen_pin: "5678".into(),
+            surface: Surface {
+                expiry: "20350101".into(),
+                security_code: "2285".into(),
+                face_seed: 0,
+            },
             biometric_passed: false,
         }
     }
@@ -120,6 +165,7 @@ impl CardContents {
     pub fn issued(
         form: FormFactor,
         holder: Holder,
+        surface: Surface,
         certs: oqs_certs::jpki::CardCertificates,
         auth_pin: &str,
     ) -> Self {
@@ -135,6 +181,7 @@ impl CardContents {
             auth_pin: auth_pin.into(),
             sign_pin: "ABC123".into(),
             kenmen_pin: auth_pin.into(),
+            surface,
             biometric_passed: false,
         }
     }
@@ -147,12 +194,30 @@ enum Df {
     Kenmen,
 }
 
+/// The card's keys (PINs and 照合番号), one retry counter each.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum PinId {
+enum Key {
+    /// JPKI-AP: 利用者証明用 PIN (4 digits)
     Auth,
+    /// JPKI-AP: 署名用パスワード
     Sign,
-    Kenmen,
+    /// 券面入力補助AP: the 4-digit PIN
+    HojoPin,
+    /// 券面入力補助AP: 照合番号A (My Number)
+    HojoA,
+    /// 券面入力補助AP: 照合番号B
+    HojoB,
+    /// 券面入力補助AP `0012`: blocked as issued
+    HojoBlocked,
+    /// 券面AP: the birth date (era YYMMDD)
+    SurfaceBirth,
+    /// 券面AP: 照合番号A
+    SurfaceA,
+    /// 券面AP: 照合番号B
+    SurfaceB,
 }
+
+const KEYS: usize = 9;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Ef {
@@ -163,25 +228,37 @@ enum Ef {
     SignCert,
     SignCa,
     SignKey,
-    Pin(PinId),
+    Key(Key),
     MyNumber,
     Basic4,
+    Face,
+    MyNumberImage,
 }
 
 fn ef_of(df: Df, fid: [u8; 2]) -> Option<Ef> {
+    use oqs_proto::reader::jpki::*;
+    use oqs_proto::reader::kenmen::*;
     Some(match (df, fid) {
-        (Df::Jpki, [0x00, 0x06]) => Ef::Token,
-        (Df::Jpki, [0x00, 0x0A]) => Ef::AuthCert,
-        (Df::Jpki, [0x00, 0x0B]) => Ef::AuthCa,
-        (Df::Jpki, [0x00, 0x17]) => Ef::AuthKey,
-        (Df::Jpki, [0x00, 0x18]) => Ef::Pin(PinId::Auth),
-        (Df::Jpki, [0x00, 0x01]) => Ef::SignCert,
-        (Df::Jpki, [0x00, 0x02]) => Ef::SignCa,
-        (Df::Jpki, [0x00, 0x1A]) => Ef::SignKey,
-        (Df::Jpki, [0x00, 0x1B]) => Ef::Pin(PinId::Sign),
-        (Df::KenmenHojo, [0x00, 0x11]) => Ef::Pin(PinId::Kenmen),
-        (Df::KenmenHojo, [0x00, 0x01]) => Ef::MyNumber,
-        (Df::KenmenHojo, [0x00, 0x02]) => Ef::Basic4,
+        (Df::Jpki, EF_TOKEN) => Ef::Token,
+        (Df::Jpki, EF_AUTH_CERT) => Ef::AuthCert,
+        (Df::Jpki, EF_AUTH_CA) => Ef::AuthCa,
+        (Df::Jpki, EF_AUTH_KEY) => Ef::AuthKey,
+        (Df::Jpki, EF_AUTH_PIN) => Ef::Key(Key::Auth),
+        (Df::Jpki, EF_SIGN_CERT) => Ef::SignCert,
+        (Df::Jpki, EF_SIGN_CA) => Ef::SignCa,
+        (Df::Jpki, EF_SIGN_KEY) => Ef::SignKey,
+        (Df::Jpki, EF_SIGN_PIN) => Ef::Key(Key::Sign),
+        (Df::KenmenHojo, HOJO_KEY_PIN) => Ef::Key(Key::HojoPin),
+        (Df::KenmenHojo, HOJO_KEY_A) => Ef::Key(Key::HojoA),
+        (Df::KenmenHojo, HOJO_KEY_B) => Ef::Key(Key::HojoB),
+        (Df::KenmenHojo, HOJO_KEY_BLOCKED) => Ef::Key(Key::HojoBlocked),
+        (Df::KenmenHojo, HOJO_EF_MY_NUMBER) => Ef::MyNumber,
+        (Df::KenmenHojo, HOJO_EF_BASIC4) => Ef::Basic4,
+        (Df::Kenmen, SURFACE_KEY_BIRTH) => Ef::Key(Key::SurfaceBirth),
+        (Df::Kenmen, SURFACE_KEY_A) => Ef::Key(Key::SurfaceA),
+        (Df::Kenmen, SURFACE_KEY_B) => Ef::Key(Key::SurfaceB),
+        (Df::Kenmen, SURFACE_EF_FACE) => Ef::Face,
+        (Df::Kenmen, SURFACE_EF_MY_NUMBER) => Ef::MyNumberImage,
         _ => return None,
     })
 }
@@ -204,24 +281,106 @@ impl Pin {
     }
 }
 
+/// The 券面 files, made once when the card is issued (the photo, the images and the signature
+/// are not made again for every READ BINARY).
+struct Files {
+    token: Vec<u8>,
+    my_number: Vec<u8>,
+    basic4: Vec<u8>,
+    face: Vec<u8>,
+    my_number_image: Vec<u8>,
+}
+
+impl Files {
+    fn new(c: &CardContents) -> Self {
+        let h = &c.holder;
+        let sha = |b: &[u8]| ring::digest::digest(&ring::digest::SHA256, b);
+        // the test J-LIS signs the card's face
+        let issuer = oqs_certs::jpki::RsaKey::pool(0);
+        let sign = |content: &[u8]| {
+            let di = [
+                &oqs_proto::reader::jpki::SHA256_DIGEST_INFO_PREFIX[..],
+                sha(content).as_ref(),
+            ]
+            .concat();
+            issuer.sign_digest_info(&di).unwrap_or_default()
+        };
+        let public_key = c
+            .auth_key
+            .public_parts()
+            .map(|(e, n)| kenmen::public_key(&e, &n))
+            .unwrap_or_default();
+        let mut face = kenmen::Face {
+            birth: h.birthdate.clone(),
+            sex: kenmen::iso5218(&h.sex).into(),
+            public_key: public_key.clone(),
+            name_image: Gray::text(&h.name).to_png(true),
+            address_image: Gray::text(&h.address).to_png(true),
+            photo: Face::of(c.surface.face_seed).photo().to_png(false),
+            signature: Vec::new(),
+            expiry: c.surface.expiry.clone(),
+            security_code_image: Gray::text(&c.surface.security_code).to_png(true),
+        };
+        let digests: Vec<u8> = face
+            .signed_parts()
+            .iter()
+            .flat_map(|p| sha(p).as_ref().to_vec())
+            .collect();
+        face.signature = sign(&digests);
+        let image = Gray::text(&h.my_number).to_png(true);
+        let mut image_tlv = Vec::new();
+        kenmen::tlv(&[0xDF, 0x41], &image, &mut image_tlv);
+        Self {
+            token: c.form.token().to_vec(),
+            my_number: kenmen::my_number_file(&h.my_number),
+            basic4: Basic4 {
+                name: h.name.clone(),
+                address: h.address.clone(),
+                birth: h.birthdate.clone(),
+                sex: kenmen::iso5218(&h.sex).into(),
+            }
+            .to_file(),
+            face: face.to_file(),
+            my_number_image: kenmen::my_number_image_file(&image, &public_key, &sign(&image_tlv)),
+        }
+    }
+}
+
 /// The card: contents plus what survives a reset (retry counters) and what does not
 /// (selection and security status).
 pub struct MyNumberCard {
     contents: CardContents,
-    auth: Pin,
-    sign: Pin,
-    kenmen: Pin,
+    files: Files,
+    pins: [Pin; KEYS],
     df: Option<Df>,
     ef: Option<Ef>,
-    verified: Vec<PinId>,
+    verified: Vec<Key>,
 }
 
 impl MyNumberCard {
     pub fn new(contents: CardContents) -> Self {
+        let h = &contents.holder;
+        let code_b = contents.surface.code_b(&h.birthdate).unwrap_or_default();
+        let era_birth = kenmen::era_yymmdd(&h.birthdate).unwrap_or_default();
+        // in the order of `Key`
+        let pins = [
+            Pin::new(&contents.auth_pin, 3),
+            Pin::new(&contents.sign_pin.to_ascii_uppercase(), 5),
+            Pin::new(&contents.kenmen_pin, 3),
+            Pin::new(&h.my_number, 10),
+            Pin::new(&code_b, 10),
+            Pin {
+                value: String::new(),
+                max: 0,
+                left: 0,
+            },
+            Pin::new(&era_birth, 10),
+            Pin::new(&h.my_number, 10),
+            Pin::new(&code_b, 10),
+        ];
         Self {
-            auth: Pin::new(&contents.auth_pin, 3),
-            sign: Pin::new(&contents.sign_pin.to_ascii_uppercase(), 5),
-            kenmen: Pin::new(&contents.kenmen_pin, 3),
+            files: Files::new(&contents),
+            pins,
             contents,
             df: None,
             ef: None,
@@ -247,15 +406,7 @@ impl MyNumberCard {
 
     /// Tries left of the authentication PIN (what VERIFY without data tells).
     pub fn auth_pin_tries_left(&self) -> u8 {
-        self.auth.left
-    }
-
-    fn pin(&mut self, id: PinId) -> &mut Pin {
-        match id {
-            PinId::Auth => &mut self.auth,
-            PinId::Sign => &mut self.sign,
-            PinId::Kenmen => &mut self.kenmen,
-        }
+        self.pins[Key::Auth as usize].left
     }
 
     /// One command APDU in, its response (data + status word) out. Never panics on input.
@@ -308,52 +459,71 @@ impl MyNumberCard {
         }
     }
 
-    fn file(&self, ef: Ef) -> Result<Vec<u8>, u16> {
+    /// The file `ef` names by a short identifier (`P1 = 80|SFI` of READ BINARY, `P2 = 80|SFI`
+    /// of VERIFY): its file identifier is `00 SFI` in the selected DF.
+    fn by_sfi(&self, sfi: u8) -> Option<Ef> {
+        self.df.and_then(|df| ef_of(df, [0x00, sfi & 0x1F]))
+    }
+
+    fn file(&self, ef: Ef) -> Result<&[u8], u16> {
         let c = &self.contents;
-        let need = |id: PinId| {
-            if self.verified.contains(&id) {
+        let need = |keys: &[Key]| {
+            if keys.iter().any(|k| self.verified.contains(k)) {
                 Ok(())
             } else {
                 Err(sw::SECURITY_NOT_SATISFIED)
             }
         };
         Ok(match ef {
-            Ef::Token => c.form.token().to_vec(),
-            Ef::AuthCert => c.auth_cert.clone(),
-            Ef::AuthCa => c.auth_ca.clone(),
+            Ef::Token => &self.files.token,
+            Ef::AuthCert => &c.auth_cert,
+            Ef::AuthCa => &c.auth_ca,
             Ef::SignCert => {
-                need(PinId::Sign)?;
-                c.sign_cert.clone()
+                need(&[Key::Sign])?;
+                &c.sign_cert
             }
-            Ef::SignCa => c.sign_ca.clone(),
+            Ef::SignCa => &c.sign_ca,
             Ef::MyNumber => {
-                need(PinId::Kenmen)?;
-                let mut v = vec![0xFF, 0x10, 0x0C];
-                v.extend_from_slice(c.holder.my_number.as_bytes());
-                v
+                need(&[Key::HojoPin, Key::HojoA])?;
+                &self.files.my_number
             }
             Ef::Basic4 => {
-                need(PinId::Kenmen)?;
-                basic4(&c.holder)
+                need(&[Key::HojoPin, Key::HojoB])?;
+                &self.files.basic4
+            }
+            Ef::Face => {
+                need(&[Key::SurfaceA, Key::SurfaceB])?;
+                &self.files.face
+            }
+            Ef::MyNumberImage => {
+                need(&[Key::SurfaceA])?;
+                &self.files.my_number_image
             }
             Ef::AuthKey | Ef::SignKey => return Err(sw::SECURITY_NOT_SATISFIED),
-            Ef::Pin(_) => return Err(sw::INCOMPATIBLE_FILE),
+            Ef::Key(_) => return Err(sw::INCOMPATIBLE_FILE),
         })
     }
 
     fn read_binary(&mut self, c: &Command) -> (Vec<u8>, u16) {
-        if c.p1 & 0x80 != 0 {
-            // short EF identifiers are not offered
-            return (Vec::new(), sw::WRONG_P1P2);
-        }
-        let Some(ef) = self.ef else {
-            return (Vec::new(), sw::NO_CURRENT_EF);
+        let (ef, offset) = if c.p1 & 0x80 != 0 {
+            // short EF identifier in P1, an 8-bit offset in P2; the file becomes the current one
+            match self.by_sfi(c.p1) {
+                Some(ef) => {
+                    self.ef = Some(ef);
+                    (ef, usize::from(c.p2))
+                }
+                None => return (Vec::new(), sw::FILE_NOT_FOUND),
+            }
+        } else {
+            let Some(ef) = self.ef else {
+                return (Vec::new(), sw::NO_CURRENT_EF);
+            };
+            (ef, usize::from(c.p1) << 8 | usize::from(c.p2))
         };
         let data = match self.file(ef) {
             Ok(d) => d,
             Err(s) => return (Vec::new(), s),
         };
-        let offset = usize::from(c.p1) << 8 | usize::from(c.p2);
         if offset > data.len() {
             return (Vec::new(), sw::OFFSET_OUTSIDE);
         }
@@ -363,38 +533,41 @@ impl MyNumberCard {
     }
 
     fn verify(&mut self, c: &Command) -> u16 {
-        if c.p1 != 0x00 || c.p2 != 0x80 {
+        if c.p1 != 0x00 || c.p2 & 0x80 == 0 {
             return sw::WRONG_P1P2;
         }
-        let Some(Ef::Pin(id)) = self.ef else {
+        let ef = if c.p2 == 0x80 {
+            self.ef
+        } else {
+            self.by_sfi(c.p2)
+        };
+        let Some(Ef::Key(key)) = ef else {
             return sw::NO_CURRENT_EF;
         };
-        let pin = self.pin(id);
-        if pin.left == 0 {
-            return sw::BLOCKED;
-        }
+        let pin = &mut self.pins[key as usize];
+        // the status query: never consumes a try, 63C0 once blocked
         if c.data.is_empty() {
             return sw::tries_left(pin.left);
         }
-        let given = match id {
-            PinId::Sign => String::from_utf8_lossy(&c.data).to_ascii_uppercase(),
+        if pin.left == 0 {
+            return sw::BLOCKED;
+        }
+        let given = match key {
+            Key::Sign => String::from_utf8_lossy(&c.data).to_ascii_uppercase(),
             _ => String::from_utf8_lossy(&c.data).into_owned(),
         };
         if given == pin.value {
             pin.left = pin.max;
-            if !self.verified.contains(&id) {
-                self.verified.push(id);
+            if !self.verified.contains(&key) {
+                self.verified.push(key);
             }
             sw::OK
         } else {
             pin.left -= 1;
             let left = pin.left;
-            self.verified.retain(|v| *v != id);
-            if left == 0 {
-                sw::BLOCKED
-            } else {
-                sw::tries_left(left)
-            }
+            self.verified.retain(|v| *v != key);
+            // the try that blocks the key answers 63C0 like any wrong PIN
+            sw::tries_left(left)
         }
     }
 
@@ -403,12 +576,12 @@ impl MyNumberCard {
             return (Vec::new(), sw::WRONG_P1P2);
         }
         let (key, pin) = match self.ef {
-            Some(Ef::AuthKey) => (self.contents.auth_key.clone(), PinId::Auth),
-            Some(Ef::SignKey) => (self.contents.sign_key.clone(), PinId::Sign),
+            Some(Ef::AuthKey) => (self.contents.auth_key.clone(), Key::Auth),
+            Some(Ef::SignKey) => (self.contents.sign_key.clone(), Key::Sign),
             Some(_) => return (Vec::new(), sw::INCOMPATIBLE_FILE),
             None => return (Vec::new(), sw::NO_CURRENT_EF),
         };
-        let by_biometrics = pin == PinId::Auth
+        let by_biometrics = pin == Key::Auth
             && self.contents.form == FormFactor::IPhone
             && self.contents.biometric_passed;
         if !self.verified.contains(&pin) && !by_biometrics {
@@ -422,37 +595,6 @@ impl MyNumberCard {
             None => (Vec::new(), sw::WRONG_DATA),
         }
     }
-}
-
-/// BER length: short form below 128, else `81 xx` or `82 xxxx`.
-fn ber_len(n: usize, out: &mut Vec<u8>) {
-    match n {
-        0..0x80 => out.push(n as u8),
-        0x80..0x100 => out.extend_from_slice(&[0x81, n as u8]),
-        _ => {
-            out.push(0x82);
-            out.extend_from_slice(&(n.min(0xFFFF) as u16).to_be_bytes());
-        }
-    }
-}
-
-fn tlv(tag: [u8; 2], value: &[u8], out: &mut Vec<u8>) {
-    out.extend_from_slice(&tag);
-    ber_len(value.len(), out);
-    out.extend_from_slice(value);
-}
-
-/// The basic 4 items EF (kit layout, see the module docs).
-fn basic4(h: &Holder) -> Vec<u8> {
-    let mut body = Vec::new();
-    tlv([0xDF, 0x22], h.name.as_bytes(), &mut body);
-    tlv([0xDF, 0x23], h.address.as_bytes(), &mut body);
-    tlv([0xDF, 0x24], h.birthdate.as_bytes(), &mut body);
-    tlv([0xDF, 0x25], h.sex.as_bytes(), &mut body);
-    let mut out = vec![0xFF, 0x20];
-    ber_len(body.len(), &mut out);
-    out.extend_from_slice(&body);
-    out
 }
 
 #[cfg(test)]
@@ -490,8 +632,26 @@ mod tests {
             auth_pin: "1234".into(),
             sign_pin: "abc123".into(),
             kenmen_pin: "5678".into(),
+            surface: Surface {
+                expiry: "20350101".into(),
+                security_code: "2285".into(),
+                face_seed: 7,
+            },
             biometric_passed: false,
         })
+    }
+
+    fn read_all(c: &mut MyNumberCard) -> Vec<u8> {
+        let mut out = Vec::new();
+        loop {
+            let off = out.len();
+            let r = c.process(&[0x00, 0xB0, (off >> 8) as u8, off as u8, 0]);
+            assert_eq!(sw_of(&r), sw::OK, "at {off}");
+            out.extend_from_slice(&r[..r.len() - 2]);
+            if r.len() - 2 < 256 {
+                return out;
+            }
+        }
     }
 
     fn select_df(aid: &[u8]) -> Vec<u8> {
@@ -596,15 +756,23 @@ mod tests {
         // the right PIN restores the counter
         assert_eq!(sw_of(&c.process(&verify(b"1234"))), sw::OK);
         assert_eq!(sw_of(&c.process(&verify(b""))), 0x63C3);
-        for expect in [0x63C2, 0x63C1, sw::BLOCKED] {
+        // the try that blocks answers 63C0, later ones 6984 even with the right PIN; the status
+        // query keeps answering 63C0 (what OpenSC needs to bind a blocked card)
+        for expect in [0x63C2, 0x63C1, 0x63C0] {
             assert_eq!(sw_of(&c.process(&verify(b"9999"))), expect);
         }
         c.reset();
         c.process(&select_df(&JPKI_AP));
         c.process(&select_ef([0, 0x18]));
-        assert_eq!(sw_of(&c.process(&verify(b"1234"))), sw::BLOCKED);
-        assert_eq!(sw_of(&c.process(&verify(b""))), sw::BLOCKED);
+        assert_eq!(sw_of(&c.process(&verify(b"1234"))), 0x6984);
+        assert_eq!(sw_of(&c.process(&verify(b""))), 0x63C0);
         assert_eq!(c.auth_pin_tries_left(), 0);
+        // after a correct PIN the query still answers 63Cx, never 9000
+        c.process(&select_ef([0, 0x1B]));
+        assert_eq!(sw_of(&c.process(&verify(b"abc123"))), sw::OK);
+        assert_eq!(sw_of(&c.process(&verify(b""))), 0x63C5);
+        // P2 = 80|SFI names the key without selecting it
+        assert_eq!(sw_of(&c.process(&[0x00, 0x20, 0x00, 0x98])), 0x63C0);
         // the signing PIN has 5 tries and ignores case
         c.process(&select_ef([0, 0x1B]));
         assert_eq!(sw_of(&c.process(&verify(b""))), 0x63C5);
@@ -623,15 +791,96 @@ mod tests {
         c.process(&select_ef([0, 0x11]));
         assert_eq!(sw_of(&c.process(&verify(b"5678"))), sw::OK);
         c.process(&select_ef([0, 0x01]));
-        let r = c.process(&[0, 0xB0, 0, 0, 0]);
-        assert_eq!(&r[3..15], b"123456789018");
+        // clients read 17 bytes: the TLV and two filler bytes
+        let r = c.process(&[0, 0xB0, 0, 0, 17]);
+        assert_eq!(r.len(), 17 + 2);
+        assert_eq!(kenmen::parse_my_number(&r[..17]).unwrap(), "123456789018");
         c.process(&select_ef([0, 0x02]));
-        let r = c.process(&[0, 0xB0, 0, 0, 0]);
-        assert_eq!(sw_of(&r), sw::OK);
-        let text = String::from_utf8_lossy(&r);
-        assert!(text.contains("山田　太郎") && text.contains("19800101"));
+        let b = Basic4::parse(&read_all(&mut c)).unwrap();
+        assert_eq!(
+            (b.name.as_str(), b.birth.as_str(), b.sex.as_str()),
+            ("山田　太郎", "19800101", "1")
+        );
         // JPKI files are not in this AP
         assert_eq!(sw_of(&c.process(&select_ef([0, 0x0A]))), sw::FILE_NOT_FOUND);
+        // key 0012 is blocked as issued
+        c.process(&select_ef([0, 0x12]));
+        assert_eq!(sw_of(&c.process(&verify(b""))), 0x63C0);
+        assert_eq!(sw_of(&c.process(&verify(b"1234"))), 0x6984);
+    }
+
+    #[test]
+    fn code_a_opens_the_my_number_and_code_b_the_basic_four_only() {
+        let mut c = card(FormFactor::Card);
+        c.process(&select_df(&KENMEN_HOJO_AP));
+        c.process(&select_ef([0, 0x14]));
+        assert_eq!(sw_of(&c.process(&verify(b"123456789018"))), sw::OK);
+        c.process(&select_ef([0, 0x02]));
+        assert_eq!(
+            sw_of(&c.process(&[0, 0xB0, 0, 0, 0])),
+            sw::SECURITY_NOT_SATISFIED
+        );
+        // 照合番号B: 昭和55年1月1日, 2035, 2285; READ BINARY by SFI and extended Le
+        c.process(&select_df(&KENMEN_HOJO_AP));
+        c.process(&select_ef([0, 0x15]));
+        assert_eq!(sw_of(&c.process(&verify(b"55010120352285"))), sw::OK);
+        let r = c.process(&[0x00, 0xB0, 0x82, 0x00, 0x00, 0x00, 0x00]);
+        assert_eq!(sw_of(&r), sw::OK);
+        assert_eq!(Basic4::parse(&r[..r.len() - 2]).unwrap().sex, "1");
+        c.process(&select_ef([0, 0x01]));
+        assert_eq!(
+            sw_of(&c.process(&[0, 0xB0, 0, 0, 17])),
+            sw::SECURITY_NOT_SATISFIED
+        );
+    }
+
+    #[test]
+    fn the_surface_holds_the_face_with_a_signature_the_issuer_made() {
+        let mut c = card(FormFactor::Card);
+        c.process(&select_df(&KENMEN_AP));
+        c.process(&select_ef([0, 0x02]));
+        assert_eq!(
+            sw_of(&c.process(&[0, 0xB0, 0, 0, 7])),
+            sw::SECURITY_NOT_SATISFIED
+        );
+        // the 4-digit PIN is not a key of this AP
+        assert_eq!(sw_of(&c.process(&select_ef([0, 0x14]))), sw::FILE_NOT_FOUND);
+        c.process(&select_ef([0, 0x12]));
+        assert_eq!(sw_of(&c.process(&verify(b"55010120352285"))), sw::OK);
+        c.process(&select_ef([0, 0x02]));
+        let f = kenmen::Face::parse(&read_all(&mut c)).unwrap();
+        assert_eq!(
+            (f.birth.as_str(), f.expiry.as_str()),
+            ("19800101", "20350101")
+        );
+        let photo = Gray::from_png(&f.photo).unwrap();
+        assert_eq!(photo, Face::of(7).photo());
+        // PIN-B does not open the My Number image; PIN-A does
+        c.process(&select_ef([0, 0x05]));
+        assert_eq!(
+            sw_of(&c.process(&[0, 0xB0, 0, 0, 0])),
+            sw::SECURITY_NOT_SATISFIED
+        );
+        c.process(&select_ef([0, 0x13]));
+        assert_eq!(sw_of(&c.process(&verify(b"123456789018"))), sw::OK);
+        c.process(&select_ef([0, 0x05]));
+        let img = kenmen::parse_my_number_image(&read_all(&mut c)).unwrap();
+        assert_eq!(&img[1..4], b"PNG");
+        // the signature: the test J-LIS key over the three parts' SHA-256 values
+        let sha = |b: &[u8]| {
+            ring::digest::digest(&ring::digest::SHA256, b)
+                .as_ref()
+                .to_vec()
+        };
+        let content: Vec<u8> = f.signed_parts().iter().flat_map(|p| sha(p)).collect();
+        let (e, n) = oqs_certs::jpki::RsaKey::pool(0).public_parts();
+        let key = ring::signature::RsaPublicKeyComponents { n: &n, e: &e };
+        key.verify(
+            &ring::signature::RSA_PKCS1_2048_8192_SHA256,
+            &content,
+            &f.signature,
+        )
+        .expect("the face's signature verifies");
     }
 
     #[test]

@@ -23,9 +23,36 @@ pub trait Card: Send {
     /// Power on, reset, or power off: selection and security status end.
     fn reset(&mut self);
     fn transmit(&mut self, apdu: &[u8]) -> Vec<u8>;
+    /// What is printed on the card's face, as a face reader's camera reads it; `None` for
+    /// cards with no face.
+    fn printed(&self) -> Option<Printed> {
+        None
+    }
+}
+
+/// The printed face of a My Number Card, as far as a face reader reads it (照合番号B).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Printed {
+    /// yyyyMMdd
+    pub birthdate: String,
+    /// yyyyMMdd
+    pub expiry: String,
+    pub security_code: String,
+    /// Whose card it is, as the simulator knows it (not printed): the seed of the holder's
+    /// face, which the camera sees when the holder stands before it.
+    pub holder_face: u64,
 }
 
 impl Card for MyNumberCard {
+    fn printed(&self) -> Option<Printed> {
+        let c = self.contents();
+        Some(Printed {
+            birthdate: c.holder.birthdate.clone(),
+            expiry: c.surface.expiry.clone(),
+            security_code: c.surface.security_code.clone(),
+            holder_face: c.surface.face_seed,
+        })
+    }
     fn atr(&self) -> Vec<u8> {
         MY_NUMBER_ATR.to_vec()
     }
