@@ -153,5 +153,66 @@ async fn opensc_reads_the_virtual_card_through_pcscd_and_vpcd() {
         oqs_certs::jpki::verify_card_signature(&der, message, &sig),
         "the card's signature does not verify with its certificate"
     );
+
+    // a card whose authentication PIN is blocked: OpenSC still binds it (its jpki emulator asks
+    // both PINs' status and needs 63Cx, 63C0 when blocked) and lists the certificates that
+    // need no PIN; the PIN itself is refused
+    let blocked = run(
+        "opensc-tool",
+        &[
+            "-r",
+            "0",
+            "-s",
+            "00 A4 04 0C 0A D3 92 F0 00 26 01 00 00 00 01",
+            "-s",
+            "00 A4 02 0C 02 00 18",
+            "-s",
+            "00 20 00 80 04 30 30 30 30",
+            "-s",
+            "00 20 00 80 04 30 30 30 30",
+            "-s",
+            "00 20 00 80 04 30 30 30 30",
+            "-s",
+            "00 20 00 80",
+        ],
+    );
+    assert!(blocked.contains("SW1=0x63, SW2=0xC0"), "{blocked}");
+    assert_eq!(card.lock().unwrap().auth_pin_tries_left(), 0);
+    let certs = run("pkcs15-tool", &["-r", "0", "--list-certificates"]);
+    assert!(!certs.contains("Unsupported card"), "{certs}");
+    for label in [
+        "User Authentication Certificate",
+        "User Authentication Certificate CA",
+    ] {
+        assert!(
+            certs.contains(label),
+            "{label} with the PIN blocked: {certs}"
+        );
+    }
+    std::fs::remove_file(&sig_path).unwrap();
+    let signed = run(
+        "pkcs15-crypt",
+        &[
+            "-r",
+            "0",
+            "--sign",
+            "-k",
+            "01",
+            "--sha-256",
+            "--pkcs1",
+            "-p",
+            "1234",
+            "-i",
+            input.to_str().unwrap(),
+            "-o",
+            sig_path.to_str().unwrap(),
+        ],
+    );
+    // 6984, in OpenSC's words "Reference data not usable"
+    assert!(
+        signed.contains("not usable") || signed.to_lowercase().contains("blocked"),
+        "signing with a blocked PIN: {signed}"
+    );
+    assert!(!sig_path.exists(), "a signature with a blocked PIN");
     inserted.remove();
 }
