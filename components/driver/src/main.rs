@@ -99,7 +99,8 @@ struct CheckArgs {
     /// `face` or `generic` (the kit's OQS_READER_KIND; `face` is the same as --face).
     #[arg(long, env = "OQS_READER_KIND")]
     kind: Option<String>,
-    /// What the face reader's camera finds: 一致する (default) or 一致しない.
+    /// The face reader device's decision (its camera against the card's photo): 一致する
+    /// (default) or 一致しない.
     #[arg(long, env = "OQS_FACE_MATCH", default_value = "一致する")]
     face_match: String,
     /// 顔認証, 暗証番号, 目視確認, iPhone, Android
