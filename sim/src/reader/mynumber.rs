@@ -281,17 +281,38 @@ impl Pin {
     }
 }
 
-/// The 券面 files, made once when the card is issued (the photo, the images and the signature
-/// are not made again for every READ BINARY).
+/// The 券面入力補助AP files and the token, made when the card is issued.
 struct Files {
     token: Vec<u8>,
     my_number: Vec<u8>,
     basic4: Vec<u8>,
+}
+
+impl Files {
+    fn new(c: &CardContents) -> Self {
+        let h = &c.holder;
+        Self {
+            token: c.form.token().to_vec(),
+            my_number: kenmen::my_number_file(&h.my_number),
+            basic4: Basic4 {
+                name: h.name.clone(),
+                address: h.address.clone(),
+                birth: h.birthdate.clone(),
+                sex: kenmen::iso5218(&h.sex).into(),
+            }
+            .to_file(),
+        }
+    }
+}
+
+/// The 券面AP files: made the first time one is read (a photo, images and two RSA signatures
+/// cost milliseconds, and most cards are never read there), then kept.
+struct SurfaceFiles {
     face: Vec<u8>,
     my_number_image: Vec<u8>,
 }
 
-impl Files {
+impl SurfaceFiles {
     fn new(c: &CardContents) -> Self {
         let h = &c.holder;
         let sha = |b: &[u8]| ring::digest::digest(&ring::digest::SHA256, b);
@@ -331,15 +352,6 @@ impl Files {
         let mut image_tlv = Vec::new();
         kenmen::tlv(&[0xDF, 0x41], &image, &mut image_tlv);
         Self {
-            token: c.form.token().to_vec(),
-            my_number: kenmen::my_number_file(&h.my_number),
-            basic4: Basic4 {
-                name: h.name.clone(),
-                address: h.address.clone(),
-                birth: h.birthdate.clone(),
-                sex: kenmen::iso5218(&h.sex).into(),
-            }
-            .to_file(),
             face: face.to_file(),
             my_number_image: kenmen::my_number_image_file(&image, &public_key, &sign(&image_tlv)),
         }
@@ -351,6 +363,7 @@ impl Files {
 pub struct MyNumberCard {
     contents: CardContents,
     files: Files,
+    surface_files: std::sync::OnceLock<SurfaceFiles>,
     pins: [Pin; KEYS],
     df: Option<Df>,
     ef: Option<Ef>,
@@ -380,6 +393,7 @@ impl MyNumberCard {
         ];
         Self {
             files: Files::new(&contents),
+            surface_files: std::sync::OnceLock::new(),
             pins,
             contents,
             df: None,
@@ -459,6 +473,11 @@ impl MyNumberCard {
         }
     }
 
+    fn surface(&self) -> &SurfaceFiles {
+        self.surface_files
+            .get_or_init(|| SurfaceFiles::new(&self.contents))
+    }
+
     /// The file `ef` names by a short identifier (`P1 = 80|SFI` of READ BINARY, `P2 = 80|SFI`
     /// of VERIFY): its file identifier is `00 SFI` in the selected DF.
     fn by_sfi(&self, sfi: u8) -> Option<Ef> {
@@ -493,11 +512,11 @@ impl MyNumberCard {
             }
             Ef::Face => {
                 need(&[Key::SurfaceA, Key::SurfaceB])?;
-                &self.files.face
+                &self.surface().face
             }
             Ef::MyNumberImage => {
                 need(&[Key::SurfaceA])?;
-                &self.files.my_number_image
+                &self.surface().my_number_image
             }
             Ef::AuthKey | Ef::SignKey => return Err(sw::SECURITY_NOT_SATISFIED),
             Ef::Key(_) => return Err(sw::INCOMPATIBLE_FILE),
