@@ -89,6 +89,16 @@ impl RsaKey {
     }
 }
 
+/// DigestInfo (SHA-256) of `message`: what a card's key signs (PKCS#1 v1.5).
+pub fn sha256_digest_info(message: &[u8]) -> Vec<u8> {
+    let hash = ring::digest::digest(&ring::digest::SHA256, message);
+    [
+        &oqs_proto::reader::jpki::SHA256_DIGEST_INFO_PREFIX[..],
+        hash.as_ref(),
+    ]
+    .concat()
+}
+
 /// Checks an RSA PKCS#1 v1.5 SHA-256 signature over `message` with the public key of
 /// `cert_der` (the check a server makes on a card's answer to its challenge).
 pub fn verify_card_signature(cert_der: &[u8], message: &[u8], signature: &[u8]) -> bool {

@@ -358,14 +358,17 @@ impl World {
     }
 
     /// What person `person`'s card face prints besides the 4 items: valid until the 10th
-    /// birthday after issue, a 4-digit security code, their photo.
+    /// birthday after issue (today), a 4-digit security code, their photo.
     fn card_surface(&self, person: usize, birthdate: &str) -> crate::reader::mynumber::Surface {
-        let year = oqs_host::Clock::now(&self.clock).year() + 10;
+        let today = oqs_host::Clock::now(&self.clock);
         let month_day = match birthdate.get(4..8) {
             Some("0229") => "0228",
             Some(md) => md,
             None => "0101",
         };
+        // the first birthday after issue is this year's when it is still to come
+        let issued = format!("{:02}{:02}", u8::from(today.month()), today.day());
+        let year = today.year() + if month_day > issued.as_str() { 9 } else { 10 };
         let face_seed = self.face_seed(person);
         crate::reader::mynumber::Surface {
             expiry: format!("{year}{month_day}"),

@@ -174,9 +174,29 @@ async fn opensc_reads_the_virtual_card_through_pcscd_and_vpcd() {
             "00 20 00 80 04 30 30 30 30",
             "-s",
             "00 20 00 80",
+            "-s",
+            "00 20 00 80 04 31 32 33 34",
         ],
     );
-    assert!(blocked.contains("SW1=0x63, SW2=0xC0"), "{blocked}");
+    // the tries count down, the status query on the blocked PIN answers 63C0, and the right
+    // PIN on a blocked key 6984
+    let sws: Vec<&str> = blocked
+        .match_indices("SW1=0x")
+        .map(|(i, _)| &blocked[i..i + 18])
+        .collect();
+    assert_eq!(
+        sws,
+        [
+            "SW1=0x90, SW2=0x00",
+            "SW1=0x90, SW2=0x00",
+            "SW1=0x63, SW2=0xC2",
+            "SW1=0x63, SW2=0xC1",
+            "SW1=0x63, SW2=0xC0",
+            "SW1=0x63, SW2=0xC0",
+            "SW1=0x69, SW2=0x84",
+        ],
+        "{blocked}"
+    );
     assert_eq!(card.lock().unwrap().auth_pin_tries_left(), 0);
     let certs = run("pkcs15-tool", &["-r", "0", "--list-certificates"]);
     assert!(!certs.contains("Unsupported card"), "{certs}");

@@ -116,7 +116,7 @@ async fn face_reader_unattended_writes_the_face_result_file() {
     assert!(file.starts_with(&face_dir));
 
     // someone else stands before the camera: nothing is sent, nothing written
-    reader.stand(Camera::Sees(Scene::Person(4242)));
+    reader.camera().stand(Camera::Sees(Scene::Person(4242)));
     let e = s
         .driver
         .check(&req("FJ24000001", IdentityMethod::Face, None))

@@ -10,9 +10,9 @@ use jpki::ap::support::Sex;
 use jpki::ap::surface::Pin;
 use jpki::ap::{CryptoAp, SupportAp, SurfaceAp};
 use jpki::nfc::{HandleError, HandlerInCtx};
+use oqs_driver::jpki::sha256_digest_info;
 use oqs_host::readers::{CardChannel, ReaderKind, Readers};
 use oqs_proto::reader::FormFactor;
-use oqs_proto::reader::jpki::SHA256_DIGEST_INFO_PREFIX;
 use oqs_sim::World;
 use oqs_sim::reader::face::{Face, Gray};
 use oqs_sim::reader::mynumber::CardContents;
@@ -47,11 +47,6 @@ impl HandlerInCtx<()> for Delegate {
         response[..answer.len()].copy_from_slice(&answer);
         Ok(answer.len())
     }
-}
-
-fn sha256_digest_info(message: &[u8]) -> Vec<u8> {
-    let hash = ring::digest::digest(&ring::digest::SHA256, message);
-    [&SHA256_DIGEST_INFO_PREFIX[..], hash.as_ref()].concat()
 }
 
 /// Everything a public client reads, checked against what the card was issued with.
@@ -136,7 +131,8 @@ fn read_with_jpki_rs(ch: Box<dyn CardChannel>, issued: &CardContents) {
         &sign_cert, message, &sig
     ));
 
-    // a blocked authentication PIN: the client reads 0 tries left and the certificate still
+    // a blocked authentication PIN: the client reads 0 tries left, cannot sign, and still reads
+    // the certificate
     for _ in 0..3 {
         assert!(crypto.auth((), b"0000".to_vec(), vec![0; 51]).is_err());
     }

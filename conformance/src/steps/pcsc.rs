@@ -11,6 +11,7 @@ use oqs_driver::pcsc::{Device, PcscReaders};
 use oqs_host::Host;
 use oqs_host::readers::{FaceMatch, ReaderKind, Readers};
 use oqs_proto::profile::Profile;
+use oqs_sim::reader::device::FaceCamera;
 use oqs_sim::reader::pcscd::Pcscd;
 use oqs_sim::reader::vpcd::{Inserted, Removal, SharedCard};
 use oqs_sim::world::IssuedCard;
@@ -23,6 +24,9 @@ pub struct PcscSlot {
     slot: u8,
     name: String,
     inserted: Option<Inserted>,
+    /// The camera of a face reader (the simulated device's; generic readers have one no driver
+    /// asks).
+    pub camera: Arc<FaceCamera>,
 }
 
 impl PcscSlot {
@@ -39,6 +43,7 @@ impl PcscSlot {
         }
         let removal = pull_at.map_or(Removal::OnRequest, Removal::DuringApdu);
         let shared: SharedCard = card;
+        self.camera.place(Some(shared.clone()));
         self.inserted = Some(self.pcscd.insert(self.slot, shared, removal).await?);
         for _ in 0..50 {
             let (r, n) = (self.readers.clone(), self.name.clone());
@@ -80,6 +85,7 @@ async fn pcsc_reader(w: &mut KitWorld, serial: String) -> Result<()> {
             slot: 0,
             name,
             inserted: None,
+            camera: Arc::default(),
         }),
     ));
     Ok(())
@@ -124,15 +130,18 @@ pub async fn attach(w: &mut KitWorld, kind: ReaderKind, serial: String) -> Resul
             kind: other.1,
         });
     }
-    // the face reader's camera: the decision the scenario's face reader made (steps::reader)
-    let verdict = scene.face_verdict.clone();
+    // the face reader's camera: the simulated device decides when the driver asks
+    let camera: Arc<FaceCamera> = match &scene.face {
+        Some((_, Slot::Pcsc(p))) if kind == ReaderKind::Generic => p.camera.clone(),
+        _ => Arc::default(),
+    };
+    let device = camera.clone();
     let readers = Arc::new(PcscReaders::establish(
         devices,
         Arc::new(move |_: &str| {
-            verdict
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .unwrap_or(FaceMatch::NotMatched)
+            device
+                .decide()
+                .map_or(FaceMatch::NotMatched, |d| d.face_match())
         }),
     )?);
     let host: Arc<dyn Host> = w.terminal()?.clone();
@@ -152,6 +161,10 @@ pub async fn attach(w: &mut KitWorld, kind: ReaderKind, serial: String) -> Resul
             slot,
             name: pcscd.slot_name(slot),
             inserted: None,
+            camera: match kind {
+                ReaderKind::Face => camera,
+                ReaderKind::Generic => Arc::default(),
+            },
         }),
     ));
     match kind {

@@ -11,14 +11,14 @@ use anyhow::{Context, Result, bail, ensure};
 use cucumber::{given, then, when};
 use oqs_driver::bindings;
 use oqs_driver::{CheckRequest, Driver, Operator};
-use oqs_host::readers::{FaceMatch, ReaderKind};
+use oqs_host::readers::ReaderKind;
 use oqs_host::{Host, WinPath};
 use oqs_proto::linkage::message::ResultMessage;
 use oqs_proto::profile::Profile;
 use oqs_proto::qualification::QualificationValidity;
 use oqs_proto::reader::{FormFactor, IdentityMethod, ReaderInfo, ReaderMode};
 use oqs_sim::provision::{self, LinkageTerminal};
-use oqs_sim::reader::device::{self, Camera, Decision, SimReader};
+use oqs_sim::reader::device::{Camera, Decision, FaceCamera, SimReader};
 use oqs_sim::reader::face::{Face, Scene};
 use oqs_sim::world::IssuedCard;
 use std::sync::Arc;
@@ -41,14 +41,8 @@ pub struct ReaderScene {
     pub method: Option<IdentityMethod>,
     pub operator: Option<Operator>,
     pub outcome: Option<Checked>,
-    /// Who stands before the face reader's camera.
-    pub camera: Camera,
-    /// The face reader's last decision (what its screen showed).
+    /// The face reader's decision in the last face check (what its screen showed).
     pub decision: Option<Decision>,
-    /// The decision a face reader behind PC/SC hands the kit's driver (the PC/SC readers'
-    /// camera reads it), and the shots its camera has taken.
-    pub face_verdict: Arc<std::sync::Mutex<Option<FaceMatch>>>,
-    pub shots: u64,
     /// Card checks the server had answered before the last check.
     pub checks_before: usize,
     /// The APDU at which the card will be pulled during the next check.
@@ -328,6 +322,24 @@ async fn choose(w: &mut KitWorld, m: String) -> Result<()> {
     Ok(())
 }
 
+/// The face reader's camera: the simulated device's, whether the reader is in process or
+/// behind pcscd.
+fn face_camera(s: &ReaderScene) -> Option<Arc<FaceCamera>> {
+    match &s.face {
+        Some((_, Slot::InProcess(r))) => Some(r.camera().clone()),
+        #[cfg(feature = "pcsc")]
+        Some((_, Slot::Pcsc(p))) => Some(p.camera.clone()),
+        None => None,
+    }
+}
+
+fn stand(w: &mut KitWorld, camera: Camera) -> Result<()> {
+    face_camera(scene(w))
+        .context("顔認証付きカードリーダーがありません")?
+        .stand(camera);
+    Ok(())
+}
+
 /// The holder's face seed, read off the card the person holds (the simulator's knowledge of
 /// whose card it is).
 fn holder_face(w: &mut KitWorld) -> Result<u64> {
@@ -346,7 +358,7 @@ async fn stand_before_camera(w: &mut KitWorld, who: String) -> Result<()> {
     let camera = if who == "カードの持ち主" {
         Camera::Holder
     } else {
-        // another insured person of this World, never the holder
+        // someone whose face is not the holder's
         let holder = holder_face(w)?;
         let other = (1..)
             .map(|i| w.sim().face_seed(10_000 + i))
@@ -354,21 +366,18 @@ async fn stand_before_camera(w: &mut KitWorld, who: String) -> Result<()> {
             .unwrap_or_default();
         Camera::Sees(Scene::Person(other))
     };
-    scene(w).camera = camera;
-    Ok(())
+    stand(w, camera)
 }
 
 #[when(regex = r"^顔認証付きカードリーダーのカメラの前から人がいなくなる$")]
 async fn nobody_before_camera(w: &mut KitWorld) -> Result<()> {
-    scene(w).camera = Camera::Sees(Scene::Nobody);
-    Ok(())
+    stand(w, Camera::Sees(Scene::Nobody))
 }
 
 #[when(regex = r"^顔認証付きカードリーダーのカメラにカードの持ち主の顔写真をかざす$")]
 async fn photo_before_camera(w: &mut KitWorld) -> Result<()> {
     let holder = holder_face(w)?;
-    scene(w).camera = Camera::Sees(Scene::Photograph(Face::of(holder).photo()));
-    Ok(())
+    stand(w, Camera::Sees(Scene::Photograph(Face::of(holder).photo())))
 }
 
 /// Observes: simulator — the face reader device's own screen after it compared the camera's
@@ -446,31 +455,17 @@ async fn run_check(w: &mut KitWorld, face: bool, pin: Option<String>) -> Result<
         #[cfg(feature = "pcsc")]
         Slot::Pcsc(p) => Some(p.name().to_owned()),
     };
-    // the face reader decides from its camera and the card's photo; an in-process reader
-    // decides itself when the driver asks, one behind PC/SC here, before the driver asks
-    let camera = match slot {
-        Slot::InProcess(r) => {
-            r.stand(s.camera.clone());
-            FaceMatch::Matched
-        }
-        #[cfg(feature = "pcsc")]
-        Slot::Pcsc(_) if face && method == IdentityMethod::Face => {
-            let card = s.card.clone().context("カードがありません")?;
-            s.shots += 1;
-            let shared: oqs_sim::reader::vpcd::SharedCard = card;
-            let d = device::decide(&shared, &s.camera, s.shots);
-            let m = d.face_match();
-            *s.face_verdict.lock().unwrap_or_else(|e| e.into_inner()) = Some(m);
-            s.decision = Some(d);
-            m
-        }
-        #[cfg(feature = "pcsc")]
-        Slot::Pcsc(_) => FaceMatch::Matched,
-    };
+    // the face reader's device decides when the driver asks; a decision of an earlier check
+    // is not this one's
+    let camera = face_camera(s);
+    if let Some(c) = &camera {
+        c.take_last();
+    }
+    s.decision = None;
     s.checks_before = checks;
     let role = w.driver_role;
     let r = role
-        .check(w, &d, &req, reader_name.as_deref(), face, camera)
+        .check(w, &d, &req, reader_name.as_deref(), face, camera.as_deref())
         .await?;
     let (screen, outcome) = match r {
         Ok(o) => (
@@ -482,11 +477,8 @@ async fn run_check(w: &mut KitWorld, face: bool, pin: Option<String>) -> Result<
     w.screen = screen;
     let s = scene(w);
     s.outcome = outcome;
-    if let Some((_, Slot::InProcess(r))) = &s.face
-        && face
-        && let Some(d) = r.last_decision()
-    {
-        s.decision = Some(d);
+    if face {
+        s.decision = camera.and_then(|c| c.take_last());
     }
     Ok(())
 }

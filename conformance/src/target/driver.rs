@@ -64,7 +64,7 @@ impl ReaderDriver {
         req: &oqs_driver::CheckRequest,
         reader: Option<&str>,
         face_reader: bool,
-        camera: FaceMatch,
+        camera: Option<&oqs_sim::reader::device::FaceCamera>,
     ) -> Result<Result<Checked, String>> {
         match self {
             Self::Kit => Ok(kit
@@ -78,6 +78,14 @@ impl ReaderDriver {
                     face_file: o.face_file,
                 })),
             Self::Target(p) => {
+                // the face reader's device decides as the driver program starts; the program
+                // reads the decision from OQS_FACE_MATCH
+                let camera = match camera {
+                    Some(c) if face_reader && req.method == IdentityMethod::Face => {
+                        c.decide().map_or(FaceMatch::NotMatched, |d| d.face_match())
+                    }
+                    _ => FaceMatch::Matched,
+                };
                 let ask = Ask {
                     reader: reader.ok_or_else(|| {
                         anyhow::anyhow!(

@@ -29,7 +29,6 @@ pub const HOJO_KEY_B: [u8; 2] = [0x00, 0x15];
 
 /// 券面AP files and keys (not the 4-digit PIN).
 pub const SURFACE_EF_FACE: [u8; 2] = [0x00, 0x02];
-pub const SURFACE_EF_CV: [u8; 2] = [0x00, 0x04];
 pub const SURFACE_EF_MY_NUMBER: [u8; 2] = [0x00, 0x05];
 /// The birth date in the Japanese era, `YYMMDD`.
 pub const SURFACE_KEY_BIRTH: [u8; 2] = [0x00, 0x11];
@@ -49,8 +48,10 @@ pub enum FileError {
     Text(&'static str),
 }
 
-/// `tag len value`, the length as the card writes it.
+/// `tag len value`, the length as the card writes it. Values are card files' (kilobytes): one
+/// past 65535 bytes is a bug of the caller.
 pub fn tlv(tag: &[u8], value: &[u8], out: &mut Vec<u8>) {
+    assert!(value.len() <= 0xFFFF, "a card TLV of {} bytes", value.len());
     out.extend_from_slice(tag);
     match value.len() {
         n @ 0..0x80 => out.push(n as u8),
@@ -124,6 +125,10 @@ fn with_offsets(outer: [u8; 2], items: &[([u8; 2], &[u8])]) -> Vec<u8> {
             .sum::<usize>();
     let header = if body_len < 0x80 { 3 } else { 5 };
     let mut at = header + 3 + table_len;
+    assert!(
+        header + body_len <= 0xFFFF,
+        "a card file of {body_len} bytes"
+    );
     let mut encoded = Vec::new();
     for (t, v) in items {
         offsets.extend_from_slice(&(at as u16).to_be_bytes());
@@ -155,8 +160,9 @@ fn items<'a>(
     Ok(out)
 }
 
-/// The My Number EF: 17 bytes, two filler bytes after the TLV.
+/// The My Number EF: 17 bytes, two filler bytes after the TLV of the 12 digits.
 pub fn my_number_file(my_number: &str) -> Vec<u8> {
+    assert_eq!(my_number.len(), 12, "a My Number has 12 digits");
     let mut v = Vec::with_capacity(17);
     tlv(&[0xFF, 0x10], my_number.as_bytes(), &mut v);
     v.resize(17, 0xFF);
@@ -226,7 +232,7 @@ pub struct Face {
     pub name_image: Vec<u8>,
     pub address_image: Vec<u8>,
     pub photo: Vec<u8>,
-    /// RSA over the SHA-256 of [`Face::signed_content`].
+    /// RSA (PKCS#1 v1.5, SHA-256) over the three SHA-256 values of [`Face::signed_parts`].
     pub signature: Vec<u8>,
     /// 有効期限 yyyyMMdd
     pub expiry: String,

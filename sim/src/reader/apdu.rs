@@ -84,7 +84,9 @@ impl Command {
         })
     }
 
+    /// The short form (what the kit's clients send): data of at most 255 bytes, Le at most 256.
     pub fn to_bytes(&self) -> Vec<u8> {
+        debug_assert!(self.data.len() <= 255 && self.le.is_none_or(|l| l <= 256));
         let mut v = vec![self.cla, self.ins, self.p1, self.p2];
         if !self.data.is_empty() {
             v.push(self.data.len() as u8);

@@ -8,7 +8,6 @@
 use super::face::{self, Gray, Scene, Verdict};
 use super::vpcd::{Card, SharedCard};
 use oqs_host::readers::{CardChannel, FaceMatch, ReaderEntry, ReaderError, ReaderKind, Readers};
-use oqs_proto::reader::jpki::JPKI_AP;
 use oqs_proto::reader::kenmen;
 use std::sync::{Arc, Mutex, MutexGuard};
 
@@ -42,7 +41,7 @@ impl Decision {
     /// What the reader's screen says of it ([kit] words: the manuals give only the outcome).
     pub fn screen(&self) -> String {
         match self {
-            Self::Compared(Verdict::Matched(_)) => "顔認証に成功しました".into(),
+            Self::Compared(Verdict::Matched(_)) => "[kit] 顔認証に成功しました".into(),
             Self::Compared(Verdict::Different(_)) => {
                 "[kit] カードの顔写真と一致しませんでした".into()
             }
@@ -55,15 +54,69 @@ impl Decision {
     }
 }
 
+/// A face reader's camera and the decisions of the device behind it (the same for a reader
+/// in process and one behind pcscd): who stands before it is the person's doing
+/// ([`FaceCamera::stand`]); the device decides when a driver asks.
+#[derive(Default)]
+pub struct FaceCamera {
+    state: Mutex<CameraState>,
+}
+
+#[derive(Default)]
+struct CameraState {
+    camera: Camera,
+    /// The card on the reader, as the device's own IC reader sees it.
+    card: Option<SharedCard>,
+    /// Shots taken so far (each differs a little).
+    shots: u64,
+    last: Option<Decision>,
+}
+
+impl FaceCamera {
+    fn state(&self) -> MutexGuard<'_, CameraState> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Someone (or no one, or a photograph) is before the camera from now on.
+    pub fn stand(&self, camera: Camera) {
+        self.state().camera = camera;
+    }
+
+    /// A card is put on the reader (`None`: taken away).
+    pub fn place(&self, card: Option<SharedCard>) {
+        self.state().card = card;
+    }
+
+    /// The device's decision for the card on it and who stands before the camera, kept as
+    /// the last one; `None` when no card is on the reader.
+    pub fn decide(&self) -> Option<Decision> {
+        let (card, camera, shot) = {
+            let mut s = self.state();
+            s.shots += 1;
+            (s.card.clone()?, s.camera.clone(), s.shots)
+        };
+        let d = decide(&card, &camera, shot);
+        self.state().last = Some(d.clone());
+        Some(d)
+    }
+
+    /// The last decision, handed over once (its screen after one face check).
+    pub fn take_last(&self) -> Option<Decision> {
+        self.state().last.take()
+    }
+}
+
 /// A face reader's decision for `card` with `camera` before it, as the device makes it: it
 /// reads 照合番号B off the card's printed face, opens the card's 券面AP with it, takes the
 /// photo, and compares the camera's shot number `shot` with it ([`face::compare`]).
-pub fn decide(card: &SharedCard, camera: &Camera, shot: u64) -> Decision {
+fn decide(card: &SharedCard, camera: &Camera, shot: u64) -> Decision {
     let mut c = card.lock().unwrap_or_else(|e| e.into_inner());
     let Some(printed) = c.printed() else {
         return Decision::NoPhoto("マイナンバーカードではありません".into());
     };
-    let photo = match card_photo(&mut *c, &printed) {
+    let mut photo = Err(String::new());
+    c.aside(&mut |card| photo = card_photo(card, &printed));
+    let photo = match photo {
         Ok(p) => p,
         Err(why) => return Decision::NoPhoto(why),
     };
@@ -74,8 +127,7 @@ pub fn decide(card: &SharedCard, camera: &Camera, shot: u64) -> Decision {
     Decision::Compared(face::compare(&photo, &face::capture(&scene, shot)))
 }
 
-/// The photo out of the card's 券面AP, through APDUs as the device sends them; JPKI-AP is
-/// selected again afterwards, as the driver left it.
+/// The photo out of the card's 券面AP, through APDUs as the device sends them.
 fn card_photo(c: &mut dyn Card, printed: &super::vpcd::Printed) -> Result<Gray, String> {
     let code = kenmen::code_b(&printed.birthdate, &printed.expiry, &printed.security_code)
         .ok_or("券面の生年月日・有効期限が読み取れません")?;
@@ -90,24 +142,25 @@ fn card_photo(c: &mut dyn Card, printed: &super::vpcd::Printed) -> Result<Gray, 
             sw => Err(format!("{step}: ステータス {sw:02X?}")),
         }
     };
-    let select_df = |aid: &[u8]| [&[0x00, 0xA4, 0x04, 0x0C, aid.len() as u8][..], aid].concat();
-    let select_ef = |fid: [u8; 2]| vec![0x00, 0xA4, 0x02, 0x0C, 0x02, fid[0], fid[1]];
-    let file = (|| {
-        send(&select_df(&oqs_proto::reader::jpki::KENMEN_AP), "券面AP")?;
-        send(&select_ef(kenmen::SURFACE_KEY_B), "照合番号B")?;
-        send(
-            &[
-                &[0x00, 0x20, 0x00, 0x80, code.len() as u8][..],
-                code.as_bytes(),
-            ]
-            .concat(),
-            "照合番号B",
-        )?;
-        send(&select_ef(kenmen::SURFACE_EF_FACE), "券面事項")?;
-        send(&[0x00, 0xB0, 0x00, 0x00, 0x00, 0x00, 0x00], "券面事項")
-    })();
-    let _ = send(&select_df(&JPKI_AP), "JPKI-AP");
-    let face = kenmen::Face::parse(&file?).map_err(|e| e.to_string())?;
+    let aid = oqs_proto::reader::jpki::KENMEN_AP;
+    send(
+        &[&[0x00, 0xA4, 0x04, 0x0C, 10][..], &aid].concat(),
+        "券面AP",
+    )?;
+    let key = kenmen::SURFACE_KEY_B;
+    send(&[0x00, 0xA4, 0x02, 0x0C, 0x02, key[0], key[1]], "照合番号B")?;
+    send(
+        &[
+            &[0x00, 0x20, 0x00, 0x80, code.len() as u8][..],
+            code.as_bytes(),
+        ]
+        .concat(),
+        "照合番号B",
+    )?;
+    let ef = kenmen::SURFACE_EF_FACE;
+    send(&[0x00, 0xA4, 0x02, 0x0C, 0x02, ef[0], ef[1]], "券面事項")?;
+    let file = send(&[0x00, 0xB0, 0x00, 0x00, 0x00, 0x00, 0x00], "券面事項")?;
+    let face = kenmen::Face::parse(&file).map_err(|e| e.to_string())?;
     Gray::from_png(&face.photo).ok_or_else(|| "顔写真の画像が読めません".into())
 }
 
@@ -121,10 +174,6 @@ struct Slot {
     powered: bool,
     /// The card goes when this many more APDUs have been answered and the next one starts.
     pull_after: Option<usize>,
-    camera: Camera,
-    /// Shots the camera has taken (each differs a little).
-    shots: u64,
-    last: Option<Decision>,
     idle_screen: String,
 }
 
@@ -132,6 +181,7 @@ struct Slot {
 pub struct SimReader {
     entry: ReaderEntry,
     slot: Mutex<Slot>,
+    camera: Arc<FaceCamera>,
 }
 
 impl SimReader {
@@ -142,15 +192,13 @@ impl SimReader {
                 serial: serial.into(),
                 kind,
             },
+            camera: Arc::default(),
             slot: Mutex::new(Slot {
                 plugged: true,
                 card: None,
                 generation: 0,
                 powered: false,
                 pull_after: None,
-                camera: Camera::Holder,
-                shots: 0,
-                last: None,
                 idle_screen: String::new(),
             }),
         })
@@ -170,6 +218,7 @@ impl SimReader {
 
     /// マイナンバーカードを置く (or hold a smartphone over it).
     pub fn insert(&self, card: SharedCard) {
+        self.camera.place(Some(card.clone()));
         let mut s = self.slot();
         s.card = Some(card);
         s.generation += 1;
@@ -179,6 +228,7 @@ impl SimReader {
 
     /// カードを取り外す.
     pub fn remove(&self) -> Option<SharedCard> {
+        self.camera.place(None);
         let mut s = self.slot();
         s.generation += 1;
         s.card.take()
@@ -193,14 +243,9 @@ impl SimReader {
         self.slot().card.is_some()
     }
 
-    /// Face readers: who stands before the camera from now on.
-    pub fn stand(&self, camera: Camera) {
-        self.slot().camera = camera;
-    }
-
-    /// Face readers: the last decision, as its screen showed it.
-    pub fn last_decision(&self) -> Option<Decision> {
-        self.slot().last.clone()
+    /// Face readers: the camera (generic readers have one that no driver asks).
+    pub fn camera(&self) -> &Arc<FaceCamera> {
+        &self.camera
     }
 
     /// Plugs the USB cable in or out.
@@ -354,16 +399,14 @@ impl Readers for SimReaders {
                 "「{name}」は汎用カードリーダーです。顔認証はできません"
             )));
         }
-        let (card, camera, shot) = {
-            let mut s = r.slot();
-            s.shots += 1;
-            let card = s.card.clone().ok_or(ReaderError::NoCard)?;
-            (card, s.camera.clone(), s.shots)
-        };
-        let d = decide(&card, &camera, shot);
-        let m = d.face_match();
-        r.slot().last = Some(d);
-        Ok(m)
+        // a card pulled mid-command is gone for the camera's device too
+        if !r.has_card() {
+            r.camera.place(None);
+        }
+        r.camera
+            .decide()
+            .map(|d| d.face_match())
+            .ok_or(ReaderError::NoCard)
     }
 }
 
@@ -445,18 +488,43 @@ mod tests {
             readers.face_match(&f.entry().name),
             Err(ReaderError::NoCard)
         );
-        f.insert(card());
+        let c = card();
+        f.insert(c.clone());
         // the holder of the card stands before the camera unless someone else does
         assert_eq!(readers.face_match(&f.entry().name), Ok(FaceMatch::Matched));
-        f.stand(Camera::Sees(Scene::Person(99)));
+        f.camera().stand(Camera::Sees(Scene::Person(99)));
         assert_eq!(
             readers.face_match(&f.entry().name),
             Ok(FaceMatch::NotMatched)
         );
         assert!(matches!(
-            f.last_decision(),
+            f.camera().take_last(),
             Some(Decision::Compared(Verdict::Different(_)))
         ));
+        assert_eq!(f.camera().take_last(), None);
         assert!(readers.face_match(&g.entry().name).is_err());
+    }
+
+    #[test]
+    fn the_device_reading_the_photo_leaves_the_drivers_session_as_it_was() {
+        let readers = SimReaders::default();
+        let f = readers.attach(ReaderKind::Face, "F-2");
+        f.insert(card());
+        let name = f.entry().name.clone();
+        let mut ch = readers.connect(&name).unwrap();
+        let select = [&[0x00, 0xA4, 0x04, 0x0C, 10][..], &JPKI_AP].concat();
+        ch.transmit(&select).unwrap();
+        ch.transmit(&[0x00, 0xA4, 0x02, 0x0C, 0x02, 0x00, 0x18])
+            .unwrap();
+        assert_eq!(
+            ch.transmit(&[0x00, 0x20, 0x00, 0x80, 4, b'1', b'2', b'3', b'4']),
+            Ok(vec![0x90, 0x00])
+        );
+        assert_eq!(readers.face_match(&name), Ok(FaceMatch::Matched));
+        // the PIN verified before the face check still counts: NoKey answers 6A80, not 6982
+        ch.transmit(&[0x00, 0xA4, 0x02, 0x0C, 0x02, 0x00, 0x17])
+            .unwrap();
+        let sign = [0x80, 0x2A, 0x00, 0x80, 2, 0x30, 0x00, 0x00];
+        assert_eq!(ch.transmit(&sign), Ok(vec![0x6A, 0x80]));
     }
 }

@@ -430,6 +430,23 @@ mod tests {
         assert!(worst <= 0.8, "closest two people correlate {worst}");
     }
 
+    /// Worlds draw face seeds from the whole u64 range: the margins hold there too.
+    #[test]
+    fn the_margins_hold_for_seeds_drawn_from_the_whole_range() {
+        let mut r = ChaCha8Rng::seed_from_u64(2026);
+        let seeds: Vec<u64> = (0..48).map(|_| r.random()).collect();
+        for (i, s) in seeds.iter().enumerate() {
+            let v = verdict(*s, &Scene::Person(*s), i as u64);
+            assert!(matches!(v, Verdict::Matched(x) if x >= 0.88), "{s}: {v:?}");
+            let other = seeds[(i + 1) % seeds.len()];
+            let v = verdict(*s, &Scene::Person(other), i as u64);
+            assert!(
+                matches!(v, Verdict::Different(x) if x <= 0.82),
+                "{s} vs {other}: {v:?}"
+            );
+        }
+    }
+
     #[test]
     fn nobody_is_no_face_and_a_photograph_is_not_live() {
         for shot in 0..10 {

@@ -16,7 +16,9 @@
 //!   photo is a PNG (real cards hold JPEG 2000, for which no maintained pure-Rust encoder
 //!   exists); the text images are test glyphs; the card's own 券面 key is its authentication
 //!   key pair; the test J-LIS signs card faces with the test JPKI CA's key. Files the kit does
-//!   not hold: the CV certificates (EF `0004`), the integrity record (券面入力補助AP `0003`).
+//!   not hold: the CV certificates (EF `0004` of both APs), the integrity record and the other
+//!   files of 券面入力補助AP (`0003`, `0005`–`0007`), and 券面AP's age record (`0001`, the file
+//!   its birth-date key `0011` opens: the key is there and opens nothing), `0003` and `0006`.
 
 use super::apdu::{Command, response, sw};
 use std::sync::Arc;
@@ -319,12 +321,9 @@ impl SurfaceFiles {
         // the test J-LIS signs the card's face
         let issuer = oqs_certs::jpki::RsaKey::pool(0);
         let sign = |content: &[u8]| {
-            let di = [
-                &oqs_proto::reader::jpki::SHA256_DIGEST_INFO_PREFIX[..],
-                sha(content).as_ref(),
-            ]
-            .concat();
-            issuer.sign_digest_info(&di).unwrap_or_default()
+            issuer
+                .sign_digest_info(&oqs_certs::jpki::sha256_digest_info(content))
+                .unwrap_or_default()
         };
         let public_key = c
             .auth_key
@@ -356,6 +355,14 @@ impl SurfaceFiles {
             my_number_image: kenmen::my_number_image_file(&image, &public_key, &sign(&image_tlv)),
         }
     }
+}
+
+/// What a reset ends: the selection and the keys verified.
+#[derive(Clone, Debug)]
+pub struct Session {
+    df: Option<Df>,
+    ef: Option<Ef>,
+    verified: Vec<Key>,
 }
 
 /// The card: contents plus what survives a reset (retry counters) and what does not
@@ -404,6 +411,21 @@ impl MyNumberCard {
 
     pub fn contents(&self) -> &CardContents {
         &self.contents
+    }
+
+    /// The selection and security status, to put back after another party's exchange.
+    pub fn session(&self) -> Session {
+        Session {
+            df: self.df,
+            ef: self.ef,
+            verified: self.verified.clone(),
+        }
+    }
+
+    pub fn restore(&mut self, s: Session) {
+        self.df = s.df;
+        self.ef = s.ef;
+        self.verified = s.verified;
     }
 
     /// Power-on reset: nothing selected, no PIN verified. Retry counters stay.
@@ -525,7 +547,11 @@ impl MyNumberCard {
 
     fn read_binary(&mut self, c: &Command) -> (Vec<u8>, u16) {
         let (ef, offset) = if c.p1 & 0x80 != 0 {
-            // short EF identifier in P1, an 8-bit offset in P2; the file becomes the current one
+            // short EF identifier in P1 (100xxxxx), an 8-bit offset in P2; the file becomes
+            // the current one
+            if c.p1 & 0xE0 != 0x80 {
+                return (Vec::new(), sw::WRONG_P1P2);
+            }
             match self.by_sfi(c.p1) {
                 Some(ef) => {
                     self.ef = Some(ef);
@@ -552,7 +578,8 @@ impl MyNumberCard {
     }
 
     fn verify(&mut self, c: &Command) -> u16 {
-        if c.p1 != 0x00 || c.p2 & 0x80 == 0 {
+        // P2: 80 (the current key) or 100xxxxx (a key by short EF identifier)
+        if c.p1 != 0x00 || c.p2 & 0xE0 != 0x80 {
             return sw::WRONG_P1P2;
         }
         let ef = if c.p2 == 0x80 {

@@ -28,6 +28,13 @@ pub trait Card: Send {
     fn printed(&self) -> Option<Printed> {
         None
     }
+    /// Runs `f` — another party's exchange with the card, like a face reader reading the photo
+    /// through its own IC reader — and restores the selection and security status the driver
+    /// had before, so its session goes on as it left it.
+    fn aside(&mut self, f: &mut dyn FnMut(&mut dyn Card)) {
+        f(self.as_dyn());
+    }
+    fn as_dyn(&mut self) -> &mut dyn Card;
 }
 
 /// The printed face of a My Number Card, as far as a face reader reads it (照合番号B).
@@ -44,6 +51,14 @@ pub struct Printed {
 }
 
 impl Card for MyNumberCard {
+    fn aside(&mut self, f: &mut dyn FnMut(&mut dyn Card)) {
+        let saved = self.session();
+        f(self);
+        self.restore(saved);
+    }
+    fn as_dyn(&mut self) -> &mut dyn Card {
+        self
+    }
     fn printed(&self) -> Option<Printed> {
         let c = self.contents();
         Some(Printed {
@@ -68,6 +83,9 @@ impl Card for MyNumberCard {
 pub struct EchoCard;
 
 impl Card for EchoCard {
+    fn as_dyn(&mut self) -> &mut dyn Card {
+        self
+    }
     fn atr(&self) -> Vec<u8> {
         // a plain T=1 ATR, so no driver takes it for a My Number Card
         vec![0x3B, 0x80, 0x80, 0x01, 0x01]
