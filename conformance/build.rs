@@ -53,6 +53,8 @@ fn entries(file: &str, f: &syn::ItemFn, out: &mut String) {
             let rest = first.trim().strip_prefix("Observes:")?.trim_start();
             Some(if rest.starts_with("component") {
                 "Some(Observes::Component)"
+            } else if rest.starts_with("browser") {
+                "Some(Observes::Browser)"
             } else if rest.starts_with("simulator") {
                 "Some(Observes::Simulator)"
             } else {

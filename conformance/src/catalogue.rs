@@ -1,7 +1,7 @@
 //! The step definitions as `build.rs` read them from `src/steps/*.rs`: what the dry run needs
 //! to know about a definition beyond its regex — whether it takes the captures its regex has,
 //! whether it does anything, and what a `then` observes (its doc comment's first line,
-//! `Observes: component — …` or `Observes: simulator — …`).
+//! `Observes: component — …`, `Observes: browser — …` or `Observes: simulator — …`).
 
 /// What a `then` step reads.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
@@ -9,6 +9,9 @@
 pub enum Observes {
     /// The simulator's own state or wording: the World answering itself.
     Simulator,
+    /// What a real browser (Chromium) rendered of the simulator's pages, read as a person
+    /// reads it: the portal's screens, the browser's own error pages.
+    Browser,
     /// Output a component produced (a file's bytes, a network answer, an exit status, the
     /// text its own report shows).
     Component,
@@ -85,7 +88,7 @@ pub fn definition_problems<'a>(
         if d.keyword == "then" && d.observes.is_none() {
             out.push((
                 d.place(),
-                "ならば のステップ定義が何を観察するか書かれていません（doc コメントの1行目に `Observes: component — …` か `Observes: simulator — …`）".into(),
+                "ならば のステップ定義が何を観察するか書かれていません（doc コメントの1行目に `Observes: component — …`、`Observes: browser — …` か `Observes: simulator — …`）".into(),
             ));
         }
     }

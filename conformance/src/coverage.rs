@@ -82,6 +82,8 @@ pub struct ManualCoverage {
     pub branches: (usize, usize),
     /// Covered entries some passing scenario verified against a component's output.
     pub component_verified: usize,
+    /// Covered entries whose strongest check is what a real browser showed of the portal.
+    pub browser_verified: usize,
     /// Covered entries played only against the simulator.
     pub simulator_only: usize,
     /// `(id, heading, kind)` of what no passing scenario claims.
@@ -145,6 +147,10 @@ impl Report {
                         .iter()
                         .filter(|e| passed.get(&e.id) == Some(&Observes::Component))
                         .count(),
+                    browser_verified: mine
+                        .iter()
+                        .filter(|e| passed.get(&e.id) == Some(&Observes::Browser))
+                        .count(),
                     simulator_only: mine
                         .iter()
                         .filter(|e| passed.get(&e.id) == Some(&Observes::Simulator))
@@ -179,11 +185,11 @@ impl Report {
             "coverage of the manuals (entries played by a claiming step of a passing scenario):\n",
         );
         out.push_str(
-            "  seed  steps        branches     all      component-verified  simulator-only\n",
+            "  seed  steps        branches     all      component-verified  browser-verified  simulator-only\n",
         );
         for m in &self.manuals {
             out.push_str(&format!(
-                "  {:<4}  {:>3}/{:<3} {:>3.0}%  {:>3}/{:<3} {:>3.0}%  {:>5.1}%  {:>4} {:>5.1}%         {:>4} {:>5.1}%     {}\n",
+                "  {:<4}  {:>3}/{:<3} {:>3.0}%  {:>3}/{:<3} {:>3.0}%  {:>5.1}%  {:>4} {:>5.1}%         {:>4} {:>5.1}%       {:>4} {:>5.1}%     {}\n",
                 m.seed,
                 m.steps.0,
                 m.steps.1,
@@ -194,6 +200,8 @@ impl Report {
                 m.percent(),
                 m.component_verified,
                 percent(m.component_verified, m.total()),
+                m.browser_verified,
+                percent(m.browser_verified, m.total()),
                 m.simulator_only,
                 percent(m.simulator_only, m.total()),
                 m.title

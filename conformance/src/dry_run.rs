@@ -30,7 +30,8 @@ pub struct Report {
     pub features: usize,
     pub scenarios: usize,
     pub steps: usize,
-    /// Features and scenarios tagged `@pcsc` in a build without the `pcsc` feature.
+    /// Features and scenarios tagged `@pcsc` (`@browser`) in a build without the `pcsc`
+    /// (`browser`) feature.
     pub left_out: usize,
     /// `(feature, name)` of every scenario as a run names it (outline names per example row).
     pub scenario_names: Vec<(String, String)>,
@@ -116,8 +117,12 @@ fn check_with<'a>(
             .map_err(|e| format!("{shown}: 構文エラー: {e}"))?;
         // the PC/SC steps exist only in a build with the `pcsc` feature; the run leaves their
         // scenarios out the same way
-        let pcsc_left_out =
-            |tags: &[String]| !cfg!(feature = "pcsc") && tags.iter().any(|t| t == "pcsc");
+        let pcsc_left_out = |tags: &[String]| {
+            tags.iter().any(|t| {
+                (t == "pcsc" && !cfg!(feature = "pcsc"))
+                    || (t == "browser" && !cfg!(feature = "browser"))
+            })
+        };
         if pcsc_left_out(&feature.tags) {
             r.left_out += 1;
             continue;

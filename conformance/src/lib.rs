@@ -4,6 +4,7 @@
 //! | module | what it holds |
 //! |---|---|
 //! | [`world`] | the cucumber World: one `oqs_sim::World`, one terminal, what the screen shows |
+//! | `browser` | Chromium through WebDriver for the `@browser` scenarios (feature `browser`) |
 //! | [`steps`] | the step library, one module per domain area; steps are phrase → call → assert |
 //! | [`catalogue`] | the step definitions as `build.rs` read them: captures taken, does-nothing, what a `then` observes |
 //! | [`claims`] | `# m: <id>` comment lines: the manual entries a step line plays |
@@ -16,6 +17,8 @@
 //! | [`runner`] | filters, seeds, reports (JUnit XML, Cucumber JSON), the closing count |
 //! | [`target`] | which build plays each component: the kit's own, or a vendor's program |
 
+#[cfg(feature = "browser")]
+pub mod browser;
 pub mod catalogue;
 pub mod claims;
 pub mod coverage;

@@ -114,6 +114,23 @@ fn tags(v: &Value) -> Vec<String> {
 /// simulated services' logs), by `<feature path relative to the features folder>:<line>`.
 pub type ServiceLogs = BTreeMap<String, String>;
 
+/// The folder, beside `report.html`, with the last screen of each `@browser` scenario.
+pub const SCREENS: &str = "screens";
+
+/// The file name of the last screen of the scenario at `rel:line`.
+pub fn screen_file(rel: &str, line: usize) -> String {
+    format!("{}-{line}.png", rel.replace(['/', '\\', '.'], "_"))
+}
+
+/// The screen file of the scenario at `uri` (as cucumber reports it) and `line`, if kept.
+fn screen_of(screens: &BTreeMap<String, String>, uri: &str, line: &Value) -> Option<String> {
+    screens.iter().find_map(|(key, file)| {
+        let (rel, l) = key.rsplit_once(':')?;
+        (is_feature(uri, rel) && Some(l) == line.as_u64().map(|n| n.to_string()).as_deref())
+            .then(|| file.clone())
+    })
+}
+
 /// The file a run keeps its [`ServiceLogs`] in, beside `cucumber.json`.
 pub const SERVICE_LOGS: &str = "service-logs.json";
 
@@ -141,6 +158,8 @@ pub struct Context<'a> {
     /// Goes into the header (seeds, kit version) and nowhere else.
     pub header: &'a str,
     pub logs: ServiceLogs,
+    /// The last screen kept of each `@browser` scenario, `rel:line` → file under [`SCREENS`].
+    pub screens: BTreeMap<String, String>,
     /// The claims of each feature file, by its path relative to the features folder.
     pub claims: BTreeMap<String, std::sync::Arc<crate::claims::FileClaims>>,
     /// The run's facts (verdict, date, commit, command line, target programs' digests).
@@ -295,6 +314,22 @@ pub fn html(report: &Value, ctx: &Context<'_>) -> String {
                     body.push_str("</li>\n");
                 }
                 body.push_str("</ol>");
+                if let Some(file) = screen_of(
+                    &ctx.screens,
+                    f["uri"].as_str().unwrap_or_default(),
+                    &e["line"],
+                ) {
+                    let what = if ok {
+                        "the last screen in the browser"
+                    } else {
+                        "the screen in the browser when it failed"
+                    };
+                    body.push_str(&format!(
+                        "<details class=\"screen\"{}><summary>{what}</summary><img src=\"{SCREENS}/{}\" alt=\"{what}\" style=\"max-width:100%;border:1px solid #ccc\"></details>",
+                        if ok { "" } else { " open" },
+                        esc(&file)
+                    ));
+                }
                 if !ok
                     && let Some(text) =
                         logs_of(logs, f["uri"].as_str().unwrap_or_default(), &e["line"])

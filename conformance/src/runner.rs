@@ -331,6 +331,10 @@ pub async fn run_cli(libtest_mode: bool) -> i32 {
     if skip_pcsc.is_some() {
         left_out.push("pcsc".into());
     }
+    if let Some(why) = browser_unavailable() {
+        println!("@browser scenarios left out: {why}");
+        left_out.push("browser".into());
+    }
     for tag in left_out {
         let not = TagOperation::Not(Box::new(TagOperation::Tag(tag)));
         opts.tags_filter = Some(match opts.tags_filter.take() {
@@ -383,6 +387,13 @@ pub async fn run_cli(libtest_mode: bool) -> i32 {
     let recording = outcomes.clone();
     let service_logs = Arc::new(Mutex::new(crate::report::ServiceLogs::new()));
     let keeping_logs = service_logs.clone();
+    // the last screen of each browser scenario: files under screens/, an index beside them
+    let screens_dir = report_dir.join(crate::report::SCREENS);
+    let _ = std::fs::remove_dir_all(&screens_dir);
+    let screens = Arc::new(Mutex::new(
+        std::collections::BTreeMap::<String, String>::new(),
+    ));
+    let keeping_screens = (screens.clone(), screens_dir.clone());
     let features_root = features.clone();
     // On a terminal: a progress bar, and the step-by-step output in run.log.
     let interactive = crate::progress::wanted();
@@ -437,7 +448,7 @@ pub async fn run_cli(libtest_mode: bool) -> i32 {
                 world.start(s).expect("the simulated World could not start");
             })
         })
-        .after(move |feature, rule, scenario, ev, world| {
+        .after(move |feature, rule, scenario, ev, #[allow(unused_mut)] mut world| {
             let passed = matches!(ev, event::ScenarioFinished::StepPassed);
             if let Some(path) = &feature.path {
                 // the steps as they ran: the feature's background, the rule's, then its own
@@ -467,6 +478,25 @@ pub async fn run_cli(libtest_mode: bool) -> i32 {
                 }
             }
             let rel = relative(&features_root, feature);
+            // the browser goes with its scenario (it holds one of a few browser slots)
+            #[cfg(feature = "browser")]
+            let closing = world.as_mut().and_then(|w| w.chromium.take());
+            #[cfg(feature = "browser")]
+            if let Some(png) = closing.as_ref().and_then(|c| c.screenshot.as_ref()) {
+                let file = crate::report::screen_file(&rel, scenario.position.line);
+                let (index, dir) = &keeping_screens;
+                if std::fs::create_dir_all(dir)
+                    .and_then(|()| std::fs::write(dir.join(&file), png))
+                    .is_ok()
+                {
+                    index
+                        .lock()
+                        .unwrap_or_else(|e| e.into_inner())
+                        .insert(format!("{rel}:{}", scenario.position.line), file);
+                }
+            }
+            #[cfg(not(feature = "browser"))]
+            let _ = &keeping_screens;
             if !passed && let Some(w) = world.as_deref() {
                 keeping_logs
                     .lock()
@@ -507,6 +537,13 @@ pub async fn run_cli(libtest_mode: bool) -> i32 {
                     }
                 }
             }
+            #[cfg(feature = "browser")]
+            return Box::pin(async move {
+                if let Some(c) = closing {
+                    c.quit().await;
+                }
+            });
+            #[cfg(not(feature = "browser"))]
             Box::pin(async {})
         })
         .with_writer(writer)
@@ -539,6 +576,15 @@ pub async fn run_cli(libtest_mode: bool) -> i32 {
         .lock()
         .unwrap_or_else(|e| e.into_inner())
         .clone();
+    let kept_screens = screens.lock().unwrap_or_else(|e| e.into_inner()).clone();
+    if !kept_screens.is_empty()
+        && let Err(e) = std::fs::write(
+            screens_dir.join("index.json"),
+            serde_json::to_vec_pretty(&kept_screens).unwrap_or_default(),
+        )
+    {
+        eprintln!("{}: {e}", crate::report::SCREENS);
+    }
     if let Err(e) = std::fs::write(
         report_dir.join(crate::report::SERVICE_LOGS),
         serde_json::to_vec_pretty(&logs).unwrap_or_default(),
@@ -646,6 +692,8 @@ fn write_html(
     let v: serde_json::Value = serde_json::from_slice(&json).map_err(|e| e.to_string())?;
     let manual = crate::coverage::ManualSteps::load(&features.join("manual-steps.toml")).ok();
     let logs = read_json(&report_dir.join(crate::report::SERVICE_LOGS)).unwrap_or_default();
+    let screens =
+        read_json(&report_dir.join(crate::report::SCREENS).join("index.json")).unwrap_or_default();
     let claims = crate::dry_run::feature_files(features)
         .unwrap_or_default()
         .into_iter()
@@ -660,6 +708,7 @@ fn write_html(
             manual: manual.as_ref(),
             header,
             logs,
+            screens,
             claims,
             run: info.clone(),
             expected: expected.to_vec(),
@@ -906,7 +955,7 @@ fn dry_run(
                 r.steps,
                 if r.left_out > 0 {
                     format!(
-                        " ({} @pcsc left out: built without feature `pcsc`)",
+                        " ({} @pcsc/@browser left out: built without feature `pcsc`/`browser`)",
                         r.left_out
                     )
                 } else {
@@ -959,6 +1008,20 @@ pub fn pcsc_unavailable() -> Option<String> {
         );
     }
     oqs_sim::reader::pcscd::unavailable()
+}
+
+/// Why the `@browser` scenarios cannot run here, if they cannot (the in-process Edge plays the
+/// portal everywhere else).
+pub fn browser_unavailable() -> Option<String> {
+    #[cfg(feature = "browser")]
+    {
+        crate::browser::unavailable()
+    }
+    #[cfg(not(feature = "browser"))]
+    Some(
+        "built without feature `browser` (cargo xtask conformance turns it on where chromium and chromium-driver are installed)"
+            .into(),
+    )
 }
 
 fn regex_escape(s: &str) -> String {

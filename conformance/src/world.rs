@@ -53,6 +53,9 @@ pub struct KitWorld {
     pub distro: DistroScene,
     /// Readers, cards and the driver of a reader scenario (operation 12, 03–07).
     pub reader: Option<ReaderScene>,
+    /// The real browser of a `@browser` scenario, started at its first action.
+    #[cfg(feature = "browser")]
+    pub chromium: Option<crate::browser::Chromium>,
 }
 
 impl std::fmt::Debug for KitWorld {
@@ -89,6 +92,8 @@ impl KitWorld {
             linkage: LinkageScene::default(),
             distro: DistroScene::default(),
             reader: None,
+            #[cfg(feature = "browser")]
+            chromium: None,
         }
     }
 

@@ -72,8 +72,8 @@ pub fn cargo() -> Command {
     cmd
 }
 
-/// `cargo run` of the conformance runner, with PC/SC where libpcsclite is there; its own
-/// arguments follow.
+/// `cargo run` of the conformance runner, with PC/SC where libpcsclite is there and the
+/// browser where Chromium is; its own arguments follow.
 pub fn conformance() -> Command {
     let mut c = cargo();
     c.args([
@@ -83,12 +83,12 @@ pub fn conformance() -> Command {
         "oqs-conformance",
         "--bin",
         "oqs-conformance",
-    ])
-    .args(if test::have_libpcsclite() {
-        &["--features", "pcsc", "--"][..]
-    } else {
-        &["--"][..]
-    });
+    ]);
+    let features = test::conformance_features();
+    if !features.is_empty() {
+        c.args(["--features", &features.join(",")]);
+    }
+    c.arg("--");
     c
 }
 

@@ -54,15 +54,45 @@ pub fn have_libpcsclite() -> bool {
         .is_ok_and(|s| s.success())
 }
 
+/// Whether Chromium and its WebDriver are installed (Debian: `chromium chromium-driver`):
+/// then the `@browser` scenarios are built.
+pub fn have_chromium() -> bool {
+    ["chromium", "chromedriver"].iter().all(|tool| {
+        std::process::Command::new("sh")
+            .args(["-c", &format!("command -v {tool}")])
+            .output()
+            .is_ok_and(|o| o.status.success())
+    })
+}
+
+/// The cargo features of the conformance runner on this machine.
+pub fn conformance_features() -> Vec<&'static str> {
+    let mut f = Vec::new();
+    if have_libpcsclite() {
+        f.push("pcsc");
+    }
+    if have_chromium() {
+        f.push("browser");
+    }
+    f
+}
+
 pub fn run(extra: &[String]) -> i32 {
     let mut cmd = crate::cargo();
     cmd.args(["test", "--workspace", "--no-fail-fast"]);
+    let mut features: Vec<String> = conformance_features()
+        .iter()
+        .map(|f| format!("oqs-conformance/{f}"))
+        .collect();
     if have_libpcsclite() {
-        cmd.args(["--features", "oqs-driver/pcsc,oqs-conformance/pcsc"]);
+        features.push("oqs-driver/pcsc".into());
     } else {
         println!(
             "libpcsclite not found (apt-get install libpcsclite-dev): the PC/SC backend is not built"
         );
+    }
+    if !features.is_empty() {
+        cmd.args(["--features", &features.join(",")]);
     }
     let skip_log =
         std::env::temp_dir().join(format!("oqs-xtask-test-skips-{}", std::process::id()));

@@ -2,6 +2,8 @@
 //! simulator or a component, and asserts; chores live in [`crate::world::KitWorld`].
 
 pub mod accounts;
+#[cfg(feature = "browser")]
+pub mod browser;
 pub mod certificate;
 pub mod common;
 pub mod distro;

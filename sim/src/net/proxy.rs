@@ -27,6 +27,38 @@ pub const DEFAULT_ALLOW: &[&str] = &[
     "*.update.microsoft.com",
 ];
 
+/// A tunnel's bytes both ways until both ends are done. When the server ends first (after a
+/// TLS alert, say), what it sent reaches the client with an orderly close, and whatever the
+/// client still sends is read and dropped until it closes too (at most 10 s): closing a socket
+/// with unread bytes would reset the connection, and a reset can throw away the alert the
+/// client has not read yet (Chromium then shows ERR_SOCKET_NOT_CONNECTED instead of the
+/// server's ERR_BAD_SSL_CLIENT_AUTH_CERT).
+async fn relay<C>(client: C, upstream: TcpStream)
+where
+    C: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
+{
+    use tokio::io::AsyncWriteExt;
+    let (mut cr, mut cw) = tokio::io::split(client);
+    let (mut ur, mut uw) = upstream.into_split();
+    let to_server = async {
+        let copied = tokio::io::copy(&mut cr, &mut uw).await;
+        let _ = uw.shutdown().await;
+        if copied.is_err() {
+            // the server is gone: drain the client until it closes
+            let _ = tokio::time::timeout(
+                std::time::Duration::from_secs(10),
+                tokio::io::copy(&mut cr, &mut tokio::io::sink()),
+            )
+            .await;
+        }
+    };
+    let to_client = async {
+        let _ = tokio::io::copy(&mut ur, &mut cw).await;
+        let _ = cw.shutdown().await;
+    };
+    tokio::join!(to_server, to_client);
+}
+
 /// One line of the access log.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Access {
@@ -192,11 +224,7 @@ async fn handle(
         let on_upgrade = hyper::upgrade::on(&mut req);
         tokio::spawn(async move {
             match on_upgrade.await {
-                Ok(up) => {
-                    let mut up = TokioIo::new(up);
-                    let mut upstream = upstream;
-                    let _ = tokio::io::copy_bidirectional(&mut up, &mut upstream).await;
-                }
+                Ok(up) => relay(TokioIo::new(up), upstream).await,
                 Err(e) => tracing::debug!("CONNECT upgrade failed: {e}"),
             }
         });

@@ -8,6 +8,7 @@
 //! | `GET /web/` on `hweb.oqs.onshikaku.org` | the portal: 「オンライン資格確認等システム」 and 「システムの利用を始める」 |
 //! | `GET /web/` on `hweb.oqs-st.onshikaku.org` | the 「接続検証環境」 page (a mistyped shortcut) |
 //! | `GET /web/?mode=etsuran` | the 「医療情報閲覧用端末」 page |
+//! | `/web/login`, `/web/password`, `/web/menu`, `/web/logout` | the portal's screens ([`portal`]) |
 //!
 //! ## JSON API (bodies in `oqs_proto::api`; session in `Authorization: Bearer <session>`)
 //! | method and path | body → answer |
@@ -40,6 +41,7 @@ pub mod account_bulk;
 pub mod cards;
 pub mod gate;
 pub mod insured;
+pub mod portal;
 pub mod reception;
 pub mod registry;
 pub mod tls;
@@ -217,6 +219,20 @@ struct Ctx {
     faults: Arc<ServerFaults>,
 }
 
+/// After a refused handshake (the alert is written): close the sending side and read what the
+/// client still sends, for at most a second, before closing. Closing with unread bytes resets
+/// the connection, and a reset can overtake the alert — the browser then shows a connection
+/// error instead of ERR_BAD_SSL_CLIENT_AUTH_CERT (nginx's lingering close, for the same reason).
+async fn linger(mut tcp: tokio::net::TcpStream) {
+    use tokio::io::AsyncWriteExt;
+    let _ = tcp.shutdown().await;
+    let _ = tokio::time::timeout(
+        std::time::Duration::from_secs(1),
+        tokio::io::copy(&mut tcp, &mut tokio::io::sink()),
+    )
+    .await;
+}
+
 /// One connection: the handshake within its time and place in the [`gate::Gate`], then HTTP
 /// with the profile's header (and idle) timeout, for as long as the client keeps its place.
 async fn serve_connection(
@@ -229,8 +245,10 @@ async fn serve_connection(
     let limits = ctx.limits.clone();
     let secs = std::time::Duration::from_secs;
     let ticket = gate.handshake(limits.max_handshakes);
-    let handshake =
-        tokio::time::timeout(secs(limits.handshake_timeout_seconds), acceptor.accept(tcp));
+    let handshake = tokio::time::timeout(
+        secs(limits.handshake_timeout_seconds),
+        acceptor.accept(tcp).into_fallible(),
+    );
     let accepted = tokio::select! {
         r = handshake => r,
         _ = ticket.evicted() => return,
@@ -242,7 +260,8 @@ async fn serve_connection(
             return;
         }
         Ok(Ok(t)) => t,
-        Ok(Err(e)) => {
+        Ok(Err((e, tcp))) => {
+            linger(tcp).await;
             let no_cert = e
                 .get_ref()
                 .and_then(|i| i.downcast_ref::<rustls::Error>())
@@ -406,6 +425,14 @@ async fn route(req: Request<Incoming>, ctx: Ctx) -> Response<Full<Bytes>> {
     }
     let now = ctx.clock.now();
     let body_secs = ctx.limits.body_timeout_seconds;
+    if portal::is_screen(path.trim_end_matches('/')) {
+        let screen = portal::Screen {
+            code: &code,
+            now,
+            body_secs,
+        };
+        return portal::serve(req, screen, &ctx.registry).await;
+    }
     let token = bearer(&req);
     let reg = || ctx.registry.lock().unwrap_or_else(|e| e.into_inner());
     match (req.method().clone(), path.trim_end_matches('/')) {

@@ -1,0 +1,348 @@
+//! The person's browser as a real one: Debian's `chromium`, headless, driven through
+//! `chromedriver` (WebDriver) for the `@browser` scenarios. It plays the terminal's Edge:
+//!
+//! - the client certificate is the terminal's: the 個人 store's certificate and key go into
+//!   the browser's NSS database (`$HOME/.pki/nssdb`, with `pk12util`), the trusted roots with
+//!   `certutil`; a terminal without a certificate gives a browser without one;
+//! - 認証用の証明書の選択 is answered by the policy a managed terminal uses,
+//!   `AutoSelectCertificateForUrls` for `https://[*.]onshikaku.org` and the issuer
+//!   「Online Billing NW Common Root CA」 (`/etc/chromium/policies/managed/`, root only);
+//! - names come from the World: every request goes through a proxy of the World's network
+//!   (the terminal's line) that resolves them in the World's name table, so the manual's URLs
+//!   (`https://hweb.oqs.onshikaku.org/web/`) are typed as they are.
+//!
+//! Every page is captured (PNG) after each action, for the report.
+
+use anyhow::{Context, Result, anyhow, bail, ensure};
+use fantoccini::{Client, ClientBuilder, Locator};
+use oqs_host::Host;
+use oqs_host::certificates::StoreName;
+use oqs_sim::net::proxy::HttpProxy;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+const POLICY_DIR: &str = "/etc/chromium/policies/managed";
+const POLICY_FILE: &str = "oqs-kit-test-certificate.json";
+/// The issuer the policy selects by: the common root CA of the terminals' certificates.
+const ISSUER_CN: &str = "Online Billing NW Common Root CA";
+
+/// Why `@browser` scenarios cannot run here, if they cannot.
+pub fn unavailable() -> Option<String> {
+    for tool in ["chromium", "chromedriver", "certutil", "pk12util"] {
+        let found = Command::new("sh")
+            .args(["-c", &format!("command -v {tool}")])
+            .output()
+            .is_ok_and(|o| o.status.success());
+        if !found {
+            return Some(format!(
+                "{tool} is not installed (apt-get install chromium chromium-driver libnss3-tools)"
+            ));
+        }
+    }
+    if let Err(e) = install_policy() {
+        return Some(format!(
+            "the certificate policy cannot be installed in {POLICY_DIR} ({e}); run as root"
+        ));
+    }
+    None
+}
+
+/// The managed policy that answers 認証用の証明書の選択 (once per machine; the same file
+/// every run).
+fn install_policy() -> std::io::Result<()> {
+    let rule = serde_json::json!({
+        "pattern": "https://[*.]onshikaku.org",
+        "filter": { "ISSUER": { "CN": ISSUER_CN } },
+    });
+    let policy = serde_json::json!({ "AutoSelectCertificateForUrls": [rule.to_string()] });
+    std::fs::create_dir_all(POLICY_DIR)?;
+    let path = Path::new(POLICY_DIR).join(POLICY_FILE);
+    let text = serde_json::to_string_pretty(&policy).unwrap_or_default();
+    if std::fs::read_to_string(&path).ok().as_deref() != Some(text.as_str()) {
+        std::fs::write(path, text)?;
+    }
+    Ok(())
+}
+
+/// Browsers running at once, at most: each is a handful of processes, and scenarios run
+/// concurrently on few cores.
+fn slots() -> &'static std::sync::Arc<tokio::sync::Semaphore> {
+    static SLOTS: std::sync::OnceLock<std::sync::Arc<tokio::sync::Semaphore>> =
+        std::sync::OnceLock::new();
+    SLOTS.get_or_init(|| {
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        std::sync::Arc::new(tokio::sync::Semaphore::new(cores.clamp(1, 4)))
+    })
+}
+
+/// A WebDriver command's time limit: a browser that stops answering fails the step.
+const COMMAND_LIMIT: Duration = Duration::from_secs(30);
+
+async fn limited<T, E: std::fmt::Display>(
+    what: &str,
+    f: impl std::future::Future<Output = Result<T, E>>,
+) -> Result<T> {
+    match tokio::time::timeout(COMMAND_LIMIT, f).await {
+        Ok(r) => r.map_err(|e| anyhow!("{what}: {e}")),
+        Err(_) => bail!(
+            "{what}: ブラウザが{}秒以内に応答しません",
+            COMMAND_LIMIT.as_secs()
+        ),
+    }
+}
+
+/// A running Chromium for one scenario.
+pub struct Chromium {
+    client: Client,
+    /// chromedriver, leader of a process group that holds the browser's processes too.
+    driver: Child,
+    _slot: tokio::sync::OwnedSemaphorePermit,
+    _home: tempfile::TempDir,
+    _line: HttpProxy,
+    /// The last page as captured after an action (PNG).
+    pub screenshot: Option<Vec<u8>>,
+}
+
+impl Drop for Chromium {
+    fn drop(&mut self) {
+        // the browser is chromedriver's child: end the whole group, not only the driver
+        if let Ok(pid) = i32::try_from(self.driver.id()) {
+            // SAFETY: kill(2) with a negative pid signals that process group; no memory is
+            // touched
+            unsafe {
+                libc::kill(-pid, libc::SIGKILL);
+            }
+        }
+        let _ = self.driver.wait();
+    }
+}
+
+/// A page as the person sees it.
+#[derive(Clone, Debug, Default)]
+pub struct Seen {
+    pub url: String,
+    pub title: String,
+    /// The text of the page (`innerText` of the body): what a person reads.
+    pub text: String,
+}
+
+impl Chromium {
+    /// Starts a browser with `host`'s certificates, reaching the World through `names`.
+    pub async fn start(host: &dyn Host, sim: &oqs_sim::World) -> Result<Self> {
+        let slot = slots().clone().acquire_owned().await?;
+        let home = tempfile::tempdir()?;
+        nss_database(host, home.path())?;
+        // the terminal's line: every name resolved in the World's name table, nothing refused
+        let line = HttpProxy::start(
+            std::sync::Arc::new(sim.names().clone()),
+            std::sync::Arc::new(sim.clock().clone()),
+        )
+        .await?;
+        line.set_allow(&["*"]);
+        let port = std::net::TcpListener::bind("127.0.0.1:0")?
+            .local_addr()?
+            .port();
+        let driver = {
+            use std::os::unix::process::CommandExt;
+            Command::new("chromedriver")
+                .arg(format!("--port={port}"))
+                .env("HOME", home.path())
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .process_group(0)
+                .spawn()
+                .context("chromedriver を起動できません")?
+        };
+        let args = vec![
+            "--headless=new".to_owned(),
+            "--no-sandbox".into(),
+            "--disable-gpu".into(),
+            "--disable-dev-shm-usage".into(),
+            "--no-first-run".into(),
+            "--window-size=1024,768".into(),
+            "--disable-crash-reporter".into(),
+            format!("--user-data-dir={}", home.path().join("profile").display()),
+            format!("--proxy-server=http://{}", line.addr()),
+            // the proxy reaches everything, loopback included
+            "--proxy-bypass-list=<-loopback>".into(),
+        ];
+        let caps = serde_json::json!({
+            "browserName": "chrome",
+            "goog:chromeOptions": { "binary": "/usr/bin/chromium", "args": args },
+            "timeouts": { "pageLoad": 30_000, "script": 10_000, "implicit": 0 },
+        });
+        let serde_json::Value::Object(caps) = caps else {
+            bail!("capabilities");
+        };
+        let connector = hyper_util::client::legacy::connect::HttpConnector::new();
+        let url = format!("http://127.0.0.1:{port}");
+        let mut last = None;
+        // chromedriver listens a moment after it starts
+        for _ in 0..100 {
+            match ClientBuilder::new(connector.clone())
+                .capabilities(caps.clone())
+                .connect(&url)
+                .await
+            {
+                Ok(client) => {
+                    return Ok(Self {
+                        client,
+                        driver,
+                        _slot: slot,
+                        _home: home,
+                        _line: line,
+                        screenshot: None,
+                    });
+                }
+                Err(e) => last = Some(e.to_string()),
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        Err(anyhow!(
+            "chromedriver に接続できません: {}",
+            last.unwrap_or_default()
+        ))
+    }
+
+    /// Types a URL into the address bar (or opens a shortcut) and waits for the page.
+    pub async fn open(&mut self, url: &str) -> Result<()> {
+        // a failed load shows the browser's error page, which is what the person sees
+        let _ = tokio::time::timeout(COMMAND_LIMIT, self.client.goto(url)).await;
+        self.capture().await
+    }
+
+    /// Clicks the link or button whose text is `text`.
+    pub async fn click(&mut self, text: &str) -> Result<()> {
+        let target = self.by_text(text).await?;
+        limited("クリック", target.click()).await?;
+        self.capture().await
+    }
+
+    /// Types `value` into the field labelled `label`.
+    pub async fn type_into(&mut self, label: &str, value: &str) -> Result<()> {
+        let labels = limited("入力欄", self.client.find_all(Locator::Css("label"))).await?;
+        for l in labels {
+            if limited("入力欄", l.text()).await?.trim() == label {
+                let id = limited("入力欄", l.attr("for"))
+                    .await?
+                    .context("ラベルに対応する入力欄がありません")?;
+                let input = limited("入力欄", self.client.find(Locator::Id(&id))).await?;
+                limited("入力", input.clear()).await?;
+                limited("入力", input.send_keys(value)).await?;
+                return Ok(());
+            }
+        }
+        bail!("画面に入力欄「{label}」がありません")
+    }
+
+    /// What the person sees now.
+    pub async fn seen(&self) -> Result<Seen> {
+        let text = match limited("画面", self.client.find(Locator::Css("body"))).await {
+            Ok(b) => limited("画面", b.text()).await.unwrap_or_default(),
+            Err(_) => String::new(),
+        };
+        Ok(Seen {
+            url: limited("画面", self.client.current_url())
+                .await?
+                .to_string(),
+            title: limited("画面", self.client.title())
+                .await
+                .unwrap_or_default(),
+            text,
+        })
+    }
+
+    /// The links and buttons whose text is `text`, the first one.
+    async fn by_text(&self, text: &str) -> Result<fantoccini::elements::Element> {
+        for css in ["a", "button", "input[type=submit]"] {
+            for e in limited("画面", self.client.find_all(Locator::Css(css))).await? {
+                if limited("画面", e.text()).await?.trim() == text {
+                    return Ok(e);
+                }
+            }
+        }
+        let seen = self.seen().await?;
+        bail!("画面に「{text}」がありません（{}）", seen.title)
+    }
+
+    /// Ends the WebDriver session, which closes the browser, then the driver.
+    pub async fn quit(self) {
+        let _ = limited("終了", self.client.clone().close()).await;
+    }
+
+    async fn capture(&mut self) -> Result<()> {
+        self.screenshot = limited("画面の保存", self.client.screenshot()).await.ok();
+        Ok(())
+    }
+}
+
+/// The browser's NSS database from the terminal's stores: the 個人 certificates with their
+/// keys (PKCS#12 through `pk12util`), the trusted roots (`certutil`).
+fn nss_database(host: &dyn Host, home: &Path) -> Result<()> {
+    let db = home.join(".pki/nssdb");
+    std::fs::create_dir_all(&db)?;
+    let sql = format!("sql:{}", db.display());
+    run("certutil", &["-N", "-d", &sql, "--empty-password"])?;
+    let stores = host.certificates();
+    let tmp = home.join("import");
+    std::fs::create_dir_all(&tmp)?;
+    for (i, c) in stores.list(StoreName::My)?.into_iter().enumerate() {
+        let Some(key) = c.private_key.clone() else {
+            continue;
+        };
+        let id = oqs_certs::Identity {
+            cert_der: c.der.clone(),
+            cert_pem: String::new(),
+            key_der: key,
+            key_pem: String::new(),
+            chain_der: Vec::new(),
+        };
+        let p12 = oqs_certs::pkcs12::export(&id, "kit", oqs_certs::pkcs12::Cipher::Aes256);
+        let path = tmp.join(format!("my-{i}.p12"));
+        std::fs::write(&path, p12)?;
+        run(
+            "pk12util",
+            &["-i", &path.to_string_lossy(), "-d", &sql, "-W", "kit"],
+        )?;
+    }
+    let roots = [StoreName::Root, StoreName::MachineRoot]
+        .into_iter()
+        .map(|s| stores.list(s))
+        .collect::<std::io::Result<Vec<_>>>()?;
+    for (i, c) in roots.into_iter().flatten().enumerate() {
+        let path: PathBuf = tmp.join(format!("root-{i}.der"));
+        std::fs::write(&path, &c.der)?;
+        let nick = format!("root-{i} {}", c.issued_to);
+        run(
+            "certutil",
+            &[
+                "-A",
+                "-d",
+                &sql,
+                "-n",
+                &nick,
+                "-t",
+                "C,,",
+                "-i",
+                &path.to_string_lossy(),
+            ],
+        )?;
+    }
+    Ok(())
+}
+
+fn run(tool: &str, args: &[&str]) -> Result<()> {
+    let out = Command::new(tool)
+        .args(args)
+        .output()
+        .with_context(|| format!("{tool} を起動できません"))?;
+    ensure!(
+        out.status.success(),
+        "{tool} {}: {}{}",
+        args.join(" "),
+        String::from_utf8_lossy(&out.stdout).trim(),
+        String::from_utf8_lossy(&out.stderr).trim()
+    );
+    Ok(())
+}

@@ -1,0 +1,140 @@
+//! The portal's screens in a real browser (`@browser`): Chromium plays the terminal's Edge,
+//! with the terminal's client certificate, and the person reads and clicks what the mock
+//! server's HTML shows (operations 7 and 8, パスワードについて). The browser starts at the
+//! scenario's first action in it, with the certificates the terminal has at that moment.
+
+use crate::KitWorld;
+use crate::browser::{Chromium, Seen};
+use anyhow::{Context, Result, ensure};
+use cucumber::{then, when};
+
+async fn chromium(w: &mut KitWorld) -> Result<&mut Chromium> {
+    if w.chromium.is_none() {
+        let host = w.terminal()?.clone();
+        let c = Chromium::start(host.as_ref(), w.sim()).await?;
+        w.chromium = Some(c);
+    }
+    w.chromium.as_mut().context("ブラウザがありません")
+}
+
+/// What the browser shows now; the screen text is kept for the failure report.
+async fn seen(w: &mut KitWorld) -> Result<Seen> {
+    let s = chromium(w).await?.seen().await?;
+    w.screen = format!("{}\n{}", s.title, s.text);
+    Ok(s)
+}
+
+#[when(regex = r"^ブラウザのアドレスバーに「(https?://[^」]+)」と入力して開く$")]
+async fn open(w: &mut KitWorld, url: String) -> Result<()> {
+    chromium(w).await?.open(&url).await?;
+    seen(w).await.map(drop)
+}
+
+#[when(regex = r"^画面の「([^」]+)」をクリックする$")]
+async fn click(w: &mut KitWorld, text: String) -> Result<()> {
+    chromium(w).await?.click(&text).await?;
+    seen(w).await.map(drop)
+}
+
+#[when(regex = r"^画面の「([^」]+)」に「([^」]*)」と入力する$")]
+async fn type_into(w: &mut KitWorld, label: String, value: String) -> Result<()> {
+    chromium(w).await?.type_into(&label, &value).await
+}
+
+#[when(
+    regex = r"^ログイン画面でマスタアカウントのユーザIDとパスワードを入力し、「ログイン」をクリックする$"
+)]
+async fn master_login(w: &mut KitWorld) -> Result<()> {
+    let (id, pw) = w.master_credentials()?;
+    w.portal.passwords.entry(id.clone()).or_insert(pw.clone());
+    let c = chromium(w).await?;
+    c.type_into("ユーザID", &id).await?;
+    c.type_into("パスワード", &pw).await?;
+    c.click("ログイン").await?;
+    seen(w).await.map(drop)
+}
+
+#[when(
+    regex = r"^ログイン画面でマスタアカウントのユーザIDと誤ったパスワード「([^」]+)」を入力し、「ログイン」をクリックする$"
+)]
+async fn master_wrong_login(w: &mut KitWorld, pw: String) -> Result<()> {
+    let (id, _) = w.master_credentials()?;
+    let c = chromium(w).await?;
+    c.type_into("ユーザID", &id).await?;
+    c.type_into("パスワード", &pw).await?;
+    c.click("ログイン").await?;
+    seen(w).await.map(drop)
+}
+
+#[when(
+    regex = r"^パスワード変更画面で現在のパスワードと、新パスワード「([^」]+)」、新パスワード（確認）「([^」]+)」を入力し、「変更」をクリックする$"
+)]
+async fn change(w: &mut KitWorld, new: String, confirm: String) -> Result<()> {
+    let (id, master) = w.master_credentials()?;
+    let old = w.portal.passwords.get(&id).cloned().unwrap_or(master);
+    let c = chromium(w).await?;
+    c.type_into("現在のパスワード", &old).await?;
+    c.type_into("新パスワード", &new).await?;
+    c.type_into("新パスワード（確認）", &confirm).await?;
+    c.click("変更").await?;
+    let s = seen(w).await?;
+    if s.text.contains("更新しました") {
+        w.portal.passwords.insert(id, new);
+    }
+    Ok(())
+}
+
+/// Observes: browser — the portal screen (the mock server's HTML) as Chromium rendered it
+#[then(regex = r"^ブラウザに「([^」]+)」画面が表示される$")]
+async fn screen_is(w: &mut KitWorld, title: String) -> Result<()> {
+    let s = seen(w).await?;
+    ensure!(
+        s.title == title,
+        "表示されているのは「{}」画面です（{}）\n{}",
+        s.title,
+        s.url,
+        s.text
+    );
+    Ok(())
+}
+
+/// Observes: browser — the text of the page Chromium shows (the portal's screen, or the
+/// browser's own error page)
+#[then(regex = r"^ブラウザに「(.+)」と表示される$")]
+async fn text_shown(w: &mut KitWorld, text: String) -> Result<()> {
+    let s = seen(w).await?;
+    ensure!(
+        s.text.contains(&text) || s.title.contains(&text),
+        "「{text}」は表示されていません（{}）\n{}",
+        s.url,
+        s.text
+    );
+    Ok(())
+}
+
+/// Observes: browser — Chromium's own error page: no portal page, an `ERR_…` code (alone,
+/// ERR_BAD_SSL_CLIENT_AUTH_CERT; through the terminal's line under load it can also be
+/// ERR_SOCKET_NOT_CONNECTED, so the step asks for an error, not one code)
+#[then(regex = r"^ブラウザにはページが表示されず、接続のエラーが表示される$")]
+async fn error_page(w: &mut KitWorld) -> Result<()> {
+    let s = seen(w).await?;
+    ensure!(
+        s.text.contains("ERR_") && !s.text.contains("オンライン資格確認等システム"),
+        "エラーではなくページが表示されています（{}）\n{}",
+        s.url,
+        s.text
+    );
+    Ok(())
+}
+
+/// Observes: browser — the text of the page Chromium shows
+#[then(regex = r"^ブラウザに「(.+)」とは表示されない$")]
+async fn text_not_shown(w: &mut KitWorld, text: String) -> Result<()> {
+    let s = seen(w).await?;
+    ensure!(
+        !s.text.contains(&text),
+        "「{text}」が表示されています（{}）",
+        s.url
+    );
+    Ok(())
+}
