@@ -219,6 +219,25 @@ async fn serve(args: SimArgs) -> anyhow::Result<()> {
         oqs_sim::names::hosts::QUALIFICATION,
         addr.port()
     );
+    println!("the portal's screens in a browser (ログイン → パスワード変更 → メニュー):");
+    println!(
+        "  mkdir -p ~/.pki/nssdb && certutil -N -d sql:$HOME/.pki/nssdb --empty-password   (once; Debian libnss3-tools)"
+    );
+    println!(
+        "  pk12util -i {} -d sql:$HOME/.pki/nssdb -W {}",
+        files.client_p12.display(),
+        args.p12_password
+    );
+    println!(
+        "  certutil -A -d sql:$HOME/.pki/nssdb -n oqs-kit-test-root -t C,, -a -i {}",
+        files.ca.display()
+    );
+    println!(
+        "  chromium --host-resolver-rules='MAP {} 127.0.0.1' https://{}:{}/web/   (choose the certificate when asked)",
+        oqs_sim::names::hosts::QUALIFICATION,
+        oqs_sim::names::hosts::QUALIFICATION,
+        addr.port()
+    );
     println!(
         "  curl -x http://{proxy} --cacert {} --cert {} --key {} https://{}/distro/api/ping   (cloud distribution through the proxy)",
         files.ca.display(),
