@@ -236,6 +236,51 @@ impl Chromium {
         bail!("画面に入力欄「{label}」がありません")
     }
 
+    /// Chooses `option` in the drop-down list labelled `label`.
+    pub async fn choose(&mut self, label: &str, option: &str) -> Result<()> {
+        let labels = limited("選択欄", self.client.find_all(Locator::Css("label"))).await?;
+        for l in labels {
+            if limited("選択欄", l.text()).await?.trim() == label {
+                let id = limited("選択欄", l.attr("for"))
+                    .await?
+                    .context("ラベルに対応する選択欄がありません")?;
+                let select = limited("選択欄", self.client.find(Locator::Id(&id))).await?;
+                for o in limited("選択欄", select.find_all(Locator::Css("option"))).await? {
+                    if limited("選択欄", o.text()).await?.trim() == option {
+                        return limited("選択", o.click()).await;
+                    }
+                }
+                bail!("「{label}」に「{option}」はありません");
+            }
+        }
+        bail!("画面に選択欄「{label}」がありません")
+    }
+
+    /// The text of the first element `css` selects, as shown.
+    pub async fn text_of(&self, css: &str) -> Result<String> {
+        let e = limited("画面", self.client.find(Locator::Css(css))).await?;
+        Ok(limited("画面", e.text()).await?.trim().to_owned())
+    }
+
+    /// The rows of the table `css` selects, each as its cells' texts.
+    pub async fn rows(&self, css: &str) -> Result<Vec<Vec<String>>> {
+        let mut out = Vec::new();
+        let trs = limited(
+            "表",
+            self.client
+                .find_all(Locator::Css(&format!("{css} tbody tr"))),
+        )
+        .await?;
+        for tr in trs {
+            let mut row = Vec::new();
+            for td in limited("表", tr.find_all(Locator::Css("td"))).await? {
+                row.push(limited("表", td.text()).await?.trim().to_owned());
+            }
+            out.push(row);
+        }
+        Ok(out)
+    }
+
     /// What the person sees now.
     pub async fn seen(&self) -> Result<Seen> {
         let text = match limited("画面", self.client.find(Locator::Css("body"))).await {

@@ -6,7 +6,8 @@
 use crate::KitWorld;
 use crate::browser::{Chromium, Seen};
 use anyhow::{Context, Result, ensure};
-use cucumber::{then, when};
+use cucumber::{given, then, when};
+use oqs_proto::account::AccountKind;
 
 async fn chromium(w: &mut KitWorld) -> Result<&mut Chromium> {
     if w.chromium.is_none() {
@@ -41,17 +42,71 @@ async fn type_into(w: &mut KitWorld, label: String, value: String) -> Result<()>
     chromium(w).await?.type_into(&label, &value).await
 }
 
+/// Types the user ID and password on the login screen and clicks ログイン.
+async fn log_in(w: &mut KitWorld, id: &str, pw: &str) -> Result<()> {
+    let c = chromium(w).await?;
+    c.type_into("ユーザID", id).await?;
+    c.type_into("パスワード", pw).await?;
+    c.click("ログイン").await?;
+    w.portal.browser_user = Some(id.to_owned());
+    seen(w).await.map(drop)
+}
+
 #[when(
     regex = r"^ログイン画面でマスタアカウントのユーザIDとパスワードを入力し、「ログイン」をクリックする$"
 )]
 async fn master_login(w: &mut KitWorld) -> Result<()> {
     let (id, pw) = w.master_credentials()?;
     w.portal.passwords.entry(id.clone()).or_insert(pw.clone());
+    log_in(w, &id, &pw).await
+}
+
+#[when(
+    regex = r"^ログイン画面でユーザID「([^」]+)」と控えた初期パスワードを入力し、「ログイン」をクリックする$"
+)]
+async fn issued_login(w: &mut KitWorld, id: String) -> Result<()> {
+    let pw = w
+        .portal
+        .passwords
+        .get(&id)
+        .cloned()
+        .with_context(|| format!("ユーザID「{id}」の初期パスワードを控えていません"))?;
+    log_in(w, &id, &pw).await
+}
+
+#[given(regex = r"^ブラウザで(マスタアカウント|管理アカウント「([^」]+)」)でログインしている$")]
+async fn logged_in(w: &mut KitWorld, who: String, admin: String) -> Result<()> {
+    let (id, pw) = if who == "マスタアカウント" {
+        w.master_credentials()?
+    } else {
+        // the account exists with a password the person knows (made through the portal API)
+        let pw = w.ensure_account(AccountKind::Admin, &admin).await?;
+        (admin, pw)
+    };
+    w.portal.passwords.entry(id.clone()).or_insert(pw.clone());
+    chromium(w)
+        .await?
+        .open(&format!("{}login", crate::world::KitWorld::portal_url()))
+        .await?;
+    log_in(w, &id, &pw).await?;
+    let s = seen(w).await?;
+    ensure!(s.title == "メニュー", "ログインできません: {}", s.text);
+    Ok(())
+}
+
+#[when(regex = r"^画面の「([^」]+)」で「([^」]+)」を選ぶ$")]
+async fn choose(w: &mut KitWorld, label: String, option: String) -> Result<()> {
+    chromium(w).await?.choose(&label, &option).await
+}
+
+#[when(regex = r"^画面に表示されたユーザIDと初期パスワードを控える$")]
+async fn note_issued(w: &mut KitWorld) -> Result<()> {
     let c = chromium(w).await?;
-    c.type_into("ユーザID", &id).await?;
-    c.type_into("パスワード", &pw).await?;
-    c.click("ログイン").await?;
-    seen(w).await.map(drop)
+    let id = c.text_of("table.issued tr:first-child td").await?;
+    let pw = c.text_of("td.initial-password").await?;
+    ensure!(!pw.is_empty(), "初期パスワードが表示されていません");
+    w.portal.passwords.insert(id, pw);
+    Ok(())
 }
 
 #[when(
@@ -70,8 +125,16 @@ async fn master_wrong_login(w: &mut KitWorld, pw: String) -> Result<()> {
     regex = r"^パスワード変更画面で現在のパスワードと、新パスワード「([^」]+)」、新パスワード（確認）「([^」]+)」を入力し、「変更」をクリックする$"
 )]
 async fn change(w: &mut KitWorld, new: String, confirm: String) -> Result<()> {
-    let (id, master) = w.master_credentials()?;
-    let old = w.portal.passwords.get(&id).cloned().unwrap_or(master);
+    let id = match w.portal.browser_user.clone() {
+        Some(id) => id,
+        None => w.master_credentials()?.0,
+    };
+    let old = w
+        .portal
+        .passwords
+        .get(&id)
+        .cloned()
+        .with_context(|| format!("ユーザID「{id}」の現在のパスワードを知りません"))?;
     let c = chromium(w).await?;
     c.type_into("現在のパスワード", &old).await?;
     c.type_into("新パスワード", &new).await?;
@@ -123,6 +186,19 @@ async fn error_page(w: &mut KitWorld) -> Result<()> {
         "エラーではなくページが表示されています（{}）\n{}",
         s.url,
         s.text
+    );
+    Ok(())
+}
+
+/// Observes: browser — the アカウント管理 list as Chromium shows it
+#[then(regex = r"^ブラウザのアカウント一覧にユーザID「([^」]+)」が「([^」]+)」として表示される$")]
+async fn listed(w: &mut KitWorld, id: String, kind: String) -> Result<()> {
+    seen(w).await?;
+    let rows = chromium(w).await?.rows("table.accounts").await?;
+    ensure!(
+        rows.iter()
+            .any(|r| r.first() == Some(&id) && r.get(2) == Some(&kind)),
+        "アカウント一覧: {rows:?}"
     );
     Ok(())
 }

@@ -25,6 +25,8 @@ pub struct PortalScene {
     pub rejections_seen: usize,
     /// The browser's current login.
     pub session: Option<LoginResponse>,
+    /// Who is logged in in the real browser (`@browser`), as the person typed it.
+    pub browser_user: Option<String>,
     pub last_issued: Option<IssuedAccount>,
     /// Passwords the scenario knows, by user ID.
     pub passwords: HashMap<String, String>,

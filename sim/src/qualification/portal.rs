@@ -8,6 +8,7 @@
 //! | ログイン | `GET /web/login`, `POST /web/login` (ユーザID, パスワード) |
 //! | パスワード変更 | `GET /web/password`, `POST /web/password` (forced after an initial or expired password) |
 //! | メニュー | `GET /web/menu` |
+//! | アカウント管理 | `GET /web/accounts` (一覧), `GET`/`POST /web/accounts/new` (登録: 権限区分, ユーザID, ユーザ名) |
 //! | ログアウト | `POST /web/logout` |
 //!
 //! Screen names, buttons and messages are the manuals' (000 ops 7–8, パスワードについて); the
@@ -25,7 +26,12 @@ use time::OffsetDateTime;
 pub fn is_screen(path: &str) -> bool {
     matches!(
         path,
-        "/web/login" | "/web/password" | "/web/menu" | "/web/logout"
+        "/web/login"
+            | "/web/password"
+            | "/web/menu"
+            | "/web/logout"
+            | "/web/accounts"
+            | "/web/accounts/new"
     )
 }
 
@@ -106,6 +112,44 @@ pub async fn serve(
                 Err(e) => password_page(None, Some(&e)),
             }
         }
+        (Method::GET, "/web/accounts") => {
+            let list = reg().accounts(s.code, &token, s.now);
+            match list {
+                Ok(l) => accounts_page(&l),
+                Err(e) => away(e),
+            }
+        }
+        (Method::GET, "/web/accounts/new") => {
+            let may = reg().admin_session(s.code, &token, s.now);
+            match may {
+                Ok(_) => new_account_page(None),
+                Err(e) => away(e),
+            }
+        }
+        (Method::POST, "/web/accounts/new") => {
+            let f = match form(req, s.body_secs).await {
+                Ok(f) => f,
+                Err(r) => return r,
+            };
+            let Some(kind) = oqs_proto::account::AccountKind::from_label(f.get("kind")) else {
+                return new_account_page(Some(&format!(
+                    "[kit] 権限区分「{}」はありません",
+                    f.get("kind")
+                )));
+            };
+            let new = oqs_proto::api::NewAccount {
+                kind,
+                user_id: f.get("user_id").into(),
+                user_name: f.get("user_name").into(),
+                user_name_kana: String::new(),
+            };
+            let issued = reg().register_account(s.code, &token, new, s.now);
+            match issued {
+                Ok(i) => issued_page(&i),
+                Err(e @ (Refusal::NotLoggedIn | Refusal::PasswordChangeRequired(_))) => away(e),
+                Err(e) => new_account_page(Some(&e.to_api().message)),
+            }
+        }
         (Method::POST, "/web/logout") => {
             reg().logout(&token);
             let mut r = see_other("/web/", None);
@@ -130,6 +174,16 @@ fn menu_or_away(
         Ok((_, user, kind)) => menu_page(&user, kind.label()),
         Err(Refusal::PasswordChangeRequired(_)) => see_other("/web/password", None),
         Err(_) => see_other("/web/login", None),
+    }
+}
+
+/// Where a session that may not see a screen goes: the password change, the login, or a page
+/// saying it lacks the right.
+fn away(e: Refusal) -> Response<Full<Bytes>> {
+    match e {
+        Refusal::PasswordChangeRequired(_) => see_other("/web/password", None),
+        Refusal::NotLoggedIn => see_other("/web/login", None),
+        e => page(StatusCode::FORBIDDEN, "アカウント管理", &error_box(&e)),
     }
 }
 
@@ -257,15 +311,19 @@ fn login_page(error: Option<&Refusal>) -> Response<Full<Bytes>> {
 }
 
 fn menu_page(user: &str, kind: &str) -> Response<Full<Bytes>> {
+    // the screens the kit serves are links; the others are named as the menu names them
     let items = [
-        "資格確認",
-        "アカウント管理",
-        "環境設定",
-        "顔認証付きカードリーダー操作",
-        "照会番号",
+        ("資格確認", None),
+        ("アカウント管理", Some("/web/accounts")),
+        ("環境設定", None),
+        ("顔認証付きカードリーダー操作", None),
+        ("照会番号", None),
     ]
     .iter()
-    .map(|i| format!("<li>{i}</li>"))
+    .map(|(i, link)| match link {
+        Some(href) => format!("<li><a href=\"{href}\">{i}</a></li>"),
+        None => format!("<li>{i}</li>"),
+    })
     .collect::<String>();
     let body = format!(
         "<p class=\"user\">{}（{}）</p><ul class=\"menu\">{items}</ul>\
@@ -291,6 +349,58 @@ fn password_page(reason: Option<&Refusal>, error: Option<&Refusal>) -> Response<
         field("新パスワード（確認）", "new_password_confirm", "password"),
     );
     page(StatusCode::OK, "パスワード変更", &body)
+}
+
+fn accounts_page(list: &[oqs_proto::api::AccountSummary]) -> Response<Full<Bytes>> {
+    let rows: String = list
+        .iter()
+        .map(|a| {
+            format!(
+                "<tr><td>{}</td><td>{}</td><td>{}</td></tr>",
+                escape(&a.user_id),
+                escape(&a.user_name),
+                a.kind.label()
+            )
+        })
+        .collect();
+    let body = format!(
+        "<p><a href=\"/web/accounts/new\">新規登録</a></p>\
+         <table class=\"accounts\"><thead><tr><th>ユーザID</th><th>ユーザ名</th><th>権限区分</th></tr></thead>\
+         <tbody>{rows}</tbody></table><p><a href=\"/web/menu\">メニューへ</a></p>"
+    );
+    page(StatusCode::OK, "アカウント管理", &body)
+}
+
+fn new_account_page(error: Option<&str>) -> Response<Full<Bytes>> {
+    let kinds: String = oqs_proto::account::ALL_KINDS
+        .iter()
+        .filter(|k| **k != oqs_proto::account::AccountKind::Master)
+        .map(|k| format!("<option>{}</option>", k.label()))
+        .collect();
+    let error = error
+        .map(|e| format!("<div class=\"error\" role=\"alert\">{}</div>", paragraph(e)))
+        .unwrap_or_default();
+    let body = format!(
+        "{error}<form method=\"post\" action=\"/web/accounts/new\">\
+         <p><label for=\"kind\">権限区分</label> <select id=\"kind\" name=\"kind\">{kinds}</select></p>{}{}\
+         <p><button type=\"submit\">登録</button></p></form>",
+        field("ユーザID", "user_id", "text"),
+        field("ユーザ名", "user_name", "text"),
+    );
+    page(StatusCode::OK, "アカウント管理（登録）", &body)
+}
+
+fn issued_page(i: &oqs_proto::api::IssuedAccount) -> Response<Full<Bytes>> {
+    let body = format!(
+        "<p class=\"done\">登録しました。</p><table class=\"issued\">\
+         <tr><th>ユーザID</th><td>{}</td></tr><tr><th>権限区分</th><td>{}</td></tr>\
+         <tr><th>初期パスワード</th><td class=\"initial-password\">{}</td></tr></table>\
+         <p><a href=\"/web/accounts\">アカウント一覧へ</a></p>",
+        escape(&i.user_id),
+        i.kind.label(),
+        escape(&i.initial_password)
+    );
+    page(StatusCode::OK, "アカウント管理（登録）", &body)
 }
 
 fn done_page() -> Response<Full<Bytes>> {
