@@ -256,6 +256,21 @@ impl Chromium {
         bail!("画面に選択欄「{label}」がありません")
     }
 
+    /// The option shown in the drop-down list labelled `label`.
+    pub async fn chosen(&self, label: &str) -> Result<String> {
+        let labels = limited("選択欄", self.client.find_all(Locator::Css("label"))).await?;
+        for l in labels {
+            if limited("選択欄", l.text()).await?.trim() == label {
+                let id = limited("選択欄", l.attr("for"))
+                    .await?
+                    .context("ラベルに対応する選択欄がありません")?;
+                let css = format!("#{id} option:checked");
+                return self.text_of(&css).await;
+            }
+        }
+        bail!("画面に選択欄「{label}」がありません")
+    }
+
     /// The text of the first element `css` selects, as shown.
     pub async fn text_of(&self, css: &str) -> Result<String> {
         let e = limited("画面", self.client.find(Locator::Css(css))).await?;

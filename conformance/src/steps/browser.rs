@@ -74,14 +74,17 @@ async fn issued_login(w: &mut KitWorld, id: String) -> Result<()> {
     log_in(w, &id, &pw).await
 }
 
-#[given(regex = r"^ブラウザで(マスタアカウント|管理アカウント「([^」]+)」)でログインしている$")]
-async fn logged_in(w: &mut KitWorld, who: String, admin: String) -> Result<()> {
+#[given(
+    regex = r"^ブラウザで(マスタアカウント|管理アカウント|一般アカウント)(?:「([^」]+)」)?でログインしている$"
+)]
+async fn logged_in(w: &mut KitWorld, who: String, user: String) -> Result<()> {
     let (id, pw) = if who == "マスタアカウント" {
         w.master_credentials()?
     } else {
         // the account exists with a password the person knows (made through the portal API)
-        let pw = w.ensure_account(AccountKind::Admin, &admin).await?;
-        (admin, pw)
+        let kind = AccountKind::from_label(&who).context("権限区分")?;
+        let pw = w.ensure_account(kind, &user).await?;
+        (user, pw)
     };
     w.portal.passwords.entry(id.clone()).or_insert(pw.clone());
     chromium(w)
@@ -187,6 +190,15 @@ async fn error_page(w: &mut KitWorld) -> Result<()> {
         s.url,
         s.text
     );
+    Ok(())
+}
+
+/// Observes: browser — the option the 環境設定 screen shows chosen, as Chromium renders it
+#[then(regex = r"^ブラウザの画面で「([^」]+)」は「([^」]+)」である$")]
+async fn chosen(w: &mut KitWorld, label: String, value: String) -> Result<()> {
+    seen(w).await?;
+    let shown = chromium(w).await?.chosen(&label).await?;
+    ensure!(shown == value, "「{label}」は「{shown}」です");
     Ok(())
 }
 

@@ -8,6 +8,7 @@
 //! | ログイン | `GET /web/login`, `POST /web/login` (ユーザID, パスワード) |
 //! | パスワード変更 | `GET /web/password`, `POST /web/password` (forced after an initial or expired password) |
 //! | メニュー | `GET /web/menu` |
+//! | 環境設定 | `GET /web/settings`, `POST /web/settings` (文字コード and each service's 利用する/利用しない) |
 //! | アカウント管理 | `GET /web/accounts` (一覧), `GET`/`POST /web/accounts/new` (登録: 権限区分, ユーザID, ユーザ名) |
 //! | ログアウト | `POST /web/logout` |
 //!
@@ -20,6 +21,7 @@ use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::Incoming;
 use hyper::{Method, Request, Response, StatusCode};
 use oqs_proto::institution::InstitutionCode;
+use oqs_proto::settings::{CharacterCode, Usage};
 use time::OffsetDateTime;
 
 /// The paths of the screens (the rest of `/web/` is the top page and the API).
@@ -32,6 +34,7 @@ pub fn is_screen(path: &str) -> bool {
             | "/web/logout"
             | "/web/accounts"
             | "/web/accounts/new"
+            | "/web/settings"
     )
 }
 
@@ -148,6 +151,44 @@ pub async fn serve(
                 Ok(i) => issued_page(&i),
                 Err(e @ (Refusal::NotLoggedIn | Refusal::PasswordChangeRequired(_))) => away(e),
                 Err(e) => new_account_page(Some(&e.to_api().message)),
+            }
+        }
+        (Method::GET, "/web/settings") => {
+            let current = reg().settings(s.code, &token, s.now);
+            match current {
+                Ok(c) => settings_page(&c, None),
+                Err(e) => away(e),
+            }
+        }
+        (Method::POST, "/web/settings") => {
+            let f = match form(req, s.body_secs).await {
+                Ok(f) => f,
+                Err(r) => return r,
+            };
+            let current = reg().settings(s.code, &token, s.now);
+            let current = match current {
+                Ok(c) => c,
+                Err(e) => return away(e),
+            };
+            // only what the person changed is asked for: a field left as it was is no change
+            let mut change = oqs_proto::settings::SettingsChange::default();
+            if let Some(cc) = CharacterCode::from_label(f.get("character_code"))
+                && cc != current.character_code
+            {
+                change.character_code = Some(cc);
+            }
+            for svc in oqs_proto::settings::ALL_SERVICES {
+                if let Some(u) = Usage::from_label(f.get(&service_field(svc)))
+                    && u != current.usage(svc)
+                {
+                    change.services.insert(svc, u);
+                }
+            }
+            let changed = reg().change_settings(s.code, &token, change, s.now);
+            match changed {
+                Ok(c) => settings_page(&c, Some(Ok(()))),
+                Err(e @ (Refusal::NotLoggedIn | Refusal::PasswordChangeRequired(_))) => away(e),
+                Err(e) => settings_page(&current, Some(Err(&e))),
             }
         }
         (Method::POST, "/web/logout") => {
@@ -315,7 +356,7 @@ fn menu_page(user: &str, kind: &str) -> Response<Full<Bytes>> {
     let items = [
         ("資格確認", None),
         ("アカウント管理", Some("/web/accounts")),
-        ("環境設定", None),
+        ("環境設定", Some("/web/settings")),
         ("顔認証付きカードリーダー操作", None),
         ("照会番号", None),
     ]
@@ -401,6 +442,58 @@ fn issued_page(i: &oqs_proto::api::IssuedAccount) -> Response<Full<Bytes>> {
         escape(&i.initial_password)
     );
     page(StatusCode::OK, "アカウント管理（登録）", &body)
+}
+
+/// The form field of a service's 利用する/利用しない.
+fn service_field(s: oqs_proto::settings::Service) -> String {
+    format!(
+        "service_{}",
+        oqs_proto::settings::ALL_SERVICES
+            .iter()
+            .position(|x| *x == s)
+            .unwrap_or(0)
+    )
+}
+
+fn select(label: &str, name: &str, options: &[&str], chosen: &str) -> String {
+    let opts: String = options
+        .iter()
+        .map(|o| {
+            let sel = if *o == chosen { " selected" } else { "" };
+            format!("<option{sel}>{o}</option>")
+        })
+        .collect();
+    format!(
+        "<p><label for=\"{name}\">{label}</label> <select id=\"{name}\" name=\"{name}\">{opts}</select></p>"
+    )
+}
+
+fn settings_page(
+    c: &oqs_proto::settings::EnvironmentSettings,
+    outcome: Option<Result<(), &Refusal>>,
+) -> Response<Full<Bytes>> {
+    let note = match outcome {
+        Some(Ok(())) => "<p class=\"done\">更新しました。</p>".to_owned(),
+        Some(Err(e)) => error_box(e),
+        None => String::new(),
+    };
+    let codes = [CharacterCode::Utf8.label(), CharacterCode::ShiftJis.label()];
+    let usages = [Usage::Use.label(), Usage::NotUsed.label()];
+    let services: String = oqs_proto::settings::ALL_SERVICES
+        .iter()
+        .map(|s| select(s.label(), &service_field(*s), &usages, c.usage(*s).label()))
+        .collect();
+    let body = format!(
+        "{note}<form method=\"post\" action=\"/web/settings\">{}{services}\
+         <p><button type=\"submit\">更新</button></p></form><p><a href=\"/web/menu\">メニューへ</a></p>",
+        select(
+            "文字コード",
+            "character_code",
+            &codes,
+            c.character_code.label()
+        ),
+    );
+    page(StatusCode::OK, "環境設定", &body)
 }
 
 fn done_page() -> Response<Full<Bytes>> {
