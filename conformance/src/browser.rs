@@ -219,56 +219,42 @@ impl Chromium {
         self.capture().await
     }
 
-    /// Types `value` into the field labelled `label`.
-    pub async fn type_into(&mut self, label: &str, value: &str) -> Result<()> {
-        let labels = limited("入力欄", self.client.find_all(Locator::Css("label"))).await?;
-        for l in labels {
+    /// The element the `<label>` reading `label` is for (what a person finds by its label).
+    async fn labelled(&self, label: &str) -> Result<fantoccini::elements::Element> {
+        for l in limited("入力欄", self.client.find_all(Locator::Css("label"))).await? {
             if limited("入力欄", l.text()).await?.trim() == label {
                 let id = limited("入力欄", l.attr("for"))
                     .await?
                     .context("ラベルに対応する入力欄がありません")?;
-                let input = limited("入力欄", self.client.find(Locator::Id(&id))).await?;
-                limited("入力", input.clear()).await?;
-                limited("入力", input.send_keys(value)).await?;
-                return Ok(());
+                return limited("入力欄", self.client.find(Locator::Id(&id))).await;
             }
         }
         bail!("画面に入力欄「{label}」がありません")
     }
 
+    /// Types `value` into the field labelled `label`.
+    pub async fn type_into(&mut self, label: &str, value: &str) -> Result<()> {
+        let input = self.labelled(label).await?;
+        limited("入力", input.clear()).await?;
+        limited("入力", input.send_keys(value)).await
+    }
+
     /// Chooses `option` in the drop-down list labelled `label`.
     pub async fn choose(&mut self, label: &str, option: &str) -> Result<()> {
-        let labels = limited("選択欄", self.client.find_all(Locator::Css("label"))).await?;
-        for l in labels {
-            if limited("選択欄", l.text()).await?.trim() == label {
-                let id = limited("選択欄", l.attr("for"))
-                    .await?
-                    .context("ラベルに対応する選択欄がありません")?;
-                let select = limited("選択欄", self.client.find(Locator::Id(&id))).await?;
-                for o in limited("選択欄", select.find_all(Locator::Css("option"))).await? {
-                    if limited("選択欄", o.text()).await?.trim() == option {
-                        return limited("選択", o.click()).await;
-                    }
-                }
-                bail!("「{label}」に「{option}」はありません");
+        let select = self.labelled(label).await?;
+        for o in limited("選択欄", select.find_all(Locator::Css("option"))).await? {
+            if limited("選択欄", o.text()).await?.trim() == option {
+                return limited("選択", o.click()).await;
             }
         }
-        bail!("画面に選択欄「{label}」がありません")
+        bail!("「{label}」に「{option}」はありません")
     }
 
     /// The option shown in the drop-down list labelled `label`.
     pub async fn chosen(&self, label: &str) -> Result<String> {
-        let labels = limited("選択欄", self.client.find_all(Locator::Css("label"))).await?;
-        for l in labels {
-            if limited("選択欄", l.text()).await?.trim() == label {
-                let id = limited("選択欄", l.attr("for"))
-                    .await?
-                    .context("ラベルに対応する選択欄がありません")?;
-                let css = format!("#{id} option:checked");
-                return self.text_of(&css).await;
-            }
-        }
-        bail!("画面に選択欄「{label}」がありません")
+        let select = self.labelled(label).await?;
+        let o = limited("選択欄", select.find(Locator::Css("option:checked"))).await?;
+        Ok(limited("選択欄", o.text()).await?.trim().to_owned())
     }
 
     /// The text of the first element `css` selects, as shown.

@@ -129,24 +129,28 @@ async fn opensc_reads_the_virtual_card_through_pcscd_and_vpcd() {
     let hash = ring::digest::digest(&ring::digest::SHA256, message);
     std::fs::write(&input, hash.as_ref()).unwrap();
     let sig_path = dir.path().join("sig");
-    let signed = run(
-        "pkcs15-crypt",
-        &[
-            "-r",
-            "0",
-            "--sign",
-            "-k",
-            "01",
-            "--sha-256",
-            "--pkcs1",
-            "-p",
-            "1234",
-            "-i",
-            input.to_str().unwrap(),
-            "-o",
-            sig_path.to_str().unwrap(),
-        ],
-    );
+    // OpenSC signs a SHA-256 hash with the authentication key (key 01) after PIN 1234
+    let sign = || {
+        run(
+            "pkcs15-crypt",
+            &[
+                "-r",
+                "0",
+                "--sign",
+                "-k",
+                "01",
+                "--sha-256",
+                "--pkcs1",
+                "-p",
+                "1234",
+                "-i",
+                input.to_str().unwrap(),
+                "-o",
+                sig_path.to_str().unwrap(),
+            ],
+        )
+    };
+    let signed = sign();
     let sig = std::fs::read(&sig_path).unwrap_or_default();
     assert_eq!(sig.len(), 256, "{signed}");
     assert!(
@@ -210,24 +214,7 @@ async fn opensc_reads_the_virtual_card_through_pcscd_and_vpcd() {
         );
     }
     std::fs::remove_file(&sig_path).unwrap();
-    let signed = run(
-        "pkcs15-crypt",
-        &[
-            "-r",
-            "0",
-            "--sign",
-            "-k",
-            "01",
-            "--sha-256",
-            "--pkcs1",
-            "-p",
-            "1234",
-            "-i",
-            input.to_str().unwrap(),
-            "-o",
-            sig_path.to_str().unwrap(),
-        ],
-    );
+    let signed = sign();
     // 6984, in OpenSC's words "Reference data not usable"
     assert!(
         signed.contains("not usable") || signed.to_lowercase().contains("blocked"),
