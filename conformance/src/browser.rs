@@ -27,14 +27,20 @@ const POLICY_FILE: &str = "oqs-kit-test-certificate.json";
 /// The issuer the policy selects by: the common root CA of the terminals' certificates.
 const ISSUER_CN: &str = "Online Billing NW Common Root CA";
 
+/// Where `tool` is on the PATH.
+fn which(tool: &str) -> Option<PathBuf> {
+    let out = Command::new("sh")
+        .args(["-c", &format!("command -v {tool}")])
+        .output()
+        .ok()?;
+    let path = String::from_utf8_lossy(&out.stdout).trim().to_owned();
+    (out.status.success() && !path.is_empty()).then(|| PathBuf::from(path))
+}
+
 /// Why `@browser` scenarios cannot run here, if they cannot.
 pub fn unavailable() -> Option<String> {
     for tool in ["chromium", "chromedriver", "certutil", "pk12util"] {
-        let found = Command::new("sh")
-            .args(["-c", &format!("command -v {tool}")])
-            .output()
-            .is_ok_and(|o| o.status.success());
-        if !found {
+        if which(tool).is_none() {
             return Some(format!(
                 "{tool} is not installed (apt-get install chromium chromium-driver libnss3-tools)"
             ));
@@ -92,30 +98,36 @@ async fn limited<T, E: std::fmt::Display>(
     }
 }
 
-/// A running Chromium for one scenario.
-pub struct Chromium {
-    client: Client,
-    /// chromedriver, leader of a process group that holds the browser's processes too.
-    driver: Child,
-    _slot: tokio::sync::OwnedSemaphorePermit,
-    _home: tempfile::TempDir,
-    _line: HttpProxy,
-    /// The last page as captured after an action (PNG).
-    pub screenshot: Option<Vec<u8>>,
-}
+/// chromedriver, leader of a process group that holds the browser's processes too: dropped,
+/// the whole group ends (a `Child` alone would leave them running).
+struct Driver(Child);
 
-impl Drop for Chromium {
+impl Drop for Driver {
     fn drop(&mut self) {
-        // the browser is chromedriver's child: end the whole group, not only the driver
-        if let Ok(pid) = i32::try_from(self.driver.id()) {
+        if let Ok(pid) = i32::try_from(self.0.id()) {
             // SAFETY: kill(2) with a negative pid signals that process group; no memory is
             // touched
             unsafe {
                 libc::kill(-pid, libc::SIGKILL);
             }
         }
-        let _ = self.driver.wait();
+        let _ = self.0.wait();
     }
+}
+
+/// How long a scenario waits for a browser slot, and for a started browser to take commands.
+const SLOT_LIMIT: Duration = Duration::from_secs(300);
+const START_LIMIT: Duration = Duration::from_secs(30);
+
+/// A running Chromium for one scenario.
+pub struct Chromium {
+    client: Client,
+    _driver: Driver,
+    _slot: tokio::sync::OwnedSemaphorePermit,
+    _home: tempfile::TempDir,
+    _line: HttpProxy,
+    /// The last page as captured after an action (PNG).
+    pub screenshot: Option<Vec<u8>>,
 }
 
 /// A page as the person sees it.
@@ -130,7 +142,15 @@ pub struct Seen {
 impl Chromium {
     /// Starts a browser with `host`'s certificates, reaching the World through `names`.
     pub async fn start(host: &dyn Host, sim: &oqs_sim::World) -> Result<Self> {
-        let slot = slots().clone().acquire_owned().await?;
+        let slot = tokio::time::timeout(SLOT_LIMIT, slots().clone().acquire_owned())
+            .await
+            .map_err(|_| {
+                anyhow!(
+                    "{}秒待ってもブラウザの空きがありません",
+                    SLOT_LIMIT.as_secs()
+                )
+            })??;
+        let chromium = which("chromium").context("chromium がありません")?;
         let home = tempfile::tempdir()?;
         nss_database(host, home.path())?;
         // the terminal's line: every name resolved in the World's name table, nothing refused
@@ -145,14 +165,16 @@ impl Chromium {
             .port();
         let driver = {
             use std::os::unix::process::CommandExt;
-            Command::new("chromedriver")
-                .arg(format!("--port={port}"))
-                .env("HOME", home.path())
-                .stdout(Stdio::null())
-                .stderr(Stdio::null())
-                .process_group(0)
-                .spawn()
-                .context("chromedriver を起動できません")?
+            Driver(
+                Command::new("chromedriver")
+                    .arg(format!("--port={port}"))
+                    .env("HOME", home.path())
+                    .stdout(Stdio::null())
+                    .stderr(Stdio::null())
+                    .process_group(0)
+                    .spawn()
+                    .context("chromedriver を起動できません")?,
+            )
         };
         let args = vec![
             "--headless=new".to_owned(),
@@ -169,7 +191,7 @@ impl Chromium {
         ];
         let caps = serde_json::json!({
             "browserName": "chrome",
-            "goog:chromeOptions": { "binary": "/usr/bin/chromium", "args": args },
+            "goog:chromeOptions": { "binary": chromium, "args": args },
             "timeouts": { "pageLoad": 30_000, "script": 10_000, "implicit": 0 },
         });
         let serde_json::Value::Object(caps) = caps else {
@@ -177,31 +199,33 @@ impl Chromium {
         };
         let connector = hyper_util::client::legacy::connect::HttpConnector::new();
         let url = format!("http://127.0.0.1:{port}");
-        let mut last = None;
-        // chromedriver listens a moment after it starts
-        for _ in 0..100 {
-            match ClientBuilder::new(connector.clone())
-                .capabilities(caps.clone())
-                .connect(&url)
-                .await
-            {
-                Ok(client) => {
+        let mut last = String::new();
+        // chromedriver listens a moment after it starts; a session that does not come within
+        // the limit is a browser that will not start
+        let deadline = tokio::time::Instant::now() + START_LIMIT;
+        while tokio::time::Instant::now() < deadline {
+            let mut builder = ClientBuilder::new(connector.clone());
+            builder.capabilities(caps.clone());
+            match tokio::time::timeout_at(deadline, builder.connect(&url)).await {
+                Ok(Ok(client)) => {
                     return Ok(Self {
                         client,
-                        driver,
+                        _driver: driver,
                         _slot: slot,
                         _home: home,
                         _line: line,
                         screenshot: None,
                     });
                 }
-                Err(e) => last = Some(e.to_string()),
+                Ok(Err(e)) => last = e.to_string(),
+                Err(_) => last = "応答がありません".into(),
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
+        // `driver` drops here: chromedriver and any browser it started end with it
         Err(anyhow!(
-            "chromedriver に接続できません: {}",
-            last.unwrap_or_default()
+            "{}秒以内にブラウザを起動できません（chromedriver: {last}）",
+            START_LIMIT.as_secs()
         ))
     }
 

@@ -322,7 +322,7 @@ pub fn html(report: &Value, ctx: &Context<'_>) -> String {
                     let what = if ok {
                         "the last screen in the browser"
                     } else {
-                        "the screen in the browser when it failed"
+                        "the last screen the browser showed before the failure (after its last page load or click)"
                     };
                     body.push_str(&format!(
                         "<details class=\"screen\"{}><summary>{what}</summary><img src=\"{SCREENS}/{}\" alt=\"{what}\" style=\"max-width:100%;border:1px solid #ccc\"></details>",

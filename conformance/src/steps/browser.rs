@@ -27,6 +27,8 @@ async fn seen(w: &mut KitWorld) -> Result<Seen> {
 
 #[when(regex = r"^ブラウザのアドレスバーに「(https?://[^」]+)」と入力して開く$")]
 async fn open(w: &mut KitWorld, url: String) -> Result<()> {
+    // a rejection the server logs from now on is this visit's
+    w.portal.rejections_seen = w.sim().qualification().await?.rejections().all().len();
     chromium(w).await?.open(&url).await?;
     seen(w).await.map(drop)
 }

@@ -27,12 +27,12 @@ pub const DEFAULT_ALLOW: &[&str] = &[
     "*.update.microsoft.com",
 ];
 
-/// A tunnel's bytes both ways until both ends are done. When the server ends first (after a
-/// TLS alert, say), what it sent reaches the client with an orderly close, and whatever the
-/// client still sends is read and dropped until it closes too (at most 10 s): closing a socket
-/// with unread bytes would reset the connection, and a reset can throw away the alert the
-/// client has not read yet (Chromium then shows ERR_SOCKET_NOT_CONNECTED instead of the
-/// server's ERR_BAD_SSL_CLIENT_AUTH_CERT).
+/// A tunnel's bytes both ways. Each side's end is passed on as an orderly close (FIN), and once
+/// one direction is done the other gets at most 10 s more. When the server ends first (after a
+/// TLS alert, say), what it sent reaches the client before the close, and whatever the client
+/// still sends is read and dropped: closing a socket with unread bytes would reset the
+/// connection, and a reset can throw away the alert the client has not read yet (Chromium then
+/// shows ERR_SOCKET_NOT_CONNECTED instead of the server's ERR_BAD_SSL_CLIENT_AUTH_CERT).
 async fn relay<C>(client: C, upstream: TcpStream)
 where
     C: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
@@ -40,23 +40,30 @@ where
     use tokio::io::AsyncWriteExt;
     let (mut cr, mut cw) = tokio::io::split(client);
     let (mut ur, mut uw) = upstream.into_split();
+    let grace = std::time::Duration::from_secs(10);
     let to_server = async {
         let copied = tokio::io::copy(&mut cr, &mut uw).await;
         let _ = uw.shutdown().await;
         if copied.is_err() {
-            // the server is gone: drain the client until it closes
-            let _ = tokio::time::timeout(
-                std::time::Duration::from_secs(10),
-                tokio::io::copy(&mut cr, &mut tokio::io::sink()),
-            )
-            .await;
+            // the server cannot take more: drain the client until it closes
+            let _ = tokio::io::copy(&mut cr, &mut tokio::io::sink()).await;
         }
     };
     let to_client = async {
         let _ = tokio::io::copy(&mut ur, &mut cw).await;
         let _ = cw.shutdown().await;
     };
-    tokio::join!(to_server, to_client);
+    let mut to_server = std::pin::pin!(to_server);
+    let mut to_client = std::pin::pin!(to_client);
+    // whichever direction ends first, the other gets the grace period and no more
+    tokio::select! {
+        () = &mut to_server => {
+            let _ = tokio::time::timeout(grace, &mut to_client).await;
+        }
+        () = &mut to_client => {
+            let _ = tokio::time::timeout(grace, &mut to_server).await;
+        }
+    }
 }
 
 /// One line of the access log.

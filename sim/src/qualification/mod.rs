@@ -8,7 +8,7 @@
 //! | `GET /web/` on `hweb.oqs.onshikaku.org` | the portal: 「オンライン資格確認等システム」 and 「システムの利用を始める」 |
 //! | `GET /web/` on `hweb.oqs-st.onshikaku.org` | the 「接続検証環境」 page (a mistyped shortcut) |
 //! | `GET /web/?mode=etsuran` | the 「医療情報閲覧用端末」 page |
-//! | `/web/login`, `/web/password`, `/web/menu`, `/web/logout` | the portal's screens ([`portal`]) |
+//! | `/web/login`, `/web/password`, `/web/menu`, `/web/logout`, `/web/accounts`, `/web/accounts/new`, `/web/settings` | the portal's screens ([`portal`]) |
 //!
 //! ## JSON API (bodies in `oqs_proto::api`; session in `Authorization: Bearer <session>`)
 //! | method and path | body → answer |
@@ -261,7 +261,8 @@ async fn serve_connection(
         }
         Ok(Ok(t)) => t,
         Ok(Err((e, tcp))) => {
-            linger(tcp).await;
+            // the alert is on its way; the connection closes politely without holding this task
+            tokio::spawn(linger(tcp));
             let no_cert = e
                 .get_ref()
                 .and_then(|i| i.downcast_ref::<rustls::Error>())

@@ -172,16 +172,27 @@ pub async fn serve(
             };
             // only what the person changed is asked for: a field left as it was is no change
             let mut change = oqs_proto::settings::SettingsChange::default();
-            if let Some(cc) = CharacterCode::from_label(f.get("character_code"))
-                && cc != current.character_code
-            {
-                change.character_code = Some(cc);
+            let unknown = |what: &str, v: &str| {
+                page(
+                    StatusCode::BAD_REQUEST,
+                    "環境設定",
+                    &paragraph(&format!("[kit] {what}「{v}」は選べません")),
+                )
+            };
+            let cc = f.get("character_code");
+            match CharacterCode::from_label(cc) {
+                Some(cc) if cc != current.character_code => change.character_code = Some(cc),
+                Some(_) => {}
+                None => return unknown("文字コード", cc),
             }
             for svc in oqs_proto::settings::ALL_SERVICES {
-                if let Some(u) = Usage::from_label(f.get(&service_field(svc)))
-                    && u != current.usage(svc)
-                {
-                    change.services.insert(svc, u);
+                let v = f.get(&service_field(svc));
+                match Usage::from_label(v) {
+                    Some(u) if u != current.usage(svc) => {
+                        change.services.insert(svc, u);
+                    }
+                    Some(_) => {}
+                    None => return unknown(svc.label(), v),
                 }
             }
             let changed = reg().change_settings(s.code, &token, change, s.now);
@@ -517,8 +528,16 @@ mod tests {
     }
 
     #[test]
-    fn screens_are_the_four_paths() {
-        for p in ["/web/login", "/web/password", "/web/menu", "/web/logout"] {
+    fn screens_are_their_paths_only() {
+        for p in [
+            "/web/login",
+            "/web/password",
+            "/web/menu",
+            "/web/logout",
+            "/web/accounts",
+            "/web/accounts/new",
+            "/web/settings",
+        ] {
             assert!(is_screen(p), "{p}");
         }
         assert!(!is_screen("/web/api/login"));
