@@ -141,12 +141,7 @@ async fn refused_prefix(w: &mut KitWorld, prefix: String) -> Result<()> {
 
 #[when(regex = r"^発行された初期パスワードでユーザID「([^」]+)」にログインする$")]
 async fn login_initial(w: &mut KitWorld, id: String) -> Result<()> {
-    let pw = w
-        .portal
-        .passwords
-        .get(&id)
-        .cloned()
-        .context("初期パスワードがありません")?;
+    let pw = w.portal.password_of(&id)?;
     let _ = w.login(&id, &pw).await;
     Ok(())
 }

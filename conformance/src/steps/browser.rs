@@ -67,12 +67,7 @@ async fn master_login(w: &mut KitWorld) -> Result<()> {
     regex = r"^ログイン画面でユーザID「([^」]+)」と控えた初期パスワードを入力し、「ログイン」をクリックする$"
 )]
 async fn issued_login(w: &mut KitWorld, id: String) -> Result<()> {
-    let pw = w
-        .portal
-        .passwords
-        .get(&id)
-        .cloned()
-        .with_context(|| format!("ユーザID「{id}」の初期パスワードを控えていません"))?;
+    let pw = w.portal.password_of(&id)?;
     log_in(w, &id, &pw).await
 }
 
@@ -134,12 +129,7 @@ async fn change(w: &mut KitWorld, new: String, confirm: String) -> Result<()> {
         Some(id) => id,
         None => w.master_credentials()?.0,
     };
-    let old = w
-        .portal
-        .passwords
-        .get(&id)
-        .cloned()
-        .with_context(|| format!("ユーザID「{id}」の現在のパスワードを知りません"))?;
+    let old = w.portal.password_of(&id)?;
     let c = chromium(w).await?;
     c.type_into("現在のパスワード", &old).await?;
     c.type_into("新パスワード", &new).await?;

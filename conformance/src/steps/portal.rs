@@ -40,6 +40,16 @@ pub struct PortalScene {
     pub lookup: Option<oqs_proto::qualification::QualificationResult>,
 }
 
+impl PortalScene {
+    /// The password the scenario knows for `id` (given, issued, or changed to).
+    pub fn password_of(&self, id: &str) -> Result<String> {
+        self.passwords
+            .get(id)
+            .cloned()
+            .with_context(|| format!("ユーザID「{id}」のパスワードを知りません"))
+    }
+}
+
 const DESKTOP: &str = r"C:\Users\OqsComApp\Desktop";
 
 fn shortcut_path(w: &KitWorld) -> Result<std::path::PathBuf> {
@@ -210,12 +220,7 @@ async fn wrong_times(w: &mut KitWorld, id: &str, pw: &str, times: u32) -> Result
 
 #[when(regex = r"^ユーザID「([^」]+)」に正しいパスワードでログインする$")]
 async fn user_right_login(w: &mut KitWorld, id: String) -> Result<()> {
-    let pw = w
-        .portal
-        .passwords
-        .get(&id)
-        .cloned()
-        .with_context(|| format!("ユーザID「{id}」のパスワードを知りません"))?;
+    let pw = w.portal.password_of(&id)?;
     let _ = w.login(&id, &pw).await;
     Ok(())
 }

@@ -109,36 +109,32 @@ fn text(v: &[u8], what: &'static str) -> Result<String, FileError> {
 /// A constructed file: `outer` around `items` (tag, value), preceded by the offset table
 /// `DF21` giving each item's offset from the start of the file.
 fn with_offsets(outer: [u8; 2], items: &[([u8; 2], &[u8])]) -> Vec<u8> {
+    // the items first: where each starts inside them
+    let mut encoded = Vec::new();
+    let starts: Vec<usize> = items
+        .iter()
+        .map(|(t, v)| {
+            let at = encoded.len();
+            tlv(t, v, &mut encoded);
+            at
+        })
+        .collect();
+    // then the file's layout: outer header (short or long length), the DF21 table, the items
     let table_len = 2 * items.len();
-    let mut body = Vec::new();
-    let mut offsets = Vec::new();
-    // the outer header's size depends on the body's: compute the body once without it
-    let body_len: usize = 3
-        + table_len
-        + items
-            .iter()
-            .map(|(t, v)| {
-                let mut x = Vec::new();
-                tlv(t, v, &mut x);
-                x.len()
-            })
-            .sum::<usize>();
+    let body_len = 3 + table_len + encoded.len();
     let header = if body_len < 0x80 { 3 } else { 5 };
-    let mut at = header + 3 + table_len;
     assert!(
         header + body_len <= 0xFFFF,
         "a card file of {body_len} bytes"
     );
-    let mut encoded = Vec::new();
-    for (t, v) in items {
-        offsets.extend_from_slice(&(at as u16).to_be_bytes());
-        let before = encoded.len();
-        tlv(t, v, &mut encoded);
-        at += encoded.len() - before;
-    }
+    let offsets: Vec<u8> = starts
+        .iter()
+        .flat_map(|s| ((header + 3 + table_len + s) as u16).to_be_bytes())
+        .collect();
+    let mut body = Vec::with_capacity(body_len);
     tlv(&[0xDF, 0x21], &offsets, &mut body);
     body.extend_from_slice(&encoded);
-    let mut out = Vec::new();
+    let mut out = Vec::with_capacity(header + body_len);
     tlv(&outer, &body, &mut out);
     out
 }

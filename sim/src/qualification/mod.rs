@@ -363,18 +363,24 @@ fn html(title: &str, body: &str) -> Response<Full<Bytes>> {
         .unwrap_or_default()
 }
 
+/// A request's body, at most `max` bytes and within `secs` (the profile's body timeout), or
+/// the words for why not (for the API's JSON error and the screens' page alike).
+async fn read_body(req: Request<Incoming>, secs: u64, max: usize) -> Result<Bytes, String> {
+    Ok(tokio::time::timeout(
+        std::time::Duration::from_secs(secs),
+        Limited::new(req.into_body(), max).collect(),
+    )
+    .await
+    .map_err(|_| format!("リクエストの本文が{secs}秒以内に届きませんでした"))?
+    .map_err(|e| format!("リクエストを受信できません: {e}"))?
+    .to_bytes())
+}
+
 async fn body<T: DeserializeOwned>(
     req: Request<Incoming>,
     limit: u64,
 ) -> Result<T, Response<Full<Bytes>>> {
-    let bytes = tokio::time::timeout(
-        std::time::Duration::from_secs(limit),
-        Limited::new(req.into_body(), 1 << 20).collect(),
-    )
-    .await
-    .map_err(|_| bad_request(format!("リクエストの本文が{limit}秒以内に届きませんでした")))?
-    .map_err(|e| bad_request(format!("リクエストを受信できません: {e}")))?
-    .to_bytes();
+    let bytes = read_body(req, limit, 1 << 20).await.map_err(bad_request)?;
     serde_json::from_slice(&bytes)
         .map_err(|e| bad_request(format!("リクエストの形式に誤りがあります: {e}")))
 }

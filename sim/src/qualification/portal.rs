@@ -17,7 +17,7 @@
 
 use super::registry::{Refusal, Registry};
 use bytes::Bytes;
-use http_body_util::{BodyExt, Full, Limited};
+use http_body_util::Full;
 use hyper::body::Incoming;
 use hyper::{Method, Request, Response, StatusCode};
 use oqs_proto::institution::InstitutionCode;
@@ -264,15 +264,9 @@ impl Form {
 }
 
 async fn form(req: Request<Incoming>, secs: u64) -> Result<Form, Response<Full<Bytes>>> {
-    let refused = |msg: String| page(StatusCode::BAD_REQUEST, "入力エラー", &paragraph(&msg));
-    let bytes = tokio::time::timeout(
-        std::time::Duration::from_secs(secs),
-        Limited::new(req.into_body(), 64 << 10).collect(),
-    )
-    .await
-    .map_err(|_| refused(format!("[kit] 入力が{secs}秒以内に届きませんでした")))?
-    .map_err(|e| refused(format!("[kit] 入力を受信できません: {e}")))?
-    .to_bytes();
+    let bytes = super::read_body(req, secs, 64 << 10)
+        .await
+        .map_err(|msg| page(StatusCode::BAD_REQUEST, "入力エラー", &paragraph(&msg)))?;
     Ok(Form(
         form_urlencoded::parse(&bytes)
             .map(|(k, v)| (k.into_owned(), v.into_owned()))
