@@ -141,7 +141,8 @@ pub struct Seen {
 
 impl Chromium {
     /// Starts a browser with `host`'s certificates, reaching the World through `names`.
-    pub async fn start(host: &dyn Host, sim: &oqs_sim::World) -> Result<Self> {
+    /// `downloads`: the folder the browser saves files to (the terminal's ダウンロード).
+    pub async fn start(host: &dyn Host, sim: &oqs_sim::World, downloads: &Path) -> Result<Self> {
         let slot = tokio::time::timeout(SLOT_LIMIT, slots().clone().acquire_owned())
             .await
             .map_err(|_| {
@@ -191,7 +192,17 @@ impl Chromium {
         ];
         let caps = serde_json::json!({
             "browserName": "chrome",
-            "goog:chromeOptions": { "binary": chromium, "args": args },
+            "goog:chromeOptions": {
+                "binary": chromium,
+                "args": args,
+                // a download goes to the folder without asking, as Edge's does
+                "prefs": {
+                    "download.default_directory": downloads,
+                    "download.prompt_for_download": false,
+                    "download.directory_upgrade": true,
+                    "safebrowsing.enabled": false,
+                },
+            },
             "timeouts": { "pageLoad": 30_000, "script": 10_000, "implicit": 0 },
         });
         let serde_json::Value::Object(caps) = caps else {
@@ -261,6 +272,12 @@ impl Chromium {
         let input = self.labelled(label).await?;
         limited("入力", input.clear()).await?;
         limited("入力", input.send_keys(value)).await
+    }
+
+    /// Chooses the file at `path` in the file field labelled `label` (ファイルの選択).
+    pub async fn choose_file(&mut self, label: &str, path: &Path) -> Result<()> {
+        let input = self.labelled(label).await?;
+        limited("ファイルの選択", input.send_keys(&path.to_string_lossy())).await
     }
 
     /// Chooses `option` in the drop-down list labelled `label`.

@@ -86,6 +86,9 @@ pub struct ManualCoverage {
     pub browser_verified: usize,
     /// Covered entries played only against the simulator.
     pub simulator_only: usize,
+    /// Each covered entry's id and its strongest check, so a reader of coverage.json can see
+    /// which entries are still simulator-only.
+    pub verified_by: BTreeMap<String, Observes>,
     /// `(id, heading, kind)` of what no passing scenario claims.
     pub uncovered: Vec<(String, String, Kind)>,
 }
@@ -155,6 +158,10 @@ impl Report {
                         .iter()
                         .filter(|e| passed.get(&e.id) == Some(&Observes::Simulator))
                         .count(),
+                    verified_by: mine
+                        .iter()
+                        .filter_map(|e| passed.get(&e.id).map(|o| (e.id.clone(), *o)))
+                        .collect(),
                     uncovered: mine
                         .iter()
                         .filter(|e| !passed.contains_key(&e.id))

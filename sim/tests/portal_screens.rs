@@ -18,6 +18,24 @@ struct Browser {
 impl Browser {
     /// (final URL, body) after following redirects.
     fn go(&self, path: &str, form: &[(&str, &str)]) -> (String, String) {
+        self.send(
+            path,
+            &form
+                .iter()
+                .flat_map(|(k, v)| ["--data-urlencode".to_owned(), format!("{k}={v}")])
+                .collect::<Vec<_>>(),
+        )
+    }
+
+    /// Posts `file` as the form's file field `name` (multipart/form-data).
+    fn upload(&self, path: &str, name: &str, file: &Path) -> (String, String) {
+        self.send(
+            path,
+            &["-F".to_owned(), format!("{name}=@{}", file.display())],
+        )
+    }
+
+    fn send(&self, path: &str, extra: &[String]) -> (String, String) {
         let mut c = Command::new("curl");
         c.args(["-sS", "-L", "--max-time", "30", "--cacert"])
             .arg(&self.files.ca)
@@ -30,10 +48,11 @@ impl Browser {
             .arg("-c")
             .arg(&self.jar)
             .args(["-w", "\n%{url_effective}"]);
-        for (k, v) in form {
-            c.arg("--data-urlencode").arg(format!("{k}={v}"));
-        }
-        let out = c.arg(format!("{}{path}", self.url)).output().unwrap();
+        let out = c
+            .args(extra)
+            .arg(format!("{}{path}", self.url))
+            .output()
+            .unwrap();
         assert!(
             out.status.success(),
             "{}",
@@ -138,10 +157,122 @@ async fn log_in_change_the_password_and_log_out_through_the_screens() {
         let (_, body) = b.go("/web/login", &[("user_id", "<b>x</b>"), ("password", "p")]);
         assert!(!body.contains("<b>x</b>"), "{body}");
         // logging out ends the session
+        let (_, body) = b.go("/web/logout", &[]);
+        assert!(body.contains("ログアウトします。"), "{body}");
         let (url, _) = b.go("/web/logout", &[("", "")]);
         assert!(url.ends_with("/web/"), "{url}");
         let (url, _) = b.go("/web/menu", &[]);
         assert!(url.ends_with("/web/login"), "{url}");
+    })
+    .await
+    .unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_reset_id_reissues_the_master_password_and_accounts_come_in_bulk_from_a_file() {
+    if !curl_available() {
+        return;
+    }
+    let world = World::builder().seed(10).build().unwrap();
+    let addr = world.qualification().await.unwrap().addr();
+    let code = CODE.parse().unwrap();
+    let (master, secret) = world
+        .with_site(&code, |s| (s.master_id.clone(), s.secret_number.clone()))
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let b = browser(addr, dir.path());
+    let csv = dir.path().join("医科歯科.csv");
+    std::fs::write(
+        &csv,
+        oqs_proto::account_csv::render(&[oqs_proto::account_csv::AccountRow {
+            kind: oqs_proto::account::AccountKind::Linkage,
+            user_id: "R0RENK01".into(),
+            password: "Renkei#Kit2025a".into(),
+            user_name: "連携".into(),
+            user_name_kana: "ﾚﾝｹｲ".into(),
+        }])
+        .unwrap(),
+    )
+    .unwrap();
+    let clock = world.clock().clone();
+    tokio::task::spawn_blocking(move || {
+        let reset_id = format!("{master}R");
+        let (url, body) = b.go(
+            "/web/login",
+            &[("user_id", &reset_id), ("password", &secret)],
+        );
+        assert!(url.ends_with("/web/menu"), "{url}");
+        assert_eq!(title(&body), "アカウント情報管理");
+        // the reset session sees the master account only, and may not register
+        let (_, body) = b.go("/web/accounts?search=1", &[]);
+        assert!(body.contains(&master), "{body}");
+        let (url, _) = b.go("/web/accounts/new", &[]);
+        assert!(url.ends_with("/web/login"), "{url}");
+        let (_, body) = b.go("/web/accounts/initialize", &[("", "")]);
+        assert_eq!(title(&body), "パスワード");
+        assert!(
+            body.contains("●"),
+            "the password is in the PDF, not on the screen"
+        );
+        let (_, pdf) = b.go("/web/accounts/sheet.pdf", &[]);
+        assert!(pdf.starts_with("%PDF-"), "{}", &pdf[..pdf.len().min(40)]);
+        // the old password is gone; the reissued one is an initial one
+        let _ = b.go("/web/logout", &[("", "")]);
+        let (_, body) = b.go(
+            "/web/login",
+            &[("user_id", &reset_id), ("password", "9999")],
+        );
+        assert!(
+            body.contains("秘密の番号に誤りがあります") || secret == "9999",
+            "{body}"
+        );
+        // the master (password from the letter, changed) registers accounts from a file
+        let reissued = {
+            let w = &world;
+            w.with_site(&code, |s| s.current_password(&master).unwrap().to_owned())
+                .unwrap()
+        };
+        let (url, _) = b.go(
+            "/web/login",
+            &[("user_id", &master), ("password", &reissued)],
+        );
+        assert!(url.ends_with("/web/password"), "an initial password: {url}");
+        let (_, body) = b.go(
+            "/web/password",
+            &[
+                ("old_password", &reissued),
+                ("new_password", "Haru#Kaze2025a"),
+                ("new_password_confirm", "Haru#Kaze2025a"),
+            ],
+        );
+        assert!(body.contains("更新しました。"), "{body}");
+        // each screen answers (a screen that locks the registry twice would hang here)
+        for (path, t) in [
+            ("/web/accounts/new", "アカウント管理（登録）"),
+            ("/web/accounts/bulk", "アカウント一括登録"),
+            ("/web/check/insurance", "検索条件"),
+            ("/web/settings", "環境設定"),
+        ] {
+            let (_, body) = b.go(path, &[]);
+            assert_eq!(title(&body), t, "{path}");
+        }
+        // nothing chosen: asked to choose, nothing accepted
+        let (_, body) = b.go("/web/accounts/bulk", &[("", "")]);
+        assert!(body.contains("ファイルを選択してください"), "{body}");
+        let (_, body) = b.upload("/web/accounts/bulk", "file", &csv);
+        assert_eq!(title(&body), "登録確認");
+        let (_, body) = b.go("/web/accounts/bulk/confirm", &[("", "")]);
+        assert!(body.contains("受付番号は"), "{body}");
+        // OK twice does not register twice: the chosen file was handed over once
+        let (url, _) = b.go("/web/accounts/bulk/confirm", &[("", "")]);
+        assert!(url.ends_with("/web/accounts/bulk"), "{url}");
+        let (_, body) = b.go("/web/accounts/bulk/results", &[]);
+        assert_eq!(body.matches("<tr><td>").count(), 1, "{body}");
+        assert!(body.contains("登録待ち"), "{body}");
+        clock.advance(time::Duration::minutes(1));
+        let (_, body) = b.go("/web/accounts/bulk/results", &[]);
+        assert!(body.contains("登録完了"), "{body}");
+        drop(world);
     })
     .await
     .unwrap();

@@ -9,17 +9,19 @@ use anyhow::{Context, Result, ensure};
 use cucumber::{given, then, when};
 use oqs_proto::account::AccountKind;
 
-async fn chromium(w: &mut KitWorld) -> Result<&mut Chromium> {
+pub(crate) async fn chromium(w: &mut KitWorld) -> Result<&mut Chromium> {
     if w.chromium.is_none() {
         let host = w.terminal()?.clone();
-        let c = Chromium::start(host.as_ref(), w.sim()).await?;
+        let downloads = crate::steps::succession::local(w, crate::steps::succession::DOWNLOADS)?;
+        std::fs::create_dir_all(&downloads)?;
+        let c = Chromium::start(host.as_ref(), w.sim(), &downloads).await?;
         w.chromium = Some(c);
     }
     w.chromium.as_mut().context("ブラウザがありません")
 }
 
 /// What the browser shows now; the screen text is kept for the failure report.
-async fn seen(w: &mut KitWorld) -> Result<Seen> {
+pub(crate) async fn seen(w: &mut KitWorld) -> Result<Seen> {
     let s = chromium(w).await?.seen().await?;
     w.screen = format!("{}\n{}", s.title, s.text);
     Ok(s)
@@ -45,7 +47,7 @@ async fn type_into(w: &mut KitWorld, label: String, value: String) -> Result<()>
 }
 
 /// Types the user ID and password on the login screen and clicks ログイン.
-async fn log_in(w: &mut KitWorld, id: &str, pw: &str) -> Result<()> {
+pub(crate) async fn log_in(w: &mut KitWorld, id: &str, pw: &str) -> Result<()> {
     let c = chromium(w).await?;
     c.type_into("ユーザID", id).await?;
     c.type_into("パスワード", pw).await?;
@@ -216,5 +218,46 @@ async fn text_not_shown(w: &mut KitWorld, text: String) -> Result<()> {
         "「{text}」が表示されています（{}）",
         s.url
     );
+    Ok(())
+}
+
+#[when(
+    regex = r"^ログイン画面で(一般アカウント|管理アカウント)「([^」]+)」のユーザIDとパスワードを入力し、「ログイン」をクリックする$"
+)]
+async fn account_login(w: &mut KitWorld, who: String, user: String) -> Result<()> {
+    // the account exists with a password the person knows (made through the portal API)
+    let kind = AccountKind::from_label(&who).context("権限区分")?;
+    let pw = w.ensure_account(kind, &user).await?;
+    w.portal.passwords.entry(user.clone()).or_insert(pw.clone());
+    log_in(w, &user, &pw).await
+}
+
+#[when(
+    regex = r"^検索条件に照会する人の保険者番号、記号、番号、枝番、生年月日を入力し、「検索」をクリックする$"
+)]
+async fn search_insured(w: &mut KitWorld) -> Result<()> {
+    // what the person reads off the 資格確認書 or 処方箋
+    let q = w.portal.search.clone().context("照会する人がいません")?;
+    let c = chromium(w).await?;
+    c.type_into("保険者番号", q.insurer_number.trim()).await?;
+    c.type_into("記号", &q.insured_card_symbol).await?;
+    c.type_into("番号", &q.insured_identification_number)
+        .await?;
+    c.type_into("枝番", &q.insured_branch_number).await?;
+    c.type_into("生年月日", &q.birthdate).await?;
+    c.click("検索").await?;
+    seen(w).await.map(drop)
+}
+
+/// Observes: browser — 資格情報確認 as Chromium shows it (the registry's answer to the lookup)
+#[then(regex = r"^ブラウザの資格情報確認で資格有効性は「([^」]+)」、資格情報は(\d+)件である$")]
+async fn qualification_shown(w: &mut KitWorld, validity: String, n: usize) -> Result<()> {
+    let s = seen(w).await?;
+    ensure!(s.title == "資格情報確認", "{}\n{}", s.title, s.text);
+    let c = chromium(w).await?;
+    let shown = c.text_of("span.validity").await?;
+    ensure!(shown == validity, "資格有効性は「{shown}」です");
+    let rows = c.rows("table.qualification").await?;
+    ensure!(rows.len() == n, "資格情報は{}件です: {rows:?}", rows.len());
     Ok(())
 }

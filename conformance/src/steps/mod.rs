@@ -4,6 +4,8 @@
 pub mod accounts;
 #[cfg(feature = "browser")]
 pub mod browser;
+#[cfg(feature = "browser")]
+pub mod browser_files;
 pub mod certificate;
 pub mod common;
 pub mod distro;

@@ -38,6 +38,8 @@ pub struct PortalScene {
     /// The insurance data typed for a lookup, and its result.
     pub search: Option<oqs_proto::qualification::SearchInfo>,
     pub lookup: Option<oqs_proto::qualification::QualificationResult>,
+    /// The text of the PDF the person opened last (`@browser`).
+    pub opened_pdf: Option<String>,
 }
 
 impl PortalScene {

@@ -12,10 +12,10 @@ use oqs_setup::succession;
 use std::path::PathBuf;
 use std::time::{Duration, UNIX_EPOCH};
 
-const DOWNLOADS: &str = r"C:\Users\OqsComApp\Downloads";
+pub const DOWNLOADS: &str = r"C:\Users\OqsComApp\Downloads";
 const BACKUP: &str = r"C:\Users\OqsComApp\Desktop\電子証明書バックアップ";
 
-fn local(w: &KitWorld, win: &str) -> Result<PathBuf> {
+pub fn local(w: &KitWorld, win: &str) -> Result<PathBuf> {
     Ok(w.terminal()?.files().resolve(&WinPath::parse(win)?)?)
 }
 
@@ -227,16 +227,20 @@ async fn bulk_register(
     code: String,
     step: &cucumber::gherkin::Step,
 ) -> Result<()> {
-    let rows = account_rows(step)?;
-    let file = oqs_proto::account_csv::render(&rows)?;
-    let file = if code == "UTF-8" {
+    let file = account_file(step, &code)?;
+    upload(w, file).await
+}
+
+/// The account file of a step's table, saved as `encoding` (Shift-JIS or UTF-8).
+pub fn account_file(step: &cucumber::gherkin::Step, encoding: &str) -> Result<Vec<u8>> {
+    let file = oqs_proto::account_csv::render(&account_rows(step)?)?;
+    Ok(if encoding == "UTF-8" {
         // the same text, saved as UTF-8
         let (text, _, _) = encoding_rs::SHIFT_JIS.decode(&file);
         text.into_owned().into_bytes()
     } else {
         file
-    };
-    upload(w, file).await
+    })
 }
 
 async fn statuses(w: &mut KitWorld) -> Result<Vec<oqs_proto::api::AccountBulkStatus>> {

@@ -236,6 +236,29 @@ struct Session {
     code: InstitutionCode,
     user_id: String,
     restricted: Option<ChangeReason>,
+    /// Opened with the master reset ID and 秘密の番号: it may only reset the master password.
+    reset: bool,
+    memo: ScreenMemo,
+}
+
+/// What the portal's screens keep for a session between two screens: the account it last
+/// issued (登録完了, the パスワード screen and its PDF) and a file chosen for アカウント一括登録
+/// awaiting 登録確認's OK.
+#[derive(Default)]
+pub struct ScreenMemo {
+    pub issued: Option<IssuedAccount>,
+    pub upload: Option<Vec<u8>>,
+}
+
+/// One account on アカウント管理(更新)'s detail screen.
+#[derive(Clone, Debug)]
+pub struct AccountDetail {
+    pub user_id: String,
+    pub kind: AccountKind,
+    pub user_name: String,
+    pub user_name_kana: String,
+    pub password_expires_at: Option<OffsetDateTime>,
+    pub locked: bool,
 }
 
 /// What a new site starts with.
@@ -444,6 +467,22 @@ impl Registry {
         let restricted = restriction(acc, now);
         acc.last_login = Some(now);
         let kind = acc.kind;
+        let token = self.open_session(code, user_id, restricted, false);
+        Ok(LoginResponse {
+            session: token,
+            user_id: user_id.into(),
+            kind,
+            password_change_required: restricted,
+        })
+    }
+
+    fn open_session(
+        &mut self,
+        code: &InstitutionCode,
+        user_id: &str,
+        restricted: Option<ChangeReason>,
+        reset: bool,
+    ) -> String {
         let token: String = (0..32)
             .map(|_| format!("{:x}", self.rng.random_range(0..16u8)))
             .collect();
@@ -453,13 +492,82 @@ impl Registry {
                 code: code.clone(),
                 user_id: user_id.into(),
                 restricted,
+                reset,
+                memo: ScreenMemo::default(),
             },
         );
-        Ok(LoginResponse {
-            session: token,
-            user_id: user_id.into(),
-            kind,
-            password_change_required: restricted,
+        token
+    }
+
+    /// The portal's memo of a session of `code` (none for an unknown session).
+    pub fn memo(&mut self, code: &InstitutionCode, token: &str) -> Option<&mut ScreenMemo> {
+        self.sessions
+            .get_mut(token)
+            .filter(|s| &s.code == code)
+            .map(|s| &mut s.memo)
+    }
+
+    /// Logs in with the master reset ID and its 秘密の番号 [001 supplement 1-①]: the session
+    /// may see the master account and reset its password, nothing else. Wrong numbers count
+    /// towards the reset ID's lock as [`Self::reset_master`]'s do.
+    pub fn reset_login(
+        &mut self,
+        code: &InstitutionCode,
+        reset_id: &str,
+        secret: &str,
+    ) -> Result<String, Refusal> {
+        self.check_reset_secret(code, reset_id, secret)?;
+        Ok(self.open_session(code, reset_id, None, true))
+    }
+
+    /// Whether `token` is a reset-ID session of `code`.
+    pub fn is_reset_session(&self, code: &InstitutionCode, token: &str) -> bool {
+        self.sessions
+            .get(token)
+            .is_some_and(|s| s.reset && &s.code == code)
+    }
+
+    /// パスワード初期化 of the master account by a reset-ID session.
+    pub fn reset_master_by_session(
+        &mut self,
+        code: &InstitutionCode,
+        token: &str,
+        now: OffsetDateTime,
+    ) -> Result<IssuedAccount, Refusal> {
+        if !self.is_reset_session(code, token) {
+            return Err(Refusal::NotLoggedIn);
+        }
+        self.reissue_master(code, now)
+    }
+
+    /// One account as アカウント管理(更新) shows it: for the master or an admin account, any
+    /// account of the site; for a reset-ID session, the master account only.
+    pub fn account_detail(
+        &self,
+        code: &InstitutionCode,
+        token: &str,
+        user_id: &str,
+        now: OffsetDateTime,
+    ) -> Result<AccountDetail, Refusal> {
+        let code = if self.is_reset_session(code, token) {
+            if self.sites.get(code).map(|s| s.master_id.as_str()) != Some(user_id) {
+                return Err(Refusal::NotPermitted("マスタアカウント又は管理アカウント"));
+            }
+            code.clone()
+        } else {
+            self.admin_session(code, token, now)?
+        };
+        let a = self.sites[&code]
+            .accounts
+            .get(user_id)
+            .ok_or_else(|| Refusal::UnknownAccount(user_id.into()))?;
+        Ok(AccountDetail {
+            user_id: a.user_id.clone(),
+            kind: a.kind,
+            user_name: a.user_name.clone(),
+            user_name_kana: a.user_name_kana.clone(),
+            password_expires_at: a.password_expires_at(),
+            locked: a.locked_at.is_some(),
         })
     }
 
@@ -608,8 +716,18 @@ impl Registry {
         secret: &str,
         now: OffsetDateTime,
     ) -> Result<IssuedAccount, Refusal> {
+        self.check_reset_secret(code, reset_id, secret)?;
+        self.reissue_master(code, now)
+    }
+
+    /// The reset ID and 秘密の番号, counted towards the reset ID's lock.
+    fn check_reset_secret(
+        &mut self,
+        code: &InstitutionCode,
+        reset_id: &str,
+        secret: &str,
+    ) -> Result<(), Refusal> {
         let limit = self.limits.reset_attempts;
-        let pw = self.initial_password();
         let site = self.site_mut(code)?;
         if site.reset_locked {
             return Err(Refusal::ResetLocked(limit));
@@ -623,6 +741,17 @@ impl Registry {
             return Err(Refusal::BadResetSecret);
         }
         site.reset_failures = 0;
+        Ok(())
+    }
+
+    /// A new initial password for the master account (to be changed at first login).
+    fn reissue_master(
+        &mut self,
+        code: &InstitutionCode,
+        now: OffsetDateTime,
+    ) -> Result<IssuedAccount, Refusal> {
+        let pw = self.initial_password();
+        let site = self.site_mut(code)?;
         let master_id = site.master_id.clone();
         let acc = site
             .accounts

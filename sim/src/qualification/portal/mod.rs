@@ -9,13 +9,20 @@
 //! | パスワード変更 | `GET /web/password`, `POST /web/password` (forced after an initial or expired password) |
 //! | メニュー | `GET /web/menu` |
 //! | 環境設定 | `GET /web/settings`, `POST /web/settings` (文字コード and each service's 利用する/利用しない) |
-//! | アカウント管理 | `GET /web/accounts` (一覧), `GET`/`POST /web/accounts/new` (登録: 権限区分, ユーザID, ユーザ名) |
-//! | ログアウト | `POST /web/logout` |
+//! | アカウント情報管理 | under `/web/accounts` ([`accounts`]) |
+//! | アカウント一括登録 | under `/web/accounts/bulk` ([`bulk`]) |
+//! | 資格確認書／処方箋で確認 | under `/web/check` ([`lookup`]) |
+//! | ログアウト | `GET /web/logout` (ログアウトします。OK / キャンセル), `POST /web/logout` |
 //!
 //! Screen names, buttons and messages are the manuals' (000 ops 7–8, パスワードについて); the
 //! refusals are the registry's, the same words the API answers with.
 
-use super::registry::{Refusal, Registry};
+mod accounts;
+mod bulk;
+mod lookup;
+mod user_sheet;
+
+use crate::qualification::registry::{Refusal, Registry};
 use bytes::Bytes;
 use http_body_util::Full;
 use hyper::body::Incoming;
@@ -28,14 +35,10 @@ use time::OffsetDateTime;
 pub fn is_screen(path: &str) -> bool {
     matches!(
         path,
-        "/web/login"
-            | "/web/password"
-            | "/web/menu"
-            | "/web/logout"
-            | "/web/accounts"
-            | "/web/accounts/new"
-            | "/web/settings"
-    )
+        "/web/login" | "/web/password" | "/web/menu" | "/web/logout" | "/web/settings"
+    ) || path == "/web/accounts"
+        || path.starts_with("/web/accounts/")
+        || path.starts_with("/web/check/")
 }
 
 const COOKIE: &str = "OQSSESSION";
@@ -47,16 +50,73 @@ pub struct Screen<'a> {
     pub body_secs: u64,
 }
 
+type Req = Request<Incoming>;
+type Reply = Response<Full<Bytes>>;
+
+/// One screen request's connection, session and registry.
+struct Ctx<'a> {
+    code: &'a InstitutionCode,
+    now: OffsetDateTime,
+    body_secs: u64,
+    token: &'a str,
+    registry: &'a std::sync::Mutex<Registry>,
+}
+
+impl Ctx<'_> {
+    fn reg(&self) -> std::sync::MutexGuard<'_, Registry> {
+        self.registry.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Keeps something in this session's memo for its next screen (nothing without a session).
+    fn remember(&self, f: impl FnOnce(&mut crate::qualification::registry::ScreenMemo)) {
+        if let Some(m) = self.reg().memo(self.code, self.token) {
+            f(m);
+        }
+    }
+
+    fn institution_name(&self) -> String {
+        self.reg()
+            .site(self.code)
+            .map(|s| s.info.name.clone())
+            .unwrap_or_default()
+    }
+
+    /// A screen of a logged-in session: the header names the institution and offers メニュー
+    /// and ログアウト (top right in the manual's screenshots).
+    fn screen(&self, title: &str, body: &str) -> Reply {
+        let nav = format!(
+            "<nav><span class=\"institution\">{}</span> <a href=\"/web/menu\">メニュー</a> <a href=\"/web/logout\">ログアウト</a></nav>{body}",
+            escape(&self.institution_name())
+        );
+        page(StatusCode::OK, title, &nav)
+    }
+}
+
 /// One screen request.
 pub async fn serve(
     req: Request<Incoming>,
     s: Screen<'_>,
     registry: &std::sync::Mutex<Registry>,
 ) -> Response<Full<Bytes>> {
-    let reg = || registry.lock().unwrap_or_else(|e| e.into_inner());
     let token = session(&req);
     let method = req.method().clone();
     let path = req.uri().path().trim_end_matches('/').to_owned();
+    let c = Ctx {
+        code: s.code,
+        now: s.now,
+        body_secs: s.body_secs,
+        token: &token,
+        registry,
+    };
+    if path.starts_with("/web/accounts/bulk") {
+        return bulk::serve(c, method, &path, req).await;
+    }
+    if path.starts_with("/web/accounts") {
+        return accounts::serve(c, method, &path, req).await;
+    }
+    if path.starts_with("/web/check/") {
+        return lookup::serve(c, method, &path, req).await;
+    }
     match (method, path.as_str()) {
         (Method::GET, "/web/login") => login_page(None),
         (Method::POST, "/web/login") => {
@@ -64,27 +124,19 @@ pub async fn serve(
                 Ok(f) => f,
                 Err(r) => return r,
             };
-            let login = reg().login(s.code, f.get("user_id"), f.get("password"), s.now);
-            match login {
-                Ok(r) => {
-                    let to = if r.password_change_required.is_some() {
-                        "/web/password"
-                    } else {
-                        "/web/menu"
-                    };
-                    see_other(to, Some(&r.session))
-                }
-                Err(e) => login_page(Some(&e)),
-            }
+            log_in(&c, &f)
         }
         (Method::GET, "/web/menu") => {
-            let who = reg().who(s.code, &token, false, s.now);
-            menu_or_away(who)
+            if c.reg().is_reset_session(c.code, c.token) {
+                return reset_menu_page(&c);
+            }
+            let who = c.reg().who(s.code, &token, false, s.now);
+            menu_or_away(&c, who)
         }
         (Method::GET, "/web/password") => {
             // one lock for both questions: a guard held in a `match` lives to its end
             let (may_change, restricted) = {
-                let r = reg();
+                let r = c.reg();
                 (
                     r.who(s.code, &token, true, s.now).is_ok(),
                     r.who(s.code, &token, false, s.now).err(),
@@ -101,7 +153,7 @@ pub async fn serve(
                 Ok(f) => f,
                 Err(r) => return r,
             };
-            let r = reg().change_password(
+            let r = c.reg().change_password(
                 s.code,
                 &token,
                 f.get("old_password"),
@@ -115,48 +167,10 @@ pub async fn serve(
                 Err(e) => password_page(None, Some(&e)),
             }
         }
-        (Method::GET, "/web/accounts") => {
-            let list = reg().accounts(s.code, &token, s.now);
-            match list {
-                Ok(l) => accounts_page(&l),
-                Err(e) => away(e),
-            }
-        }
-        (Method::GET, "/web/accounts/new") => {
-            let may = reg().admin_session(s.code, &token, s.now);
-            match may {
-                Ok(_) => new_account_page(None),
-                Err(e) => away(e),
-            }
-        }
-        (Method::POST, "/web/accounts/new") => {
-            let f = match form(req, s.body_secs).await {
-                Ok(f) => f,
-                Err(r) => return r,
-            };
-            let Some(kind) = oqs_proto::account::AccountKind::from_label(f.get("kind")) else {
-                return new_account_page(Some(&format!(
-                    "[kit] 権限区分「{}」はありません",
-                    f.get("kind")
-                )));
-            };
-            let new = oqs_proto::api::NewAccount {
-                kind,
-                user_id: f.get("user_id").into(),
-                user_name: f.get("user_name").into(),
-                user_name_kana: String::new(),
-            };
-            let issued = reg().register_account(s.code, &token, new, s.now);
-            match issued {
-                Ok(i) => issued_page(&i),
-                Err(e @ (Refusal::NotLoggedIn | Refusal::PasswordChangeRequired(_))) => away(e),
-                Err(e) => new_account_page(Some(&e.to_api().message)),
-            }
-        }
         (Method::GET, "/web/settings") => {
-            let current = reg().settings(s.code, &token, s.now);
+            let current = c.reg().settings(s.code, &token, s.now);
             match current {
-                Ok(c) => settings_page(&c, None),
+                Ok(cur) => settings_page(&cur, None),
                 Err(e) => away(e),
             }
         }
@@ -165,65 +179,137 @@ pub async fn serve(
                 Ok(f) => f,
                 Err(r) => return r,
             };
-            let current = reg().settings(s.code, &token, s.now);
-            let current = match current {
-                Ok(c) => c,
-                Err(e) => return away(e),
-            };
-            // only what the person changed is asked for: a field left as it was is no change
-            let mut change = oqs_proto::settings::SettingsChange::default();
-            let unknown = |what: &str, v: &str| {
-                page(
-                    StatusCode::BAD_REQUEST,
-                    "環境設定",
-                    &paragraph(&format!("[kit] {what}「{v}」は選べません")),
-                )
-            };
-            let cc = f.get("character_code");
-            match CharacterCode::from_label(cc) {
-                Some(cc) if cc != current.character_code => change.character_code = Some(cc),
-                Some(_) => {}
-                None => return unknown("文字コード", cc),
-            }
-            for svc in oqs_proto::settings::ALL_SERVICES {
-                let v = f.get(&service_field(svc));
-                match Usage::from_label(v) {
-                    Some(u) if u != current.usage(svc) => {
-                        change.services.insert(svc, u);
-                    }
-                    Some(_) => {}
-                    None => return unknown(svc.label(), v),
-                }
-            }
-            let changed = reg().change_settings(s.code, &token, change, s.now);
-            match changed {
-                Ok(c) => settings_page(&c, Some(Ok(()))),
-                Err(e @ (Refusal::NotLoggedIn | Refusal::PasswordChangeRequired(_))) => away(e),
-                Err(e) => settings_page(&current, Some(Err(&e))),
-            }
+            change_settings(&c, &f)
         }
+        (Method::GET, "/web/logout") => page(
+            StatusCode::OK,
+            "ログアウト",
+            "<p>ログアウトします。</p><form method=\"post\" action=\"/web/logout\">\
+             <p><button type=\"submit\">OK</button> <a href=\"/web/menu\">キャンセル</a></p></form>",
+        ),
         (Method::POST, "/web/logout") => {
-            reg().logout(&token);
+            c.reg().logout(&token);
             let mut r = see_other("/web/", None);
             if let Ok(v) = format!("{COOKIE}=; Path=/web; Max-Age=0; Secure; HttpOnly").parse() {
                 r.headers_mut().insert("set-cookie", v);
             }
             r
         }
-        _ => page(
-            StatusCode::METHOD_NOT_ALLOWED,
-            "オンライン資格確認等システム",
-            "<p>[kit] この画面はこの方法では開けません。</p>",
-        ),
+        _ => not_here(),
     }
+}
+
+/// ログイン: an account's user ID and password, or the master reset ID (`H…R`) and its
+/// 秘密の番号 [001 supplement 1-① ④].
+fn log_in(c: &Ctx<'_>, f: &Form) -> Reply {
+    let (id, pw) = (f.get("user_id"), f.get("password"));
+    let is_reset_id = id
+        .strip_suffix('R')
+        .is_some_and(oqs_proto::account::is_master_id);
+    if is_reset_id {
+        let r = c.reg().reset_login(c.code, id, pw);
+        return match r {
+            Ok(token) => see_other("/web/menu", Some(&token)),
+            Err(e) => login_page(Some(&e)),
+        };
+    }
+    let login = c.reg().login(c.code, id, pw, c.now);
+    match login {
+        Ok(r) => {
+            let to = if r.password_change_required.is_some() {
+                "/web/password"
+            } else {
+                "/web/menu"
+            };
+            see_other(to, Some(&r.session))
+        }
+        Err(e) => login_page(Some(&e)),
+    }
+}
+
+fn change_settings(c: &Ctx<'_>, f: &Form) -> Reply {
+    let current = c.reg().settings(c.code, c.token, c.now);
+    let current = match current {
+        Ok(cur) => cur,
+        Err(e) => return away(e),
+    };
+    // only what the person changed is asked for: a field left as it was is no change
+    let mut change = oqs_proto::settings::SettingsChange::default();
+    let unknown = |what: &str, v: &str| {
+        page(
+            StatusCode::BAD_REQUEST,
+            "環境設定",
+            &paragraph(&format!("[kit] {what}「{v}」は選べません")),
+        )
+    };
+    let cc = f.get("character_code");
+    match CharacterCode::from_label(cc) {
+        Some(cc) if cc != current.character_code => change.character_code = Some(cc),
+        Some(_) => {}
+        None => return unknown("文字コード", cc),
+    }
+    for svc in oqs_proto::settings::ALL_SERVICES {
+        let v = f.get(&service_field(svc));
+        match Usage::from_label(v) {
+            Some(u) if u != current.usage(svc) => {
+                change.services.insert(svc, u);
+            }
+            Some(_) => {}
+            None => return unknown(svc.label(), v),
+        }
+    }
+    let changed = c.reg().change_settings(c.code, c.token, change, c.now);
+    match changed {
+        Ok(cur) => settings_page(&cur, Some(Ok(()))),
+        Err(e @ (Refusal::NotLoggedIn | Refusal::PasswordChangeRequired(_))) => away(e),
+        Err(e) => settings_page(&current, Some(Err(&e))),
+    }
+}
+
+fn not_here() -> Reply {
+    page(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "オンライン資格確認等システム",
+        "<p>[kit] この画面はこの方法では開けません。</p>",
+    )
+}
+
+/// The value of `key` in the request's query (empty when absent).
+fn query(req: &Req, key: &str) -> String {
+    form_urlencoded::parse(req.uri().query().unwrap_or_default().as_bytes())
+        .find(|(k, _)| k == key)
+        .map(|(_, v)| v.into_owned())
+        .unwrap_or_default()
+}
+
+/// A file the browser saves (its ダウンロード).
+fn download(name: &str, content_type: &str, bytes: Vec<u8>) -> Reply {
+    let encoded: String = form_urlencoded::byte_serialize(name.as_bytes()).collect();
+    Response::builder()
+        .status(StatusCode::OK)
+        .header("content-type", content_type)
+        .header("cache-control", "no-store")
+        .header(
+            "content-disposition",
+            format!("attachment; filename*=UTF-8''{encoded}"),
+        )
+        .body(Full::new(Bytes::from(bytes)))
+        .unwrap_or_default()
+}
+
+/// A date as the screens and the PDF write it: `2021年08月23日` (JST).
+fn jst_date(t: OffsetDateTime) -> String {
+    let d = t.to_offset(oqs_host::clock::JST).date();
+    format!("{}年{:02}月{:02}日", d.year(), u8::from(d.month()), d.day())
 }
 
 /// The menu for a session that may use it; the password change or the login otherwise.
 fn menu_or_away(
+    c: &Ctx<'_>,
     who: Result<(InstitutionCode, String, oqs_proto::account::AccountKind), Refusal>,
 ) -> Response<Full<Bytes>> {
     match who {
-        Ok((_, user, kind)) => menu_page(&user, kind.label()),
+        Ok((_, user, kind)) => menu_page(c, &user, kind),
         Err(Refusal::PasswordChangeRequired(_)) => see_other("/web/password", None),
         Err(_) => see_other("/web/login", None),
     }
@@ -264,7 +350,7 @@ impl Form {
 }
 
 async fn form(req: Request<Incoming>, secs: u64) -> Result<Form, Response<Full<Bytes>>> {
-    let bytes = super::read_body(req, secs, 64 << 10)
+    let bytes = crate::qualification::read_body(req, secs, 64 << 10)
         .await
         .map_err(|msg| page(StatusCode::BAD_REQUEST, "入力エラー", &paragraph(&msg)))?;
     Ok(Form(
@@ -356,29 +442,72 @@ fn login_page(error: Option<&Refusal>) -> Response<Full<Bytes>> {
     page(StatusCode::OK, "ログイン", &body)
 }
 
-fn menu_page(user: &str, kind: &str) -> Response<Full<Bytes>> {
-    // the screens the kit serves are links; the others are named as the menu names them
-    let items = [
-        ("資格確認", None),
-        ("アカウント管理", Some("/web/accounts")),
-        ("環境設定", Some("/web/settings")),
-        ("顔認証付きカードリーダー操作", None),
-        ("照会番号", None),
-    ]
-    .iter()
-    .map(|(i, link)| match link {
-        Some(href) => format!("<li><a href=\"{href}\">{i}</a></li>"),
-        None => format!("<li>{i}</li>"),
-    })
-    .collect::<String>();
+/// A menu entry: a link to a screen the kit serves, or the name of one it does not.
+fn entry(label: &str, href: Option<&str>) -> String {
+    match href {
+        Some(h) => format!("<li><a href=\"{h}\">{label}</a></li>"),
+        None => format!("<li>{label}</li>"),
+    }
+}
+
+/// The menu as the manual's screenshot shows it [001 supplement ⑪]: what an account may use.
+fn menu_page(c: &Ctx<'_>, user: &str, kind: oqs_proto::account::AccountKind) -> Reply {
+    use oqs_proto::account::AccountKind;
+    let admin = matches!(kind, AccountKind::Master | AccountKind::Admin);
+    let mut items = vec![
+        entry("お知らせ一覧", None),
+        entry("マイナンバーカードで確認", None),
+        entry("資格確認書／処方箋で確認", Some("/web/check/insurance")),
+    ];
+    if admin {
+        items.push(format!(
+            "<li>アカウント一括登録<ul>{}{}</ul></li>",
+            entry("アカウント一括登録", Some("/web/accounts/bulk")),
+            entry("アカウント一括登録結果", Some("/web/accounts/bulk/results")),
+        ));
+    }
+    // every account may see 環境設定; changing it is the admin's (the registry refuses others
+    // with the manual's words, op 9 こんなときは)
+    items.push(format!(
+        "<li>環境設定情報管理<ul>{}</ul></li>",
+        entry("環境設定", Some("/web/settings"))
+    ));
+    let account_items = if admin {
+        format!(
+            "{}{}",
+            entry("アカウント管理(登録)", Some("/web/accounts/new")),
+            entry("アカウント管理(更新)", Some("/web/accounts"))
+        )
+    } else {
+        String::new()
+    };
+    items.push(format!(
+        "<li>アカウント情報管理<ul>{account_items}{}</ul></li>",
+        entry("パスワード変更", Some("/web/password"))
+    ));
+    if admin {
+        items.push(format!(
+            "<li>顔認証付きカードリーダー管理<ul>{}</ul></li>",
+            entry("顔認証付きカードリーダー操作", None)
+        ));
+    }
     let body = format!(
-        "<p class=\"user\">{}（{}）</p><ul class=\"menu\">{items}</ul>\
-         <p><a href=\"/web/password\">パスワード変更</a></p>\
-         <form method=\"post\" action=\"/web/logout\"><button type=\"submit\">ログアウト</button></form>",
+        "<p class=\"user\">{}（{}）</p><ul class=\"menu\">{}</ul>",
         escape(user),
-        escape(kind)
+        kind.label(),
+        items.concat()
     );
-    page(StatusCode::OK, "メニュー", &body)
+    c.screen("メニュー", &body)
+}
+
+/// What the master reset ID's session sees [001 supplement 1-① ⑤]: アカウント情報管理 with
+/// アカウント管理(更新) only.
+fn reset_menu_page(c: &Ctx<'_>) -> Reply {
+    let body = format!(
+        "<ul class=\"menu\">{}</ul>",
+        entry("アカウント管理(更新)", Some("/web/accounts"))
+    );
+    c.screen("アカウント情報管理", &body)
 }
 
 fn password_page(reason: Option<&Refusal>, error: Option<&Refusal>) -> Response<Full<Bytes>> {
@@ -395,58 +524,6 @@ fn password_page(reason: Option<&Refusal>, error: Option<&Refusal>) -> Response<
         field("新パスワード（確認）", "new_password_confirm", "password"),
     );
     page(StatusCode::OK, "パスワード変更", &body)
-}
-
-fn accounts_page(list: &[oqs_proto::api::AccountSummary]) -> Response<Full<Bytes>> {
-    let rows: String = list
-        .iter()
-        .map(|a| {
-            format!(
-                "<tr><td>{}</td><td>{}</td><td>{}</td></tr>",
-                escape(&a.user_id),
-                escape(&a.user_name),
-                a.kind.label()
-            )
-        })
-        .collect();
-    let body = format!(
-        "<p><a href=\"/web/accounts/new\">新規登録</a></p>\
-         <table class=\"accounts\"><thead><tr><th>ユーザID</th><th>ユーザ名</th><th>権限区分</th></tr></thead>\
-         <tbody>{rows}</tbody></table><p><a href=\"/web/menu\">メニューへ</a></p>"
-    );
-    page(StatusCode::OK, "アカウント管理", &body)
-}
-
-fn new_account_page(error: Option<&str>) -> Response<Full<Bytes>> {
-    let kinds: String = oqs_proto::account::ALL_KINDS
-        .iter()
-        .filter(|k| **k != oqs_proto::account::AccountKind::Master)
-        .map(|k| format!("<option>{}</option>", k.label()))
-        .collect();
-    let error = error
-        .map(|e| format!("<div class=\"error\" role=\"alert\">{}</div>", paragraph(e)))
-        .unwrap_or_default();
-    let body = format!(
-        "{error}<form method=\"post\" action=\"/web/accounts/new\">\
-         <p><label for=\"kind\">権限区分</label> <select id=\"kind\" name=\"kind\">{kinds}</select></p>{}{}\
-         <p><button type=\"submit\">登録</button></p></form>",
-        field("ユーザID", "user_id", "text"),
-        field("ユーザ名", "user_name", "text"),
-    );
-    page(StatusCode::OK, "アカウント管理（登録）", &body)
-}
-
-fn issued_page(i: &oqs_proto::api::IssuedAccount) -> Response<Full<Bytes>> {
-    let body = format!(
-        "<p class=\"done\">登録しました。</p><table class=\"issued\">\
-         <tr><th>ユーザID</th><td>{}</td></tr><tr><th>権限区分</th><td>{}</td></tr>\
-         <tr><th>初期パスワード</th><td class=\"initial-password\">{}</td></tr></table>\
-         <p><a href=\"/web/accounts\">アカウント一覧へ</a></p>",
-        escape(&i.user_id),
-        i.kind.label(),
-        escape(&i.initial_password)
-    );
-    page(StatusCode::OK, "アカウント管理（登録）", &body)
 }
 
 /// The form field of a service's 利用する/利用しない.
@@ -505,7 +582,7 @@ fn done_page() -> Response<Full<Bytes>> {
     page(
         StatusCode::OK,
         "パスワード変更",
-        "<p class=\"done\">更新しました。</p><p><a href=\"/web/menu\">メニューへ</a></p>",
+        "<p class=\"done\">更新しました。</p><p><a href=\"/web/menu\">OK</a></p>",
     )
 }
 
