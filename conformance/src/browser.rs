@@ -280,6 +280,15 @@ impl Chromium {
         limited("ファイルの選択", input.send_keys(&path.to_string_lossy())).await
     }
 
+    /// Ticks the check box labelled `label` (a box already ticked stays ticked).
+    pub async fn tick(&mut self, label: &str) -> Result<()> {
+        let b = self.labelled(label).await?;
+        if !limited("チェック", b.is_selected()).await? {
+            limited("チェック", b.click()).await?;
+        }
+        self.capture().await
+    }
+
     /// Chooses `option` in the drop-down list labelled `label`.
     pub async fn choose(&mut self, label: &str, option: &str) -> Result<()> {
         let select = self.labelled(label).await?;

@@ -96,6 +96,11 @@ async fn logged_in(w: &mut KitWorld, who: String, user: String) -> Result<()> {
     Ok(())
 }
 
+#[when(regex = r"^画面の「([^」]+)」にチェックを付ける$")]
+async fn tick(w: &mut KitWorld, label: String) -> Result<()> {
+    chromium(w).await?.tick(&label).await
+}
+
 #[when(regex = r"^画面の「([^」]+)」で「([^」]+)」を選ぶ$")]
 async fn choose(w: &mut KitWorld, label: String, option: String) -> Result<()> {
     chromium(w).await?.choose(&label, &option).await
@@ -249,10 +254,20 @@ async fn search_insured(w: &mut KitWorld) -> Result<()> {
     seen(w).await.map(drop)
 }
 
-/// Observes: browser — 資格情報確認 as Chromium shows it (the registry's answer to the lookup)
+/// How long a screen that reloads itself while it waits for the reader may take to show the
+/// answer.
+const READER_WAIT: std::time::Duration = std::time::Duration::from_secs(15);
+
+/// Observes: browser — 資格情報確認 as Chromium shows it (the server's answer to the lookup,
+/// or to the reader's card check, which the waiting screen reloads itself to show)
 #[then(regex = r"^ブラウザの資格情報確認で資格有効性は「([^」]+)」、資格情報は(\d+)件である$")]
 async fn qualification_shown(w: &mut KitWorld, validity: String, n: usize) -> Result<()> {
-    let s = seen(w).await?;
+    let deadline = tokio::time::Instant::now() + READER_WAIT;
+    let mut s = seen(w).await?;
+    while s.title != "資格情報確認" && tokio::time::Instant::now() < deadline {
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        s = seen(w).await?;
+    }
     ensure!(s.title == "資格情報確認", "{}\n{}", s.title, s.text);
     let c = chromium(w).await?;
     let shown = c.text_of("span.validity").await?;

@@ -430,19 +430,31 @@ async fn put(w: &mut KitWorld, face: bool) -> Result<()> {
     Ok(())
 }
 
+/// The identification method chosen for the next check: on the reader's own screen (the
+/// scenario's choice), or on the portal's 資格情報照会 screen in the browser, which the
+/// terminal's reader software (played by the simulator) takes from the server.
+fn chosen_method(w: &mut KitWorld) -> Result<Option<IdentityMethod>> {
+    if let Some(m) = scene(w).method {
+        return Ok(Some(m));
+    }
+    let code = w.code()?;
+    Ok(w.sim().registry().asked_card_method(&code))
+}
+
 /// Runs the check the screen is set up for, as the person's action at the reader: by the
 /// kit's driver, or by the run's driver target.
 async fn run_check(w: &mut KitWorld, face: bool, pin: Option<String>) -> Result<()> {
     let d = driver(w)?;
     let checks = w.sim().registry().cards.checks();
+    let chosen = chosen_method(w)?;
     let s = scene(w);
     let (serial, slot) = (if face { &s.face } else { &s.generic })
         .as_ref()
         .context("そのカードリーダーは接続されていません")?;
     let method = if face && pin.is_none() {
-        s.method.unwrap_or(IdentityMethod::Face)
+        chosen.unwrap_or(IdentityMethod::Face)
     } else {
-        s.method.unwrap_or(IdentityMethod::Pin)
+        chosen.unwrap_or(IdentityMethod::Pin)
     };
     let req = CheckRequest {
         serial: serial.clone(),
@@ -515,9 +527,7 @@ async fn face_reader_pin(w: &mut KitWorld, pin: String) -> Result<()> {
 async fn put_on_generic(w: &mut KitWorld) -> Result<()> {
     put(w, false).await?;
     // checks without a PIN start as soon as the card is read
-    let m = scene(w)
-        .method
-        .context("先に本人確認の方法を選んでください")?;
+    let m = chosen_method(w)?.context("先に本人確認の方法を選んでください")?;
     if matches!(m, IdentityMethod::Visual | IdentityMethod::IPhone) {
         run_check(w, false, None).await?;
     }

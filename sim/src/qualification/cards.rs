@@ -28,7 +28,19 @@ pub struct CardBook {
     /// Card check requests received, answered or refused (scenarios assert that nothing was
     /// sent after a failure at the reader, and nothing twice).
     checks: usize,
+    /// 資格情報照会 (マイナンバーカード) screens waiting for a card, by institution.
+    desks: HashMap<InstitutionCode, Desk>,
 }
+
+/// What one institution's 資格情報照会 screen asked for, and what the reader's check answered.
+#[derive(Default)]
+struct Desk {
+    asked: Option<IdentityMethod>,
+    answer: Option<DeskAnswer>,
+}
+
+/// The answer the 資格情報確認 screen shows: the server's result, or the refusal's words.
+pub type DeskAnswer = Result<oqs_proto::qualification::QualificationResult, String>;
 
 impl CardBook {
     /// Records that the card with `auth_cert` belongs to insured person `person`.
@@ -67,8 +79,65 @@ impl Registry {
         Ok(CardChallenge { challenge })
     }
 
+    /// The 資格情報照会 screen asks for a check by `method`: the terminal's reader software
+    /// (played by the simulator) starts the reader's check that way, and the answer of the next
+    /// card check of the institution is the screen's.
+    pub fn ask_card_check(
+        &mut self,
+        code: &InstitutionCode,
+        token: &str,
+        method: IdentityMethod,
+        now: OffsetDateTime,
+    ) -> Result<(), Refusal> {
+        self.who(code, token, false, now)?;
+        self.cards.desks.insert(
+            code.clone(),
+            Desk {
+                asked: Some(method),
+                answer: None,
+            },
+        );
+        Ok(())
+    }
+
+    /// The method the institution's 資格情報照会 screen is waiting with, if one is.
+    pub fn asked_card_method(&self, code: &InstitutionCode) -> Option<IdentityMethod> {
+        self.cards.desks.get(code).and_then(|d| d.asked)
+    }
+
+    /// The answer for the institution's waiting screen, once the reader's check has come.
+    pub fn card_answer(
+        &self,
+        code: &InstitutionCode,
+        token: &str,
+        now: OffsetDateTime,
+    ) -> Result<Option<DeskAnswer>, Refusal> {
+        self.who(code, token, false, now)?;
+        Ok(self.cards.desks.get(code).and_then(|d| d.answer.clone()))
+    }
+
     /// 資格確認 by card.
     pub fn card_check(
+        &mut self,
+        code: &InstitutionCode,
+        token: &str,
+        check: CardCheck,
+        now: OffsetDateTime,
+    ) -> Result<CardCheckResult, Refusal> {
+        let r = self.card_check_once(code, token, check, now);
+        // a waiting screen takes the answer, once
+        if let Some(d) = self.cards.desks.get_mut(code)
+            && d.asked.take().is_some()
+        {
+            d.answer = Some(match &r {
+                Ok(c) => Ok(c.result.clone()),
+                Err(e) => Err(e.to_api().message),
+            });
+        }
+        r
+    }
+
+    fn card_check_once(
         &mut self,
         code: &InstitutionCode,
         token: &str,

@@ -35,7 +35,7 @@ pub async fn serve(c: Ctx<'_>, method: Method, path: &str, req: super::Req) -> R
             };
             let answer = c.reg().lookup(c.code, c.token, q, c.now);
             match answer {
-                Ok(r) => result_page(&c, &r),
+                Ok(r) => result_page(&c, &r, "/web/check/insurance"),
                 Err(
                     e @ (crate::qualification::registry::Refusal::NotLoggedIn
                     | crate::qualification::registry::Refusal::PasswordChangeRequired(_)),
@@ -61,7 +61,8 @@ fn search_page(c: &Ctx<'_>, error: Option<&str>) -> Reply {
     c.screen("検索条件", &body)
 }
 
-fn result_page(c: &Ctx<'_>, r: &QualificationResult) -> Reply {
+/// 資格情報確認: the validity and the records; 戻る goes `back`.
+pub(super) fn result_page(c: &Ctx<'_>, r: &QualificationResult, back: &str) -> Reply {
     let rows: String = r
         .result_list
         .iter()
@@ -81,7 +82,7 @@ fn result_page(c: &Ctx<'_>, r: &QualificationResult) -> Reply {
         "<p>資格有効性: <span class=\"validity\">{}</span></p>\
          <table class=\"qualification\"><thead><tr><th>氏名</th><th>氏名（カナ）</th><th>生年月日</th>\
          <th>保険者番号</th><th>保険者名</th><th>被保険者証番号</th></tr></thead><tbody>{rows}</tbody></table>\
-         <p><a href=\"/web/check/insurance\">戻る</a></p>",
+         <p><a href=\"{back}\">戻る</a></p>",
         r.qualification_validity.label()
     );
     c.screen("資格情報確認", &body)

@@ -11,7 +11,8 @@
 //! | 環境設定 | `GET /web/settings`, `POST /web/settings` (文字コード and each service's 利用する/利用しない) |
 //! | アカウント情報管理 | under `/web/accounts` ([`accounts`]) |
 //! | アカウント一括登録 | under `/web/accounts/bulk` ([`bulk`]) |
-//! | 資格確認書／処方箋で確認 | under `/web/check` ([`lookup`]) |
+//! | マイナンバーカードで確認 | under `/web/check/card` ([`card`]) |
+//! | 資格確認書／処方箋で確認 | `/web/check/insurance` ([`lookup`]) |
 //! | ログアウト | `GET /web/logout` (ログアウトします。OK / キャンセル), `POST /web/logout` |
 //!
 //! Screen names, buttons and messages are the manuals' (000 ops 7–8, パスワードについて); the
@@ -19,6 +20,7 @@
 
 mod accounts;
 mod bulk;
+mod card;
 mod lookup;
 mod user_sheet;
 
@@ -113,6 +115,9 @@ pub async fn serve(
     }
     if path.starts_with("/web/accounts") {
         return accounts::serve(c, method, &path, req).await;
+    }
+    if path.starts_with("/web/check/card") {
+        return card::serve(c, method, &path, req).await;
     }
     if path.starts_with("/web/check/") {
         return lookup::serve(c, method, &path, req).await;
@@ -456,7 +461,7 @@ fn menu_page(c: &Ctx<'_>, user: &str, kind: oqs_proto::account::AccountKind) -> 
     let admin = matches!(kind, AccountKind::Master | AccountKind::Admin);
     let mut items = vec![
         entry("お知らせ一覧", None),
-        entry("マイナンバーカードで確認", None),
+        entry("マイナンバーカードで確認", Some("/web/check/card")),
         entry("資格確認書／処方箋で確認", Some("/web/check/insurance")),
     ];
     if admin {
