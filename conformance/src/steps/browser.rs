@@ -35,6 +35,12 @@ async fn open(w: &mut KitWorld, url: String) -> Result<()> {
     seen(w).await.map(drop)
 }
 
+#[when(regex = r"^作成されたショートカットをダブルクリックしてブラウザで開く$")]
+async fn open_shortcut(w: &mut KitWorld) -> Result<()> {
+    let url = crate::steps::portal::shortcut_url(w)?;
+    open(w, url).await
+}
+
 #[when(regex = r"^画面の「([^」]+)」をクリックする$")]
 async fn click(w: &mut KitWorld, text: String) -> Result<()> {
     chromium(w).await?.click(&text).await?;

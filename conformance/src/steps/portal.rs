@@ -82,14 +82,19 @@ async fn fix_shortcut(w: &mut KitWorld, url: String) -> Result<()> {
     write_shortcut(w, &url)
 }
 
-#[when(regex = r"^作成されたショートカットをダブルクリックする$")]
-async fn double_click(w: &mut KitWorld) -> Result<()> {
+/// The URL the desktop shortcut opens (its `.url` file, as Windows reads it).
+pub fn shortcut_url(w: &KitWorld) -> Result<String> {
     let text = std::fs::read_to_string(shortcut_path(w)?)?;
-    let url = text
+    Ok(text
         .lines()
         .find_map(|l| l.strip_prefix("URL="))
         .context("ショートカットにURLがありません")?
-        .to_owned();
+        .to_owned())
+}
+
+#[when(regex = r"^作成されたショートカットをダブルクリックする$")]
+async fn double_click(w: &mut KitWorld) -> Result<()> {
+    let url = shortcut_url(w)?;
     w.browse(&url).await
 }
 
