@@ -120,6 +120,12 @@ impl AccountKind {
         if !id.bytes().all(|b| b.is_ascii_alphanumeric()) || id.is_empty() {
             return bad("ユーザIDは半角英数字で入力してください");
         }
+        // `H` + 7 digits + `R` is a master account's reset ID [001]: no account may take it
+        if id.strip_suffix('R').is_some_and(is_master_id) {
+            return bad(
+                "[kit] 「H」＋7桁の数字＋「R」はマスタアカウントリセット用IDの形なので使えません",
+            );
+        }
         match self {
             Self::Master => {
                 if !is_master_id(id) {
@@ -197,6 +203,14 @@ mod tests {
             .unwrap_err();
         assert!(e.to_string().contains("R1"), "{e}");
         assert!(AccountKind::Linkage.check_id("R0RENK1", Clinic).is_err());
+    }
+
+    #[test]
+    fn no_account_takes_the_shape_of_a_reset_id() {
+        for k in [AccountKind::Admin, AccountKind::General] {
+            assert!(k.check_id("H0123456R", InstitutionKind::Clinic).is_err());
+            assert!(k.check_id("H0123456S", InstitutionKind::Clinic).is_ok());
+        }
     }
 
     #[test]

@@ -216,6 +216,11 @@ async fn the_reset_id_reissues_the_master_password_and_accounts_come_in_bulk_fro
         );
         let (_, pdf) = b.go("/web/accounts/sheet.pdf", &[]);
         assert!(pdf.starts_with("%PDF-"), "{}", &pdf[..pdf.len().min(40)]);
+        // one 秘密の番号, one new password; the reissued password is in the PDF only
+        let (url, _) = b.go("/web/accounts/initialize", &[("", "")]);
+        assert!(url.ends_with("/web/login"), "{url}");
+        let (url, _) = b.go("/web/accounts/issued?show=1", &[]);
+        assert!(url.ends_with("/web/login"), "{url}");
         // the old password is gone; the reissued one is an initial one
         let _ = b.go("/web/logout", &[("", "")]);
         let (_, body) = b.go(
@@ -247,15 +252,30 @@ async fn the_reset_id_reissues_the_master_password_and_accounts_come_in_bulk_fro
         );
         assert!(body.contains("更新しました。"), "{body}");
         // each screen answers (a screen that locks the registry twice would hang here)
+        let detail = format!("/web/accounts/detail?id={master}");
         for (path, t) in [
+            ("/web/menu", "メニュー"),
             ("/web/accounts/new", "アカウント管理（登録）"),
+            ("/web/accounts/issued", "メニュー"),
+            ("/web/accounts?search=1", "アカウント検索"),
+            (detail.as_str(), "アカウント管理"),
             ("/web/accounts/bulk", "アカウント一括登録"),
+            ("/web/accounts/bulk/results", "アカウント一括登録結果"),
             ("/web/check/insurance", "検索条件"),
+            ("/web/check/card", "資格情報照会 (マイナンバーカード)"),
+            ("/web/check/card/wait", "資格情報照会 (マイナンバーカード)"),
             ("/web/settings", "環境設定"),
         ] {
             let (_, body) = b.go(path, &[]);
             assert_eq!(title(&body), t, "{path}");
         }
+        // 目視確認 asked: the screen waits for the reader, reloading itself
+        let (url, body) = b.go(
+            "/web/check/card",
+            &[("method", "visual"), ("visual_done", "1")],
+        );
+        assert!(url.ends_with("/web/check/card/wait"), "{url}");
+        assert!(body.contains("差し込むか、かざしてください"), "{body}");
         // nothing chosen: asked to choose, nothing accepted
         let (_, body) = b.go("/web/accounts/bulk", &[("", "")]);
         assert!(body.contains("ファイルを選択してください"), "{body}");

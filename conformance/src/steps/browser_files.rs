@@ -15,9 +15,10 @@ use std::time::Duration;
 /// How long a download may take to appear complete in the folder.
 const DOWNLOAD_LIMIT: Duration = Duration::from_secs(20);
 
-/// The newest completed `.pdf` in the terminal's ダウンロード folder, waiting for the browser to
-/// finish writing it (Chromium writes `*.crdownload` first and renames it when done).
-async fn newest_pdf(w: &KitWorld) -> Result<PathBuf> {
+/// A completed `.pdf` in the terminal's ダウンロード folder — the one named `name`, or the
+/// newest — waiting for the browser to finish writing it (Chromium writes `*.crdownload`
+/// first and renames it when done).
+async fn downloaded_pdf(w: &KitWorld, name: Option<&str>) -> Result<PathBuf> {
     let dir = local(w, DOWNLOADS)?;
     let deadline = tokio::time::Instant::now() + DOWNLOAD_LIMIT;
     loop {
@@ -25,6 +26,7 @@ async fn newest_pdf(w: &KitWorld) -> Result<PathBuf> {
             .filter_map(|e| e.ok())
             .map(|e| e.path())
             .filter(|p| p.extension().is_some_and(|x| x.eq_ignore_ascii_case("pdf")))
+            .filter(|p| name.is_none_or(|n| p.file_name().is_some_and(|f| f == n)))
             .filter_map(|p| Some((std::fs::metadata(&p).ok()?.modified().ok()?, p)))
             .collect();
         pdfs.sort();
@@ -33,7 +35,8 @@ async fn newest_pdf(w: &KitWorld) -> Result<PathBuf> {
         }
         if tokio::time::Instant::now() >= deadline {
             bail!(
-                "ダウンロードフォルダ（{DOWNLOADS}）にPDFファイルがありません（{}秒待ちました）",
+                "ダウンロードフォルダ（{DOWNLOADS}）に{}がありません（{}秒待ちました）",
+                name.map_or("PDFファイル".to_owned(), |n| format!("「{n}」")),
                 DOWNLOAD_LIMIT.as_secs()
             );
         }
@@ -41,13 +44,25 @@ async fn newest_pdf(w: &KitWorld) -> Result<PathBuf> {
     }
 }
 
+/// How long pdftotext may take over one sheet.
+const PDFTOTEXT_LIMIT: Duration = Duration::from_secs(10);
+
 /// The text of a PDF as a person's viewer shows it: pdftotext (poppler), line layout kept.
-fn pdf_text(path: &Path) -> Result<String> {
-    let out = std::process::Command::new("pdftotext")
+async fn pdf_text(path: &Path) -> Result<String> {
+    let run = tokio::process::Command::new("pdftotext")
         .args(["-layout", "-enc", "UTF-8"])
         .arg(path)
         .arg("-")
-        .output()
+        .kill_on_drop(true)
+        .output();
+    let out = tokio::time::timeout(PDFTOTEXT_LIMIT, run)
+        .await
+        .map_err(|_| {
+            anyhow::anyhow!(
+                "pdftotext が{}秒以内に終わりません",
+                PDFTOTEXT_LIMIT.as_secs()
+            )
+        })?
         .context("pdftotext がありません（apt-get install poppler-utils poppler-data）")?;
     ensure!(
         out.status.success(),
@@ -79,8 +94,8 @@ async fn reset_login(w: &mut KitWorld) -> Result<()> {
 
 #[when(regex = r"^ダウンロードしたPDFファイルを開く$")]
 async fn open_pdf(w: &mut KitWorld) -> Result<()> {
-    let p = newest_pdf(w).await?;
-    w.portal.opened_pdf = Some(pdf_text(&p)?);
+    let p = downloaded_pdf(w, None).await?;
+    w.portal.opened_pdf = Some(pdf_text(&p).await?);
     Ok(())
 }
 
@@ -88,7 +103,7 @@ async fn open_pdf(w: &mut KitWorld) -> Result<()> {
     regex = r"^ログイン画面で(?:ユーザID「([^」]+)」と)?ダウンロードしたPDFに記載の(?:ユーザIDと)?パスワードを入力し、「ログイン」をクリックする$"
 )]
 async fn pdf_login(w: &mut KitWorld, user: String) -> Result<()> {
-    let text = pdf_text(&newest_pdf(w).await?)?;
+    let text = pdf_text(&downloaded_pdf(w, None).await?).await?;
     let id = match user.as_str() {
         "" => sheet_value(&text, "ユーザID").context("PDFにユーザIDがありません")?,
         u => u.to_owned(),
@@ -110,20 +125,14 @@ async fn typed_login(w: &mut KitWorld, id: String, pw: String) -> Result<()> {
 /// folder, read by pdftotext
 #[then(regex = r"^ダウンロードフォルダにユーザ設定情報のPDFファイル「([^」]+)」が保存される$")]
 async fn pdf_saved(w: &mut KitWorld, name: String) -> Result<()> {
-    let p = newest_pdf(w).await?;
-    let file = p
-        .file_name()
-        .unwrap_or_default()
-        .to_string_lossy()
-        .into_owned();
     let expected = match name.as_str() {
         "マスタアカウントのユーザID.pdf" => {
             format!("{}.pdf", w.master_credentials()?.0)
         }
         n => n.to_owned(),
     };
-    ensure!(file == expected, "保存されたファイルは「{file}」です");
-    let text = pdf_text(&p)?;
+    let p = downloaded_pdf(w, Some(&expected)).await?;
+    let text = pdf_text(&p).await?;
     ensure!(
         text.contains("オンライン資格確認等システムユーザ設定情報"),
         "ユーザ設定情報ではありません:\n{text}"

@@ -433,9 +433,10 @@ async fn put(w: &mut KitWorld, face: bool) -> Result<()> {
 /// The identification method chosen for the next check: on the reader's own screen (the
 /// scenario's choice), or on the portal's 資格情報照会 screen in the browser, which the
 /// terminal's reader software (played by the simulator) takes from the server.
-fn chosen_method(w: &mut KitWorld) -> Result<Option<IdentityMethod>> {
-    if let Some(m) = scene(w).method {
-        return Ok(Some(m));
+fn chosen_method(w: &mut KitWorld, face: bool) -> Result<Option<IdentityMethod>> {
+    // the face reader chooses on its own screen, never the portal's
+    if face || scene(w).method.is_some() {
+        return Ok(scene(w).method);
     }
     let code = w.code()?;
     Ok(w.sim().registry().asked_card_method(&code))
@@ -446,7 +447,7 @@ fn chosen_method(w: &mut KitWorld) -> Result<Option<IdentityMethod>> {
 async fn run_check(w: &mut KitWorld, face: bool, pin: Option<String>) -> Result<()> {
     let d = driver(w)?;
     let checks = w.sim().registry().cards.checks();
-    let chosen = chosen_method(w)?;
+    let chosen = chosen_method(w, face)?;
     let s = scene(w);
     let (serial, slot) = (if face { &s.face } else { &s.generic })
         .as_ref()
@@ -527,7 +528,7 @@ async fn face_reader_pin(w: &mut KitWorld, pin: String) -> Result<()> {
 async fn put_on_generic(w: &mut KitWorld) -> Result<()> {
     put(w, false).await?;
     // checks without a PIN start as soon as the card is read
-    let m = chosen_method(w)?.context("先に本人確認の方法を選んでください")?;
+    let m = chosen_method(w, false)?.context("先に本人確認の方法を選んでください")?;
     if matches!(m, IdentityMethod::Visual | IdentityMethod::IPhone) {
         run_check(w, false, None).await?;
     }

@@ -32,11 +32,27 @@ pub struct CardBook {
     desks: HashMap<InstitutionCode, Desk>,
 }
 
-/// What one institution's 資格情報照会 screen asked for, and what the reader's check answered.
-#[derive(Default)]
+/// What one institution's 資格情報照会 screen asked for (by which session, when), and what
+/// the reader's check answered. One terminal's screen waits at a time [kit]: a second ask
+/// replaces the first.
 struct Desk {
     asked: Option<IdentityMethod>,
+    by: String,
+    at: OffsetDateTime,
     answer: Option<DeskAnswer>,
+}
+
+/// [kit] How long a 資格情報照会 screen waits for the reader's check (sim clock).
+pub const DESK_WAIT: Duration = Duration::seconds(60);
+
+/// What the waiting screen learns.
+pub enum DeskState {
+    /// The reader's check has not come yet.
+    Waiting(IdentityMethod),
+    /// The server answered the check (shown once).
+    Answered(DeskAnswer),
+    /// Nothing asked by this session, or the wait is over.
+    Idle,
 }
 
 /// The answer the 資格情報確認 screen shows: the server's result, or the refusal's words.
@@ -94,10 +110,19 @@ impl Registry {
             code.clone(),
             Desk {
                 asked: Some(method),
+                by: token.into(),
+                at: now,
                 answer: None,
             },
         );
         Ok(())
+    }
+
+    /// The session opened 資格情報照会 afresh: what it asked before is no longer awaited.
+    pub fn cancel_card_check(&mut self, code: &InstitutionCode, token: &str) {
+        if self.cards.desks.get(code).is_some_and(|d| d.by == token) {
+            self.cards.desks.remove(code);
+        }
     }
 
     /// The method the institution's 資格情報照会 screen is waiting with, if one is.
@@ -105,15 +130,28 @@ impl Registry {
         self.cards.desks.get(code).and_then(|d| d.asked)
     }
 
-    /// The answer for the institution's waiting screen, once the reader's check has come.
+    /// What the session's waiting screen shows now: an answer is handed over once, and only
+    /// to the session that asked.
     pub fn card_answer(
-        &self,
+        &mut self,
         code: &InstitutionCode,
         token: &str,
         now: OffsetDateTime,
-    ) -> Result<Option<DeskAnswer>, Refusal> {
+    ) -> Result<DeskState, Refusal> {
         self.who(code, token, false, now)?;
-        Ok(self.cards.desks.get(code).and_then(|d| d.answer.clone()))
+        let Some(d) = self.cards.desks.get_mut(code).filter(|d| d.by == token) else {
+            return Ok(DeskState::Idle);
+        };
+        if let Some(a) = d.answer.take() {
+            return Ok(DeskState::Answered(a));
+        }
+        match d.asked {
+            Some(m) if now - d.at <= DESK_WAIT => Ok(DeskState::Waiting(m)),
+            _ => {
+                self.cards.desks.remove(code);
+                Ok(DeskState::Idle)
+            }
+        }
     }
 
     /// 資格確認 by card.
@@ -124,11 +162,16 @@ impl Registry {
         check: CardCheck,
         now: OffsetDateTime,
     ) -> Result<CardCheckResult, Refusal> {
+        let method = check.method;
+        let logged_in = self.who(code, token, false, now).is_ok();
         let r = self.card_check_once(code, token, check, now);
-        // a waiting screen takes the answer, once
+        // the waiting screen takes the answer of the check it asked for (a check of another
+        // kind, or one the server could not attribute, is not its)
         if let Some(d) = self.cards.desks.get_mut(code)
-            && d.asked.take().is_some()
+            && logged_in
+            && d.asked == Some(method)
         {
+            d.asked = None;
             d.answer = Some(match &r {
                 Ok(c) => Ok(c.result.clone()),
                 Err(e) => Err(e.to_api().message),

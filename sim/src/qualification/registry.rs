@@ -238,6 +238,8 @@ struct Session {
     restricted: Option<ChangeReason>,
     /// Opened with the master reset ID and 秘密の番号: it may only reset the master password.
     reset: bool,
+    /// The reset-ID session has reset the master password (it may still download the PDF).
+    reset_used: bool,
     memo: ScreenMemo,
 }
 
@@ -493,6 +495,7 @@ impl Registry {
                 user_id: user_id.into(),
                 restricted,
                 reset,
+                reset_used: false,
                 memo: ScreenMemo::default(),
             },
         );
@@ -524,7 +527,7 @@ impl Registry {
     pub fn is_reset_session(&self, code: &InstitutionCode, token: &str) -> bool {
         self.sessions
             .get(token)
-            .is_some_and(|s| s.reset && &s.code == code)
+            .is_some_and(|s| s.reset && !s.reset_used && &s.code == code)
     }
 
     /// パスワード初期化 of the master account by a reset-ID session.
@@ -537,7 +540,12 @@ impl Registry {
         if !self.is_reset_session(code, token) {
             return Err(Refusal::NotLoggedIn);
         }
-        self.reissue_master(code, now)
+        // one 秘密の番号, one new password: the session ends with it (the PDF stays)
+        let issued = self.reissue_master(code, now)?;
+        if let Some(s) = self.sessions.get_mut(token) {
+            s.reset_used = true;
+        }
+        Ok(issued)
     }
 
     /// One account as アカウント管理(更新) shows it: for the master or an admin account, any
@@ -601,8 +609,9 @@ impl Registry {
         now: OffsetDateTime,
     ) -> Result<(InstitutionCode, String, AccountKind), Refusal> {
         let s = self.sessions.get(token).ok_or(Refusal::NotLoggedIn)?;
-        // A session belongs to the terminal certificate it was opened with.
-        if &s.code != code {
+        // A session belongs to the terminal certificate it was opened with; a reset-ID
+        // session is no account's.
+        if &s.code != code || s.reset {
             return Err(Refusal::NotLoggedIn);
         }
         let acc = self
@@ -641,8 +650,12 @@ impl Registry {
         acc.set_password(new.into(), now, false);
         // A new password signs the account out everywhere else (a terminal app still holding
         // the old one must log in again, and fails) [003].
-        self.sessions
-            .retain(|t, s| t == token || !(s.code == code && s.user_id == user));
+        let master = self.sites.get(&code).map(|s| s.master_id.clone());
+        self.sessions.retain(|t, s| {
+            t == token
+                || !(s.code == code
+                    && (s.user_id == user || (s.reset && master.as_deref() == Some(&*user))))
+        });
         if let Some(s) = self.sessions.get_mut(token) {
             s.restricted = None;
         }

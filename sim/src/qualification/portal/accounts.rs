@@ -37,6 +37,12 @@ pub async fn serve(c: Ctx<'_>, method: Method, path: &str, req: super::Req) -> R
         }
         (Method::GET, "/web/accounts/issued") => {
             let show = super::query(&req, "show") == "1";
+            // the master or an admin who registered it (a reset-ID session's password is in
+            // its PDF only)
+            let may = c.reg().admin_session(c.code, c.token, c.now);
+            if let Err(e) = may {
+                return super::away(e);
+            }
             let issued = c.reg().memo(c.code, c.token).and_then(|m| m.issued.clone());
             match issued {
                 Some(i) => issued_page(&c, &i, show),
@@ -86,6 +92,11 @@ fn register(c: &Ctx<'_>, f: &super::Form) -> Reply {
     };
     if f.get("confirm") != "OK" {
         return confirm_page(c, &new);
+    }
+    // OK clicked twice (or a reload): the first click registered it; show its 登録完了
+    let done = c.reg().memo(c.code, c.token).and_then(|m| m.issued.clone());
+    if done.is_some_and(|i| i.user_id == new.user_id && i.kind == new.kind) {
+        return see_other("/web/accounts/issued", None);
     }
     let issued = c.reg().register_account(c.code, c.token, new, c.now);
     match issued {

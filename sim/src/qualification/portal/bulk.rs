@@ -23,6 +23,8 @@ pub async fn serve(c: Ctx<'_>, method: Method, path: &str, req: super::Req) -> R
         (Method::GET, "/web/accounts/bulk") => {
             // the guard must end before the page locks again
             let may = c.reg().admin_session(c.code, c.token, c.now);
+            // a file chosen and left at 登録確認 (キャンセル) is not registered later
+            c.remember(|m| m.upload = None);
             match may {
                 Ok(_) => upload_page(&c, None),
                 Err(e) => super::away(e),
@@ -111,6 +113,11 @@ async fn chosen_file(req: super::Req, secs: u64) -> Result<Vec<u8>, String> {
                 .map_err(|e| format!("[kit] ファイルを受信できません: {e}"))?;
             if name.is_empty() && bytes.is_empty() {
                 break;
+            }
+            if bytes.len() > MAX_FILE_BYTES {
+                return Err(format!(
+                    "[kit] アカウント一括登録用ファイルは{MAX_FILE_BYTES}バイトまでです。ファイルを分けて登録してください"
+                ));
             }
             return Ok(bytes.to_vec());
         }

@@ -25,6 +25,7 @@ pub async fn serve(c: Ctx<'_>, method: Method, path: &str, req: super::Req) -> R
             if let Err(e) = who {
                 return super::away(e);
             }
+            c.reg().cancel_card_check(c.code, c.token);
             let carrier = super::query(&req, "carrier");
             if smartphones(&c) && carrier != "card" {
                 carriers_page(&c)
@@ -64,11 +65,20 @@ pub async fn serve(c: Ctx<'_>, method: Method, path: &str, req: super::Req) -> R
             }
         }
         (Method::GET, "/web/check/card/wait") => {
-            let answer = c.reg().card_answer(c.code, c.token, c.now);
-            match answer {
-                Ok(Some(Ok(r))) => super::lookup::result_page(&c, &r, "/web/check/card"),
-                Ok(Some(Err(msg))) => card_page(&c, Some(&msg)),
-                Ok(None) => waiting_page(&c),
+            use crate::qualification::cards::DeskState;
+            let state = c.reg().card_answer(c.code, c.token, c.now);
+            match state {
+                Ok(DeskState::Answered(Ok(r))) => {
+                    super::lookup::result_page(&c, &r, "/web/check/card")
+                }
+                Ok(DeskState::Answered(Err(msg))) => card_page(&c, Some(&msg)),
+                Ok(DeskState::Waiting(m)) => waiting_page(&c, m),
+                Ok(DeskState::Idle) => card_page(
+                    &c,
+                    Some(
+                        "[kit] カードリーダーからの資格確認はありませんでした。本人確認の方法を選び直し、カードをもう一度置いてください",
+                    ),
+                ),
                 Err(e) => super::away(e),
             }
         }
@@ -117,16 +127,16 @@ fn card_page(c: &Ctx<'_>, error: Option<&str>) -> Reply {
     c.screen(TITLE, &body)
 }
 
-fn waiting_page(c: &Ctx<'_>) -> Reply {
-    let asked = c.reg().asked_card_method(c.code);
+fn waiting_page(c: &Ctx<'_>, asked: IdentityMethod) -> Reply {
+    // the manual's words where it gives the screen's, the kit's otherwise
     let text = match asked {
-        Some(IdentityMethod::IPhone) => {
+        IdentityMethod::IPhone => {
             "生体認証を行った後、スマートフォンを汎用カードリーダーにかざしてください。"
         }
-        Some(IdentityMethod::Android) => {
-            "汎用カードリーダーにAndroidスマートフォンをかざしてください。利用者証明用電子証明書の暗証番号入力をお願いしてください。"
+        IdentityMethod::Android => {
+            "[kit] 汎用カードリーダーにAndroidスマートフォンをかざしてください。利用者証明用電子証明書の暗証番号入力をお願いしてください。"
         }
-        _ => "汎用カードリーダーに、マイナンバーカードを差し込むか、かざしてください。",
+        _ => "[kit] 汎用カードリーダーに、マイナンバーカードを差し込むか、かざしてください。",
     };
     let mut r = c.screen(
         TITLE,

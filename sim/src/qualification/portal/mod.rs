@@ -475,7 +475,7 @@ fn menu_page(c: &Ctx<'_>, user: &str, kind: oqs_proto::account::AccountKind) -> 
     // with the manual's words, op 9 こんなときは)
     items.push(format!(
         "<li>環境設定情報管理<ul>{}</ul></li>",
-        entry("環境設定", Some("/web/settings"))
+        entry("環境設定情報更新", Some("/web/settings"))
     ));
     let account_items = if admin {
         format!(
