@@ -27,6 +27,8 @@ pub mod files;
 #[cfg(feature = "https")]
 pub mod https;
 pub mod names;
+#[cfg(feature = "pki")]
+pub mod pki;
 pub mod readers;
 pub mod windows;
 

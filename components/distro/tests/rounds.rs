@@ -17,8 +17,8 @@ async fn terminal(world: &World, name: &str) -> Arc<FakeTerminal> {
     let p12 = world.dir().join(format!("{name}.p12"));
     std::fs::write(
         &p12,
-        oqs_certs::Pki::shared()
-            .client(&oqs_certs::ClientSpec::new("1312345678", name))
+        oqs_sim::certs::Pki::shared()
+            .client(&oqs_sim::certs::ClientSpec::new("1312345678", name))
             .to_pkcs12("1357"),
     )
     .unwrap();

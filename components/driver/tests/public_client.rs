@@ -115,7 +115,9 @@ fn read_with_jpki_rs(ch: Box<dyn CardChannel>, issued: &CardContents) {
             sha256_digest_info(message),
         )
         .unwrap();
-    assert!(oqs_certs::jpki::verify_card_signature(&auth, message, &sig));
+    assert!(oqs_sim::certs::jpki::verify_card_signature(
+        &auth, message, &sig
+    ));
     let sign_cert = crypto
         .read_certificate((), CertType::Sign, issued.sign_pin.as_bytes().to_vec())
         .unwrap();
@@ -127,7 +129,7 @@ fn read_with_jpki_rs(ch: Box<dyn CardChannel>, issued: &CardContents) {
             sha256_digest_info(message),
         )
         .unwrap();
-    assert!(oqs_certs::jpki::verify_card_signature(
+    assert!(oqs_sim::certs::jpki::verify_card_signature(
         &sign_cert, message, &sig
     ));
 

@@ -44,7 +44,7 @@ pub fn delete_old_certificates(host: &dyn Host, old_code: &str) -> io::Result<us
     let store = host.certificates();
     let mut n = 0;
     for c in store.list(StoreName::My)? {
-        if c.issued_to == old_code && c.issued_by == oqs_certs::ROOT_CA_NAME {
+        if c.issued_to == old_code && c.issued_by == oqs_proto::institution::ROOT_CA_NAME {
             n += usize::from(store.remove(StoreName::My, &c.thumbprint)?);
         }
     }
@@ -100,12 +100,13 @@ pub fn pick_certificate(
         .ok_or_else(|| SuccessionError::NoDownload(downloads.display().to_string()))?;
     let file = newest.display().to_string();
     let bytes = std::fs::read(&newest)?;
-    let p =
-        oqs_certs::pkcs12::import(&bytes, password).map_err(|e| SuccessionError::Unreadable {
+    let p = oqs_host::pki::pkcs12::import(&bytes, password).map_err(|e| {
+        SuccessionError::Unreadable {
             file: file.clone(),
             reason: e.to_string(),
-        })?;
-    let found = oqs_certs::inspect(&p.cert_der)
+        }
+    })?;
+    let found = oqs_host::pki::inspect(&p.cert_der)
         .map(|i| i.common_name)
         .unwrap_or_default();
     if found != new_code {

@@ -1,10 +1,10 @@
 //! `apply` then `audit` on a fresh terminal: every line ✓. Then each single mistake from the
 //! manuals, made by hand in the terminal's state, turns exactly its own line ✗.
 
-use oqs_certs::{ClientSpec, Pki, Validity};
 use oqs_host::Host;
 use oqs_host::windows::{Access, DeviceKind, Trigger, WindowsState};
 use oqs_sim::World;
+use oqs_sim::certs::{ClientSpec, Pki, Validity};
 use oqs_sim::windows::FakeTerminal;
 
 const CODE: &str = "1312345678";

@@ -34,8 +34,8 @@ fn apply_then_audit_from_the_command_line() {
     let p12 = dir.path().join("1312345678.p12");
     std::fs::write(
         &p12,
-        oqs_certs::Pki::shared()
-            .client(&oqs_certs::ClientSpec::new("1312345678", "pc01"))
+        oqs_sim::certs::Pki::shared()
+            .client(&oqs_sim::certs::ClientSpec::new("1312345678", "pc01"))
             .to_pkcs12("1357"),
     )
     .unwrap();
@@ -113,8 +113,8 @@ fn a_certificate_installed_on_two_terminals_fails_the_site_audit_on_both() {
     let dir = tempfile::tempdir().unwrap();
     let p12 = dir.path().join("1312345678.p12");
     let cert = |terminal: &str| {
-        oqs_certs::Pki::shared()
-            .client(&oqs_certs::ClientSpec::new("1312345678", terminal))
+        oqs_sim::certs::Pki::shared()
+            .client(&oqs_sim::certs::ClientSpec::new("1312345678", terminal))
             .to_pkcs12("1357")
     };
     std::fs::write(&p12, cert("pc01")).unwrap();

@@ -48,11 +48,11 @@ impl Kit {
     }
 
     pub fn req(&self) -> PathBuf {
-        self.dir(r"C:\OQS\req")
+        self.dir(&oqs_proto::profile::Profile::builtin().linkage.request_dir)
     }
 
     pub fn res(&self) -> PathBuf {
-        self.dir(r"C:\OQS\res")
+        self.dir(&oqs_proto::profile::Profile::builtin().linkage.result_dir)
     }
 
     pub async fn start(&self) -> LinkageApp {
