@@ -136,8 +136,8 @@ async fn measure(args: &Args, encrypted: bool) -> anyhow::Result<Figures> {
     };
     let app = LinkageApp::start(s.terminal.clone(), options).await?;
     let (req, res) = (
-        folder(&s.terminal, r"C:\OQS\req")?,
-        folder(&s.terminal, r"C:\OQS\res")?,
+        folder(&s.terminal, &Profile::builtin().linkage.request_dir)?,
+        folder(&s.terminal, &Profile::builtin().linkage.result_dir)?,
     );
     // throughput: a batch dropped at once
     let files: Vec<_> = (0..args.requests)
@@ -303,8 +303,8 @@ async fn soak(args: &Args) -> anyhow::Result<()> {
     let bin = built_binary("oqs-linkage")?;
     let s = site(args.seed).await?;
     let (req, res) = (
-        folder(&s.terminal, r"C:\OQS\req")?,
-        folder(&s.terminal, r"C:\OQS\res")?,
+        folder(&s.terminal, &Profile::builtin().linkage.request_dir)?,
+        folder(&s.terminal, &Profile::builtin().linkage.result_dir)?,
     );
     let at = oqs_host::Clock::now(s.world.clock())
         .format(&time::format_description::well_known::Rfc3339)?;

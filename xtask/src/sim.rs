@@ -376,8 +376,8 @@ async fn linkage(
     let app = oqs_linkage::LinkageApp::start(t.clone(), oqs_linkage::Options::default()).await?;
     Ok((
         t.root().to_path_buf(),
-        folder(r"C:\OQS\req")?,
-        folder(r"C:\OQS\res")?,
+        folder(&oqs_proto::profile::Profile::builtin().linkage.request_dir)?,
+        folder(&oqs_proto::profile::Profile::builtin().linkage.result_dir)?,
         app,
     ))
 }

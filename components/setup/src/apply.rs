@@ -167,18 +167,20 @@ pub fn apply(host: &dyn Host, profile_text: &str) -> Result<Vec<String>, ApplyEr
     }
 
     // 4 [A] face result folder shared with the HIS
+    // the folders the kit's profile gives the linkage app and the face reader
+    let dirs = &oqs_proto::profile::Profile::builtin().linkage;
     if p.face_reader {
-        mkdir(host, r"C:\OQS\face")?;
-        share(&mut w.shares, r"C:\OQS\face", &p.his_account);
+        mkdir(host, &dirs.face_dir)?;
+        share(&mut w.shares, &dirs.face_dir, &p.his_account);
         done.push(format!(
-            "操作4: C:\\OQS\\face を「{}」に読み取り/書き込みで共有",
-            p.his_account
+            "操作4: {} を「{}」に読み取り/書き込みで共有",
+            dirs.face_dir, p.his_account
         ));
     }
 
     // 5 [C] linkage app, req/res shared with the HIS
     if p.his_linkage {
-        for dir in [r"C:\OQS\req", r"C:\OQS\res"] {
+        for dir in [&dirs.request_dir, &dirs.result_dir] {
             mkdir(host, dir)?;
             share(&mut w.shares, dir, &p.his_account);
         }
@@ -195,8 +197,8 @@ pub fn apply(host: &dyn Host, profile_text: &str) -> Result<Vec<String>, ApplyEr
             "@rem 連携アプリケーションを再起動します（管理者として実行）\r\n".as_bytes(),
         )?;
         done.push(format!(
-            "操作5: 連携アプリケーションをインストールし、C:\\OQS\\req と C:\\OQS\\res を「{}」に共有",
-            p.his_account
+            "操作5: 連携アプリケーションをインストールし、{} と {} を「{}」に共有",
+            dirs.request_dir, dirs.result_dir, p.his_account
         ));
     }
 
@@ -322,31 +324,31 @@ fn set_app(apps: &mut Vec<InstalledApp>, name: &str, version: &str) {
 fn read_certificate(
     file: &str,
     password: &str,
-) -> Result<oqs_certs::pkcs12::Pkcs12Contents, ApplyError> {
+) -> Result<oqs_host::pki::pkcs12::Pkcs12Contents, ApplyError> {
     let err = |reason: String| ApplyError::Certificate {
         file: file.into(),
         reason,
     };
     let data = std::fs::read(file).map_err(|e| err(e.to_string()))?;
-    oqs_certs::pkcs12::import(&data, password).map_err(|e| err(e.to_string()))
+    oqs_host::pki::pkcs12::import(&data, password).map_err(|e| err(e.to_string()))
 }
 
 /// Operation 6 as the manual sets the wizard: current user, not exportable, no strong
 /// protection, the issuer added to 信頼されたルート証明機関.
 fn install_certificate(
     host: &dyn Host,
-    p: &oqs_certs::pkcs12::Pkcs12Contents,
+    p: &oqs_host::pki::pkcs12::Pkcs12Contents,
 ) -> Result<(), ApplyError> {
     let store = host.certificates();
     for ca in &p.chain_der {
         store.add(
             StoreName::Root,
-            oqs_certs::store::stored(ca, None, false, false)?,
+            oqs_host::pki::stored(ca, None, false, false)?,
         )?;
     }
     store.add(
         StoreName::My,
-        oqs_certs::store::stored(&p.cert_der, Some(p.key_der.clone()), false, false)?,
+        oqs_host::pki::stored(&p.cert_der, Some(p.key_der.clone()), false, false)?,
     )?;
     Ok(())
 }

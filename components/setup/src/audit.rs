@@ -22,7 +22,7 @@ pub struct Line {
     pub ok: bool,
     /// The manual's place: 操作3, チェックリスト, …
     pub reference: &'static str,
-    pub item: &'static str,
+    pub item: String,
     /// What was found.
     pub detail: String,
     /// What to do when it fails.
@@ -52,7 +52,7 @@ impl Audit {
         &mut self,
         id: &'static str,
         reference: &'static str,
-        item: &'static str,
+        item: impl Into<String>,
         result: Result<String, String>,
         remedy: &'static str,
     ) {
@@ -64,7 +64,7 @@ impl Audit {
             id,
             ok,
             reference,
-            item,
+            item: item.into(),
             detail,
             remedy,
         });
@@ -122,19 +122,35 @@ pub fn audit(host: &dyn Host) -> Vec<Line> {
     let his = p.as_ref().is_none_or(|p| p.his_linkage);
     let auto = p.as_ref().is_none_or(|p| p.power == PowerMode::Auto);
     windows_items(&mut a, &w, p.as_ref(), auto);
+    // the folders the kit's profile gives the linkage app and the face reader
+    let dirs = &oqs_proto::profile::Profile::builtin().linkage;
     if face {
         share_item(
             &mut a,
             &w,
             "share_face",
             "操作4",
-            r"C:\OQS\face",
+            &dirs.face_dir,
             p.as_ref(),
         );
     }
     if his {
-        share_item(&mut a, &w, "share_req", "操作5", r"C:\OQS\req", p.as_ref());
-        share_item(&mut a, &w, "share_res", "操作5", r"C:\OQS\res", p.as_ref());
+        share_item(
+            &mut a,
+            &w,
+            "share_req",
+            "操作5",
+            &dirs.request_dir,
+            p.as_ref(),
+        );
+        share_item(
+            &mut a,
+            &w,
+            "share_res",
+            "操作5",
+            &dirs.result_dir,
+            p.as_ref(),
+        );
     }
     certificate_item(&mut a, host, p.as_ref());
     if face {
@@ -537,7 +553,7 @@ fn share_item(
     w: &WindowsState,
     id: &'static str,
     reference: &'static str,
-    path: &'static str,
+    path: &str,
     p: Option<&SiteProfile>,
 ) {
     let account = p.map(|p| p.his_account.as_str()).unwrap_or("receiptcom");
@@ -545,11 +561,7 @@ fn share_item(
     a.add(
         id,
         reference,
-        match id {
-            "share_face" => "共有フォルダ C:\\OQS\\face",
-            "share_req" => "共有フォルダ C:\\OQS\\req",
-            _ => "共有フォルダ C:\\OQS\\res",
-        },
+        format!("共有フォルダ {path}"),
         match s {
             None => Err("共有されていません".into()),
             Some(s) if s.account != account => Err(format!("共有先が {} です", s.account)),
@@ -566,7 +578,7 @@ fn client_certificates(host: &dyn Host) -> Vec<oqs_host::certificates::StoredCer
         .list(StoreName::My)
         .unwrap_or_default()
         .into_iter()
-        .filter(|c| c.issued_by == oqs_certs::ROOT_CA_NAME && c.private_key.is_some())
+        .filter(|c| c.issued_by == oqs_proto::institution::ROOT_CA_NAME && c.private_key.is_some())
         .collect()
 }
 

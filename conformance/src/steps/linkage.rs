@@ -17,8 +17,15 @@ use oqs_proto::settings::CharacterCode;
 use std::path::PathBuf;
 use std::time::Duration;
 
-pub const REQ: &str = r"C:\OQS\req";
-pub const RES: &str = r"C:\OQS\res";
+/// The request folder (`req`) of the kit's profile, where the receipt computer drops requests.
+pub fn req_dir() -> &'static str {
+    &oqs_proto::profile::Profile::builtin().linkage.request_dir
+}
+
+/// The result folder (`res`) of the kit's profile.
+pub fn res_dir() -> &'static str {
+    &oqs_proto::profile::Profile::builtin().linkage.result_dir
+}
 const CONFIG: &str = r"C:\ProgramData\OQS\OQSComApp\config";
 
 /// The linkage app (operations 5 and 12 [C]) and what the receipt computer exchanged with it:
@@ -56,7 +63,7 @@ fn folder(w: &KitWorld, win: &str) -> Result<PathBuf> {
 
 /// The terminal's result folder on disk.
 pub(crate) fn res_folder(w: &KitWorld) -> Result<PathBuf> {
-    folder(w, RES)
+    folder(w, res_dir())
 }
 
 fn code(label: &str) -> Result<CharacterCode> {
@@ -77,7 +84,7 @@ fn check_request(w: &KitWorld, validity: &str, afi: &str) -> Result<Request> {
 
 /// The kit's own HIS writing: a temporary file moved into `req` whole.
 fn drop_into_req(w: &KitWorld, name: &str, bytes: &[u8]) -> Result<()> {
-    crate::target::his::move_in(&folder(w, REQ)?, name, bytes)
+    crate::target::his::move_in(&folder(w, req_dir())?, name, bytes)
 }
 
 /// Waits for a file the app is expected to write (a guard against hanging, not a timing test).
@@ -259,7 +266,7 @@ async fn wait_crash(w: &mut KitWorld) -> Result<()> {
         .context("連携アプリケーションが起動していません")?;
     app.wait_ended().await?;
     w.linkage.published_before.extend(app.published());
-    w.linkage.answered_before_crash = files(&folder(w, RES)?)?.len();
+    w.linkage.answered_before_crash = files(&folder(w, res_dir())?)?.len();
     Ok(())
 }
 
@@ -359,7 +366,7 @@ async fn his_truncated(w: &mut KitWorld, name: String) -> Result<()> {
 #[when(regex = r"^レセコンが要求ファイル「([^」]+)」の前半だけを要求フォルダに直接書き込む$")]
 async fn his_half(w: &mut KitWorld, name: String) -> Result<()> {
     let r = check_request(w, "有効", &name)?.to_bytes(CharacterCode::Utf8)?;
-    std::fs::write(folder(w, REQ)?.join(&name), &r[..r.len() / 2])?;
+    std::fs::write(folder(w, req_dir())?.join(&name), &r[..r.len() / 2])?;
     w.linkage.pending_request = Some(r);
     Ok(())
 }
@@ -371,7 +378,7 @@ async fn his_rest(w: &mut KitWorld, name: String) -> Result<()> {
         .pending_request
         .take()
         .context("書きかけの要求がありません")?;
-    std::fs::write(folder(w, REQ)?.join(&name), r)?;
+    std::fs::write(folder(w, req_dir())?.join(&name), r)?;
     Ok(())
 }
 
@@ -425,13 +432,13 @@ async fn his_batch(w: &mut KitWorld, n: usize) -> Result<()> {
 #[given(regex = r"^結果ファイル「([^」]+)」が作られるまで待つ$")]
 #[when(regex = r"^結果ファイル「([^」]+)」が作られるまで待つ$")]
 async fn wait_result(w: &mut KitWorld, name: String) -> Result<()> {
-    wait_for(w, &folder(w, RES)?.join(name)).await?;
+    wait_for(w, &folder(w, res_dir())?.join(name)).await?;
     Ok(())
 }
 
 #[when(regex = r"^レセコンが結果ファイル「([^」]+)」を取り出す$")]
 async fn his_takes(w: &mut KitWorld, name: String) -> Result<()> {
-    let res = folder(w, RES)?;
+    let res = folder(w, res_dir())?;
     wait_for(w, &res.join(&name)).await?;
     let pass = w
         .terminal()?
@@ -551,7 +558,7 @@ fn decrypt_if_zip(w: &KitWorld, name: &str, bytes: Vec<u8>) -> Result<Vec<u8>> {
 /// Observes: component — raw bytes of the result file the linkage app wrote in res
 #[then(regex = r"^結果フォルダに結果ファイル「([^」]+)」が作られる$")]
 async fn result_made(w: &mut KitWorld, name: String) -> Result<()> {
-    let bytes = wait_for(w, &folder(w, RES)?.join(&name)).await?;
+    let bytes = wait_for(w, &folder(w, res_dir())?.join(&name)).await?;
     w.linkage.result_bytes = Some(bytes.clone());
     let xml = decrypt_if_zip(w, &name, bytes)?;
     w.linkage.result = Some(ResultMessage::from_bytes(&xml)?);
@@ -564,7 +571,7 @@ async fn result_made(w: &mut KitWorld, name: String) -> Result<()> {
 /// Observes: component — raw bytes of the error file the linkage app wrote in res
 #[then(regex = r"^結果フォルダにエラーファイル「([^」]+)」が作られ、「(.+)」と書かれている$")]
 async fn err_file(w: &mut KitWorld, name: String, text: String) -> Result<()> {
-    let bytes = wait_for(w, &folder(w, RES)?.join(&name)).await?;
+    let bytes = wait_for(w, &folder(w, res_dir())?.join(&name)).await?;
     let s = String::from_utf8_lossy(&bytes);
     ensure!(s.contains(&text), "「{text}」がありません: {s}");
     Ok(())
@@ -671,7 +678,7 @@ async fn result_zip(w: &mut KitWorld, pass: String, entry: String) -> Result<()>
 )]
 async fn nothing_yet(w: &mut KitWorld, n: u64) -> Result<()> {
     app(w)?.wait_scans(n).await?;
-    let res = files(&folder(w, RES)?)?;
+    let res = files(&folder(w, res_dir())?)?;
     ensure!(res.is_empty(), "結果フォルダに {res:?} があります");
     Ok(())
 }
@@ -682,7 +689,7 @@ async fn nothing_yet(w: &mut KitWorld, n: u64) -> Result<()> {
 )]
 async fn after_scans(w: &mut KitWorld, n: u64, name: String, how: String) -> Result<()> {
     app(w)?.wait_scans(n).await?;
-    let exists = folder(w, RES)?.join(&name).exists();
+    let exists = folder(w, res_dir())?.join(&name).exists();
     ensure!(
         exists == (how == "残っている"),
         "結果ファイル「{name}」: exists={exists}"
@@ -697,7 +704,7 @@ async fn after_scans(w: &mut KitWorld, n: u64, name: String, how: String) -> Res
 async fn deleted_after(w: &mut KitWorld, n: u64, name: String) -> Result<()> {
     app(w)?.wait_scans(n).await?;
     ensure!(
-        !folder(w, RES)?.join(&name).exists(),
+        !folder(w, res_dir())?.join(&name).exists(),
         "結果ファイル「{name}」が残っています"
     );
     Ok(())
@@ -707,7 +714,7 @@ async fn deleted_after(w: &mut KitWorld, n: u64, name: String) -> Result<()> {
 #[then(regex = r"^要求フォルダに「([^」]+)」が残っている$")]
 async fn still_in_req(w: &mut KitWorld, name: String) -> Result<()> {
     ensure!(
-        folder(w, REQ)?.join(&name).exists(),
+        folder(w, req_dir())?.join(&name).exists(),
         "「{name}」がありません"
     );
     Ok(())
@@ -716,7 +723,7 @@ async fn still_in_req(w: &mut KitWorld, name: String) -> Result<()> {
 /// Observes: component — the req folder as the linkage app left it
 #[then(regex = r"^要求フォルダは空である$")]
 async fn req_empty(w: &mut KitWorld) -> Result<()> {
-    let left = files(&folder(w, REQ)?)?;
+    let left = files(&folder(w, req_dir())?)?;
     ensure!(left.is_empty(), "要求フォルダに {left:?} が残っています");
     Ok(())
 }
@@ -724,7 +731,7 @@ async fn req_empty(w: &mut KitWorld) -> Result<()> {
 /// Observes: component — res files, and the results the app published over all its starts
 #[then(regex = r"^すべての要求に結果ファイルがちょうど1つずつ作られる$")]
 async fn batch_done(w: &mut KitWorld) -> Result<()> {
-    let res = folder(w, RES)?;
+    let res = folder(w, res_dir())?;
     for i in 0..w.linkage.batch {
         wait_for(w, &res.join(format!("OQSsiquc01res_BATCH{i:04}.xml"))).await?;
     }
