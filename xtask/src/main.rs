@@ -5,6 +5,7 @@
 //! | `conformance [cucumber options]` | runs the features (`--tags`, `--name`, `--seed`, …); reports in `target/conformance/` |
 //! | `test` | runs every test of the workspace and ends with one `tests: N passed, N failed, N skipped` line |
 //! | `sim [--pcsc]` | starts a World on loopback, prints addresses and certificate paths, runs until Ctrl-C; `--pcsc` adds a real pcscd with a virtual card |
+//! | `deps` | checks that workspace dependencies point down as DESIGN.md draws them |
 //! | `certs` | writes the test PKI (roots, server, one terminal's certificate and .p12) to a folder |
 //! | `bench suite` | scenarios/s of the whole suite and World start time |
 //! | `bench linkage` | linkage app requests/s and req→res latency (plain vs encrypted), crash soak |
@@ -14,6 +15,7 @@
 //! | `bench reader` | the virtual card: APDUs/s in process; round trips through pcscd + vpcd vs an echo card and vicc |
 
 mod bench;
+mod deps;
 mod fuzz;
 mod linkage_bench;
 mod proxy_bench;
@@ -51,6 +53,8 @@ enum Cmd {
     Certs(sim::CertArgs),
     /// Fuzz a parser with libFuzzer (cargo-fuzz on stable); `--list` names the targets.
     Fuzz(fuzz::FuzzArgs),
+    /// Check that the workspace's dependencies point down as DESIGN.md draws them.
+    Deps,
     /// Benchmarks; they print figures, they assert nothing.
     Bench {
         #[command(subcommand)]
@@ -109,6 +113,7 @@ fn main() -> ExitCode {
         Cmd::Sim(args) => sim::run(args),
         Cmd::Certs(args) => sim::certs(args),
         Cmd::Fuzz(args) => fuzz::run(args),
+        Cmd::Deps => deps::run(),
         Cmd::Bench { what } => match bench::optimised_rerun() {
             // benchmarks measure optimised code: a debug xtask runs its bench-profile self
             Some(code) => code,
