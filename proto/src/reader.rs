@@ -16,6 +16,7 @@
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
+pub mod apdu;
 pub mod kenmen;
 
 /// The card applications and files of INTERFACES §3, shared by the virtual card and the driver.

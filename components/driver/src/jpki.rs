@@ -3,6 +3,7 @@
 
 use oqs_host::readers::{CardChannel, ReaderError};
 use oqs_proto::reader::FormFactor;
+use oqs_proto::reader::apdu::{Command, split_response, sw};
 use oqs_proto::reader::jpki::{
     EF_AUTH_CERT, EF_AUTH_KEY, EF_AUTH_PIN, EF_TOKEN, JPKI_AP, SHA256_DIGEST_INFO_PREFIX,
 };
@@ -32,18 +33,6 @@ pub enum CardError {
     Status { step: &'static str, sw: u16 },
 }
 
-fn split(resp: Vec<u8>) -> (Vec<u8>, u16) {
-    match resp.len() {
-        0 | 1 => (Vec::new(), 0x6F00),
-        n => {
-            let sw = u16::from_be_bytes([resp[n - 2], resp[n - 1]]);
-            let mut data = resp;
-            data.truncate(n - 2);
-            (data, sw)
-        }
-    }
-}
-
 /// A JPKI-AP session over one card channel.
 pub struct Jpki<'a> {
     ch: &'a mut dyn CardChannel,
@@ -53,37 +42,35 @@ impl<'a> Jpki<'a> {
     /// Selects JPKI-AP.
     pub fn select(ch: &'a mut dyn CardChannel) -> Result<Self, CardError> {
         let mut j = Self { ch };
-        let sw = j
-            .send(&[&[0x00, 0xA4, 0x04, 0x0C, 10][..], &JPKI_AP].concat())?
-            .1;
-        if sw != 0x9000 {
+        let status = j.send(&Command::select_df(&JPKI_AP))?.1;
+        if status != sw::OK {
             return Err(CardError::NotMyNumberCard {
                 step: "SELECT JPKI-AP",
-                sw,
+                sw: status,
             });
         }
         Ok(j)
     }
 
-    fn send(&mut self, apdu: &[u8]) -> Result<(Vec<u8>, u16), CardError> {
-        Ok(split(self.ch.transmit(apdu)?))
+    fn send(&mut self, c: &Command) -> Result<(Vec<u8>, u16), CardError> {
+        Ok(split_response(self.ch.transmit(&c.to_bytes())?))
     }
 
     fn select_ef(&mut self, fid: [u8; 2], step: &'static str) -> Result<(), CardError> {
-        match self
-            .send(&[0x00, 0xA4, 0x02, 0x0C, 0x02, fid[0], fid[1]])?
-            .1
-        {
-            0x9000 => Ok(()),
+        match self.send(&Command::select_ef(fid))?.1 {
+            sw::OK => Ok(()),
             sw => Err(CardError::NotMyNumberCard { step, sw }),
         }
     }
 
     fn read(&mut self, offset: usize, len: u8, step: &'static str) -> Result<Vec<u8>, CardError> {
-        let (data, sw) = self.send(&[0x00, 0xB0, (offset >> 8) as u8, offset as u8, len])?;
-        match sw {
-            0x9000 => Ok(data),
-            sw => Err(CardError::Status { step, sw }),
+        let offset = u16::try_from(offset).map_err(|_| CardError::Status {
+            step,
+            sw: sw::OFFSET_OUTSIDE,
+        })?;
+        match self.send(&Command::read_binary(offset, len))? {
+            (data, sw::OK) => Ok(data),
+            (_, sw) => Err(CardError::Status { step, sw }),
         }
     }
 
@@ -93,7 +80,7 @@ impl<'a> Jpki<'a> {
         let t = self.read(0, 0x20, "トークン")?;
         FormFactor::from_token(&t).ok_or(CardError::NotMyNumberCard {
             step: "トークン",
-            sw: 0x9000,
+            sw: sw::OK,
         })
     }
 
@@ -105,14 +92,14 @@ impl<'a> Jpki<'a> {
             [0x30, 0x82, hi, lo, ..] => 4 + (usize::from(*hi) << 8 | usize::from(*lo)),
             [0x30, 0x81, n, ..] => 3 + usize::from(*n),
             [0x30, n, ..] if *n < 0x80 => 2 + usize::from(*n),
-            _ => return Err(CardError::NotMyNumberCard { step, sw: 0x9000 }),
+            _ => return Err(CardError::NotMyNumberCard { step, sw: sw::OK }),
         };
         let mut der = Vec::with_capacity(total);
         while der.len() < total {
             let want = (total - der.len()).min(0xFF) as u8;
             let chunk = self.read(der.len(), want, step)?;
             if chunk.is_empty() {
-                return Err(CardError::Status { step, sw: 0x9000 });
+                return Err(CardError::Status { step, sw: sw::OK });
             }
             der.extend_from_slice(&chunk);
         }
@@ -128,10 +115,10 @@ impl<'a> Jpki<'a> {
     /// Tries left of the authentication PIN (VERIFY without data); 0 when blocked.
     pub fn auth_pin_tries_left(&mut self) -> Result<u8, CardError> {
         self.select_ef(EF_AUTH_PIN, "暗証番号")?;
-        match self.send(&[0x00, 0x20, 0x00, 0x80])?.1 {
-            sw if sw & 0xFFF0 == 0x63C0 => Ok((sw & 0x0F) as u8),
-            0x6983 | 0x6984 => Ok(0),
-            0x9000 => Ok(3),
+        match self.send(&Command::verify(None))?.1 {
+            s if sw::tries(s).is_some() => Ok(sw::tries(s).unwrap_or_default()),
+            sw::AUTH_BLOCKED | sw::BLOCKED => Ok(0),
+            sw::OK => Ok(3),
             sw => Err(CardError::Status {
                 step: "暗証番号の残り回数",
                 sw,
@@ -142,12 +129,12 @@ impl<'a> Jpki<'a> {
     /// VERIFY of the authentication PIN.
     pub fn verify_auth_pin(&mut self, pin: &str) -> Result<(), CardError> {
         self.select_ef(EF_AUTH_PIN, "暗証番号")?;
-        let p = pin.as_bytes();
-        let apdu = [&[0x00, 0x20, 0x00, 0x80, p.len() as u8][..], p].concat();
-        match self.send(&apdu)?.1 {
-            0x9000 => Ok(()),
-            0x63C0 | 0x6983 | 0x6984 => Err(CardError::Blocked),
-            sw if sw & 0xFFF0 == 0x63C0 => Err(CardError::WrongPin((sw & 0x0F) as u8)),
+        match self.send(&Command::verify(Some(pin.as_bytes())))?.1 {
+            sw::OK => Ok(()),
+            s if s == sw::tries_left(0) || s == sw::AUTH_BLOCKED || s == sw::BLOCKED => {
+                Err(CardError::Blocked)
+            }
+            s if sw::tries(s).is_some() => Err(CardError::WrongPin(sw::tries(s).unwrap_or(0))),
             sw => Err(CardError::Status {
                 step: "暗証番号の照合",
                 sw,
@@ -158,15 +145,9 @@ impl<'a> Jpki<'a> {
     /// COMPUTE DIGITAL SIGNATURE with the authentication key over a DigestInfo.
     pub fn sign_with_auth_key(&mut self, digest_info: &[u8]) -> Result<Vec<u8>, CardError> {
         self.select_ef(EF_AUTH_KEY, "利用者証明用秘密鍵")?;
-        let apdu = [
-            &[0x80, 0x2A, 0x00, 0x80, digest_info.len() as u8][..],
-            digest_info,
-            &[0x00],
-        ]
-        .concat();
-        match self.send(&apdu)? {
-            (sig, 0x9000) => Ok(sig),
-            (_, 0x6982) => Err(CardError::NotUnlocked),
+        match self.send(&Command::compute_signature(digest_info))? {
+            (sig, sw::OK) => Ok(sig),
+            (_, sw::SECURITY_NOT_SATISFIED) => Err(CardError::NotUnlocked),
             (_, sw) => Err(CardError::Status { step: "署名", sw }),
         }
     }

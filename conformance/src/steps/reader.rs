@@ -293,11 +293,12 @@ async fn has_card(w: &mut KitWorld, validity: String, carrier: String, pin: Stri
 async fn card_blocked(w: &mut KitWorld, times: u32) -> Result<()> {
     let card = scene(w).card.clone().context("カードがありません")?;
     let mut c = card.lock().unwrap_or_else(|e| e.into_inner());
-    let jpki = oqs_proto::reader::jpki::JPKI_AP;
-    c.process(&[&[0x00, 0xA4, 0x04, 0x0C, 10][..], &jpki].concat());
-    c.process(&[0x00, 0xA4, 0x02, 0x0C, 0x02, 0x00, 0x18]);
+    use oqs_proto::reader::apdu::Command;
+    use oqs_proto::reader::jpki::{EF_AUTH_PIN, JPKI_AP};
+    c.process(&Command::select_df(&JPKI_AP).to_bytes());
+    c.process(&Command::select_ef(EF_AUTH_PIN).to_bytes());
     for _ in 0..times {
-        c.process(&[0x00, 0x20, 0x00, 0x80, 4, b'0', b'0', b'0', b'0']);
+        c.process(&Command::verify(Some(b"0000")).to_bytes());
     }
     ensure!(c.auth_pin_tries_left() == 0, "ロックされていません");
     Ok(())

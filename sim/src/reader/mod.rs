@@ -3,7 +3,8 @@
 //! the card side of vsmartcard's vpcd protocol ([`vpcd`]), and a real pcscd to plug it into
 //! ([`pcscd`]).
 
-pub mod apdu;
+/// The APDU format, written once in oqs-proto for the card and the driver.
+pub use oqs_proto::reader::apdu;
 pub mod device;
 pub mod face;
 pub mod mynumber;

@@ -1,4 +1,6 @@
-//! ISO 7816-4 short command APDUs and status words, as far as the JPKI flows use them.
+//! ISO 7816-4 command and response APDUs and status words, as far as the JPKI flows use them:
+//! written once for the card (which parses commands and answers) and the driver (which builds
+//! commands and reads answers).
 
 /// A parsed command: `CLA INS P1 P2 [Lc data] [Le]`.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -16,6 +18,8 @@ pub struct Command {
 /// Status words the card answers with.
 pub mod sw {
     pub const OK: u16 = 0x9000;
+    /// An answer without a status word (a reader that returned fewer than 2 bytes).
+    pub const NO_STATUS: u16 = 0x6F00;
     /// 63Cx: wrong PIN (or VERIFY without data), x tries left.
     pub fn tries_left(x: u8) -> u16 {
         0x63C0 | u16::from(x.min(15))
@@ -26,6 +30,12 @@ pub mod sw {
     /// VERIFY with a PIN against a blocked key (JICSAP; seen on J-LIS test cards). The try that
     /// blocks it answers 63C0, and the status query keeps answering 63C0.
     pub const BLOCKED: u16 = 0x6984;
+    /// Authentication method blocked (ISO 7816-4); some cards answer it for a blocked PIN.
+    pub const AUTH_BLOCKED: u16 = 0x6983;
+    /// Whether `sw` is 63Cx, and its x (tries left).
+    pub fn tries(sw: u16) -> Option<u8> {
+        (sw & 0xFFF0 == 0x63C0).then_some((sw & 0x0F) as u8)
+    }
     pub const NO_CURRENT_EF: u16 = 0x6986;
     pub const WRONG_DATA: u16 = 0x6A80;
     pub const FILE_NOT_FOUND: u16 = 0x6A82;
@@ -36,6 +46,44 @@ pub mod sw {
 }
 
 impl Command {
+    fn new(cla: u8, ins: u8, p1: u8, p2: u8, data: &[u8], le: Option<usize>) -> Self {
+        Self {
+            cla,
+            ins,
+            p1,
+            p2,
+            data: data.to_vec(),
+            le,
+        }
+    }
+
+    /// SELECT FILE of a DF by its AID, no response data (`00 A4 04 0C`).
+    pub fn select_df(aid: &[u8]) -> Self {
+        Self::new(0x00, 0xA4, 0x04, 0x0C, aid, None)
+    }
+
+    /// SELECT FILE of an EF of the current DF by its file ID (`00 A4 02 0C`).
+    pub fn select_ef(fid: [u8; 2]) -> Self {
+        Self::new(0x00, 0xA4, 0x02, 0x0C, &fid, None)
+    }
+
+    /// READ BINARY of `len` bytes (0: 256) at `offset` of the current EF (short form, offset
+    /// < 32768).
+    pub fn read_binary(offset: u16, len: u8) -> Self {
+        let [hi, lo] = (offset & 0x7FFF).to_be_bytes();
+        Self::new(0x00, 0xB0, hi, lo, &[], Some(le_of(len)))
+    }
+
+    /// VERIFY of the current key with `pin`; without a PIN, the query of the tries left.
+    pub fn verify(pin: Option<&[u8]>) -> Self {
+        Self::new(0x00, 0x20, 0x00, 0x80, pin.unwrap_or_default(), None)
+    }
+
+    /// COMPUTE DIGITAL SIGNATURE with the current key over a DigestInfo (`80 2A 00 80`, Le 00).
+    pub fn compute_signature(digest_info: &[u8]) -> Self {
+        Self::new(0x80, 0x2A, 0x00, 0x80, digest_info, Some(256))
+    }
+
     /// Parses a short or extended APDU (cases 1–4; clients read whole card-face files with one
     /// extended Le). Anything else is the status word to answer with.
     pub fn parse(b: &[u8]) -> Result<Self, u16> {
@@ -117,9 +165,52 @@ pub fn response(data: &[u8], sw: u16) -> Vec<u8> {
     v
 }
 
+/// A response split into its data and status word; fewer than 2 bytes is
+/// [`sw::NO_STATUS`].
+pub fn split_response(mut resp: Vec<u8>) -> (Vec<u8>, u16) {
+    match resp.len() {
+        0 | 1 => (Vec::new(), sw::NO_STATUS),
+        n => {
+            let sw = u16::from_be_bytes([resp[n - 2], resp[n - 1]]);
+            resp.truncate(n - 2);
+            (resp, sw)
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_driver_s_commands_are_what_the_card_parses() {
+        assert_eq!(
+            Command::select_ef([0x00, 0x18]).to_bytes(),
+            [0x00, 0xA4, 0x02, 0x0C, 0x02, 0x00, 0x18]
+        );
+        assert_eq!(
+            Command::read_binary(0x0123, 4).to_bytes(),
+            [0x00, 0xB0, 0x01, 0x23, 4]
+        );
+        assert_eq!(Command::verify(None).to_bytes(), [0x00, 0x20, 0x00, 0x80]);
+        assert_eq!(
+            Command::verify(Some(b"1234")).to_bytes(),
+            [0x00, 0x20, 0x00, 0x80, 4, b'1', b'2', b'3', b'4']
+        );
+        let sign = Command::compute_signature(&[1, 2, 3]);
+        assert_eq!(sign.to_bytes(), [0x80, 0x2A, 0x00, 0x80, 3, 1, 2, 3, 0x00]);
+        for c in [
+            sign,
+            Command::select_df(&[0xD3, 0x92]),
+            Command::read_binary(0, 0),
+        ] {
+            assert_eq!(Command::parse(&c.to_bytes()).unwrap(), c);
+        }
+        assert_eq!(split_response(vec![7, 0x90, 0x00]), (vec![7], sw::OK));
+        assert_eq!(split_response(vec![0x90]), (vec![], sw::NO_STATUS));
+        assert_eq!(sw::tries(0x63C2), Some(2));
+        assert_eq!(sw::tries(0x6982), None);
+    }
 
     #[test]
     fn parses_the_four_cases() {
