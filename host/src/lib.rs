@@ -12,11 +12,18 @@
 //! | [`Readers`] | card readers through PC/SC (WinSCard), and face readers' cameras |
 //! | [`SystemSettings`] | the Windows settings the manuals touch ([`WindowsState`]: users, power, proxy, tasks, …) |
 //!
-//! With feature `dir`, [`dir::TerminalDir`] keeps a whole terminal in a directory; with feature
-//! `https`, [`https`] builds TLS connections the way Windows does for its programs.
-//!
-//! Tasks, proxy/WinHTTP and power arrive with the issues that need them, as further traits
-//! on [`Host`].
+//! | module | what it holds |
+//! |---|---|
+//! | [`files`] | [`Files`] and [`WinPath`], Windows paths resolved on this machine |
+//! | [`credentials`] | [`CredentialManager`] |
+//! | [`certificates`] | [`CertificateStore`], its stores and entries |
+//! | [`clock`] | [`Clock`] and the JST offset |
+//! | [`names`] | [`Resolver`] |
+//! | [`readers`] | [`Readers`]: PC/SC readers, card channels, face cameras |
+//! | [`windows`] | [`SystemSettings`] and [`WindowsState`]: users, power, proxy, WinHTTP, tasks, Edge, apps, shares |
+//! | `dir` (feature `dir`) | `TerminalDir`: a whole terminal kept in a directory |
+//! | `https` (feature `https`) | TLS connections the way Windows makes them for its programs |
+//! | `pki` (feature `pki`) | certificates read as the certificate dialog shows them, PKCS#12 opened as the import wizard does |
 
 pub mod certificates;
 pub mod clock;

@@ -13,11 +13,13 @@
 //! | [`settings`] | 環境設定: character code and the service flags |
 //! | [`qualification`] | qualification lookup by insurance data: search info and result |
 //! | [`ntp`] | SNTP packets: the request of 今すぐ更新, the server's answer, offset and delay |
-//! | [`reader`] | identity methods at card readers, face reader modes, `ReaderInfo.ini`, face result names |
+//! | [`reader`] | identity methods at card readers, face reader modes, `ReaderInfo.ini`, face result names; APDUs ([`reader::apdu`]), JPKI and 券面 files ([`reader::kenmen`]) |
 //! | [`site`] | the site profile the setup tool applies, the manual's rules on it, `netsh` output |
 //! | [`task_xml`] | Task Scheduler task files of the installers (UTF-16), parsed and written |
 //! | [`version_info`] | `Version.info` of the linkage app, the distro app and the face library |
 //! | [`api`] | the JSON bodies of the simulated qualification server's web API |
+//! | [`linkage`] | the linkage interface: request and result XML, file names, encryption (WinZip AES), `UserDefinition.property` |
+//! | [`profile`] | the kit's profile: the values the public sources leave open, as data |
 
 pub mod account;
 pub mod account_csv;

@@ -1,6 +1,13 @@
 //! The fake Windows terminal (資格確認端末): a temp directory standing in for `C:\`, the
-//! current user's certificate stores and Credential Manager, all as real files, behind the
-//! `oqs-host` traits. The full Windows layer (tasks, proxy, power, users) is its own issue.
+//! current user's certificate stores and Credential Manager, and the Windows settings the
+//! manuals touch (users, power, proxy and WinHTTP, Task Scheduler, Edge, apps, shares), all as
+//! real files behind the `oqs-host` traits.
+//!
+//! | module | what it plays |
+//! |---|---|
+//! | [`actions`] | what a person does on Windows in operation 2: .NET 4.8, the face library installer, Edge extensions |
+//! | [`edge`] | the in-process Edge: the portal over mTLS with the terminal's certificate |
+//! | [`time`] | the Windows time service: internet time from an NTP server |
 //!
 //! The terminal's disk and stores are an [`oqs_host::dir::TerminalDir`] (layout there), so a
 //! component started as its own process can open the same terminal.
