@@ -138,39 +138,13 @@ pub async fn serve(
             let who = c.reg().who(s.code, &token, false, s.now);
             menu_or_away(&c, who)
         }
-        (Method::GET, "/web/password") => {
-            // one lock for both questions: a guard held in a `match` lives to its end
-            let (may_change, restricted) = {
-                let r = c.reg();
-                (
-                    r.who(s.code, &token, true, s.now).is_ok(),
-                    r.who(s.code, &token, false, s.now).err(),
-                )
-            };
-            if may_change {
-                password_page(restricted.as_ref(), None)
-            } else {
-                see_other("/web/login", None)
-            }
-        }
+        (Method::GET, "/web/password") => password_screen(&c),
         (Method::POST, "/web/password") => {
             let f = match form(req, s.body_secs).await {
                 Ok(f) => f,
                 Err(r) => return r,
             };
-            let r = c.reg().change_password(
-                s.code,
-                &token,
-                f.get("old_password"),
-                f.get("new_password"),
-                f.get("new_password_confirm"),
-                s.now,
-            );
-            match r {
-                Ok(()) => done_page(),
-                Err(Refusal::NotLoggedIn) => see_other("/web/login", None),
-                Err(e) => password_page(None, Some(&e)),
-            }
+            change_password(&c, &f)
         }
         (Method::GET, "/web/settings") => {
             let current = c.reg().settings(s.code, &token, s.now);
@@ -192,16 +166,52 @@ pub async fn serve(
             "<p>ログアウトします。</p><form method=\"post\" action=\"/web/logout\">\
              <p><button type=\"submit\">OK</button> <a href=\"/web/menu\">キャンセル</a></p></form>",
         ),
-        (Method::POST, "/web/logout") => {
-            c.reg().logout(&token);
-            let mut r = see_other("/web/", None);
-            if let Ok(v) = format!("{COOKIE}=; Path=/web; Max-Age=0; Secure; HttpOnly").parse() {
-                r.headers_mut().insert("set-cookie", v);
-            }
-            r
-        }
+        (Method::POST, "/web/logout") => log_out(&c),
         _ => not_here(),
     }
+}
+
+/// パスワード変更, for a session that may change its password (a restricted one says why).
+fn password_screen(c: &Ctx<'_>) -> Reply {
+    // one lock for both questions: a guard held in a `match` lives to its end
+    let (may_change, restricted) = {
+        let r = c.reg();
+        (
+            r.who(c.code, c.token, true, c.now).is_ok(),
+            r.who(c.code, c.token, false, c.now).err(),
+        )
+    };
+    if may_change {
+        password_page(restricted.as_ref(), None)
+    } else {
+        see_other("/web/login", None)
+    }
+}
+
+fn change_password(c: &Ctx<'_>, f: &Form) -> Reply {
+    let r = c.reg().change_password(
+        c.code,
+        c.token,
+        f.get("old_password"),
+        f.get("new_password"),
+        f.get("new_password_confirm"),
+        c.now,
+    );
+    match r {
+        Ok(()) => done_page(),
+        Err(Refusal::NotLoggedIn) => see_other("/web/login", None),
+        Err(e) => password_page(None, Some(&e)),
+    }
+}
+
+/// ログアウト's OK: the session ends and its cookie goes.
+fn log_out(c: &Ctx<'_>) -> Reply {
+    c.reg().logout(c.token);
+    let mut r = see_other("/web/", None);
+    if let Ok(v) = format!("{COOKIE}=; Path=/web; Max-Age=0; Secure; HttpOnly").parse() {
+        r.headers_mut().insert("set-cookie", v);
+    }
+    r
 }
 
 /// ログイン: an account's user ID and password, or the master reset ID (`H…R`) and its
