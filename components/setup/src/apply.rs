@@ -5,7 +5,7 @@
 use oqs_host::certificates::StoreName;
 use oqs_host::credentials::GenericCredential;
 use oqs_host::windows::{Access, InstalledApp, Share, Task, Trigger, User};
-use oqs_host::{Host, WinPath};
+use oqs_host::{Host, WinPath, WindowsState};
 use oqs_proto::linkage::config::{
     OQS_ADMIN, OQS_CRYPT_PASS, OQS_LOGIN_KEY, OQS_MEDICAL_INSTITUTION_CODE,
 };
@@ -80,8 +80,29 @@ pub fn apply(host: &dyn Host, profile_text: &str) -> Result<Vec<String>, ApplyEr
     };
     let mut done = Vec::new();
     let mut w = host.system().load()?;
+    op1_user(&mut w, &p, &mut done);
+    op2_face_library(host, &mut w, &mut done)?;
+    op3_windows(&mut w, &p, &mut done);
+    op4_op5_shares(host, &mut w, &p, &mut done)?;
+    // 6 client certificate (read and decoded before step 1)
+    if let (Some(c), Some(cert)) = (&p.certificate, &certificate) {
+        install_certificate(host, cert)?;
+        done.push(format!(
+            "操作6: 電子証明書「{}」を個人ストアにインポート",
+            c.file
+        ));
+    }
 
-    // 1 Windows user OqsComApp, administrator, logged on
+    op10_face_reader_software(&mut w, &p, &mut done);
+    op11_distro_app(host, &mut w, &p, &mut done)?;
+    op12_credentials_and_tasks(host, &mut w, &p, &mut done)?;
+    host.system().save(&w)?;
+    write_bytes(host, APPLIED_PROFILE, profile_text.as_bytes())?;
+    Ok(done)
+}
+
+/// 1 Windows user OqsComApp, administrator, logged on.
+fn op1_user(w: &mut WindowsState, p: &SiteProfile, done: &mut Vec<String>) {
     w.users.retain(|u| u.name != OQS_USER);
     w.users.push(User {
         name: OQS_USER.into(),
@@ -92,8 +113,14 @@ pub fn apply(host: &dyn Host, profile_text: &str) -> Result<Vec<String>, ApplyEr
     done.push(format!(
         "操作1: Windowsユーザー「{OQS_USER}」（管理者）を作成し、ログオン"
     ));
+}
 
-    // 2 .NET 4.8, face library (CertPropSvc policy), extensions with developer mode on → off
+/// 2 .NET 4.8, face library (CertPropSvc policy), extensions with developer mode on → off.
+fn op2_face_library(
+    host: &dyn Host,
+    w: &mut WindowsState,
+    done: &mut Vec<String>,
+) -> Result<(), ApplyError> {
     w.dotnet48 = true;
     w.cert_propagation_disabled = true;
     set_app(
@@ -118,7 +145,11 @@ pub fn apply(host: &dyn Host, profile_text: &str) -> Result<Vec<String>, ApplyEr
         "操作2: .NET Framework 4.8、顔認証ライブラリ（CertPropSvc 無効化）、拡張機能3つ（開発者モードはオフに戻す）、再起動".into(),
     );
 
-    // 3 proxy, WinHTTP, sleep, fast startup, time, scaling, restart task, update policy
+    Ok(())
+}
+
+/// 3 proxy, WinHTTP, sleep, fast startup, time, scaling, restart task, update policy.
+fn op3_windows(w: &mut WindowsState, p: &SiteProfile, done: &mut Vec<String>) {
     let proxy = p.proxy();
     w.proxy.enabled = true;
     w.proxy.address = proxy.address.clone();
@@ -165,8 +196,15 @@ pub fn apply(host: &dyn Host, profile_text: &str) -> Result<Vec<String>, ApplyEr
             "操作3: タスク「{RESTART_TASK}」毎日 {restart}、自動更新を構成する 4・毎日 {update}、アクティブ時間を手動設定"
         ));
     }
+}
 
-    // 4 [A] face result folder shared with the HIS
+/// 4 [A] the face result folder and 5 [C] the linkage app's req/res, shared with the HIS.
+fn op4_op5_shares(
+    host: &dyn Host,
+    w: &mut WindowsState,
+    p: &SiteProfile,
+    done: &mut Vec<String>,
+) -> Result<(), ApplyError> {
     // the folders the kit's profile gives the linkage app and the face reader
     let dirs = &oqs_proto::profile::Profile::builtin().linkage;
     if p.face_reader {
@@ -202,16 +240,11 @@ pub fn apply(host: &dyn Host, profile_text: &str) -> Result<Vec<String>, ApplyEr
         ));
     }
 
-    // 6 client certificate (read and decoded before step 1)
-    if let (Some(c), Some(cert)) = (&p.certificate, &certificate) {
-        install_certificate(host, cert)?;
-        done.push(format!(
-            "操作6: 電子証明書「{}」を個人ストアにインポート",
-            c.file
-        ));
-    }
+    Ok(())
+}
 
-    // 10 [A] the face reader vendor's software, logged on as OqsComApp
+/// 10 [A] the face reader vendor's software, logged on as OqsComApp.
+fn op10_face_reader_software(w: &mut WindowsState, p: &SiteProfile, done: &mut Vec<String>) {
     if p.face_reader {
         set_app(
             &mut w.apps,
@@ -223,8 +256,15 @@ pub fn apply(host: &dyn Host, profile_text: &str) -> Result<Vec<String>, ApplyEr
                 .into(),
         );
     }
+}
 
-    // 11 distribution app: the installer leaves its task XML in tools, imported as OqsComApp
+/// 11 distribution app: the installer leaves its task XML in tools, imported as OqsComApp.
+fn op11_distro_app(
+    host: &dyn Host,
+    w: &mut WindowsState,
+    p: &SiteProfile,
+    done: &mut Vec<String>,
+) -> Result<(), ApplyError> {
     set_app(&mut w.apps, "配信アプリケーション", "1.0.4");
     write_bytes(
         host,
@@ -243,7 +283,7 @@ pub fn apply(host: &dyn Host, profile_text: &str) -> Result<Vec<String>, ApplyEr
         oqs_proto::distro::SETTINGS_FILE,
         distro.render().as_bytes(),
     )?;
-    host.system().save(&w)?;
+    host.system().save(w)?;
     crate::tasks::write_installer_tasks(host, DISTRO_TOOLS)?;
     crate::tasks::import(
         host,
@@ -251,15 +291,24 @@ pub fn apply(host: &dyn Host, profile_text: &str) -> Result<Vec<String>, ApplyEr
         OQS_USER,
         &p.oqs_password,
     )?;
-    w = host.system().load()?;
+    *w = host.system().load()?;
     w.restart();
     done.push(format!(
         "操作11: 配信アプリケーション（{}）をインストールし、{DISTRO_TASK}.xml を OqsComApp でインポート、再起動",
         p.network.distro_server()
     ));
 
-    // 12 Credential Manager: the institution code for the linkage app [C] and the face
-    // library [A] alike; the linkage account and the linkage app's tasks [C]
+    Ok(())
+}
+
+/// 12 Credential Manager: the institution code for the linkage app [C] and the face library
+/// [A] alike; the linkage account and the linkage app's tasks [C].
+fn op12_credentials_and_tasks(
+    host: &dyn Host,
+    w: &mut WindowsState,
+    p: &SiteProfile,
+    done: &mut Vec<String>,
+) -> Result<(), ApplyError> {
     if p.his_linkage || p.face_reader {
         host.credentials().write_generic(GenericCredential {
             target: OQS_MEDICAL_INSTITUTION_CODE.into(),
@@ -287,7 +336,7 @@ pub fn apply(host: &dyn Host, profile_text: &str) -> Result<Vec<String>, ApplyEr
                     .into(),
             );
         }
-        host.system().save(&w)?;
+        host.system().save(w)?;
         for name in LINKAGE_TASKS {
             crate::tasks::import(
                 host,
@@ -296,13 +345,11 @@ pub fn apply(host: &dyn Host, profile_text: &str) -> Result<Vec<String>, ApplyEr
                 &p.oqs_password,
             )?;
         }
-        w = host.system().load()?;
+        *w = host.system().load()?;
         done.push("操作12: 連携アプリケーションのタスク3つを OqsComApp でインポート".into());
     }
 
-    host.system().save(&w)?;
-    write_bytes(host, APPLIED_PROFILE, profile_text.as_bytes())?;
-    Ok(done)
+    Ok(())
 }
 
 /// A file the manuals name, written as its installer leaves it.
