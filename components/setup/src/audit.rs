@@ -235,6 +235,17 @@ pub fn audit_site(terminals: &[(&str, &dyn Host)]) -> Vec<(String, Vec<Line>)> {
 }
 
 fn windows_items(a: &mut Audit, w: &WindowsState, p: Option<&SiteProfile>, auto: bool) {
+    user_items(a, w);
+    face_library_items(a, w);
+    proxy_items(a, w, p);
+    power_and_time_items(a, w, p);
+    if auto {
+        restart_items(a, w, p);
+    }
+}
+
+/// 操作1: the Windows user.
+fn user_items(a: &mut Audit, w: &WindowsState) {
     let user = w.user(OQS_USER);
     a.add(
         "user",
@@ -254,6 +265,10 @@ fn windows_items(a: &mut Audit, w: &WindowsState, p: Option<&SiteProfile>, auto:
         ),
         "ユーザー名「OqsComApp」（大文字・小文字を区別）を管理者で作成し、そのユーザーでログオンしてください",
     );
+}
+
+/// 操作2: .NET, the face library's policy and Edge.
+fn face_library_items(a: &mut Audit, w: &WindowsState) {
     a.add(
         "dotnet",
         "操作2",
@@ -337,6 +352,10 @@ fn windows_items(a: &mut Audit, w: &WindowsState, p: Option<&SiteProfile>, auto:
         need(!w.edge.developer_mode, "オフ", "オンのままです"),
         "拡張機能を追加した後、開発者モードをオフにしてください",
     );
+}
+
+/// 操作3: the proxy, its exceptions and WinHTTP.
+fn proxy_items(a: &mut Audit, w: &WindowsState, p: Option<&SiteProfile>) {
     let proxy = p.map(SiteProfile::proxy);
     let (want_addr, want_port) = proxy
         .as_ref()
@@ -405,6 +424,10 @@ fn windows_items(a: &mut Audit, w: &WindowsState, p: Option<&SiteProfile>, auto:
         ),
         "管理者のコマンドプロンプトで netsh winhttp import proxy source=ie を実行してください",
     );
+}
+
+/// 操作3: sleep, fast startup, internet time and scaling.
+fn power_and_time_items(a: &mut Audit, w: &WindowsState, p: Option<&SiteProfile>) {
     let laptop = w.power.device == DeviceKind::Laptop;
     a.add(
         "sleep",
@@ -455,9 +478,6 @@ fn windows_items(a: &mut Audit, w: &WindowsState, p: Option<&SiteProfile>, auto:
         ),
         "ディスプレイの拡大縮小を 100% にしてください",
     );
-    if auto {
-        restart_items(a, w, p);
-    }
 }
 
 fn restart_items(a: &mut Audit, w: &WindowsState, p: Option<&SiteProfile>) {
