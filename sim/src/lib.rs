@@ -48,8 +48,9 @@ pub mod world;
 
 pub use clock::SimClock;
 pub use names::NameTable;
-/// The test PKI the simulated certificate site issues from (the components' own tests reach it
-/// through the simulator, their dev-dependency, and never depend on it themselves).
+/// The test PKI the simulated certificate site issues from. Component libraries never depend
+/// on it; their tests reach it through the simulator, their dev-dependency (`cargo xtask deps`
+/// refuses a component's direct dependency on it, tests included).
 pub use oqs_certs as certs;
 pub use world::{World, WorldBuilder};
 

@@ -31,6 +31,10 @@ pub enum CardError {
     NotUnlocked,
     #[error("カードが予期しない応答をしました（{step}: ステータス {sw:04X}）")]
     Status { step: &'static str, sw: u16 },
+    #[error(
+        "[kit] {step}のファイルが32KiBを超えるため読めません（READ BINARY の短い形式の上限）。カードの内容を確認してください"
+    )]
+    TooLarge { step: &'static str },
 }
 
 /// A JPKI-AP session over one card channel.
@@ -64,11 +68,11 @@ impl<'a> Jpki<'a> {
     }
 
     fn read(&mut self, offset: usize, len: u8, step: &'static str) -> Result<Vec<u8>, CardError> {
-        let offset = u16::try_from(offset).map_err(|_| CardError::Status {
-            step,
-            sw: sw::OFFSET_OUTSIDE,
-        })?;
-        match self.send(&Command::read_binary(offset, len))? {
+        let command = u16::try_from(offset)
+            .ok()
+            .and_then(|o| Command::read_binary(o, len))
+            .ok_or(CardError::TooLarge { step })?;
+        match self.send(&command)? {
             (data, sw::OK) => Ok(data),
             (_, sw) => Err(CardError::Status { step, sw }),
         }

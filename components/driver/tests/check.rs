@@ -111,7 +111,7 @@ async fn face_reader_unattended_writes_the_face_result_file() {
     let face_dir = s
         .host
         .files()
-        .resolve(&WinPath::parse(r"C:\OQS\face").unwrap())
+        .resolve(&WinPath::parse(&oqs_proto::profile::Profile::builtin().linkage.face_dir).unwrap())
         .unwrap();
     assert!(file.starts_with(&face_dir));
 

@@ -218,7 +218,11 @@ async fn a_deleted_result_folder_is_made_again_and_named() {
         &request_bytes(&kit, "R2"),
     );
     let line = wait_log(&app, "がなかったため作り直しました").await;
-    assert!(line.contains(r"結果フォルダ「C:\OQS\res」"), "{line}");
+    let res_dir = &oqs_proto::profile::Profile::builtin().linkage.result_dir;
+    assert!(
+        line.contains(&format!("結果フォルダ「{res_dir}」")),
+        "{line}"
+    );
     wait_for(&res.join("OQSsiquc01res_R2.xml")).await;
     assert!(
         !app.log()

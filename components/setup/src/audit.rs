@@ -122,60 +122,10 @@ pub fn audit(host: &dyn Host) -> Vec<Line> {
     let his = p.as_ref().is_none_or(|p| p.his_linkage);
     let auto = p.as_ref().is_none_or(|p| p.power == PowerMode::Auto);
     windows_items(&mut a, &w, p.as_ref(), auto);
-    // the folders the kit's profile gives the linkage app and the face reader
-    let dirs = &oqs_proto::profile::Profile::builtin().linkage;
-    if face {
-        share_item(
-            &mut a,
-            &w,
-            "share_face",
-            "操作4",
-            &dirs.face_dir,
-            p.as_ref(),
-        );
-    }
-    if his {
-        share_item(
-            &mut a,
-            &w,
-            "share_req",
-            "操作5",
-            &dirs.request_dir,
-            p.as_ref(),
-        );
-        share_item(
-            &mut a,
-            &w,
-            "share_res",
-            "操作5",
-            &dirs.result_dir,
-            p.as_ref(),
-        );
-    }
+    share_items(&mut a, &w, p.as_ref(), face, his);
     certificate_item(&mut a, host, p.as_ref());
     if face {
-        let sw: Vec<_> = w
-            .apps
-            .iter()
-            .filter(|x| x.name.starts_with(oqs_proto::site::FACE_READER_SOFTWARE))
-            .collect();
-        a.add(
-            "face_reader_software",
-            "操作10",
-            "顔認証付きカードリーダーのソフトウェア",
-            match sw.as_slice() {
-                [] => Err("インストールされていません".into()),
-                s if s.iter().any(|x| x.installed_by.as_deref() != Some(OQS_USER)) => Err(format!(
-                    "{} でログオンしてインストールされています",
-                    s.iter()
-                        .filter_map(|x| x.installed_by.clone())
-                        .find(|u| u != OQS_USER)
-                        .unwrap_or_else(|| "不明なユーザー".into())
-                )),
-                s => Ok(s.iter().map(|x| x.name.as_str()).collect::<Vec<_>>().join(", ")),
-            },
-            "OqsComApp でログオンし、メーカーのソフトウェアをインストールし直してください（実行権限は変更しないでください）",
-        );
+        face_reader_software_item(&mut a, &w);
     }
     task_item(&mut a, &w, "distro_task", "操作11", DISTRO_TASK);
     if face || his {
@@ -189,6 +139,45 @@ pub fn audit(host: &dyn Host) -> Vec<Line> {
     }
     breakers(&mut a, &w);
     a.lines
+}
+
+/// 操作4–5: the face result folder and req/res, shared with the HIS, at the folders the kit's
+/// profile gives the linkage app and the face reader.
+fn share_items(a: &mut Audit, w: &WindowsState, p: Option<&SiteProfile>, face: bool, his: bool) {
+    let dirs = &oqs_proto::profile::Profile::builtin().linkage;
+    if face {
+        share_item(a, w, "share_face", "操作4", &dirs.face_dir, p);
+    }
+    if his {
+        share_item(a, w, "share_req", "操作5", &dirs.request_dir, p);
+        share_item(a, w, "share_res", "操作5", &dirs.result_dir, p);
+    }
+}
+
+/// 操作10: the face reader vendor's software, installed while logged on as OqsComApp.
+fn face_reader_software_item(a: &mut Audit, w: &WindowsState) {
+    let sw: Vec<_> = w
+        .apps
+        .iter()
+        .filter(|x| x.name.starts_with(oqs_proto::site::FACE_READER_SOFTWARE))
+        .collect();
+    a.add(
+        "face_reader_software",
+        "操作10",
+        "顔認証付きカードリーダーのソフトウェア",
+        match sw.as_slice() {
+            [] => Err("インストールされていません".into()),
+            s if s.iter().any(|x| x.installed_by.as_deref() != Some(OQS_USER)) => Err(format!(
+                "{} でログオンしてインストールされています",
+                s.iter()
+                    .filter_map(|x| x.installed_by.clone())
+                    .find(|u| u != OQS_USER)
+                    .unwrap_or_else(|| "不明なユーザー".into())
+            )),
+            s => Ok(s.iter().map(|x| x.name.as_str()).collect::<Vec<_>>().join(", ")),
+        },
+        "OqsComApp でログオンし、メーカーのソフトウェアをインストールし直してください（実行権限は変更しないでください）",
+    );
 }
 
 /// Several terminals of one site audited together: each terminal's own lines, plus the one
@@ -244,51 +233,9 @@ fn windows_items(a: &mut Audit, w: &WindowsState, p: Option<&SiteProfile>, auto:
     }
 }
 
-/// 操作1: the Windows user.
-fn user_items(a: &mut Audit, w: &WindowsState) {
-    let user = w.user(OQS_USER);
-    a.add(
-        "user",
-        "操作1",
-        "Windowsユーザー OqsComApp",
-        need(
-            user.is_some_and(|u| u.administrator) && w.logged_on.as_deref() == Some(OQS_USER),
-            "管理者、ログオン中",
-            match user {
-                None => format!(
-                    "「{OQS_USER}」がありません（ユーザー: {}）",
-                    w.users.iter().map(|u| u.name.as_str()).collect::<Vec<_>>().join(", ")
-                ),
-                Some(u) if !u.administrator => "標準ユーザーです".into(),
-                Some(_) => format!("ログオン中のユーザーは {:?} です", w.logged_on),
-            },
-        ),
-        "ユーザー名「OqsComApp」（大文字・小文字を区別）を管理者で作成し、そのユーザーでログオンしてください",
-    );
-}
-
-/// 操作2: .NET, the face library's policy and Edge.
-fn face_library_items(a: &mut Audit, w: &WindowsState) {
-    a.add(
-        "dotnet",
-        "操作2",
-        ".NET Framework 4.8",
-        need(w.dotnet48, "有効", "インストールされていないか無効です"),
-        ".NET Framework 4.8 をインストールし、無効にしないでください",
-    );
-    a.add(
-        "certprop",
-        "操作2",
-        "スマートカードの証明書の伝達（CertPropSvc）",
-        if !w.cert_propagation_disabled {
-            Err("有効のままです".to_owned())
-        } else if w.pending_restart.iter().any(|c| c == CERTPROP_POLICY) {
-            Err("ポリシーは設定済みですが、再起動していないためまだ有効になっていません".to_owned())
-        } else {
-            Ok("ポリシーで無効".to_owned())
-        },
-        "顔認証ライブラリのインストーラ（OqsInstall.exe）を実行し、Windows を再起動してください（シャットダウンでは高速スタートアップのため有効になりません）",
-    );
+/// 操作2: the face library's three Edge extensions: present, on, and added from the library
+/// installed now.
+fn edge_extensions_item(a: &mut Audit, w: &WindowsState) {
     let missing: Vec<&str> = EXTENSIONS
         .iter()
         .copied()
@@ -338,6 +285,54 @@ fn face_library_items(a: &mut Audit, w: &WindowsState) {
         },
         "C:\\Program Files\\OQS-Auth\\ext の .crx を開発者モードで追加し、無効になった拡張機能はオンに戻してください（開発者モードの警告は × で閉じます）。顔認証ライブラリの更新後は、3つの拡張機能を削除してから追加し直してください",
     );
+}
+
+/// 操作1: the Windows user.
+fn user_items(a: &mut Audit, w: &WindowsState) {
+    let user = w.user(OQS_USER);
+    a.add(
+        "user",
+        "操作1",
+        "Windowsユーザー OqsComApp",
+        need(
+            user.is_some_and(|u| u.administrator) && w.logged_on.as_deref() == Some(OQS_USER),
+            "管理者、ログオン中",
+            match user {
+                None => format!(
+                    "「{OQS_USER}」がありません（ユーザー: {}）",
+                    w.users.iter().map(|u| u.name.as_str()).collect::<Vec<_>>().join(", ")
+                ),
+                Some(u) if !u.administrator => "標準ユーザーです".into(),
+                Some(_) => format!("ログオン中のユーザーは {:?} です", w.logged_on),
+            },
+        ),
+        "ユーザー名「OqsComApp」（大文字・小文字を区別）を管理者で作成し、そのユーザーでログオンしてください",
+    );
+}
+
+/// 操作2: .NET, the face library's policy and Edge.
+fn face_library_items(a: &mut Audit, w: &WindowsState) {
+    a.add(
+        "dotnet",
+        "操作2",
+        ".NET Framework 4.8",
+        need(w.dotnet48, "有効", "インストールされていないか無効です"),
+        ".NET Framework 4.8 をインストールし、無効にしないでください",
+    );
+    a.add(
+        "certprop",
+        "操作2",
+        "スマートカードの証明書の伝達（CertPropSvc）",
+        if !w.cert_propagation_disabled {
+            Err("有効のままです".to_owned())
+        } else if w.pending_restart.iter().any(|c| c == CERTPROP_POLICY) {
+            Err("ポリシーは設定済みですが、再起動していないためまだ有効になっていません".to_owned())
+        } else {
+            Ok("ポリシーで無効".to_owned())
+        },
+        "顔認証ライブラリのインストーラ（OqsInstall.exe）を実行し、Windows を再起動してください（シャットダウンでは高速スタートアップのため有効になりません）",
+    );
+    edge_extensions_item(a, w);
     a.add(
         "edge_sync",
         "操作2",

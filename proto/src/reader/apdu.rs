@@ -67,11 +67,17 @@ impl Command {
         Self::new(0x00, 0xA4, 0x02, 0x0C, &fid, None)
     }
 
-    /// READ BINARY of `len` bytes (0: 256) at `offset` of the current EF (short form, offset
-    /// < 32768).
-    pub fn read_binary(offset: u16, len: u8) -> Self {
-        let [hi, lo] = (offset & 0x7FFF).to_be_bytes();
-        Self::new(0x00, 0xB0, hi, lo, &[], Some(le_of(len)))
+    /// READ BINARY of `len` bytes (0: 256) at `offset` of the current EF. Short-form offsets
+    /// reach 32767 (P1's top bit selects a file by SFI instead): `None` beyond.
+    pub fn read_binary(offset: u16, len: u8) -> Option<Self> {
+        let [hi, lo] = (offset <= 0x7FFF).then_some(offset.to_be_bytes())?;
+        Some(Self::new(0x00, 0xB0, hi, lo, &[], Some(le_of(len))))
+    }
+
+    /// READ BINARY of a whole EF with one extended Le of 00 00 (up to 65536 bytes), as clients
+    /// read the card-face files.
+    pub fn read_binary_whole() -> Self {
+        Self::new(0x00, 0xB0, 0x00, 0x00, &[], Some(65536))
     }
 
     /// VERIFY of the current key with `pin`; without a PIN, the query of the tries left.
@@ -132,16 +138,33 @@ impl Command {
         })
     }
 
-    /// The short form (what the kit's clients send): data of at most 255 bytes, Le at most 256.
+    /// The command's bytes: the short form while data fits 255 bytes and Le 256, the extended
+    /// form (`00 Lc1 Lc2`, `Le1 Le2`) beyond.
     pub fn to_bytes(&self) -> Vec<u8> {
-        debug_assert!(self.data.len() <= 255 && self.le.is_none_or(|l| l <= 256));
         let mut v = vec![self.cla, self.ins, self.p1, self.p2];
+        let extended = self.data.len() > 255 || self.le.is_some_and(|l| l > 256);
+        let two = |n: usize| {
+            let [hi, lo] = u16::try_from(n % 65536).unwrap_or(0).to_be_bytes();
+            [hi, lo]
+        };
         if !self.data.is_empty() {
-            v.push(self.data.len() as u8);
+            if extended {
+                v.push(0);
+                v.extend_from_slice(&two(self.data.len()));
+            } else {
+                v.push(self.data.len() as u8);
+            }
             v.extend_from_slice(&self.data);
         }
         if let Some(le) = self.le {
-            v.push(if le >= 256 { 0 } else { le as u8 });
+            if extended {
+                if self.data.is_empty() {
+                    v.push(0);
+                }
+                v.extend_from_slice(&two(le));
+            } else {
+                v.push(if le >= 256 { 0 } else { le as u8 });
+            }
         }
         v
     }
@@ -189,8 +212,14 @@ mod tests {
             [0x00, 0xA4, 0x02, 0x0C, 0x02, 0x00, 0x18]
         );
         assert_eq!(
-            Command::read_binary(0x0123, 4).to_bytes(),
+            Command::read_binary(0x0123, 4).unwrap().to_bytes(),
             [0x00, 0xB0, 0x01, 0x23, 4]
+        );
+        // beyond 32767 P1's top bit would name a file by SFI: refused, not wrapped
+        assert!(Command::read_binary(0x8000, 4).is_none());
+        assert_eq!(
+            Command::read_binary_whole().to_bytes(),
+            [0x00, 0xB0, 0x00, 0x00, 0x00, 0x00, 0x00]
         );
         assert_eq!(Command::verify(None).to_bytes(), [0x00, 0x20, 0x00, 0x80]);
         assert_eq!(
@@ -199,10 +228,15 @@ mod tests {
         );
         let sign = Command::compute_signature(&[1, 2, 3]);
         assert_eq!(sign.to_bytes(), [0x80, 0x2A, 0x00, 0x80, 3, 1, 2, 3, 0x00]);
+        // a signature over more than 255 bytes goes in the extended form
+        let long = Command::compute_signature(&[7; 300]);
+        assert_eq!(&long.to_bytes()[4..7], [0x00, 0x01, 0x2C]);
         for c in [
             sign,
+            long,
             Command::select_df(&[0xD3, 0x92]),
-            Command::read_binary(0, 0),
+            Command::read_binary(0, 0).expect("offset 0"),
+            Command::read_binary_whole(),
         ] {
             assert_eq!(Command::parse(&c.to_bytes()).unwrap(), c);
         }

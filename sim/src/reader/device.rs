@@ -8,6 +8,7 @@
 use super::face::{self, Gray, Scene, Verdict};
 use super::vpcd::{Card, SharedCard};
 use oqs_host::readers::{CardChannel, FaceMatch, ReaderEntry, ReaderError, ReaderKind, Readers};
+use oqs_proto::reader::apdu::{Command, split_response, sw};
 use oqs_proto::reader::kenmen;
 use std::sync::{Arc, Mutex, MutexGuard};
 
@@ -131,35 +132,20 @@ fn decide(card: &SharedCard, camera: &Camera, shot: u64) -> Decision {
 fn card_photo(c: &mut dyn Card, printed: &super::vpcd::Printed) -> Result<Gray, String> {
     let code = kenmen::code_b(&printed.birthdate, &printed.expiry, &printed.security_code)
         .ok_or("券面の生年月日・有効期限が読み取れません")?;
-    let mut send = |apdu: &[u8], step: &str| -> Result<Vec<u8>, String> {
-        let mut r = c.transmit(apdu);
-        let n = r.len();
-        match (n >= 2).then(|| [r[n - 2], r[n - 1]]) {
-            Some([0x90, 0x00]) => {
-                r.truncate(n - 2);
-                Ok(r)
-            }
-            sw => Err(format!("{step}: ステータス {sw:02X?}")),
+    let mut send = |command: Command, step: &str| -> Result<Vec<u8>, String> {
+        match split_response(c.transmit(&command.to_bytes())) {
+            (data, sw::OK) => Ok(data),
+            (_, status) => Err(format!("{step}: ステータス {status:04X}")),
         }
     };
-    let aid = oqs_proto::reader::jpki::KENMEN_AP;
     send(
-        &[&[0x00, 0xA4, 0x04, 0x0C, 10][..], &aid].concat(),
+        Command::select_df(&oqs_proto::reader::jpki::KENMEN_AP),
         "券面AP",
     )?;
-    let key = kenmen::SURFACE_KEY_B;
-    send(&[0x00, 0xA4, 0x02, 0x0C, 0x02, key[0], key[1]], "照合番号B")?;
-    send(
-        &[
-            &[0x00, 0x20, 0x00, 0x80, code.len() as u8][..],
-            code.as_bytes(),
-        ]
-        .concat(),
-        "照合番号B",
-    )?;
-    let ef = kenmen::SURFACE_EF_FACE;
-    send(&[0x00, 0xA4, 0x02, 0x0C, 0x02, ef[0], ef[1]], "券面事項")?;
-    let file = send(&[0x00, 0xB0, 0x00, 0x00, 0x00, 0x00, 0x00], "券面事項")?;
+    send(Command::select_ef(kenmen::SURFACE_KEY_B), "照合番号B")?;
+    send(Command::verify(Some(code.as_bytes())), "照合番号B")?;
+    send(Command::select_ef(kenmen::SURFACE_EF_FACE), "券面事項")?;
+    let file = send(Command::read_binary_whole(), "券面事項")?;
     let face = kenmen::Face::parse(&file).map_err(|e| e.to_string())?;
     Gray::from_png(&face.photo).ok_or_else(|| "顔写真の画像が読めません".into())
 }
