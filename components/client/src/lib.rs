@@ -211,6 +211,10 @@ impl QualificationClient {
             self.json("POST", "login", Some(&body))
                 .await
                 .map_err(|e| match e {
+                    // 503: the server did nothing; the caller asks again as for any call
+                    CallError::Refused(api) if api.code == "service_unavailable" => {
+                        CallError::Refused(api)
+                    }
                     CallError::Refused(api) => CallError::Login {
                         what: self.login.what,
                         user: self.login.user.clone(),

@@ -418,6 +418,33 @@ async fn resets_tls_alerts_and_503_on_the_way_are_retried_and_each_request_answe
 }
 
 #[tokio::test]
+async fn a_503_to_the_first_login_is_asked_again_like_any_call() {
+    let kit = Kit::new(44, None).await;
+    let options = with_profile(|p| {
+        p.linkage.server_retry_ms = 10;
+        p.linkage.server_retries = 2;
+    });
+    let app = LinkageApp::start(kit.terminal.clone(), options)
+        .await
+        .unwrap();
+    // the app has not logged in yet: the login itself gets the 503s
+    let server = kit.world.qualification().await.unwrap();
+    server.faults().unavailable_next(2);
+    drop_file(&kit.req(), "OQSsiquc01req_L.xml", &request_bytes(&kit, "L"));
+    let m =
+        ResultMessage::from_bytes(&wait_for(&kit.res().join("OQSsiquc01res_L.xml")).await).unwrap();
+    assert_eq!(
+        m.segment(),
+        "1",
+        "{:?} {:#?}",
+        m.message_header.error_message,
+        app.log()
+    );
+    assert_eq!(server.faults().unavailable_sent(), 2);
+    assert_each_once(&app.stop().await, 1);
+}
+
+#[tokio::test]
 async fn after_the_retries_a_request_gets_an_error_result_and_the_next_one_is_answered() {
     let kit = Kit::new(42, None).await;
     let relay = kit.world.qualification_relay().await.unwrap();
