@@ -25,22 +25,12 @@ use std::time::Duration;
 const POLICY_DIR: &str = "/etc/chromium/policies/managed";
 const POLICY_FILE: &str = "oqs-kit-test-certificate.json";
 /// The issuer the policy selects by: the common root CA of the terminals' certificates.
-const ISSUER_CN: &str = "Online Billing NW Common Root CA";
-
-/// Where `tool` is on the PATH.
-fn which(tool: &str) -> Option<PathBuf> {
-    let out = Command::new("sh")
-        .args(["-c", &format!("command -v {tool}")])
-        .output()
-        .ok()?;
-    let path = String::from_utf8_lossy(&out.stdout).trim().to_owned();
-    (out.status.success() && !path.is_empty()).then(|| PathBuf::from(path))
-}
+const ISSUER_CN: &str = oqs_proto::institution::ROOT_CA_NAME;
 
 /// Why `@browser` scenarios cannot run here, if they cannot.
 pub fn unavailable() -> Option<String> {
     for tool in ["chromium", "chromedriver", "certutil", "pk12util"] {
-        if which(tool).is_none() {
+        if oqs_testkit::which(tool).is_none() {
             return Some(format!(
                 "{tool} is not installed (apt-get install chromium chromium-driver libnss3-tools)"
             ));
@@ -151,7 +141,7 @@ impl Chromium {
                     SLOT_LIMIT.as_secs()
                 )
             })??;
-        let chromium = which("chromium").context("chromium がありません")?;
+        let chromium = oqs_testkit::which("chromium").context("chromium がありません")?;
         let home = tempfile::tempdir()?;
         nss_database(host, home.path())?;
         // the terminal's line: every name resolved in the World's name table, nothing refused

@@ -117,13 +117,13 @@ fn check_with<'a>(
             .map_err(|e| format!("{shown}: 構文エラー: {e}"))?;
         // the PC/SC steps exist only in a build with the `pcsc` feature; the run leaves their
         // scenarios out the same way
-        let pcsc_left_out = |tags: &[String]| {
+        let feature_left_out = |tags: &[String]| {
             tags.iter().any(|t| {
                 (t == "pcsc" && !cfg!(feature = "pcsc"))
                     || (t == "browser" && !cfg!(feature = "browser"))
             })
         };
-        if pcsc_left_out(&feature.tags) {
+        if feature_left_out(&feature.tags) {
             r.left_out += 1;
             continue;
         }
@@ -217,7 +217,7 @@ fn check_with<'a>(
             if !keep(&feature, rule_tags, sc) {
                 continue;
             }
-            if pcsc_left_out(&sc.tags) {
+            if feature_left_out(&sc.tags) {
                 r.left_out += 1;
                 continue;
             }

@@ -6,11 +6,7 @@ use oqs_sim::World;
 use std::process::Command;
 
 fn curl_available() -> bool {
-    let ok = Command::new("curl").arg("--version").output().is_ok();
-    if !ok {
-        oqs_testkit::missing_tool("curl", "apt-get install curl");
-    }
-    ok
+    oqs_testkit::require_tool("curl", "apt-get install curl")
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

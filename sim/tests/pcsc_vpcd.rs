@@ -16,11 +16,7 @@ fn unavailable() -> Option<String> {
         return Some(why);
     }
     for tool in ["opensc-tool", "pkcs15-tool"] {
-        if Command::new("sh")
-            .args(["-c", &format!("command -v {tool}")])
-            .output()
-            .map_or(true, |o| !o.status.success())
-        {
+        if oqs_testkit::which(tool).is_none() {
             return Some(format!("{tool} is not installed (apt-get install opensc)"));
         }
     }

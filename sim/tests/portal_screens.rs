@@ -72,11 +72,7 @@ fn title(body: &str) -> &str {
 }
 
 fn curl_available() -> bool {
-    let ok = Command::new("curl").arg("--version").output().is_ok();
-    if !ok {
-        oqs_testkit::missing_tool("curl", "apt-get install curl");
-    }
-    ok
+    oqs_testkit::require_tool("curl", "apt-get install curl")
 }
 
 fn browser(world_addr: std::net::SocketAddr, dir: &Path) -> Browser {

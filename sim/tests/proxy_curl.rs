@@ -11,11 +11,7 @@ use std::process::{Command, Output};
 use time::Duration;
 
 fn curl_available() -> bool {
-    let ok = Command::new("curl").arg("--version").output().is_ok();
-    if !ok {
-        oqs_testkit::missing_tool("curl", "apt-get install curl");
-    }
-    ok
+    oqs_testkit::require_tool("curl", "apt-get install curl")
 }
 
 /// A plain HTTP server answering one request with "hello", handing back the request head.

@@ -44,6 +44,26 @@ pub fn skip(why: &str) {
     }
 }
 
+/// Where `tool` is on the PATH (the shell's `command -v`), if it is.
+pub fn which(tool: &str) -> Option<std::path::PathBuf> {
+    let out = std::process::Command::new("sh")
+        .args(["-c", &format!("command -v {tool}")])
+        .output()
+        .ok()?;
+    let path = String::from_utf8_lossy(&out.stdout).trim().to_owned();
+    (out.status.success() && !path.is_empty()).then(|| std::path::PathBuf::from(path))
+}
+
+/// Whether `tool` is on the PATH; when it is not, [`missing_tool`] says so (a skip, or a
+/// failure under CI) and the caller returns.
+pub fn require_tool(tool: &str, install: &str) -> bool {
+    let found = which(tool).is_some();
+    if !found {
+        missing_tool(tool, install);
+    }
+    found
+}
+
 /// `tool` is not on PATH: a failure under CI (`CI` set; `.ci/run` installs it with
 /// `install`), a skip elsewhere.
 pub fn missing_tool(tool: &str, install: &str) {

@@ -106,10 +106,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         println!("  skipped: {why}");
         return Ok(());
     }
-    let have_vicc = Command::new("sh")
-        .args(["-c", "command -v vicc"])
-        .output()
-        .is_ok_and(|o| o.status.success());
+    let have_vicc = oqs_testkit::which("vicc").is_some();
     let driver = built_binary_with("oqs-driver", &["pcsc"])?;
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)

@@ -57,12 +57,9 @@ pub fn have_libpcsclite() -> bool {
 /// Whether Chromium and its WebDriver are installed (Debian: `chromium chromium-driver`):
 /// then the `@browser` scenarios are built.
 pub fn have_chromium() -> bool {
-    ["chromium", "chromedriver"].iter().all(|tool| {
-        std::process::Command::new("sh")
-            .args(["-c", &format!("command -v {tool}")])
-            .output()
-            .is_ok_and(|o| o.status.success())
-    })
+    ["chromium", "chromedriver"]
+        .iter()
+        .all(|tool| oqs_testkit::which(tool).is_some())
 }
 
 /// The cargo features of the conformance runner on this machine.

@@ -66,8 +66,7 @@ pub(crate) async fn log_in(w: &mut KitWorld, id: &str, pw: &str) -> Result<()> {
     regex = r"^ログイン画面でマスタアカウントのユーザIDとパスワードを入力し、「ログイン」をクリックする$"
 )]
 async fn master_login(w: &mut KitWorld) -> Result<()> {
-    let (id, pw) = w.master_credentials()?;
-    w.portal.passwords.entry(id.clone()).or_insert(pw.clone());
+    let (id, pw) = credentials(w, "マスタアカウント", String::new()).await?;
     log_in(w, &id, &pw).await
 }
 
@@ -79,19 +78,26 @@ async fn issued_login(w: &mut KitWorld, id: String) -> Result<()> {
     log_in(w, &id, &pw).await
 }
 
-#[given(
-    regex = r"^ブラウザで(マスタアカウント|管理アカウント|一般アカウント)(?:「([^」]+)」)?でログインしている$"
-)]
-async fn logged_in(w: &mut KitWorld, who: String, user: String) -> Result<()> {
+/// The user ID and password the person has for `who`: the master's from the usage
+/// application letter; another account made through the portal API with a password the
+/// person knows. The scenario knows it from now on.
+async fn credentials(w: &mut KitWorld, who: &str, user: String) -> Result<(String, String)> {
     let (id, pw) = if who == "マスタアカウント" {
         w.master_credentials()?
     } else {
-        // the account exists with a password the person knows (made through the portal API)
-        let kind = AccountKind::from_label(&who).context("権限区分")?;
+        let kind = AccountKind::from_label(who).context("権限区分")?;
         let pw = w.ensure_account(kind, &user).await?;
         (user, pw)
     };
     w.portal.passwords.entry(id.clone()).or_insert(pw.clone());
+    Ok((id, pw))
+}
+
+#[given(
+    regex = r"^ブラウザで(マスタアカウント|管理アカウント|一般アカウント)(?:「([^」]+)」)?でログインしている$"
+)]
+async fn logged_in(w: &mut KitWorld, who: String, user: String) -> Result<()> {
+    let (id, pw) = credentials(w, &who, user).await?;
     chromium(w)
         .await?
         .open(&format!("{}login", crate::world::KitWorld::portal_url()))
@@ -127,11 +133,7 @@ async fn note_issued(w: &mut KitWorld) -> Result<()> {
 )]
 async fn master_wrong_login(w: &mut KitWorld, pw: String) -> Result<()> {
     let (id, _) = w.master_credentials()?;
-    let c = chromium(w).await?;
-    c.type_into("ユーザID", &id).await?;
-    c.type_into("パスワード", &pw).await?;
-    c.click("ログイン").await?;
-    seen(w).await.map(drop)
+    log_in(w, &id, &pw).await
 }
 
 #[when(
@@ -236,11 +238,8 @@ async fn text_not_shown(w: &mut KitWorld, text: String) -> Result<()> {
     regex = r"^ログイン画面で(一般アカウント|管理アカウント)「([^」]+)」のユーザIDとパスワードを入力し、「ログイン」をクリックする$"
 )]
 async fn account_login(w: &mut KitWorld, who: String, user: String) -> Result<()> {
-    // the account exists with a password the person knows (made through the portal API)
-    let kind = AccountKind::from_label(&who).context("権限区分")?;
-    let pw = w.ensure_account(kind, &user).await?;
-    w.portal.passwords.entry(user.clone()).or_insert(pw.clone());
-    log_in(w, &user, &pw).await
+    let (id, pw) = credentials(w, &who, user).await?;
+    log_in(w, &id, &pw).await
 }
 
 #[when(

@@ -8,7 +8,7 @@
 //! | `GET /web/` on `hweb.oqs.onshikaku.org` | the portal: 「オンライン資格確認等システム」 and 「システムの利用を始める」 |
 //! | `GET /web/` on `hweb.oqs-st.onshikaku.org` | the 「接続検証環境」 page (a mistyped shortcut) |
 //! | `GET /web/?mode=etsuran` | the 「医療情報閲覧用端末」 page |
-//! | `/web/login`, `/web/password`, `/web/menu`, `/web/logout`, `/web/accounts`, `/web/accounts/new`, `/web/settings` | the portal's screens ([`portal`]) |
+//! | `/web/login`, `/web/menu`, `/web/accounts…`, `/web/check/…` and the rest [`portal::is_screen`] names | the portal's screens ([`portal`]) |
 //!
 //! ## JSON API (bodies in `oqs_proto::api`; session in `Authorization: Bearer <session>`)
 //! | method and path | body → answer |
@@ -363,6 +363,9 @@ fn html(title: &str, body: &str) -> Response<Full<Bytes>> {
         .unwrap_or_default()
 }
 
+/// [kit] The largest request body the API takes (and the portal's file upload).
+pub(crate) const MAX_BODY_BYTES: usize = 1 << 20;
+
 /// A request's body, at most `max` bytes and within `secs` (the profile's body timeout), or
 /// the words for why not (for the API's JSON error and the screens' page alike).
 async fn read_body(req: Request<Incoming>, secs: u64, max: usize) -> Result<Bytes, String> {
@@ -380,7 +383,9 @@ async fn body<T: DeserializeOwned>(
     req: Request<Incoming>,
     limit: u64,
 ) -> Result<T, Response<Full<Bytes>>> {
-    let bytes = read_body(req, limit, 1 << 20).await.map_err(bad_request)?;
+    let bytes = read_body(req, limit, MAX_BODY_BYTES)
+        .await
+        .map_err(bad_request)?;
     serde_json::from_slice(&bytes)
         .map_err(|e| bad_request(format!("リクエストの形式に誤りがあります: {e}")))
 }

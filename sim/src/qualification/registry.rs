@@ -221,6 +221,19 @@ impl Site {
     }
 }
 
+/// An account as the list of アカウント管理 and the API show it.
+fn summary(a: &Account) -> AccountSummary {
+    AccountSummary {
+        user_id: a.user_id.clone(),
+        kind: a.kind,
+        user_name: a.user_name.clone(),
+        password_expires_at: a.password_expires_at().and_then(|t| {
+            t.format(&time::format_description::well_known::Rfc3339)
+                .ok()
+        }),
+    }
+}
+
 /// Why an account may do nothing but change its password at `now`, if it must.
 fn restriction(acc: &Account, now: OffsetDateTime) -> Option<ChangeReason> {
     if acc.initial {
@@ -705,18 +718,26 @@ impl Registry {
         now: OffsetDateTime,
     ) -> Result<Vec<AccountSummary>, Refusal> {
         let code = self.admin_session(code, token, now)?;
-        Ok(self.sites[&code]
-            .accounts
-            .values()
-            .map(|a| AccountSummary {
-                user_id: a.user_id.clone(),
-                kind: a.kind,
-                user_name: a.user_name.clone(),
-                password_expires_at: a.password_expires_at().and_then(|t| {
-                    t.format(&time::format_description::well_known::Rfc3339)
-                        .ok()
-                }),
-            })
+        Ok(self.sites[&code].accounts.values().map(summary).collect())
+    }
+
+    /// アカウント管理(更新)'s 検索: every account for the master or an admin account; the master
+    /// account alone for a reset-ID session (as [`Self::account_detail`] opens it alone).
+    pub fn searchable_accounts(
+        &self,
+        code: &InstitutionCode,
+        token: &str,
+        now: OffsetDateTime,
+    ) -> Result<Vec<AccountSummary>, Refusal> {
+        if !self.is_reset_session(code, token) {
+            return self.accounts(code, token, now);
+        }
+        Ok(self
+            .sites
+            .get(code)
+            .and_then(|s| s.accounts.get(&s.master_id))
+            .map(summary)
+            .into_iter()
             .collect())
     }
 

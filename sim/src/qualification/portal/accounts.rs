@@ -11,7 +11,7 @@
 //! | アカウント検索 | `GET /web/accounts` (`?search=1`: 検索) |
 //! | アカウント管理 (detail) | `GET /web/accounts/detail?id=…`, `POST /web/accounts/initialize` |
 
-use super::{Ctx, Reply, escape, field, paragraph, see_other};
+use super::{Ctx, Reply, escape, field, see_other};
 use crate::qualification::registry::{AccountDetail, Refusal};
 use hyper::Method;
 use oqs_proto::account::AccountKind;
@@ -43,7 +43,7 @@ pub async fn serve(c: Ctx<'_>, method: Method, path: &str, req: super::Req) -> R
             if let Err(e) = may {
                 return super::away(e);
             }
-            let issued = c.reg().memo(c.code, c.token).and_then(|m| m.issued.clone());
+            let issued = c.issued();
             match issued {
                 Some(i) => issued_page(&c, &i, show),
                 None => see_other("/web/menu", None),
@@ -94,7 +94,7 @@ fn register(c: &Ctx<'_>, f: &super::Form) -> Reply {
         return confirm_page(c, &new);
     }
     // OK clicked twice (or a reload): the first click registered it; show its 登録完了
-    let done = c.reg().memo(c.code, c.token).and_then(|m| m.issued.clone());
+    let done = c.issued();
     if done.is_some_and(|i| i.user_id == new.user_id && i.kind == new.kind) {
         return see_other("/web/accounts/issued", None);
     }
@@ -115,9 +115,7 @@ fn new_page(c: &Ctx<'_>, error: Option<&str>) -> Reply {
         .filter(|k| **k != AccountKind::Master)
         .map(|k| format!("<option>{}</option>", k.label()))
         .collect();
-    let error = error
-        .map(|e| format!("<div class=\"error\" role=\"alert\">{}</div>", paragraph(e)))
-        .unwrap_or_default();
+    let error = error.map(super::alert).unwrap_or_default();
     let body = format!(
         "{error}<p class=\"institution\">機関コード: {} 医療機関名: {}</p>\
          <form method=\"post\" action=\"/web/accounts/new\">\
@@ -192,7 +190,7 @@ fn reissued_page(c: &Ctx<'_>, i: &IssuedAccount) -> Reply {
 
 /// オンライン資格確認等システムユーザ設定情報 of the account this session last issued.
 fn sheet(c: &Ctx<'_>) -> Reply {
-    let issued = c.reg().memo(c.code, c.token).and_then(|m| m.issued.clone());
+    let issued = c.issued();
     let Some(i) = issued else {
         return see_other("/web/login", None);
     };
@@ -239,29 +237,15 @@ fn sheet(c: &Ctx<'_>) -> Reply {
 /// アカウント検索: 検索 lists the accounts (a reset-ID session sees the master only); each
 /// row opens the account.
 fn search_page(c: &Ctx<'_>, search: bool) -> Reply {
-    let list: Result<Vec<(String, String, &'static str)>, Refusal> = {
-        let r = c.reg();
-        if r.is_reset_session(c.code, c.token) {
-            Ok(r.site(c.code)
-                .and_then(|s| s.account(&s.master_id))
-                .map(|a| (a.user_id.clone(), a.user_name.clone(), a.kind.label()))
-                .into_iter()
-                .collect())
-        } else {
-            r.accounts(c.code, c.token, c.now).map(|l| {
-                l.into_iter()
-                    .map(|a| (a.user_id, a.user_name, a.kind.label()))
-                    .collect()
-            })
-        }
-    };
+    let list = c.reg().searchable_accounts(c.code, c.token, c.now);
     let list = match list {
         Ok(l) => l,
         Err(e) => return super::away(e),
     };
     let rows: String = if search {
         list.iter()
-            .map(|(id, name, kind)| {
+            .map(|a| {
+                let (id, name, kind) = (&a.user_id, &a.user_name, a.kind.label());
                 // the manual double-clicks the row; here the ID and the kind open the account
                 let href = format!(
                     "/web/accounts/detail?id={}",

@@ -16,7 +16,10 @@ use bytes::Bytes;
 use hyper::Method;
 
 /// [kit] The largest account file the screen takes (the API's request limit).
-pub const MAX_FILE_BYTES: usize = 1 << 20;
+pub const MAX_FILE_BYTES: usize = crate::qualification::MAX_BODY_BYTES;
+
+/// [kit] What the screen says when 登録 is clicked with no file chosen.
+const NO_FILE: &str = "[kit] アカウント一括登録用ファイルを選択してください";
 
 pub async fn serve(c: Ctx<'_>, method: Method, path: &str, req: super::Req) -> Reply {
     match (method, path) {
@@ -92,7 +95,7 @@ async fn chosen_file(req: super::Req, secs: u64) -> Result<Vec<u8>, String> {
         .get("content-type")
         .and_then(|v| v.to_str().ok())
         .and_then(|ct| multer::parse_boundary(ct).ok())
-        .ok_or("[kit] アカウント一括登録用ファイルを選択してください")?;
+        .ok_or(NO_FILE)?;
     let body = crate::qualification::read_body(req, secs, MAX_FILE_BYTES + 4096)
         .await
         .map_err(|e| {
@@ -122,18 +125,11 @@ async fn chosen_file(req: super::Req, secs: u64) -> Result<Vec<u8>, String> {
             return Ok(bytes.to_vec());
         }
     }
-    Err("[kit] アカウント一括登録用ファイルを選択してください".into())
+    Err(NO_FILE.into())
 }
 
 fn upload_page(c: &Ctx<'_>, error: Option<&str>) -> Reply {
-    let error = error
-        .map(|e| {
-            format!(
-                "<div class=\"error\" role=\"alert\"><p>{}</p></div>",
-                escape(e)
-            )
-        })
-        .unwrap_or_default();
+    let error = error.map(super::alert).unwrap_or_default();
     let body = format!(
         "{error}<form method=\"post\" action=\"/web/accounts/bulk\" enctype=\"multipart/form-data\">\
          <p><label for=\"file\">アカウント一括登録用ファイル</label> <input id=\"file\" name=\"file\" type=\"file\" accept=\".csv\"></p>\

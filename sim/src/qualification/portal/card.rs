@@ -11,7 +11,7 @@
 //! | 資格情報照会 (マイナンバーカード) | `GET /web/check/card` (`?carrier=card`: マイナンバーカード chosen) |
 //! | waiting for the reader | `POST /web/check/card` (`method`), `GET /web/check/card/wait` |
 
-use super::{Ctx, Reply, escape, paragraph, see_other};
+use super::{Ctx, Reply, escape, see_other};
 use hyper::Method;
 use oqs_proto::reader::IdentityMethod;
 use oqs_proto::settings::{Service, Usage};
@@ -114,9 +114,7 @@ fn carriers_page(c: &Ctx<'_>) -> Reply {
 
 /// The card's choices: 目視確認 with 目視で本人確認完了, or 本人確認の暗証番号を入力 [04 ⑤, pin ①].
 fn card_page(c: &Ctx<'_>, error: Option<&str>) -> Reply {
-    let error = error
-        .map(|e| format!("<div class=\"error\" role=\"alert\">{}</div>", paragraph(e)))
-        .unwrap_or_default();
+    let error = error.map(super::alert).unwrap_or_default();
     let body = format!(
         "{error}<form method=\"post\" action=\"/web/check/card\"><input type=\"hidden\" name=\"method\" value=\"visual\">\
          <p><input id=\"visual_done\" name=\"visual_done\" type=\"checkbox\" value=\"1\"> <label for=\"visual_done\">目視で本人確認完了</label></p>\

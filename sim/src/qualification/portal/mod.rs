@@ -76,6 +76,13 @@ impl Ctx<'_> {
         }
     }
 
+    /// The account this session issued last (登録完了, パスワード初期化), if it did.
+    fn issued(&self) -> Option<oqs_proto::api::IssuedAccount> {
+        self.reg()
+            .memo(self.code, self.token)
+            .and_then(|m| m.issued.clone())
+    }
+
     fn institution_name(&self) -> String {
         self.reg()
             .site(self.code)
@@ -393,6 +400,14 @@ fn escape(s: &str) -> String {
 
 fn paragraph(text: &str) -> String {
     format!("<p>{}</p>", escape(text))
+}
+
+/// A message the screen shows as an error (the role a screen reader announces).
+fn alert(text: &str) -> String {
+    format!(
+        "<div class=\"error\" role=\"alert\">{}</div>",
+        paragraph(text)
+    )
 }
 
 /// A refusal as the screen shows it: the message, and the rules a new password broke.
