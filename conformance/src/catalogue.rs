@@ -77,18 +77,21 @@ pub fn definition_problems<'a>(
                     out.push((
                         d.place(),
                         format!(
-                            "#[{}(regex = {:?})] のグループは {groups} 個ですが、関数は {} 個の値を受け取ります（別の関数の属性が紛れ込んでいませんか）",
+                            "#[{}(regex = {:?})] has {groups} group(s) but its function takes {} value(s) (is this another function's attribute?)",
                             d.keyword, d.regex, d.params
                         ),
                     ));
                 }
             }
-            Err(e) => out.push((d.place(), format!("正規表現 {:?} が不正です: {e}", d.regex))),
+            Err(e) => out.push((
+                d.place(),
+                format!("the regex {:?} is invalid: {e}", d.regex),
+            )),
         }
         if d.keyword == "then" && d.observes.is_none() {
             out.push((
                 d.place(),
-                "ならば のステップ定義が何を観察するか書かれていません（doc コメントの1行目に `Observes: component — …`、`Observes: browser — …` か `Observes: simulator — …`）".into(),
+                "this then (ならば) step definition does not say what it observes (first doc comment line: `Observes: component — …`, `Observes: browser — …` or `Observes: simulator — …`)".into(),
             ));
         }
     }
@@ -138,7 +141,7 @@ mod tests {
         assert_eq!(fault.params, 2);
         assert_eq!(p.len(), 1, "{p:?}");
         assert!(
-            p[0].1.contains("グループは 0 個") && p[0].1.contains("2 個"),
+            p[0].1.contains("0 group(s)") && p[0].1.contains("2 value(s)"),
             "{p:?}"
         );
     }

@@ -59,7 +59,7 @@ pub fn parse(text: &str) -> FileClaims {
             out.misplaced.push((
                 first,
                 format!(
-                    "「# m: {}」の直下がステップの行ではありません（主張は、その手順を演じるステップの真上に書きます）",
+                    "\"# m: {}\" is not directly above a step line (a claim goes directly above the step that plays it)",
                     pending.join(" ")
                 ),
             ));
@@ -69,7 +69,7 @@ pub fn parse(text: &str) -> FileClaims {
     if !pending.is_empty() {
         out.misplaced.push((
             first,
-            format!("「# m: {}」の下にステップがありません", pending.join(" ")),
+            format!("\"# m: {}\" has no step below it", pending.join(" ")),
         ));
     }
     out

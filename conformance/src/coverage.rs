@@ -51,7 +51,7 @@ impl Entry {
 impl ManualSteps {
     pub fn load(path: &Path) -> Result<Self, String> {
         let text = std::fs::read_to_string(path)
-            .map_err(|e| format!("「{}」を読めません: {e}", path.display()))?;
+            .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
         Self::parse(&text).map_err(|e| format!("{}: {e}", path.display()))
     }
 
@@ -60,11 +60,11 @@ impl ManualSteps {
         let mut seen = BTreeSet::new();
         for e in &s.step {
             if !seen.insert(e.id.as_str()) {
-                return Err(format!("id「{}」が2回あります", e.id));
+                return Err(format!("the id {} is there twice", e.id));
             }
             if !s.manual.iter().any(|m| m.seed == e.seed()) {
                 return Err(format!(
-                    "id「{}」の手順書（{}）が [[manual]] にありません",
+                    "the manual of the id {} ({}) is not among the [[manual]] entries",
                     e.id,
                     e.seed()
                 ));
@@ -262,9 +262,7 @@ impl Report {
                 None => (None, part),
             };
             let min: f64 = min.trim_end_matches('%').parse().map_err(|_| {
-                format!(
-                    "--coverage-min「{part}」: 数値ではありません（例: 70 または 000=80,001=60）"
-                )
+                format!("--coverage-min '{part}': not a number (e.g. 70, or 000=80,001=60)")
             })?;
             let (got, what) = match seed {
                 None if component => {
@@ -279,7 +277,7 @@ impl Report {
                         .manuals
                         .iter()
                         .find(|m| m.seed == s)
-                        .ok_or_else(|| format!("--coverage-min: 手順書「{s}」はありません"))?;
+                        .ok_or_else(|| format!("--coverage-min: there is no manual {s}"))?;
                     if component {
                         (
                             percent(m.component_verified, m.total()),
@@ -401,7 +399,7 @@ kind = "step"
     fn duplicate_ids_and_unknown_manuals_are_refused() {
         let dup =
             format!("{DATA}\n[[step]]\nid = \"000-op3-05\"\nheading = \"x\"\nkind = \"step\"\n");
-        assert!(ManualSteps::parse(&dup).unwrap_err().contains("2回"));
+        assert!(ManualSteps::parse(&dup).unwrap_err().contains("twice"));
         let orphan =
             format!("{DATA}\n[[step]]\nid = \"007-x-01\"\nheading = \"x\"\nkind = \"step\"\n");
         assert!(ManualSteps::parse(&orphan).unwrap_err().contains("007"));

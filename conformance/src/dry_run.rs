@@ -90,16 +90,11 @@ fn check_with<'a>(
     let data = dir.join("manual-steps.toml");
     // without the data file there is nothing to check claims against: said, not skipped
     let known = match crate::coverage::ManualSteps::load(&data) {
-        Ok(m) => Some(
-            m.step
-                .into_iter()
-                .map(|e| e.id)
-                .collect::<std::collections::BTreeSet<_>>(),
-        ),
+        Ok(m) => Some(m.step.into_iter().map(|e| e.id).collect()),
         Err(e) => {
             r.problems.push(Problem {
                 place: "manual-steps.toml".into(),
-                what: format!("@m- の宣言を確かめられません: {e}"),
+                what: format!("cannot check the claims on the manuals: {e}"),
             });
             None
         }
@@ -112,100 +107,59 @@ fn check_with<'a>(
             .strip_prefix(dir)
             .unwrap_or(&path)
             .display()
-            .to_string();
+            .to_string()
+            .replace('\\', "/");
         let feature = gherkin::Feature::parse_path(&path, GherkinEnv::default())
-            .map_err(|e| format!("{shown}: 構文エラー: {e}"))?;
-        // the PC/SC steps exist only in a build with the `pcsc` feature; the run leaves their
-        // scenarios out the same way
-        let feature_left_out = |tags: &[String]| {
-            tags.iter().any(|t| {
-                (t == "pcsc" && !cfg!(feature = "pcsc"))
-                    || (t == "browser" && !cfg!(feature = "browser"))
-            })
-        };
-        if feature_left_out(&feature.tags) {
+            .map_err(|e| format!("{shown}: syntax error: {e}"))?;
+        if left_out_here(&feature.tags) {
             r.left_out += 1;
             continue;
         }
         r.features += 1;
-        let file_claims = crate::claims::of_file(&path);
-        for (line, what) in &file_claims.misplaced {
+        let file = FileCheck {
+            claims: crate::claims::of_file(&path),
+            shown,
+            known: known.as_ref(),
+            steps: &steps,
+        };
+        file.feature(&mut r, &feature, keep);
+    }
+    Ok(r)
+}
+
+/// Tags a build without the `pcsc` (`browser`) feature cannot play: the steps exist only with
+/// the feature, and the run leaves these scenarios out the same way.
+fn left_out_here(tags: &[String]) -> bool {
+    tags.iter().any(|t| {
+        (t == "pcsc" && !cfg!(feature = "pcsc")) || (t == "browser" && !cfg!(feature = "browser"))
+    })
+}
+
+/// One feature file under check.
+struct FileCheck<'a> {
+    /// The file relative to the features folder, `/`-separated.
+    shown: String,
+    claims: std::sync::Arc<crate::claims::FileClaims>,
+    known: Option<&'a std::collections::BTreeSet<String>>,
+    steps: &'a cucumber::step::Collection<KitWorld>,
+}
+
+impl FileCheck<'_> {
+    fn feature(&self, r: &mut Report, feature: &gherkin::Feature, keep: Keep<'_>) {
+        for (line, what) in &self.claims.misplaced {
             r.problems.push(Problem {
-                place: format!("{shown}:{line}"),
+                place: format!("{}:{line}", self.shown),
                 what: what.clone(),
             });
         }
-        let check_claims = |r: &mut Report, steps: &[&gherkin::Step]| {
-            for c in crate::claims::of_scenario(steps, &file_claims) {
-                let place = format!("{shown}:{}", c.line);
-                let what = if known.as_ref().is_some_and(|k| !k.contains(&c.id)) {
-                    format!("m: {} は manual-steps.toml にありません", c.id)
-                } else if c.does_nothing {
-                    format!(
-                        "m: {} は何もしないステップ定義の上にあります（そのステップは手順を演じません）",
-                        c.id
-                    )
-                } else if c.observed.is_none() {
-                    format!(
-                        "m: {} のあとに何かを観察する ならば がありません（主張には観察が要ります）",
-                        c.id
-                    )
-                } else {
-                    continue;
-                };
-                let p = Problem { place, what };
-                if !r.problems.contains(&p) {
-                    r.problems.push(p);
-                }
-            }
-        };
-        let check_step = |r: &mut Report, s: &gherkin::Step, text: String| {
-            r.steps += 1;
-            let mut step = s.clone();
-            step.value = text;
-            let place = format!("{shown}:{}", s.position.line);
-            match steps.find(&step) {
-                Ok(Some(_)) => {}
-                Ok(None) => r.problems.push(Problem {
-                    place,
-                    what: format!(
-                        "「{} {}」に合うステップ定義がありません",
-                        s.keyword.trim(),
-                        step.value
-                    ),
-                }),
-                Err(e) => r.problems.push(Problem {
-                    place,
-                    what: format!(
-                        "「{}」に合うステップ定義が {} 個あります: {}",
-                        step.value,
-                        e.possible_matches.len(),
-                        e.possible_matches
-                            .iter()
-                            .map(|(re, loc)| format!(
-                                "{re}{}",
-                                loc.map(|l| format!(" ({}:{})", l.path, l.line))
-                                    .unwrap_or_default()
-                            ))
-                            .collect::<Vec<_>>()
-                            .join(", ")
-                    ),
-                }),
-            }
-        };
         let background: Vec<&gherkin::Step> = feature
             .background
             .iter()
+            .chain(feature.rules.iter().flat_map(|r| r.background.iter()))
             .flat_map(|b| b.steps.iter())
-            .chain(
-                feature
-                    .rules
-                    .iter()
-                    .flat_map(|r| r.background.iter().flat_map(|b| b.steps.iter())),
-            )
             .collect();
         for s in &background {
-            check_step(&mut r, s, s.value.clone());
+            self.step(r, s, s.value.clone());
         }
         let scenarios = feature.scenarios.iter().map(|sc| (sc, &[][..])).chain(
             feature
@@ -214,94 +168,175 @@ fn check_with<'a>(
                 .flat_map(|r| r.scenarios.iter().map(move |sc| (sc, &r.tags[..]))),
         );
         for (sc, rule_tags) in scenarios {
-            if !keep(&feature, rule_tags, sc) {
+            if !keep(feature, rule_tags, sc) {
                 continue;
             }
-            if feature_left_out(&sc.tags) {
+            if left_out_here(&sc.tags) {
                 r.left_out += 1;
                 continue;
             }
             r.scenarios += 1;
-            // a claim belongs on the step that plays it, not on a tag line
-            let tags = feature
-                .tags
-                .iter()
-                .chain(rule_tags)
-                .chain(&sc.tags)
-                .chain(sc.examples.iter().flat_map(|e| &e.tags));
-            for id in tags.filter_map(|t| t.strip_prefix(crate::coverage::TAG_PREFIX)) {
-                r.problems.push(Problem {
-                    place: format!("{shown}:{}", sc.position.line),
-                    what: format!(
-                        "@{}{id}: シナリオ単位の主張です。その手順を演じるステップの真上に「# m: {id}」と書きます",
-                        crate::coverage::TAG_PREFIX
-                    ),
-                });
-            }
-            let rows: Vec<(Vec<String>, Vec<String>)> = sc
-                .examples
-                .iter()
-                .filter_map(|e| e.table.as_ref())
-                .flat_map(|t| {
-                    let header = t.rows.first().cloned().unwrap_or_default();
-                    t.rows
-                        .iter()
-                        .skip(1)
-                        .map(move |row| (header.clone(), row.clone()))
+            let tags = feature.tags.iter().chain(rule_tags).chain(&sc.tags);
+            self.no_tag_claims(r, sc, tags.chain(sc.examples.iter().flat_map(|e| &e.tags)));
+            self.scenario(r, &background, sc);
+        }
+    }
+
+    /// A claim belongs on the step that plays it, not on a tag line.
+    fn no_tag_claims<'t>(
+        &self,
+        r: &mut Report,
+        sc: &gherkin::Scenario,
+        tags: impl Iterator<Item = &'t String>,
+    ) {
+        let prefix = crate::coverage::TAG_PREFIX;
+        for id in tags.filter_map(|t| t.strip_prefix(prefix)) {
+            r.problems.push(Problem {
+                place: format!("{}:{}", self.shown, sc.position.line),
+                what: format!(
+                    "@{prefix}{id} claims for a whole scenario: write \"# m: {id}\" directly above the step that plays it"
+                ),
+            });
+        }
+    }
+
+    /// A scenario, or each row of an outline: its name and steps as a run names them, each
+    /// step matched, its claims checked.
+    fn scenario(&self, r: &mut Report, background: &[&gherkin::Step], sc: &gherkin::Scenario) {
+        let rows: Vec<(&[String], &[String])> = sc
+            .examples
+            .iter()
+            .filter_map(|e| e.table.as_ref())
+            .flat_map(|t| {
+                let header = t.rows.first().map(Vec::as_slice).unwrap_or_default();
+                t.rows
+                    .iter()
+                    .skip(1)
+                    .map(move |row| (header, row.as_slice()))
+            })
+            .collect();
+        // a plain scenario is an outline of one row without placeholders
+        let plays: Vec<(String, Vec<gherkin::Step>)> = if rows.is_empty() {
+            vec![(sc.name.clone(), sc.steps.clone())]
+        } else {
+            rows.iter()
+                .map(|(header, row)| {
+                    let filled = sc.steps.iter().map(|s| {
+                        let mut s = s.clone();
+                        s.value = substitute(&s.value, header, row);
+                        s
+                    });
+                    (substitute(&sc.name, header, row), filled.collect())
                 })
-                .collect();
-            let feature_name = shown.replace('\\', "/");
-            let named = |r: &mut Report, name: String, steps: Vec<String>| {
-                r.scenario_names.push((feature_name.clone(), name.clone()));
-                r.scenario_steps
-                    .entry((feature_name.clone(), name))
-                    .or_default()
-                    .extend(steps);
+                .collect()
+        };
+        for (name, steps) in plays {
+            for (orig, s) in sc.steps.iter().zip(&steps) {
+                self.step(r, orig, s.value.clone());
+            }
+            let all: Vec<&gherkin::Step> = background.iter().copied().chain(&steps).collect();
+            self.claims_of(r, &all);
+            let key = (self.shown.clone(), name);
+            r.scenario_names.push(key.clone());
+            r.scenario_steps
+                .entry(key)
+                .or_default()
+                .extend(all.iter().map(|s| s.value.clone()));
+        }
+    }
+
+    /// The step `s` with the text `text` (an outline row's values filled in) matches exactly
+    /// one definition.
+    fn step(&self, r: &mut Report, s: &gherkin::Step, text: String) {
+        r.steps += 1;
+        let mut step = s.clone();
+        step.value = text;
+        let place = format!("{}:{}", self.shown, s.position.line);
+        let what = match self.steps.find(&step) {
+            Ok(Some(_)) => return,
+            Ok(None) => format!(
+                "no step definition matches \"{} {}\"",
+                s.keyword.trim(),
+                step.value
+            ),
+            Err(e) => format!(
+                "{} step definitions match \"{}\": {}",
+                e.possible_matches.len(),
+                step.value,
+                e.possible_matches
+                    .iter()
+                    .map(|(re, loc)| format!(
+                        "{re}{}",
+                        loc.map(|l| format!(" ({}:{})", l.path, l.line))
+                            .unwrap_or_default()
+                    ))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        };
+        r.problems.push(Problem { place, what });
+    }
+
+    /// Each claim names an entry, sits on a step that does something, and is followed by an
+    /// observation.
+    fn claims_of(&self, r: &mut Report, steps: &[&gherkin::Step]) {
+        for c in crate::claims::of_scenario(steps, &self.claims) {
+            let place = format!("{}:{}", self.shown, c.line);
+            let what = if self.known.is_some_and(|k| !k.contains(&c.id)) {
+                format!("m: {} is not an entry of manual-steps.toml", c.id)
+            } else if c.does_nothing {
+                format!(
+                    "m: {} sits on a step definition that does nothing (that step plays no part of the manual)",
+                    c.id
+                )
+            } else if c.observed.is_none() {
+                format!(
+                    "m: {} has no \"then\" (ならば) observing something at or after it (a claim needs an observation)",
+                    c.id
+                )
+            } else {
+                continue;
             };
-            let bg = background.iter().map(|s| s.value.clone());
-            if rows.is_empty() {
-                let steps = bg.chain(sc.steps.iter().map(|s| s.value.clone()));
-                named(&mut r, sc.name.clone(), steps.collect());
-            } else {
-                for (header, row) in &rows {
-                    let steps = bg
-                        .clone()
-                        .chain(sc.steps.iter().map(|s| substitute(&s.value, header, row)));
-                    named(&mut r, substitute(&sc.name, header, row), steps.collect());
-                }
-            }
-            for s in &sc.steps {
-                if rows.is_empty() {
-                    check_step(&mut r, s, s.value.clone());
-                } else {
-                    for (header, row) in &rows {
-                        check_step(&mut r, s, substitute(&s.value, header, row));
-                    }
-                }
-            }
-            if rows.is_empty() {
-                let all: Vec<&gherkin::Step> =
-                    background.iter().copied().chain(&sc.steps).collect();
-                check_claims(&mut r, &all);
-            } else {
-                for (header, row) in &rows {
-                    let filled: Vec<gherkin::Step> = sc
-                        .steps
-                        .iter()
-                        .map(|s| {
-                            let mut s = s.clone();
-                            s.value = substitute(&s.value, header, row);
-                            s
-                        })
-                        .collect();
-                    let all: Vec<&gherkin::Step> =
-                        background.iter().copied().chain(&filled).collect();
-                    check_claims(&mut r, &all);
-                }
+            let p = Problem { place, what };
+            if !r.problems.contains(&p) {
+                r.problems.push(p);
             }
         }
     }
-    Ok(r)
+}
+
+/// A target's programs must be there to be run (after its build, if it has one).
+pub fn check_target(r: &mut Report, target: Option<&crate::target::Target>) {
+    for (role, exe) in target.map(|t| t.executables()).unwrap_or_default() {
+        if !exe.is_file() {
+            r.problems.push(Problem {
+                place: "target".into(),
+                what: format!(
+                    "the {role} program {} is not there (run the target's build first, if it has one)",
+                    exe.display()
+                ),
+            });
+        }
+    }
+}
+
+/// Each entry of an expected-failures manifest names a scenario (and step) the features have.
+pub fn check_manifest(r: &mut Report, m: &crate::expected::Manifest) {
+    for e in &m.expected {
+        let key = (e.feature.clone(), e.scenario.clone());
+        let what = match (r.scenario_steps.get(&key), &e.step) {
+            (None, _) => format!("{} has no scenario \"{}\"", e.feature, e.scenario),
+            (Some(steps), Some(step)) if !steps.contains(step) => format!(
+                "the scenario \"{}\" of {} has no step \"{step}\"",
+                e.scenario, e.feature
+            ),
+            _ => continue,
+        };
+        r.problems.push(Problem {
+            place: "expected-failures manifest".into(),
+            what,
+        });
+    }
 }
 
 #[cfg(test)]
@@ -331,7 +366,7 @@ mod tests {
             r.problems
         );
         assert!(
-            r.problems[0].what.contains("グループは 0 個"),
+            r.problems[0].what.contains("0 group(s)"),
             "{:#?}",
             r.problems
         );
@@ -385,7 +420,7 @@ mod tests {
         ));
         assert_eq!(p.len(), 1, "{p:#?}");
         assert!(
-            p[0].what.contains("シナリオ単位の主張") && p[0].place == "x.feature:4",
+            p[0].what.contains("claims for a whole scenario") && p[0].place == "x.feature:4",
             "{p:#?}"
         );
         // on a step that does nothing
@@ -394,7 +429,7 @@ mod tests {
         ));
         assert_eq!(p.len(), 1, "{p:#?}");
         assert!(
-            p[0].what.contains("何もしない") && p[0].place == "x.feature:5",
+            p[0].what.contains("does nothing") && p[0].place == "x.feature:5",
             "{p:#?}"
         );
         // with nothing observed at or after it
@@ -402,14 +437,14 @@ mod tests {
             "{head}  シナリオ: a\n    ならば （試験用）端末がある\n    # m: 000-op3-time-05\n    前提 資格確認端末「PC」がある\n"
         ));
         assert_eq!(p.len(), 1, "{p:#?}");
-        assert!(p[0].what.contains("観察"), "{p:#?}");
+        assert!(p[0].what.contains("observation"), "{p:#?}");
         // a claim above no step, and one naming no entry
         let p = problems_of(&format!(
             "{head}  # m: 000-op3-time-05\n  シナリオ: a\n    # m: 999-nope\n    前提 資格確認端末「PC」がある\n    ならば （試験用）端末がある\n"
         ));
         let what: Vec<&str> = p.iter().map(|p| p.what.as_str()).collect();
         assert_eq!(p.len(), 2, "{p:#?}");
-        assert!(what[0].contains("ステップの行ではありません") && what[1].contains("999-nope"));
+        assert!(what[0].contains("is not directly above a step line") && what[1].contains("999-nope"));
         // played and observed: no problem
         assert!(
             problems_of(&format!(

@@ -44,7 +44,7 @@ impl Manifest {
     pub fn load(path: &Path) -> Result<Self, String> {
         let text = std::fs::read_to_string(path).map_err(|e| {
             format!(
-                "期待される失敗の一覧「{}」を読めません: {e}",
+                "cannot read the expected-failures manifest {}: {e}",
                 path.display()
             )
         })?;
@@ -56,14 +56,14 @@ impl Manifest {
         for e in &m.expected {
             if e.outcome != "fail" {
                 return Err(format!(
-                    "「{}」: outcome は fail だけです（「{}」）",
+                    "\"{}\": outcome can only be fail (not \"{}\")",
                     e.scenario, e.outcome
                 ));
             }
             let r = e.reason.trim();
             if r.is_empty() || r.starts_with("TODO") {
                 return Err(format!(
-                    "「{}」: reason（失敗する理由）を書いてください",
+                    "\"{}\": write the reason (why this build fails it)",
                     e.scenario
                 ));
             }

@@ -1,6 +1,12 @@
 //! The conformance kit: runs the manuals' procedures, written as Japanese Gherkin under
 //! `features/`, against the simulated terminal and its components.
 //!
+//! Message language, one rule: what a person at the terminal or a step of a manual would
+//! read — a step's failure, a component's answer, the audit's items — is Japanese, in the
+//! manuals' words (the report shows it under a Japanese step); what the runner says about the
+//! run itself — options, files, the dry run's findings, the verdict, exit codes — is English,
+//! like cargo's and clap's, so it reads the same beside them in a CI log.
+//!
 //! | module | what it holds |
 //! |---|---|
 //! | [`world`] | the cucumber World: one `oqs_sim::World`, one terminal, what the screen shows |
@@ -14,7 +20,7 @@
 //! | [`expected`] | the expected-failures manifest: listed failures pass, surprises both ways fail |
 //! | [`progress`] | the progress bar of a run on a terminal |
 //! | [`report`] | the self-contained HTML report, and the merge of several runs' Cucumber JSON |
-//! | [`runner`] | filters, seeds, reports (JUnit XML, Cucumber JSON), the closing count |
+//! | [`runner`] | the run as a library: options → plan → play → outcome → reporters, with documented exit codes |
 //! | [`target`] | which build plays each component: the kit's own, or a vendor's program |
 
 #[cfg(feature = "browser")]

@@ -111,9 +111,9 @@ pub fn set_current(t: Target) -> Result<(), String> {
 impl Target {
     pub fn load(path: &Path) -> Result<Self, String> {
         let text = std::fs::read_to_string(path)
-            .map_err(|e| format!("ターゲットファイル「{}」を読めません: {e}", path.display()))?;
-        let f: TargetFile = toml::from_str(&text)
-            .map_err(|e| format!("ターゲットファイル「{}」: {e}", path.display()))?;
+            .map_err(|e| format!("cannot read the target file {}: {e}", path.display()))?;
+        let f: TargetFile =
+            toml::from_str(&text).map_err(|e| format!("target file {}: {e}", path.display()))?;
         // `acme.toml` has the parent "": the current folder
         let dir = path
             .parent()
@@ -121,7 +121,7 @@ impl Target {
             .unwrap_or(Path::new("."))
             .canonicalize()
             .map_err(|e| format!("{}: {e}", path.display()))?;
-        let bad = |what: String| format!("ターゲットファイル「{}」: {what}", path.display());
+        let bad = |what: String| format!("target file {}: {what}", path.display());
         let mut t = Target {
             name: f.name,
             description: f.description,
@@ -133,11 +133,11 @@ impl Target {
         };
         if let Some(p) = t.driver.as_mut() {
             if p.command.is_empty() {
-                return Err(bad("[driver] の command が空です".into()));
+                return Err(bad("[driver] command is empty".into()));
             }
             if let Some(s) = p.supports.first() {
                 return Err(bad(format!(
-                    "[driver] supports の「{s}」: ドライバに宣言できる能力はありません"
+                    "[driver] supports '{s}': a driver has no abilities to declare"
                 )));
             }
             resolve(&mut p.command, &dir);
@@ -145,7 +145,7 @@ impl Target {
         }
         if let Some(p) = t.linkage.as_mut() {
             if p.command.is_empty() {
-                return Err(bad("[linkage] の command が空です".into()));
+                return Err(bad("[linkage] command is empty".into()));
             }
             if let Some(unknown) = p
                 .supports
@@ -154,7 +154,7 @@ impl Target {
             {
                 let known: Vec<_> = ABILITIES.iter().map(|(a, _)| *a).collect();
                 return Err(bad(format!(
-                    "[linkage] supports の「{unknown}」は知らない能力です（{}）",
+                    "[linkage] supports '{unknown}': not a known ability (known: {})",
                     known.join(", ")
                 )));
             }
@@ -164,7 +164,7 @@ impl Target {
         if let Some(h) = t.his.as_mut() {
             for (what, cmd) in [("check", &mut h.check), ("take", &mut h.take)] {
                 if cmd.is_empty() {
-                    return Err(bad(format!("[his] の {what} が空です")));
+                    return Err(bad(format!("[his] {what} is empty")));
                 }
                 resolve(cmd, &dir);
             }
@@ -282,11 +282,9 @@ impl Target {
                 .args(args)
                 .current_dir(dir)
                 .status()
-                .map_err(|e| format!("[{what}] build「{line}」を実行できません: {e}"))?;
+                .map_err(|e| format!("[{what}] build '{line}' cannot start: {e}"))?;
             if !status.success() {
-                return Err(format!(
-                    "[{what}] build「{line}」が失敗しました（{status}）"
-                ));
+                return Err(format!("[{what}] build '{line}' failed ({status})"));
             }
         }
         Ok(())
@@ -404,7 +402,7 @@ mod tests {
     #[test]
     fn mistakes_in_a_target_file_are_named() {
         let e = load("name = \"x\"\n[linkage]\ncommand = []\n").unwrap_err();
-        assert!(e.contains("command が空です"), "{e}");
+        assert!(e.contains("command is empty"), "{e}");
         let e = load("name = \"x\"\n[linkage]\ncommand = [\"a\"]\nsupports = [\"teleport\"]\n")
             .unwrap_err();
         assert!(
