@@ -444,7 +444,9 @@ mod tests {
         ));
         let what: Vec<&str> = p.iter().map(|p| p.what.as_str()).collect();
         assert_eq!(p.len(), 2, "{p:#?}");
-        assert!(what[0].contains("is not directly above a step line") && what[1].contains("999-nope"));
+        assert!(
+            what[0].contains("is not directly above a step line") && what[1].contains("999-nope")
+        );
         // played and observed: no problem
         assert!(
             problems_of(&format!(

@@ -28,7 +28,7 @@
 //! password = "1357"
 //! ```
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 /// The manual's proxy, bypass list and NTP server for 配信拠点起点 sites [000 op3].
 pub const PROXY_ADDRESS: &str = "proxy.base.oqs-pdl.org";
@@ -86,7 +86,7 @@ pub const FACE_READER_SOFTWARE: &str = "顔認証付きカードリーダーソ�
 pub const PORTS: [u16; 5] = [53, 80, 123, 443, 8080];
 
 /// 配信方法（ネットワーク構成）.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, Serialize)]
 pub enum Network {
     #[serde(rename = "配信拠点起点")]
     BaseOrigin,
@@ -105,6 +105,12 @@ impl Network {
         }
     }
 
+    pub const ALL: [Network; 3] = [
+        Self::BaseOrigin,
+        Self::CarrierOrigin,
+        Self::InstitutionOrigin,
+    ];
+
     /// Which distribution server the distro app is set to [000 op11].
     pub fn distro_server(self) -> &'static str {
         match self {
@@ -114,7 +120,25 @@ impl Network {
     }
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+/// 配信方法 by the manual's label, as a profile writes it.
+impl std::str::FromStr for Network {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, String> {
+        let labels = Self::ALL.map(Self::label);
+        Self::ALL
+            .into_iter()
+            .find(|n| n.label() == s.trim())
+            .ok_or_else(|| {
+                format!(
+                    "配信方法「{s}」は {} のどれでもありません",
+                    labels.join("・")
+                )
+            })
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum PowerMode {
     /// 自動で電源オン/オフ: daily restart task and the update policy
@@ -123,28 +147,28 @@ pub enum PowerMode {
     Manual,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize, Serialize)]
 pub struct Hours {
     pub start: String,
     pub end: String,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize, Serialize)]
 pub struct ActiveHoursSpec {
     pub start: u8,
     pub end: u8,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize, Serialize)]
 pub struct ProxySpec {
     pub address: String,
     pub port: u16,
     pub bypass: String,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ntp: Option<String>,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct SiteProfile {
     pub institution_code: String,
@@ -159,31 +183,31 @@ pub struct SiteProfile {
     pub his_account: String,
     pub power: PowerMode,
     pub business_hours: Hours,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub restart_at: Option<String>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub update_at: Option<String>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub active_hours: Option<ActiveHoursSpec>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub proxy: Option<ProxySpec>,
     /// The Windows password of `OqsComApp` (stored with the restart task).
     pub oqs_password: String,
     /// [C] The linkage account registered on the server (operation 8) and `OQS_CRYPT_PASS`, for
     /// the Credential Manager entries of operation 12.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub linkage: Option<LinkageSpec>,
     /// The client certificate file downloaded from the certificate site (operation 6).
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub certificate: Option<CertificateSpec>,
     /// Why this site must stop the distro app's automatic updates [000 op11 注意]: sites that
     /// share the HIS PC, Windows 10 Pro sites, sites updating by hand. Absent: updates run.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub stop_auto_update: Option<StopAutoUpdate>,
 }
 
 /// The sites the manual names for stopping automatic updates.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, Serialize)]
 pub enum StopAutoUpdate {
     #[serde(rename = "レセコン兼用")]
     SharedWithHis,
@@ -193,15 +217,46 @@ pub enum StopAutoUpdate {
     ManualUpdates,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+impl StopAutoUpdate {
+    pub const ALL: [StopAutoUpdate; 3] =
+        [Self::SharedWithHis, Self::Windows10Pro, Self::ManualUpdates];
+
+    /// The profile's word for the reason (the manual's).
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::SharedWithHis => "レセコン兼用",
+            Self::Windows10Pro => "Windows 10 Pro",
+            Self::ManualUpdates => "手動更新",
+        }
+    }
+}
+
+impl std::str::FromStr for StopAutoUpdate {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, String> {
+        let labels = Self::ALL.map(Self::label);
+        Self::ALL
+            .into_iter()
+            .find(|r| r.label() == s.trim())
+            .ok_or_else(|| {
+                format!(
+                    "自動アップデートを停止する理由「{s}」は {} のどれでもありません",
+                    labels.join("・")
+                )
+            })
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize, Serialize)]
 pub struct LinkageSpec {
     pub user: String,
     pub password: String,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub crypt_pass: Option<String>,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize, Serialize)]
 pub struct CertificateSpec {
     /// Path of the `.p12` on the machine running the tool.
     pub file: String,
@@ -260,48 +315,46 @@ pub enum ProfileError {
     ProxyRequired(&'static str),
 }
 
-/// A complete profile: 配信拠点起点, auto power, A, B and C, the kit's linkage account, the
-/// certificate file `p12` (password 1357). What the README, the tests and the scenarios start
-/// from; [`with_value`] changes one setting.
-pub fn example(institution_code: &str, p12: &str) -> String {
-    format!(
-        r#"institution_code = "{institution_code}"
-network = "配信拠点起点"
-face_reader = true
-smartphone = true
-his_linkage = true
-his_account = "receiptcom"
-power = "auto"
-business_hours = {{ start = "08:30", end = "18:00" }}
-restart_at = "03:33"
-update_at = "04:43"
-active_hours = {{ start = 8, end = 20 }}
-oqs_password = "Oqs#Terminal2025"
-[linkage]
-user = "R0RENK01"
-password = "Renkei#Kit2025a"
-crypt_pass = "Crypt2025"
-[certificate]
-file = "{}"
-password = "1357"
-"#,
-        p12.replace('\\', "/")
-    )
-}
+impl SiteProfile {
+    /// A complete profile: 配信拠点起点, auto power, A, B and C, the kit's linkage account, the
+    /// certificate file `p12` (password 1357). What the README, the tests and the scenarios
+    /// start from, changing fields as a site would; [`SiteProfile::to_toml`] writes the file.
+    pub fn example(institution_code: &str, p12: &str) -> SiteProfile {
+        SiteProfile {
+            institution_code: institution_code.into(),
+            network: Network::BaseOrigin,
+            face_reader: true,
+            smartphone: true,
+            his_linkage: true,
+            his_account: default_his_account(),
+            power: PowerMode::Auto,
+            business_hours: Hours {
+                start: "08:30".into(),
+                end: "18:00".into(),
+            },
+            restart_at: Some("03:33".into()),
+            update_at: Some("04:43".into()),
+            active_hours: Some(ActiveHoursSpec { start: 8, end: 20 }),
+            proxy: None,
+            oqs_password: "Oqs#Terminal2025".into(),
+            linkage: Some(LinkageSpec {
+                user: "R0RENK01".into(),
+                password: "Renkei#Kit2025a".into(),
+                crypt_pass: Some("Crypt2025".into()),
+            }),
+            certificate: Some(CertificateSpec {
+                file: p12.replace('\\', "/"),
+                password: "1357".into(),
+            }),
+            stop_auto_update: None,
+        }
+    }
 
-/// The profile text with the line `key = …` replaced by `key = value` (a TOML value).
-pub fn with_value(profile: &str, key: &str, value: &str) -> String {
-    profile
-        .lines()
-        .map(|l| {
-            if l.starts_with(&format!("{key} =")) {
-                format!("{key} = {value}")
-            } else {
-                l.to_owned()
-            }
-        })
-        .collect::<Vec<_>>()
-        .join("\n")
+    /// The profile as the file `oqs-setup apply` reads. Not checked: a scenario may write a
+    /// profile the manual forbids, to see the tool refuse it.
+    pub fn to_toml(&self) -> String {
+        toml::to_string(self).expect("a site profile is plain TOML values")
+    }
 }
 
 /// Minutes after midnight of `HH:MM`.
@@ -481,17 +534,82 @@ pub fn netsh_show_proxy(proxy: Option<(&str, &str)>) -> String {
 mod tests {
     use super::*;
 
-    fn good() -> String {
-        example("1312345678", "cert.p12")
+    fn good() -> SiteProfile {
+        SiteProfile::example("1312345678", "cert.p12")
     }
 
-    fn with(key: &str, value: &str) -> String {
-        with_value(&good(), key, value)
+    /// The example with one change, through its file: what the setup tool would read.
+    fn with(change: impl FnOnce(&mut SiteProfile)) -> Result<SiteProfile, ProfileError> {
+        let mut p = good();
+        change(&mut p);
+        SiteProfile::parse(&p.to_toml())
+    }
+
+    fn restart(at: &str) -> Result<SiteProfile, ProfileError> {
+        with(|p| p.restart_at = Some(at.into()))
+    }
+
+    fn update(at: &str) -> Result<SiteProfile, ProfileError> {
+        with(|p| p.update_at = Some(at.into()))
+    }
+
+    #[test]
+    fn labels_are_the_words_a_profile_file_holds() {
+        for n in Network::ALL {
+            assert_eq!(n.label().parse::<Network>(), Ok(n));
+            let mut p = good();
+            p.network = n;
+            assert!(
+                p.to_toml()
+                    .contains(&format!("network = \"{}\"", n.label()))
+            );
+        }
+        for r in StopAutoUpdate::ALL {
+            assert_eq!(r.label().parse::<StopAutoUpdate>(), Ok(r));
+            let mut p = good();
+            p.stop_auto_update = Some(r);
+            assert!(
+                p.to_toml()
+                    .contains(&format!("stop_auto_update = \"{}\"", r.label()))
+            );
+        }
+        assert!(
+            "クラウド起点"
+                .parse::<Network>()
+                .unwrap_err()
+                .contains("配信拠点起点")
+        );
+    }
+
+    #[test]
+    fn the_example_reads_back_as_itself_through_its_file() {
+        let p = good();
+        assert_eq!(SiteProfile::parse(&p.to_toml()).unwrap(), p);
+        // a profile with every optional part written
+        let mut full = good();
+        full.network = Network::CarrierOrigin;
+        full.proxy = Some(ProxySpec {
+            address: "proxy.carrier.example".into(),
+            port: 3128,
+            bypass: BYPASS.into(),
+            ntp: None,
+        });
+        full.stop_auto_update = Some(StopAutoUpdate::Windows10Pro);
+        let text = full.to_toml();
+        assert!(
+            text.contains("network = \"ネットワーク事業者起点\""),
+            "{text}"
+        );
+        assert!(
+            text.contains("stop_auto_update = \"Windows 10 Pro\""),
+            "{text}"
+        );
+        assert_eq!(SiteProfile::parse(&text).unwrap(), full);
     }
 
     #[test]
     fn the_manuals_rules_on_the_restart_and_update_times() {
-        let p = SiteProfile::parse(&good()).unwrap();
+        let p = SiteProfile::parse(&good().to_toml()).unwrap();
         assert_eq!(p.proxy().bypass, BYPASS);
         for (restart, ok) in [
             ("03:49", true),
@@ -506,25 +624,26 @@ mod tests {
             let r = check_restart_time(restart);
             assert_eq!(r.is_ok(), ok, "{restart}: {r:?}");
         }
-        let e = SiteProfile::parse(&with("restart_at", "\"04:00\"")).unwrap_err();
+        let e = restart("04:00").unwrap_err();
         assert!(e.to_string().contains("3:50〜4:10"), "{e}");
-        let e = SiteProfile::parse(&with("restart_at", "\"03:30\"")).unwrap_err();
+        let e = restart("03:30").unwrap_err();
         assert!(e.to_string().contains("0 または 5"), "{e}");
-        let e = SiteProfile::parse(&with("update_at", "\"03:01\"")).unwrap_err();
+        let e = update("03:01").unwrap_err();
         assert!(e.to_string().contains("再起動（03:33）の後"), "{e}");
-        let e = SiteProfile::parse(&with("update_at", "\"09:01\"")).unwrap_err();
+        let e = update("09:01").unwrap_err();
         assert!(e.to_string().contains("診療開始（08:30）より前"), "{e}");
-        let e = SiteProfile::parse(&with("restart_at", "\"12:03\"")).unwrap_err();
+        let e = restart("12:03").unwrap_err();
         assert!(e.to_string().contains("診療時間"), "{e}");
         // an evening restart with an early-morning update is inside the window
         assert!(update_in_window(19 * 60 + 3, 5 * 60, 8 * 60 + 30));
         assert!(!update_in_window(19 * 60 + 3, 9 * 60, 8 * 60 + 30));
         assert!(!update_in_window(3 * 60 + 33, 3 * 60 + 33, 8 * 60 + 30));
         // manual power sites need no times
-        let manual = good()
-            .replace("power = \"auto\"", "power = \"manual\"")
-            .replace("restart_at = \"03:33\"\n", "");
-        SiteProfile::parse(&manual).unwrap();
+        with(|p| {
+            p.power = PowerMode::Manual;
+            p.restart_at = None;
+        })
+        .unwrap();
     }
 
     #[test]
@@ -534,8 +653,7 @@ mod tests {
         assert!(e.to_string().contains("セミコロン"), "{e}");
         assert!(check_bypass("*.onshikaku.org *.rece").is_err());
         assert_eq!(check_bypass("10.*.*.*;192.168.*").unwrap().len(), 2);
-        let carrier = good().replace("配信拠点起点", "ネットワーク事業者起点");
-        let e = SiteProfile::parse(&carrier).unwrap_err();
+        let e = with(|p| p.network = Network::CarrierOrigin).unwrap_err();
         assert!(e.to_string().contains("ネットワーク事業者起点"), "{e}");
     }
 

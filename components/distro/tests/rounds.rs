@@ -22,7 +22,8 @@ async fn terminal(world: &World, name: &str) -> Arc<FakeTerminal> {
             .to_pkcs12("1357"),
     )
     .unwrap();
-    let profile = oqs_proto::site::example("1312345678", &p12.display().to_string());
+    let profile =
+        oqs_proto::site::SiteProfile::example("1312345678", &p12.display().to_string()).to_toml();
     oqs_setup::apply(&t, &profile).unwrap();
     Arc::new(t)
 }

@@ -3,14 +3,19 @@
 
 use oqs_host::Host;
 use oqs_host::windows::{Access, DeviceKind, Trigger, WindowsState};
+use oqs_proto::site::SiteProfile;
 use oqs_sim::World;
 use oqs_sim::certs::{ClientSpec, Pki, Validity};
 use oqs_sim::windows::FakeTerminal;
 
 const CODE: &str = "1312345678";
 
+fn example(p12: &std::path::Path) -> SiteProfile {
+    SiteProfile::example(CODE, &p12.display().to_string())
+}
+
 fn profile(p12: &std::path::Path) -> String {
-    oqs_proto::site::example(CODE, &p12.display().to_string())
+    example(p12).to_toml()
 }
 
 fn fresh(world: &World, dir: &tempfile::TempDir, validity: Validity) -> FakeTerminal {
@@ -189,8 +194,9 @@ fn forbidden_profiles_are_refused_before_anything_changes() {
     let dir = tempfile::tempdir().unwrap();
     let t = world.terminal("OQS-PC02").unwrap();
     let before = t.system().load().unwrap();
-    let p = profile(&dir.path().join("none.p12")).replace("03:33", "04:05");
-    let e = oqs_setup::apply(&t, &p).unwrap_err();
+    let mut p = example(&dir.path().join("none.p12"));
+    p.restart_at = Some("04:05".into());
+    let e = oqs_setup::apply(&t, &p.to_toml()).unwrap_err();
     assert!(e.to_string().contains("3:50〜4:10"), "{e}");
     assert_eq!(t.system().load().unwrap(), before);
 }

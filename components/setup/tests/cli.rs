@@ -2,6 +2,7 @@
 //! only ✓ and exits 0; a mistake made by hand in `state/windows.json` turns its line ✗ and the
 //! exit code 1; `--json` lists every item.
 
+use oqs_proto::site::SiteProfile;
 use std::process::Command;
 
 fn setup() -> Command {
@@ -42,7 +43,7 @@ fn apply_then_audit_from_the_command_line() {
     let profile = dir.path().join("site.toml");
     std::fs::write(
         &profile,
-        oqs_proto::site::example("1312345678", &p12.display().to_string()),
+        SiteProfile::example("1312345678", &p12.display().to_string()).to_toml(),
     )
     .unwrap();
 
@@ -87,15 +88,9 @@ fn apply_then_audit_from_the_command_line() {
 
     // a profile the manual forbids: nothing applied, exit 2 with the reason
     let bad_profile = dir.path().join("bad.toml");
-    std::fs::write(
-        &bad_profile,
-        oqs_proto::site::with_value(
-            &std::fs::read_to_string(&profile).unwrap(),
-            "restart_at",
-            "\"04:05\"",
-        ),
-    )
-    .unwrap();
+    let mut bad = SiteProfile::example("1312345678", &p12.display().to_string());
+    bad.restart_at = Some("04:05".into());
+    std::fs::write(&bad_profile, bad.to_toml()).unwrap();
     let out = setup()
         .arg("apply")
         .arg(dir.path().join("pc02"))
@@ -121,7 +116,7 @@ fn a_certificate_installed_on_two_terminals_fails_the_site_audit_on_both() {
     let profile = dir.path().join("site.toml");
     std::fs::write(
         &profile,
-        oqs_proto::site::example("1312345678", &p12.display().to_string()),
+        SiteProfile::example("1312345678", &p12.display().to_string()).to_toml(),
     )
     .unwrap();
     let (pc01, pc02) = (dir.path().join("pc01"), dir.path().join("pc02"));

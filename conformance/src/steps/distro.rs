@@ -8,6 +8,7 @@ use cucumber::{given, then, when};
 use oqs_distro::DistroApp;
 use oqs_host::{CertificateStore, Host};
 use oqs_proto::distro::{App, Record, ServerChoice, Status};
+use oqs_proto::site::{Network, ProxySpec, StopAutoUpdate};
 use oqs_sim::names::hosts;
 
 /// The distribution app on the scenario's terminal [000 op11; 001 step 13; 002; 003; 004]: how
@@ -28,15 +29,19 @@ fn app(w: &KitWorld) -> Result<DistroApp> {
 
 #[given(regex = r"^セットアップツールで、ネットワーク構成「([^」]+)」のプロファイルを適用した$")]
 async fn apply_network(w: &mut KitWorld, network: String) -> Result<()> {
-    let mut text = crate::steps::setup::site_profile(w, &[("network", &format!("\"{network}\""))])?;
-    if network != "配信拠点起点" {
-        // the values asked of the carrier; the World's proxy stands for the carrier's
-        text.push_str(&format!(
-            "\n[proxy]\naddress = \"{}\"\nport = 8080\nbypass = \"{}\"\n",
-            hosts::PROXY,
-            oqs_proto::site::BYPASS
-        ));
-    }
+    let network: Network = network.parse().map_err(anyhow::Error::msg)?;
+    let text = crate::steps::setup::site_profile(w, |p| {
+        p.network = network;
+        if network != Network::BaseOrigin {
+            // the values asked of the carrier; the World's proxy stands for the carrier's
+            p.proxy = Some(ProxySpec {
+                address: hosts::PROXY.into(),
+                port: 8080,
+                bypass: oqs_proto::site::BYPASS.into(),
+                ntp: None,
+            });
+        }
+    })?;
     let t = w.terminal()?.clone();
     let done =
         oqs_setup::apply(t.as_ref(), &text).map_err(|e| anyhow::anyhow!("適用できません: {e}"))?;
@@ -48,8 +53,8 @@ async fn apply_network(w: &mut KitWorld, network: String) -> Result<()> {
     regex = r"^セットアップツールで、自動アップデートを停止する理由「([^」]+)」のプロファイルを適用した$"
 )]
 async fn apply_stop_auto_update(w: &mut KitWorld, why: String) -> Result<()> {
-    let text = crate::steps::setup::site_profile(w, &[])?;
-    let text = format!("stop_auto_update = \"{why}\"\n{text}");
+    let why: StopAutoUpdate = why.parse().map_err(anyhow::Error::msg)?;
+    let text = crate::steps::setup::site_profile(w, |p| p.stop_auto_update = Some(why))?;
     let t = w.terminal()?.clone();
     oqs_setup::apply(t.as_ref(), &text).map_err(|e| anyhow::anyhow!("適用できません: {e}"))?;
     Ok(())

@@ -8,10 +8,11 @@ use cucumber::gherkin::{Step, StepType};
 use cucumber::{given, then, when};
 use oqs_certs::{ClientSpec, Pki};
 use oqs_host::{CertificateStore, Host};
+use oqs_proto::site::{PowerMode, SiteProfile};
 
 /// A site profile as the scenarios use it: 配信拠点起点, auto power, A and C, certificate from
-/// the test PKI. `changes` replace `key = value` lines.
-pub(crate) fn site_profile(w: &KitWorld, changes: &[(&str, &str)]) -> Result<String> {
+/// the test PKI, with the site's `changes`; the text is the file the setup tool reads.
+pub(crate) fn site_profile(w: &KitWorld, changes: impl FnOnce(&mut SiteProfile)) -> Result<String> {
     let t = w.terminal()?;
     let p12 = w.sim().dir().join(format!("{}.p12", t.name()));
     let code = w.code.clone().unwrap_or_else(|| {
@@ -25,17 +26,19 @@ pub(crate) fn site_profile(w: &KitWorld, changes: &[(&str, &str)]) -> Result<Str
             .client(&ClientSpec::new(code.as_str(), t.name()))
             .to_pkcs12("1357"),
     )?;
-    let mut text = oqs_proto::site::example(code.as_str(), &p12.display().to_string());
-    for (k, v) in changes {
-        text = oqs_proto::site::with_value(&text, k, v);
-    }
-    Ok(text)
+    let mut profile = SiteProfile::example(code.as_str(), &p12.display().to_string());
+    changes(&mut profile);
+    Ok(profile.to_toml())
 }
 
 /// The setup tool applies the site profile with `changes`. As an action (`もし`), a refusal is
 /// what the person sees on the screen; as a premise (`前提`, "…を適用した"), a refusal is a
 /// broken premise and fails the step.
-pub(crate) fn apply(w: &mut KitWorld, changes: &[(&str, &str)], step: &Step) -> Result<()> {
+pub(crate) fn apply(
+    w: &mut KitWorld,
+    changes: impl FnOnce(&mut SiteProfile),
+    step: &Step,
+) -> Result<()> {
     let text = site_profile(w, changes)?;
     let t = w.terminal()?.clone();
     w.screen = match oqs_setup::apply(t.as_ref(), &text) {
@@ -51,19 +54,22 @@ pub(crate) fn apply(w: &mut KitWorld, changes: &[(&str, &str)], step: &Step) -> 
 #[given(regex = r"^セットアップツールで操作1〜12をサイトのプロファイルどおりに適用した$")]
 #[when(regex = r"^セットアップツールで操作1〜12をサイトのプロファイルどおりに適用する$")]
 async fn apply_profile(w: &mut KitWorld, step: &Step) -> Result<()> {
-    apply(w, &[], step)
+    apply(w, |_| {}, step)
 }
 
 #[when(
     regex = r"^セットアップツールで(再起動の時刻|Windows Update のインストール時刻)を「(\d\d:\d\d)」にしたプロファイルを適用する$"
 )]
 async fn apply_with_time(w: &mut KitWorld, what: String, at: String, step: &Step) -> Result<()> {
-    let key = if what == "再起動の時刻" {
-        "restart_at"
-    } else {
-        "update_at"
-    };
-    apply(w, &[(key, &format!("\"{at}\""))], step)
+    let restart = what == "再起動の時刻";
+    apply(
+        w,
+        |p| match restart {
+            true => p.restart_at = Some(at),
+            false => p.update_at = Some(at),
+        },
+        step,
+    )
 }
 
 #[given(regex = r"^手動プロキシ セットアップで次のとおり入力して保存した:$")]
@@ -215,7 +221,7 @@ async fn audit_all(w: &mut KitWorld) -> Result<()> {
     regex = r"^資格確認端末「([^」]+)」も、この端末と同じ電子証明書ファイルでセットアップした$"
 )]
 async fn peer_with_same_certificate(w: &mut KitWorld, name: String) -> Result<()> {
-    let text = site_profile(w, &[])?;
+    let text = site_profile(w, |_| {})?;
     let peer = w.sim().terminal(&name)?;
     oqs_setup::apply(&peer, &text)?;
     w.site_peers.push(name);
@@ -237,10 +243,11 @@ async fn peer_gets_its_own(w: &mut KitWorld, name: String) -> Result<()> {
             .client(&ClientSpec::new(oqs_sim::world::DEFAULT_INSTITUTION, &name))
             .to_pkcs12("1357"),
     )?;
-    let text = oqs_proto::site::example(
+    let text = SiteProfile::example(
         oqs_sim::world::DEFAULT_INSTITUTION,
         &p12.display().to_string(),
-    );
+    )
+    .to_toml();
     oqs_setup::apply(&peer, &text)?;
     Ok(())
 }
@@ -494,19 +501,16 @@ async fn apply_variant(
     power: String,
     step: &Step,
 ) -> Result<()> {
-    let yes = |s: &str| if s == "あり" { "true" } else { "false" };
-    let power = if power == "自動" {
-        "\"auto\""
-    } else {
-        "\"manual\""
-    };
     apply(
         w,
-        &[
-            ("face_reader", yes(&face)),
-            ("his_linkage", yes(&his)),
-            ("power", power),
-        ],
+        |p| {
+            p.face_reader = face == "あり";
+            p.his_linkage = his == "あり";
+            p.power = match power.as_str() {
+                "自動" => PowerMode::Auto,
+                _ => PowerMode::Manual,
+            };
+        },
         step,
     )
 }
