@@ -471,16 +471,7 @@ impl Worker {
 
     /// One look into `req`; true when some file is still settling.
     async fn scan_once(&mut self) -> std::io::Result<bool> {
-        for made in self.folders.recreate_missing()? {
-            let name = if made == self.folders.res {
-                format!("結果フォルダ「{}」", self.settings.result_dir)
-            } else if made == self.folders.req {
-                format!("要求フォルダ「{}」", self.settings.request_dir)
-            } else {
-                format!("作業フォルダ「{}」", self.settings.work_dir)
-            };
-            self.log(format!("{name}がなかったため作り直しました"));
-        }
+        self.recreate_folders()?;
         // Left-overs first; also answers waiting for a blocked name go out once it is free.
         self.resume().await?;
         if self.crashed {
@@ -496,6 +487,43 @@ impl Worker {
         for (name, why) in &scan.unreadable {
             self.warn_unreadable(name, why);
         }
+        self.forget_gone(&scan);
+        let (ready, unsettled) = self.settled(scan.requests)?;
+        // every ready request is claimed, then answered as a group (see `answer_all`)
+        let mut claimed = Vec::new();
+        for (name, on_disk, first_seen) in ready {
+            if self.crashed {
+                break;
+            }
+            if let Some(c) = self.claim_one(name, &on_disk, first_seen) {
+                claimed.push(c);
+            }
+        }
+        if !claimed.is_empty() {
+            self.folders.sync_claimed();
+        }
+        self.answer_all(claimed).await;
+        Ok(unsettled)
+    }
+
+    /// A folder someone deleted is made again, and the log says so.
+    fn recreate_folders(&mut self) -> std::io::Result<()> {
+        for made in self.folders.recreate_missing()? {
+            let name = if made == self.folders.res {
+                format!("結果フォルダ「{}」", self.settings.result_dir)
+            } else if made == self.folders.req {
+                format!("要求フォルダ「{}」", self.settings.request_dir)
+            } else {
+                format!("作業フォルダ「{}」", self.settings.work_dir)
+            };
+            self.log(format!("{name}がなかったため作り直しました"));
+        }
+        Ok(())
+    }
+
+    /// Forgets what it knew of names that have left `req`, so every set stays bounded by what
+    /// is in `req`, and the same trouble with a later file of that name is said again.
+    fn forget_gone(&mut self, scan: &crate::folders::Scan) {
         // interface names (what `seen` keys) and names on disk (what file events and the
         // unreadable warnings carry; they differ for an upper-case extension)
         let present: BTreeSet<String> = scan
@@ -504,8 +532,6 @@ impl Worker {
             .flat_map(|r| [r.0.to_string(), r.1.clone()])
             .chain(scan.unreadable.iter().map(|u| u.0.clone()))
             .collect();
-        // a warning about a name is forgotten once the name has left `req`: the set stays
-        // bounded, and the same trouble with a later file of that name is said again
         let ignored: BTreeSet<&str> = scan.ignored.iter().map(|i| i.0.as_str()).collect();
         self.warned.retain(|w| match w.split_once(':') {
             Some((
@@ -515,12 +541,21 @@ impl Worker {
             _ => true,
         });
         self.seen.retain(|k, _| present.contains(k));
-        // names that left `req` (or were never requests) are forgotten: the set stays bounded
-        // by what is in `req`; one arriving during this scan just waits the settle time
+        // one arriving during this scan just waits the settle time
         self.moved_in
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .retain(|k| present.contains(k));
+    }
+
+    /// The requests ready to be taken — settled (or moved in at once), and not waiting for
+    /// another request of the same answer name — with the time each was first seen; and
+    /// whether some file is still settling.
+    #[allow(clippy::type_complexity)]
+    fn settled(
+        &mut self,
+        requests: Vec<(FileName, String, Stamp)>,
+    ) -> std::io::Result<(Vec<(FileName, String, OffsetDateTime)>, bool)> {
         let now = Instant::now();
         let mut unsettled = false;
         let mut ready = Vec::new();
@@ -528,7 +563,7 @@ impl Worker {
         // the same name, so the second waits for the first to be answered and taken
         let mut bases = HashSet::new();
         let busy = self.folders.busy()?;
-        for (name, on_disk, stamp) in scan.requests {
+        for (name, on_disk, stamp) in requests {
             let key = name.to_string();
             if !bases.insert(base(&name)) {
                 self.warn_once(
@@ -580,84 +615,83 @@ impl Worker {
             }
             ready.push((name, on_disk, seen.first_seen));
         }
-        // every ready request is claimed, then answered as a group (see `answer_all`)
-        let mut claimed = Vec::new();
+        Ok((ready, unsettled))
+    }
+
+    /// Reads a ready request while it is still in `req` (a file that cannot be read stays
+    /// there, reported) and moves it to the work folder; `None` when it stays in `req`.
+    fn claim_one(
+        &mut self,
+        name: FileName,
+        on_disk: &str,
+        first_seen: OffsetDateTime,
+    ) -> Option<(FileName, usize, Option<Failure>)> {
+        let key = name.to_string();
         let max = self.options.profile.linkage.max_request_bytes;
-        for (name, on_disk, first_seen) in ready {
-            if self.crashed {
-                break;
+        let read = match crate::folders::read_at_most(&self.folders.req.join(on_disk), max) {
+            Ok(r) => r,
+            Err(e) => {
+                self.warn_unreadable(on_disk, &e);
+                return None;
             }
-            let key = name.to_string();
-            let mut incomplete = None;
-            // read while still in `req`: a file that cannot be read stays there, reported
-            let read = match crate::folders::read_at_most(&self.folders.req.join(&on_disk), max) {
-                Ok(r) => r,
-                Err(e) => {
-                    self.warn_unreadable(&on_disk, &e);
-                    continue;
-                }
-            };
-            if let Read::Bytes(bytes) = &read
-                && name.extension == Extension::Xml
-                && answer::looks_incomplete(bytes)
-            {
-                let limit = time::Duration::minutes(
-                    self.options
-                        .profile
-                        .linkage
-                        .incomplete_request_minutes
-                        .into(),
-                );
-                if self.host.clock().now() - first_seen < limit {
-                    self.warn_once(
-                        format!("incomplete:{key}"),
-                        format!("要求ファイル「{key}」は書き込み途中のため待機します"),
-                    );
-                    continue;
-                }
-                incomplete = Some(Failure::new(
-                    "incomplete_request",
+        };
+        let mut incomplete = None;
+        if let Read::Bytes(bytes) = &read
+            && name.extension == Extension::Xml
+            && answer::looks_incomplete(bytes)
+        {
+            incomplete = Some(self.still_writing(&key, first_seen)?);
+        }
+        if read == Read::TooLarge {
+            incomplete = Some(too_large(on_disk, max));
+        }
+        match self.folders.claim(&name, on_disk) {
+            Ok(true) => {}
+            Ok(false) => return None,
+            // held open by the HIS (a sharing violation on Windows): it waits in `req`
+            Err(e) => {
+                self.warn_once(
+                    format!("claim:{on_disk}"),
                     format!(
-                        "「{key}」が{}分以上書きかけのままです。HIS側で作り直してください",
-                        limit.whole_minutes()
+                        "要求ファイル「{on_disk}」を作業フォルダに移せません（待機します）: {e}"
                     ),
-                ));
+                );
+                return None;
             }
-            if read == Read::TooLarge {
-                incomplete = Some(too_large(&on_disk, max));
-            }
-            match self.folders.claim(&name, &on_disk) {
-                Ok(true) => {}
-                Ok(false) => continue,
-                // held open by the HIS (a sharing violation on Windows): it waits in `req`
-                Err(e) => {
-                    self.warn_once(
-                        format!("claim:{on_disk}"),
-                        format!(
-                            "要求ファイル「{on_disk}」を作業フォルダに移せません（待機します）: {e}"
-                        ),
-                    );
-                    continue;
-                }
-            }
-            self.taken += 1;
-            if self.crash_at(CrashPoint::Claimed, self.taken) {
-                break;
-            }
-            self.seen.remove(&key);
-            self.moved_in
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .remove(&on_disk);
-            self.warned.remove(&format!("incomplete:{key}"));
-            self.warned.remove(&format!("unreadable:{on_disk}"));
-            claimed.push((name, self.taken, incomplete));
         }
-        if !claimed.is_empty() {
-            self.folders.sync_claimed();
+        self.taken += 1;
+        if self.crash_at(CrashPoint::Claimed, self.taken) {
+            return None;
         }
-        self.answer_all(claimed).await;
-        Ok(unsettled)
+        self.seen.remove(&key);
+        self.moved_in
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(on_disk);
+        self.warned.remove(&format!("incomplete:{key}"));
+        self.warned.remove(&format!("unreadable:{on_disk}"));
+        Some((name, self.taken, incomplete))
+    }
+
+    /// A request that looks half-written: `None` while it may still be being written (it
+    /// waits), then the failure its result reports.
+    fn still_writing(&mut self, key: &str, first_seen: OffsetDateTime) -> Option<Failure> {
+        let minutes = self.options.profile.linkage.incomplete_request_minutes;
+        let limit = time::Duration::minutes(minutes.into());
+        if self.host.clock().now() - first_seen < limit {
+            self.warn_once(
+                format!("incomplete:{key}"),
+                format!("要求ファイル「{key}」は書き込み途中のため待機します"),
+            );
+            return None;
+        }
+        Some(Failure::new(
+            "incomplete_request",
+            format!(
+                "「{key}」が{}分以上書きかけのままです。HIS側で作り直してください",
+                limit.whole_minutes()
+            ),
+        ))
     }
 
     fn ctx(&self, kind_prefix: &str) -> Ctx<'_> {
@@ -698,53 +732,7 @@ impl Worker {
             return;
         }
         let answers = self.answer_files(claimed).await;
-        let written = self.folders.prepare_all(
-            &answers
-                .iter()
-                .map(|(_, _, f, at)| (f.name.clone(), f.bytes.as_slice(), *at))
-                .collect::<Vec<_>>(),
-        );
-        let mut prepared = Vec::new();
-        let mut failed = None;
-        for ((name, index, file, _), w) in answers.into_iter().zip(written) {
-            if self.crashed {
-                break;
-            }
-            match w {
-                Ok(()) => {
-                    self.unwritten.remove(&name.to_string());
-                    prepared.push((name, index, file.name));
-                }
-                Err(e) => {
-                    failed.get_or_insert_with(|| format!("結果ファイル「{}」: {e}", file.name));
-                    if self.unwritten.len() < UNWRITTEN {
-                        self.unwritten.insert(name.to_string(), file);
-                    }
-                    continue;
-                }
-            }
-            if self.crash_at(CrashPoint::Prepared, index) {
-                break;
-            }
-        }
-        match failed {
-            Some(first) => {
-                // the request stays in the work folder; tried again later, not every scan
-                let wait = self.retry.map_or(Duration::from_secs(1), |(_, w)| {
-                    (w * 2).min(Duration::from_secs(
-                        self.options.profile.linkage.write_retry_max_seconds.into(),
-                    ))
-                });
-                self.retry = Some((Instant::now() + wait, wait));
-                self.log(format!(
-                    "結果ファイルを出力できません（{first}）。サーバーの回答は保持し、{}秒後に書き込みを再試行します",
-                    wait.as_secs()
-                ));
-            }
-            // the wait starts again only when nothing is left unwritten
-            None if self.unwritten.is_empty() => self.retry = None,
-            None => {}
-        }
+        let prepared = self.prepare(answers);
         if prepared.is_empty() {
             return;
         }
@@ -779,6 +767,58 @@ impl Worker {
         self.folders.sync_published();
     }
 
+    /// Writes the answers beside their final names (not yet visible to the HIS). An answer
+    /// that cannot be written is kept, and the writes are tried again later with a growing
+    /// wait, not every scan; the request stays in the work folder meanwhile.
+    fn prepare(
+        &mut self,
+        answers: Vec<(FileName, usize, OutFile, std::time::SystemTime)>,
+    ) -> Vec<(FileName, usize, FileName)> {
+        let written = self.folders.prepare_all(
+            &answers
+                .iter()
+                .map(|(_, _, f, at)| (f.name.clone(), f.bytes.as_slice(), *at))
+                .collect::<Vec<_>>(),
+        );
+        let mut prepared = Vec::new();
+        let mut failed = None;
+        for ((name, index, file, _), w) in answers.into_iter().zip(written) {
+            if self.crashed {
+                break;
+            }
+            if let Err(e) = w {
+                failed.get_or_insert_with(|| format!("結果ファイル「{}」: {e}", file.name));
+                if self.unwritten.len() < UNWRITTEN {
+                    self.unwritten.insert(name.to_string(), file);
+                }
+                continue;
+            }
+            self.unwritten.remove(&name.to_string());
+            prepared.push((name, index, file.name));
+            if self.crash_at(CrashPoint::Prepared, index) {
+                break;
+            }
+        }
+        match failed {
+            Some(first) => {
+                let wait = self.retry.map_or(Duration::from_secs(1), |(_, w)| {
+                    (w * 2).min(Duration::from_secs(
+                        self.options.profile.linkage.write_retry_max_seconds.into(),
+                    ))
+                });
+                self.retry = Some((Instant::now() + wait, wait));
+                self.log(format!(
+                    "結果ファイルを出力できません（{first}）。サーバーの回答は保持し、{}秒後に書き込みを再試行します",
+                    wait.as_secs()
+                ));
+            }
+            // the wait starts again only when nothing is left unwritten
+            None if self.unwritten.is_empty() => self.retry = None,
+            None => {}
+        }
+        prepared
+    }
+
     /// The answers to a group of requests in `inflight`, in three steps: the requests are read
     /// and opened (decrypted, parsed) on every core at once, the server is asked one request at
     /// a time on the kept connection, and the results are rendered (and sealed) on every core
@@ -789,40 +829,60 @@ impl Worker {
         &mut self,
         claimed: Vec<(FileName, usize, Option<Failure>)>,
     ) -> Vec<(FileName, usize, OutFile, std::time::SystemTime)> {
+        let opened = self.open_all(&claimed);
+        let asked = self.ask_all(claimed, opened).await;
+        let files = self.render_all(&asked);
+        let mut out = Vec::with_capacity(files.len());
+        for ((name, index, _), (file, failure)) in asked.into_iter().zip(files) {
+            if let Some(f) = failure {
+                self.log(format!("要求「{name}」はエラーです {f}"));
+            }
+            out.push((name, index, file, self.host.clock().now().into()));
+        }
+        out
+    }
+
+    /// 1. Each request read and opened (decrypted, parsed), on every core at once.
+    fn open_all(&self, claimed: &[(FileName, usize, Option<Failure>)]) -> Vec<Opened> {
         let max = self.options.profile.linkage.max_request_bytes;
-        // 1. read and open
-        let opened: Vec<Opened> = {
-            let ctxs: Vec<Ctx<'_>> = claimed.iter().map(|c| self.ctx(&c.0.prefix())).collect();
-            let items: Vec<_> = claimed.iter().zip(&ctxs).collect();
-            let (folders, unwritten) = (&self.folders, &self.unwritten);
-            par_map(&items, cores(), |((name, _, forced), ctx)| {
-                if let Some(kept) = unwritten.get(&name.to_string()) {
-                    return Opened::Answered(kept.clone());
-                }
-                if let Some(f) = forced {
-                    return Opened::Failed(None, f.clone());
-                }
-                match folders.read_inflight(name, max) {
-                    Ok(Read::Bytes(b)) => match answer::read_request(name, &b, ctx) {
-                        Ok(job) => Opened::Ask(job),
-                        Err(f) => Opened::Failed(None, f),
-                    },
-                    Ok(Read::TooLarge) => Opened::Failed(None, too_large(&name.to_string(), max)),
-                    Err(e) if is_transient(&e) => Opened::Later(e.to_string()),
-                    // taken from `req` already: answered with an error, never parked unseen
-                    Err(e) => Opened::Failed(
-                        None,
-                        Failure::new(
-                            "request_unreadable",
-                            format!(
-                                "要求ファイル「{name}」を読めません: {e}。HIS側で作り直してください"
-                            ),
+        let ctxs: Vec<Ctx<'_>> = claimed.iter().map(|c| self.ctx(&c.0.prefix())).collect();
+        let items: Vec<_> = claimed.iter().zip(&ctxs).collect();
+        let (folders, unwritten) = (&self.folders, &self.unwritten);
+        par_map(&items, cores(), |((name, _, forced), ctx)| {
+            if let Some(kept) = unwritten.get(&name.to_string()) {
+                return Opened::Answered(kept.clone());
+            }
+            if let Some(f) = forced {
+                return Opened::Failed(None, f.clone());
+            }
+            match folders.read_inflight(name, max) {
+                Ok(Read::Bytes(b)) => match answer::read_request(name, &b, ctx) {
+                    Ok(job) => Opened::Ask(job),
+                    Err(f) => Opened::Failed(None, f),
+                },
+                Ok(Read::TooLarge) => Opened::Failed(None, too_large(&name.to_string(), max)),
+                Err(e) if is_transient(&e) => Opened::Later(e.to_string()),
+                // taken from `req` already: answered with an error, never parked unseen
+                Err(e) => Opened::Failed(
+                    None,
+                    Failure::new(
+                        "request_unreadable",
+                        format!(
+                            "要求ファイル「{name}」を読めません: {e}。HIS側で作り直してください"
                         ),
                     ),
-                }
-            })
-        };
-        // 2. ask the server
+                ),
+            }
+        })
+    }
+
+    /// 2. The server asked, one request at a time on the kept connection. A request that
+    /// cannot be read for a moment is left out: it waits in the work folder.
+    async fn ask_all(
+        &mut self,
+        claimed: Vec<(FileName, usize, Option<Failure>)>,
+        opened: Vec<Opened>,
+    ) -> Vec<(FileName, usize, Replied)> {
         let mut asked = Vec::with_capacity(opened.len());
         for ((name, index, _), o) in claimed.into_iter().zip(opened) {
             let step = match o {
@@ -855,36 +915,31 @@ impl Worker {
             };
             asked.push((name, index, step));
         }
-        // 3. render and seal
-        let files: Vec<(OutFile, Option<Failure>)> = {
-            let ctxs: Vec<Ctx<'_>> = asked.iter().map(|a| self.ctx(&a.0.prefix())).collect();
-            let items: Vec<_> = asked.iter().zip(&ctxs).collect();
-            par_map(&items, cores(), |((name, _, step), ctx)| {
-                let (request, failure) = match step {
-                    Replied::Answered(f) => return (f.clone(), None),
-                    Replied::Answer(job, a) => {
-                        let message = answer::result_for(job, a.clone(), ctx);
-                        match answer::render(name, &message, ctx) {
-                            Ok(f) => return (f, None),
-                            Err(f) => (Some(&job.request), f),
-                        }
+        asked
+    }
+
+    /// 3. Each result rendered (and sealed), on every core again; an error result with the
+    /// failure to log when the answer cannot be rendered.
+    fn render_all(&self, asked: &[(FileName, usize, Replied)]) -> Vec<(OutFile, Option<Failure>)> {
+        let ctxs: Vec<Ctx<'_>> = asked.iter().map(|a| self.ctx(&a.0.prefix())).collect();
+        let items: Vec<_> = asked.iter().zip(&ctxs).collect();
+        par_map(&items, cores(), |((name, _, step), ctx)| {
+            let (request, failure) = match step {
+                Replied::Answered(f) => return (f.clone(), None),
+                Replied::Answer(job, a) => {
+                    let message = answer::result_for(job, a.clone(), ctx);
+                    match answer::render(name, &message, ctx) {
+                        Ok(f) => return (f, None),
+                        Err(f) => (Some(&job.request), f),
                     }
-                    Replied::Failed(r, f) => (r.as_ref(), f.clone()),
-                };
-                (
-                    answer::failure_file(name, request, &failure, ctx),
-                    Some(failure),
-                )
-            })
-        };
-        let mut out = Vec::with_capacity(files.len());
-        for ((name, index, _), (file, failure)) in asked.into_iter().zip(files) {
-            if let Some(f) = failure {
-                self.log(format!("要求「{name}」はエラーです {f}"));
-            }
-            out.push((name, index, file, self.host.clock().now().into()));
-        }
-        out
+                }
+                Replied::Failed(r, f) => (r.as_ref(), f.clone()),
+            };
+            (
+                answer::failure_file(name, request, &failure, ctx),
+                Some(failure),
+            )
+        })
     }
 
     /// [`Self::call`], tried again after a failure on the way: a lost connection or a TLS

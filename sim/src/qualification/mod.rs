@@ -343,14 +343,7 @@ fn refusal(r: &Refusal) -> Response<Full<Bytes>> {
 }
 
 fn bad_request(msg: String) -> Response<Full<Bytes>> {
-    json(
-        StatusCode::BAD_REQUEST,
-        &ApiError {
-            code: "bad_request".into(),
-            message: msg,
-            details: vec![],
-        },
-    )
+    error(StatusCode::BAD_REQUEST, "bad_request", msg)
 }
 
 fn html(title: &str, body: &str) -> Response<Full<Bytes>> {
@@ -406,207 +399,256 @@ fn reply<T: Serialize>(r: Result<T, Refusal>) -> Response<Full<Bytes>> {
     }
 }
 
+/// The body as `T`, answered by `answer`; a body that is not a `T` gets the 400 [`body`] says.
+async fn with_body<T: DeserializeOwned, R: Serialize>(
+    req: Request<Incoming>,
+    limit: u64,
+    answer: impl FnOnce(T) -> Result<R, Refusal>,
+) -> Response<Full<Bytes>> {
+    match body::<T>(req, limit).await {
+        Ok(b) => reply(answer(b)),
+        Err(r) => r,
+    }
+}
+
+fn error(status: StatusCode, code: &str, message: String) -> Response<Full<Bytes>> {
+    json(
+        status,
+        &ApiError {
+            code: code.into(),
+            message,
+            details: vec![],
+        },
+    )
+}
+
+/// One request of a client whose certificate the TLS layer has checked: refused when its
+/// institution is not registered or the API is made unavailable, else a portal screen or the
+/// API.
 async fn route(req: Request<Incoming>, ctx: Ctx) -> Response<Full<Bytes>> {
+    let path = req.uri().path().trim_end_matches('/').to_owned();
+    let Some(code) = ctx.code.clone() else {
+        return error(
+            StatusCode::FORBIDDEN,
+            "unregistered_institution",
+            "この電子証明書の医療機関等は利用登録されていません。利用申請の内容を確認してください"
+                .into(),
+        );
+    };
+    if path.starts_with("/web/api/") && ctx.faults.take_unavailable() {
+        return error(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "service_unavailable",
+            "[kit] オンライン資格確認等システムは一時的に利用できません。しばらくしてから再度実行してください".into(),
+        );
+    }
+    let call = Call {
+        code,
+        token: bearer(&req),
+        now: ctx.clock.now(),
+        secs: ctx.limits.body_timeout_seconds,
+        registry: &ctx.registry,
+    };
+    if portal::is_screen(&path) {
+        let screen = portal::Screen {
+            code: &call.code,
+            now: call.now,
+            body_secs: call.secs,
+        };
+        return portal::serve(req, screen, &ctx.registry).await;
+    }
+    if req.method() == Method::GET && (path == "/web" || path.is_empty()) {
+        return landing(&req, &call);
+    }
+    api(req, &path, call).await
+}
+
+/// What one API call works with.
+struct Call<'a> {
+    code: InstitutionCode,
+    token: String,
+    now: time::OffsetDateTime,
+    /// the body's time limit
+    secs: u64,
+    registry: &'a Mutex<Registry>,
+}
+
+impl Call<'_> {
+    fn reg(&self) -> std::sync::MutexGuard<'_, Registry> {
+        self.registry.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+/// The page a browser opens at the server's address: the verification environment, the
+/// medical information viewer's login, or the institution's start page.
+fn landing(req: &Request<Incoming>, c: &Call<'_>) -> Response<Full<Bytes>> {
     let host = req
         .headers()
         .get("host")
         .and_then(|h| h.to_str().ok())
         .map(|h| h.split(':').next().unwrap_or(h).to_ascii_lowercase())
         .unwrap_or_default();
-    let path = req.uri().path().to_owned();
-    let query = req.uri().query().unwrap_or_default().to_owned();
-    let Some(code) = ctx.code.clone() else {
-        return json(
-            StatusCode::FORBIDDEN,
-            &ApiError {
-                code: "unregistered_institution".into(),
-                message: "この電子証明書の医療機関等は利用登録されていません。利用申請の内容を確認してください".into(),
-                details: vec![],
-            },
-        );
-    };
-    if path.starts_with("/web/api/") && ctx.faults.take_unavailable() {
-        return json(
-            StatusCode::SERVICE_UNAVAILABLE,
-            &ApiError {
-                code: "service_unavailable".into(),
-                message: "[kit] オンライン資格確認等システムは一時的に利用できません。しばらくしてから再度実行してください".into(),
-                details: vec![],
-            },
-        );
+    let query = req.uri().query().unwrap_or_default();
+    if host == VERIFICATION_HOST {
+        html(
+            "接続検証環境",
+            "<p>オンライン資格確認等システム 接続検証環境です。本番環境ではありません。</p>",
+        )
+    } else if query.split('&').any(|kv| kv == "mode=etsuran") {
+        html(
+            "医療情報閲覧用端末",
+            "<p>医療情報閲覧用端末のログイン画面です。</p>",
+        )
+    } else {
+        let name = c
+            .reg()
+            .site(&c.code)
+            .map(|s| s.info.name.clone())
+            .unwrap_or_default();
+        html(
+            "オンライン資格確認等システム",
+            &format!("<p>{name}</p><a href=\"/web/login\">システムの利用を始める</a>"),
+        )
     }
-    let now = ctx.clock.now();
-    let body_secs = ctx.limits.body_timeout_seconds;
-    if portal::is_screen(path.trim_end_matches('/')) {
-        let screen = portal::Screen {
-            code: &code,
-            now,
-            body_secs,
-        };
-        return portal::serve(req, screen, &ctx.registry).await;
-    }
-    let token = bearer(&req);
-    let reg = || ctx.registry.lock().unwrap_or_else(|e| e.into_inner());
-    match (req.method().clone(), path.trim_end_matches('/')) {
-        (Method::GET, "/web") | (Method::GET, "") => {
-            if host == VERIFICATION_HOST {
-                html(
-                    "接続検証環境",
-                    "<p>オンライン資格確認等システム 接続検証環境です。本番環境ではありません。</p>",
-                )
-            } else if query.split('&').any(|kv| kv == "mode=etsuran") {
-                html(
-                    "医療情報閲覧用端末",
-                    "<p>医療情報閲覧用端末のログイン画面です。</p>",
-                )
-            } else {
-                let name = reg()
-                    .site(&code)
-                    .map(|s| s.info.name.clone())
-                    .unwrap_or_default();
-                html(
-                    "オンライン資格確認等システム",
-                    &format!("<p>{name}</p><a href=\"/web/login\">システムの利用を始める</a>"),
-                )
-            }
-        }
+}
+
+// One arm per endpoint of the API (oqs-proto's `api` module): the table reads best whole, so
+// this function is longer than the house's 80 lines.
+async fn api(req: Request<Incoming>, path: &str, c: Call<'_>) -> Response<Full<Bytes>> {
+    let (code, token, now, secs) = (&c.code, c.token.as_str(), c.now, c.secs);
+    match (req.method().clone(), path) {
         (Method::GET, "/web/api/institution") => reply(
-            reg()
-                .site(&code)
+            c.reg()
+                .site(code)
                 .map(|s| s.info.clone())
                 .ok_or(Refusal::UnregisteredInstitution(code.to_string())),
         ),
-        (Method::POST, "/web/api/login") => match body::<LoginRequest>(req, body_secs).await {
-            Ok(b) => reply(reg().login(&code, &b.user_id, &b.password, now)),
-            Err(r) => r,
-        },
+        (Method::POST, "/web/api/login") => {
+            with_body(req, secs, |b: LoginRequest| {
+                c.reg().login(code, &b.user_id, &b.password, now)
+            })
+            .await
+        }
         (Method::POST, "/web/api/logout") => {
-            reg().logout(&token);
+            c.reg().logout(token);
             Response::builder()
                 .status(204)
                 .body(Full::default())
                 .unwrap_or_default()
         }
-        (Method::POST, "/web/api/password") => match body::<PasswordChange>(req, body_secs).await {
-            Ok(b) => reply(
-                reg()
+        (Method::POST, "/web/api/password") => {
+            with_body(req, secs, |b: PasswordChange| {
+                c.reg()
                     .change_password(
-                        &code,
-                        &token,
+                        code,
+                        token,
                         &b.old_password,
                         &b.new_password,
                         &b.new_password_confirm,
                         now,
                     )
-                    .map(|()| serde_json::json!({"result": "更新しました。"})),
-            ),
-            Err(r) => r,
-        },
+                    .map(|()| serde_json::json!({"result": "更新しました。"}))
+            })
+            .await
+        }
         (Method::POST, "/web/api/accounts/unlock") => {
-            match body::<AccountUnlock>(req, body_secs).await {
-                Ok(b) => reply(
-                    reg()
-                        .unlock_account(&code, &token, &b.user_id, now)
-                        .map(|()| serde_json::json!({"result": "ロックを解除しました。"})),
-                ),
-                Err(r) => r,
-            }
+            with_body(req, secs, |b: AccountUnlock| {
+                c.reg()
+                    .unlock_account(code, token, &b.user_id, now)
+                    .map(|()| serde_json::json!({"result": "ロックを解除しました。"}))
+            })
+            .await
         }
         (Method::POST, "/web/api/master-reset") => {
-            match body::<MasterReset>(req, body_secs).await {
-                Ok(b) => reply(reg().reset_master(&code, &b.reset_id, &b.secret_number, now)),
-                Err(r) => r,
-            }
+            with_body(req, secs, |b: MasterReset| {
+                c.reg()
+                    .reset_master(code, &b.reset_id, &b.secret_number, now)
+            })
+            .await
         }
-        (Method::GET, "/web/api/accounts") => reply(reg().accounts(&code, &token, now)),
-        (Method::POST, "/web/api/accounts") => match body::<NewAccount>(req, body_secs).await {
-            Ok(b) => reply(reg().register_account(&code, &token, b, now)),
-            Err(r) => r,
-        },
-        (Method::GET, "/web/api/settings") => reply(reg().settings(&code, &token, now)),
-        (Method::PUT, "/web/api/settings") => match body::<SettingsChange>(req, body_secs).await {
-            Ok(b) => reply(reg().change_settings(&code, &token, b, now)),
-            Err(r) => r,
-        },
+        (Method::GET, "/web/api/accounts") => reply(c.reg().accounts(code, token, now)),
+        (Method::POST, "/web/api/accounts") => {
+            with_body(req, secs, |b: NewAccount| {
+                c.reg().register_account(code, token, b, now)
+            })
+            .await
+        }
+        (Method::GET, "/web/api/settings") => reply(c.reg().settings(code, token, now)),
+        (Method::PUT, "/web/api/settings") => {
+            with_body(req, secs, |b: SettingsChange| {
+                c.reg().change_settings(code, token, b, now)
+            })
+            .await
+        }
         (Method::POST, "/web/api/qualification") => {
-            match body::<SearchInfo>(req, body_secs).await {
-                Ok(b) => {
-                    let mut r = reg();
-                    r.qualification_queries += 1;
-                    reply(r.lookup(&code, &token, b, now))
-                }
-                Err(r) => r,
-            }
+            with_body(req, secs, |b: SearchInfo| {
+                let mut r = c.reg();
+                r.qualification_queries += 1;
+                r.lookup(code, token, b, now)
+            })
+            .await
         }
         (Method::POST, "/web/api/reference-numbers") => {
-            match body::<ReferenceNumberRegistration>(req, body_secs).await {
-                Ok(b) => reply(reg().register_reference(&code, &token, b, now)),
-                Err(r) => r,
-            }
+            with_body(req, secs, |b: ReferenceNumberRegistration| {
+                c.reg().register_reference(code, token, b, now)
+            })
+            .await
         }
         (Method::POST, "/web/api/accounts/bulk") => {
-            match body::<AccountBulkUpload>(req, body_secs).await {
+            match body::<AccountBulkUpload>(req, secs).await {
                 Ok(b) => match oqs_proto::api::unhex(&b.file) {
-                    Some(file) => reply(reg().account_bulk_upload(&code, &token, file, now)),
-                    None => json(
-                        StatusCode::BAD_REQUEST,
-                        &ApiError {
-                            code: "bad_request".into(),
-                            message: "file は16進数で送ってください".into(),
-                            details: Vec::new(),
-                        },
-                    ),
+                    Some(file) => reply(c.reg().account_bulk_upload(code, token, file, now)),
+                    None => bad_request("file は16進数で送ってください".into()),
                 },
                 Err(r) => r,
             }
         }
         (Method::GET, "/web/api/accounts/bulk") => {
-            reply(reg().account_bulk_list(&code, &token, now))
+            reply(c.reg().account_bulk_list(code, token, now))
         }
         (Method::GET, p) if p.starts_with("/web/api/accounts/bulk/") => {
-            let n = p["/web/api/accounts/bulk/".len()..].to_owned();
+            let n = &p["/web/api/accounts/bulk/".len()..];
             reply(
-                reg()
-                    .account_bulk_result(&code, &token, &n, now)
+                c.reg()
+                    .account_bulk_result(code, token, n, now)
                     .map(|b| AccountBulkUpload {
                         file: oqs_proto::api::hex(&b),
                     }),
             )
         }
         (Method::POST, "/web/api/card/challenge") => {
-            reply(reg().card_challenge(&code, &token, now))
+            reply(c.reg().card_challenge(code, token, now))
         }
-        (Method::POST, "/web/api/card/check") => match body::<CardCheck>(req, body_secs).await {
-            Ok(b) => reply(reg().card_check(&code, &token, b, now)),
-            Err(r) => r,
-        },
+        (Method::POST, "/web/api/card/check") => {
+            with_body(req, secs, |b: CardCheck| {
+                c.reg().card_check(code, token, b, now)
+            })
+            .await
+        }
         (Method::POST, "/web/api/bulk/qualification") => {
-            match body::<Vec<SearchInfo>>(req, body_secs).await {
-                Ok(b) => reply(reg().bulk_check_upload(&code, &token, b, now)),
-                Err(r) => r,
-            }
+            with_body(req, secs, |b: Vec<SearchInfo>| {
+                c.reg().bulk_check_upload(code, token, b, now)
+            })
+            .await
         }
         (Method::POST, "/web/api/bulk/reference-numbers") => {
-            match body::<Vec<ReferenceNumberRegistration>>(req, body_secs).await {
-                Ok(b) => reply(reg().bulk_registration_upload(&code, &token, b, now)),
-                Err(r) => r,
-            }
+            with_body(req, secs, |b: Vec<ReferenceNumberRegistration>| {
+                c.reg().bulk_registration_upload(code, token, b, now)
+            })
+            .await
         }
         (Method::GET, p) if p.starts_with("/web/api/bulk/qualification/") => {
             let n = &p["/web/api/bulk/qualification/".len()..];
-            reply(reg().bulk_check_download(&code, &token, n, now))
+            reply(c.reg().bulk_check_download(code, token, n, now))
         }
         (Method::GET, p) if p.starts_with("/web/api/bulk/reference-numbers/") => {
             let n = &p["/web/api/bulk/reference-numbers/".len()..];
-            reply(reg().bulk_registration_download(&code, &token, n, now))
+            reply(c.reg().bulk_registration_download(code, token, n, now))
         }
-        (m, p) => json(
+        (m, p) => error(
             StatusCode::NOT_FOUND,
-            &ApiError {
-                code: "not_found".into(),
-                message: format!("{m} {p} はありません"),
-                details: vec![],
-            },
+            "not_found",
+            format!("{m} {p} はありません"),
         ),
     }
 }
