@@ -178,26 +178,30 @@ fn claims_of<'a>(
         .find_map(|(rel, c)| is_feature(uri, rel).then_some(c))
 }
 
-/// The page.
+/// The page: one section per manual, failing features and scenarios first.
 pub fn html(report: &Value, ctx: &Context<'_>) -> String {
-    let (manual, title_extra, logs) = (ctx.manual, ctx.header, &ctx.logs);
-    let headings: BTreeMap<&str, &str> = manual
+    let page = Page {
+        ctx,
+        headings: ctx
+            .manual
+            .map(|m| {
+                let entries = m.step.iter();
+                entries
+                    .map(|e| (e.id.as_str(), e.heading.as_str()))
+                    .collect()
+            })
+            .unwrap_or_default(),
+    };
+    let titles: BTreeMap<&str, &str> = ctx
+        .manual
         .map(|m| {
-            m.step
-                .iter()
-                .map(|e| (e.id.as_str(), e.heading.as_str()))
-                .collect()
-        })
-        .unwrap_or_default();
-    let titles: BTreeMap<&str, &str> = manual
-        .map(|m| {
-            m.manual
-                .iter()
+            let manuals = m.manual.iter();
+            manuals
                 .map(|x| (x.seed.as_str(), x.title.as_str()))
                 .collect()
         })
         .unwrap_or_default();
-    // manual → features (failing features first inside each manual)
+    // manual → features
     let mut groups: BTreeMap<String, Vec<&Value>> = BTreeMap::new();
     for f in report.as_array().into_iter().flatten() {
         let seed = tags(f)
@@ -206,143 +210,16 @@ pub fn html(report: &Value, ctx: &Context<'_>) -> String {
             .unwrap_or_else(|| "other".into());
         groups.entry(seed).or_default().push(f);
     }
-    let (mut total, mut failed, mut expected) = (0, 0, 0);
+    let mut tally = Tally::default();
     let mut body = String::new();
     for (seed, features) in &mut groups {
-        features.sort_by_key(|f| {
-            (
-                scenarios(f).iter().all(|(_, ok)| *ok),
-                f["uri"].as_str().unwrap_or_default().to_owned(),
-            )
-        });
-        let all: Vec<(String, Value, bool)> = features
-            .iter()
-            .flat_map(|f| {
-                let uri = f["uri"].as_str().unwrap_or_default().to_owned();
-                scenarios(f)
-                    .into_iter()
-                    .map(move |(e, ok)| (uri.clone(), e, ok))
-            })
-            .collect();
-        let bad = all.iter().filter(|(_, _, ok)| !ok).count();
-        let xfail = all
-            .iter()
-            .filter(|(uri, e, ok)| {
-                !ok && crate::evidence::expected_reason(
-                    &ctx.expected,
-                    uri,
-                    e["line"].as_u64().unwrap_or(0) as usize,
-                )
-                .is_some()
-            })
-            .count();
-        total += all.len();
-        failed += bad - xfail;
-        expected += xfail;
-        body.push_str(&format!(
-            "<h2>{} {}<small> — {} scenarios, {} failed{}</small></h2>\n",
-            esc(seed),
-            esc(titles.get(seed.as_str()).copied().unwrap_or("")),
-            all.len(),
-            bad - xfail,
-            if xfail > 0 {
-                format!(", {xfail} expected failure(s)")
-            } else {
-                String::new()
-            }
-        ));
-        for f in features.iter() {
-            let mut es = scenarios(f);
-            es.sort_by_key(|(e, ok)| (*ok, e["line"].as_u64().unwrap_or(0)));
-            let uri = f["uri"].as_str().unwrap_or_default();
-            // the feature's path in the kit's checkout, not this machine's folder
-            let shown = ctx
-                .claims
-                .keys()
-                .find(|rel| is_feature(uri, rel))
-                .map_or_else(|| uri.to_owned(), |rel| format!("features/{rel}"));
-            body.push_str(&format!(
-                "<h3>{}<small> {}</small></h3>\n",
-                esc(f["name"].as_str().unwrap_or_default()),
-                esc(&shown)
-            ));
-            let file_claims = claims_of(ctx, f["uri"].as_str().unwrap_or_default());
-            for (e, ok) in &es {
-                let ok = *ok;
-                let name = e["name"].as_str().unwrap_or_default();
-                let line = e["line"].as_u64().unwrap_or(0) as usize;
-                let xfail = (!ok)
-                    .then(|| crate::evidence::expected_reason(&ctx.expected, uri, line))
-                    .flatten();
-                let (class, mark) = match (ok, xfail) {
-                    (true, _) => ("pass", "✓".to_owned()),
-                    (false, Some(why)) => ("xfail", format!("⚠ expected failure ({}):", esc(why))),
-                    (false, None) => ("fail", "✗".to_owned()),
-                };
-                body.push_str(&format!(
-                    "<details class=\"{class}\"{}><summary>{mark} {} <small>:{}</small></summary>\n",
-                    if ok { "" } else { " open" },
-                    esc(name),
-                    e["line"]
-                ));
-                body.push_str("<ol>\n");
-                for s in steps_at(f, &e["line"]) {
-                    let status = s["result"]["status"].as_str().unwrap_or("unknown");
-                    body.push_str(&format!(
-                        "<li class=\"{status}\">{} {}",
-                        esc(s["keyword"].as_str().unwrap_or_default()),
-                        esc(s["name"].as_str().unwrap_or_default())
-                    ));
-                    let ids = file_claims
-                        .and_then(|c| c.by_line.get(&(s["line"].as_u64().unwrap_or(0) as usize)));
-                    if let Some(ids) = ids {
-                        let items: Vec<String> = ids
-                            .iter()
-                            .map(|id| {
-                                format!(
-                                    "<li><code>{}</code> {}</li>",
-                                    esc(id),
-                                    esc(headings.get(id.as_str()).copied().unwrap_or(""))
-                                )
-                            })
-                            .collect();
-                        body.push_str(&format!("<ul class=\"claims\">{}</ul>", items.join("")));
-                    }
-                    if let Some(msg) = s["result"]["error_message"].as_str() {
-                        body.push_str(&format!("<pre>{}</pre>", esc(msg)));
-                    }
-                    body.push_str("</li>\n");
-                }
-                body.push_str("</ol>");
-                if let Some(file) = screen_of(
-                    &ctx.screens,
-                    f["uri"].as_str().unwrap_or_default(),
-                    &e["line"],
-                ) {
-                    let what = if ok {
-                        "the last screen in the browser"
-                    } else {
-                        "the last screen the browser showed before the failure (after its last page load or click)"
-                    };
-                    body.push_str(&format!(
-                        "<details class=\"screen\"{}><summary>{what}</summary><img src=\"{SCREENS}/{}\" alt=\"{what}\" style=\"max-width:100%;border:1px solid #ccc\"></details>",
-                        if ok { "" } else { " open" },
-                        esc(&file)
-                    ));
-                }
-                if !ok
-                    && let Some(text) =
-                        logs_of(logs, f["uri"].as_str().unwrap_or_default(), &e["line"])
-                {
-                    body.push_str(&format!(
-                        "<details class=\"logs\"><summary>World and simulated services at the end of the scenario</summary><pre>{}</pre></details>",
-                        esc(text)
-                    ));
-                }
-                body.push_str("</details>\n");
-            }
-        }
+        let title = titles.get(seed.as_str()).copied().unwrap_or("");
+        body.push_str(&page.manual(seed, title, features, &mut tally));
     }
+    let expected = match tally.expected {
+        0 => String::new(),
+        n => format!(", {n} expected failure(s)"),
+    };
     format!(
         "<!doctype html>\n<html lang=\"ja\"><head><meta charset=\"utf-8\"><title>oqs-kit conformance</title>\n<style>\
 body{{font-family:sans-serif;margin:2em}}small{{color:#666}}details{{margin:.2em 0 .2em 1em}}\
@@ -350,15 +227,176 @@ body{{font-family:sans-serif;margin:2em}}small{{color:#666}}details{{margin:.2em
 li.skipped{{color:#a60}}pre{{background:#f6f6f6;padding:.5em;white-space:pre-wrap}}ul.claims{{color:#345}}\
 table.run td{{padding:0 .6em;vertical-align:top}}table.run td:first-child{{color:#666}}\
 </style>\n<script>/* printed, every scenario shows its steps */window.addEventListener('beforeprint',()=>document.querySelectorAll('details').forEach(d=>d.open=true));</script>\n\
-</head><body>\n<h1>oqs-kit conformance: {total} scenarios, {failed} failed{}</h1>\n<p>{}</p>\n{}{body}</body></html>\n",
-        if expected > 0 {
-            format!(", {expected} expected failure(s)")
-        } else {
-            String::new()
-        },
-        esc(title_extra),
+</head><body>\n<h1>oqs-kit conformance: {} scenarios, {} failed{expected}</h1>\n<p>{}</p>\n{}{body}</body></html>\n",
+        tally.total,
+        tally.failed,
+        esc(ctx.header),
         run_table(&ctx.run)
     )
+}
+
+/// Scenarios counted for the page's heading.
+#[derive(Default)]
+struct Tally {
+    total: usize,
+    failed: usize,
+    expected: usize,
+}
+
+/// What every part of the page looks things up in.
+struct Page<'a> {
+    ctx: &'a Context<'a>,
+    /// manual entry id → its heading
+    headings: BTreeMap<&'a str, &'a str>,
+}
+
+impl Page<'_> {
+    /// A manual's section: its heading with the counts, then its features, failing first.
+    fn manual(
+        &self,
+        seed: &str,
+        title: &str,
+        features: &mut [&Value],
+        tally: &mut Tally,
+    ) -> String {
+        let ctx = self.ctx;
+        features.sort_by_key(|f| {
+            (
+                scenarios(f).iter().all(|(_, ok)| *ok),
+                f["uri"].as_str().unwrap_or_default().to_owned(),
+            )
+        });
+        let (mut all, mut bad, mut xfail) = (0, 0, 0);
+        for f in features.iter() {
+            let uri = f["uri"].as_str().unwrap_or_default();
+            for (e, ok) in scenarios(f) {
+                all += 1;
+                let line = e["line"].as_u64().unwrap_or(0) as usize;
+                if !ok {
+                    bad += 1;
+                    if crate::evidence::expected_reason(&ctx.expected, uri, line).is_some() {
+                        xfail += 1;
+                    }
+                }
+            }
+        }
+        tally.total += all;
+        tally.failed += bad - xfail;
+        tally.expected += xfail;
+        let xfails = match xfail {
+            0 => String::new(),
+            n => format!(", {n} expected failure(s)"),
+        };
+        let mut out = format!(
+            "<h2>{} {}<small> — {all} scenarios, {} failed{xfails}</small></h2>\n",
+            esc(seed),
+            esc(title),
+            bad - xfail,
+        );
+        for f in features.iter() {
+            out.push_str(&self.feature(f));
+        }
+        out
+    }
+
+    /// A feature: its name and place, then its scenarios, failing first.
+    fn feature(&self, f: &Value) -> String {
+        let mut es = scenarios(f);
+        es.sort_by_key(|(e, ok)| (*ok, e["line"].as_u64().unwrap_or(0)));
+        let uri = f["uri"].as_str().unwrap_or_default();
+        // the feature's path in the kit's checkout, not this machine's folder
+        let shown = self
+            .ctx
+            .claims
+            .keys()
+            .find(|rel| is_feature(uri, rel))
+            .map_or_else(|| uri.to_owned(), |rel| format!("features/{rel}"));
+        let mut out = format!(
+            "<h3>{}<small> {}</small></h3>\n",
+            esc(f["name"].as_str().unwrap_or_default()),
+            esc(&shown)
+        );
+        for (e, ok) in &es {
+            out.push_str(&self.scenario(f, e, *ok));
+        }
+        out
+    }
+
+    /// A scenario: ✓, ✗ or ⚠ with the manifest's reason; its steps with the manual entries
+    /// each claims and any error; the browser's last screen; a failure's services' logs.
+    fn scenario(&self, f: &Value, e: &Value, ok: bool) -> String {
+        let ctx = self.ctx;
+        let uri = f["uri"].as_str().unwrap_or_default();
+        let line = e["line"].as_u64().unwrap_or(0) as usize;
+        let xfail = (!ok)
+            .then(|| crate::evidence::expected_reason(&ctx.expected, uri, line))
+            .flatten();
+        let (class, mark) = match (ok, xfail) {
+            (true, _) => ("pass", "✓".to_owned()),
+            (false, Some(why)) => ("xfail", format!("⚠ expected failure ({}):", esc(why))),
+            (false, None) => ("fail", "✗".to_owned()),
+        };
+        let open = if ok { "" } else { " open" };
+        let mut out = format!(
+            "<details class=\"{class}\"{open}><summary>{mark} {} <small>:{}</small></summary>\n<ol>\n",
+            esc(e["name"].as_str().unwrap_or_default()),
+            e["line"]
+        );
+        let file_claims = claims_of(ctx, uri);
+        for s in steps_at(f, &e["line"]) {
+            out.push_str(&self.step(s, file_claims));
+        }
+        out.push_str("</ol>");
+        if let Some(file) = screen_of(&ctx.screens, uri, &e["line"]) {
+            let what = if ok {
+                "the last screen in the browser"
+            } else {
+                "the last screen the browser showed before the failure (after its last page load or click)"
+            };
+            out.push_str(&format!(
+                "<details class=\"screen\"{open}><summary>{what}</summary><img src=\"{SCREENS}/{}\" alt=\"{what}\" style=\"max-width:100%;border:1px solid #ccc\"></details>",
+                esc(&file)
+            ));
+        }
+        if !ok && let Some(text) = logs_of(&ctx.logs, uri, &e["line"]) {
+            out.push_str(&format!(
+                "<details class=\"logs\"><summary>World and simulated services at the end of the scenario</summary><pre>{}</pre></details>",
+                esc(text)
+            ));
+        }
+        out.push_str("</details>\n");
+        out
+    }
+
+    /// A step with its status, the manual entries claimed on its line, and its error.
+    fn step(
+        &self,
+        s: &Value,
+        claims: Option<&std::sync::Arc<crate::claims::FileClaims>>,
+    ) -> String {
+        let status = s["result"]["status"].as_str().unwrap_or("unknown");
+        let mut out = format!(
+            "<li class=\"{status}\">{} {}",
+            esc(s["keyword"].as_str().unwrap_or_default()),
+            esc(s["name"].as_str().unwrap_or_default())
+        );
+        let line = s["line"].as_u64().unwrap_or(0) as usize;
+        if let Some(ids) = claims.and_then(|c| c.by_line.get(&line)) {
+            let items: Vec<String> = ids
+                .iter()
+                .map(|id| {
+                    let heading = self.headings.get(id.as_str()).copied().unwrap_or("");
+                    format!("<li><code>{}</code> {}</li>", esc(id), esc(heading))
+                })
+                .collect();
+            out.push_str(&format!("<ul class=\"claims\">{}</ul>", items.join("")));
+        }
+        if let Some(msg) = s["result"]["error_message"].as_str() {
+            out.push_str(&format!("<pre>{}</pre>", esc(msg)));
+        }
+        out.push_str("</li>\n");
+        out
+    }
 }
 
 fn run_table(run: &crate::evidence::RunInfo) -> String {

@@ -153,6 +153,7 @@ async fn serve(args: SimArgs) -> anyhow::Result<()> {
     world.distro().await?;
     let dir = args
         .dir
+        .clone()
         .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/oqs-sim"));
     std::fs::create_dir_all(&dir)?;
     let dir = dir.canonicalize()?;
@@ -161,118 +162,14 @@ async fn serve(args: SimArgs) -> anyhow::Result<()> {
         &ClientSpec::new(code.as_str(), &args.terminal),
         &args.p12_password,
     )?;
-    let (master, master_pw, reset, secret) = world
-        .with_site(&code, |s| {
-            (
-                s.master_id.clone(),
-                s.current_password(&s.master_id)
-                    .unwrap_or_default()
-                    .to_owned(),
-                reset_id_of(&s.master_id),
-                s.secret_number.clone(),
-            )
-        })
-        .expect("registered above");
-    let addr = server.addr();
     println!("oqs-kit sim: seed {seed}");
-    let now = oqs_host::Clock::now(world.clock())
-        .format(&time::format_description::well_known::Rfc3339)?;
-    let _ticking = if frozen {
-        println!("clock: {now}, standing still (--frozen)");
-        None
-    } else {
-        println!("clock: {now}, running at real pace (--frozen stops it, --start sets it)");
-        Some(world.clock().run_at_real_pace())
-    };
-    println!("World folder: {}", world.dir().display());
-    println!("names:");
-    for (host, port, addrs) in world.names().entries() {
-        let a: Vec<String> = addrs.iter().map(ToString::to_string).collect();
-        println!("  {host}:{port} -> {}", a.join(", "));
-    }
-    println!("certificates ({}):", dir.display());
-    println!("  CA bundle         {}", files.ca.display());
-    println!("  client cert       {}", files.client_cert.display());
-    println!("  client key        {}", files.client_key.display());
-    println!(
-        "  client PKCS#12    {} (password {})",
-        files.client_p12.display(),
-        args.p12_password
-    );
-    println!("accounts of {code}:");
-    println!("  master            {master} / {master_pw}");
-    println!("  master reset ID   {reset} / 秘密の番号 {secret}");
-    println!("try:");
-    println!(
-        "  curl --cacert {} --cert {} --key {} https://{addr}/web/api/institution",
-        files.ca.display(),
-        files.client_cert.display(),
-        files.client_key.display()
-    );
-    println!(
-        "  curl --cacert {} --cert-type P12 --cert {}:{} --resolve {}:{}:127.0.0.1 https://{}:{}/web/",
-        files.ca.display(),
-        files.client_p12.display(),
-        args.p12_password,
-        oqs_sim::names::hosts::QUALIFICATION,
-        addr.port(),
-        oqs_sim::names::hosts::QUALIFICATION,
-        addr.port()
-    );
-    println!("the portal's screens in a browser (ログイン → パスワード変更 → メニュー):");
-    println!(
-        "  mkdir -p ~/.pki/nssdb && certutil -N -d sql:$HOME/.pki/nssdb --empty-password   (once; Debian libnss3-tools)"
-    );
-    println!(
-        "  pk12util -i {} -d sql:$HOME/.pki/nssdb -W {}",
-        files.client_p12.display(),
-        args.p12_password
-    );
-    println!(
-        "  certutil -A -d sql:$HOME/.pki/nssdb -n oqs-kit-test-root -t C,, -a -i {}",
-        files.ca.display()
-    );
-    println!(
-        "  chromium --host-resolver-rules='MAP {} 127.0.0.1' https://{}:{}/web/   (choose the certificate when asked)",
-        oqs_sim::names::hosts::QUALIFICATION,
-        oqs_sim::names::hosts::QUALIFICATION,
-        addr.port()
-    );
-    println!(
-        "  curl -x http://{proxy} --cacert {} --cert {} --key {} https://{}/distro/api/ping   (cloud distribution through the proxy)",
-        files.ca.display(),
-        files.client_cert.display(),
-        files.client_key.display(),
-        oqs_sim::names::hosts::DISTRO_CLOUD
-    );
-    println!(
-        "  chronyd -Q -t 10 -f /dev/null 'server {} port {} iburst maxsamples 1'   (NTP: offset to the sim clock)",
-        ntp[0].ip(),
-        ntp[0].port()
-    );
+    let _ticking = clock(&world, frozen)?;
+    names(&world);
+    certificates(&dir, &files, &args.p12_password);
+    accounts(&world, &code);
+    tries(&files, &args.p12_password, server.addr(), proxy, ntp[0]);
     let (terminal, req, res, app) = linkage(&world, &code, &args.terminal, &encrypt, &dir).await?;
-    println!(
-        "linkage app (連携アプリケーション) on terminal {}:",
-        args.terminal
-    );
-    println!("  req (要求フォルダ)   {}", req.display());
-    println!("  res (結果フォルダ)   {}", res.display());
-    println!("  OQS_LOGIN_KEY       {LINKAGE_USER} / {LINKAGE_PASSWORD}");
-    println!("  OQS_CRYPT_PASS      {CRYPT_PASS}");
-    if !encrypt.is_empty() {
-        println!("  encrypted kinds     {}", encrypt.join(", "));
-    }
-    println!(
-        "  sample requests     {} (one per QualificationValidity 1-5; encrypted/ holds them as ZIPs)",
-        dir.join("samples").display()
-    );
-    println!("try:");
-    println!(
-        "  cp {}/OQSsiquc01req_V1.xml {}/ && sleep 1 && cat {}/OQSsiquc01res_V1.xml",
-        dir.join("samples").display(),
-        req.display(),
-        res.display()
-    );
+    linkage_help(&args.terminal, &req, &res, &encrypt, &dir);
     let _reader = if pcsc {
         Some(pcsc_reader(&world, &terminal).await?)
     } else {
@@ -293,6 +190,131 @@ async fn serve(args: SimArgs) -> anyhow::Result<()> {
         );
     }
     Ok(())
+}
+
+/// The sim clock: standing still, or running at real pace (the task moving it on).
+fn clock(world: &World, frozen: bool) -> anyhow::Result<Option<tokio::task::JoinHandle<()>>> {
+    let now = oqs_host::Clock::now(world.clock())
+        .format(&time::format_description::well_known::Rfc3339)?;
+    Ok(if frozen {
+        println!("clock: {now}, standing still (--frozen)");
+        None
+    } else {
+        println!("clock: {now}, running at real pace (--frozen stops it, --start sets it)");
+        Some(world.clock().run_at_real_pace())
+    })
+}
+
+fn names(world: &World) {
+    println!("World folder: {}", world.dir().display());
+    println!("names:");
+    for (host, port, addrs) in world.names().entries() {
+        let a: Vec<String> = addrs.iter().map(ToString::to_string).collect();
+        println!("  {host}:{port} -> {}", a.join(", "));
+    }
+}
+
+fn certificates(dir: &std::path::Path, files: &oqs_certs::PkiFiles, p12_password: &str) {
+    println!("certificates ({}):", dir.display());
+    println!("  CA bundle         {}", files.ca.display());
+    println!("  client cert       {}", files.client_cert.display());
+    println!("  client key        {}", files.client_key.display());
+    println!(
+        "  client PKCS#12    {} (password {p12_password})",
+        files.client_p12.display(),
+    );
+}
+
+/// The site's master account and its reset ID, as the server issued them.
+fn accounts(world: &World, code: &InstitutionCode) {
+    let issued = world.with_site(code, |s| {
+        let password = s.current_password(&s.master_id).unwrap_or_default();
+        (
+            s.master_id.clone(),
+            password.to_owned(),
+            reset_id_of(&s.master_id),
+            s.secret_number.clone(),
+        )
+    });
+    let Some((master, master_pw, reset, secret)) = issued else {
+        return;
+    };
+    println!("accounts of {code}:");
+    println!("  master            {master} / {master_pw}");
+    println!("  master reset ID   {reset} / 秘密の番号 {secret}");
+}
+
+/// Commands to try the servers with: curl, a browser with the client certificate, chrony.
+fn tries(
+    files: &oqs_certs::PkiFiles,
+    p12_password: &str,
+    addr: std::net::SocketAddr,
+    proxy: std::net::SocketAddr,
+    ntp: std::net::SocketAddr,
+) {
+    let (ca, cert, key) = (
+        files.ca.display(),
+        files.client_cert.display(),
+        files.client_key.display(),
+    );
+    let (host, port) = (oqs_sim::names::hosts::QUALIFICATION, addr.port());
+    println!("try:");
+    println!("  curl --cacert {ca} --cert {cert} --key {key} https://{addr}/web/api/institution");
+    println!(
+        "  curl --cacert {ca} --cert-type P12 --cert {}:{p12_password} --resolve {host}:{port}:127.0.0.1 https://{host}:{port}/web/",
+        files.client_p12.display(),
+    );
+    println!("the portal's screens in a browser (ログイン → パスワード変更 → メニュー):");
+    println!(
+        "  mkdir -p ~/.pki/nssdb && certutil -N -d sql:$HOME/.pki/nssdb --empty-password   (once; Debian libnss3-tools)"
+    );
+    println!(
+        "  pk12util -i {} -d sql:$HOME/.pki/nssdb -W {p12_password}",
+        files.client_p12.display(),
+    );
+    println!("  certutil -A -d sql:$HOME/.pki/nssdb -n oqs-kit-test-root -t C,, -a -i {ca}");
+    println!(
+        "  chromium --host-resolver-rules='MAP {host} 127.0.0.1' https://{host}:{port}/web/   (choose the certificate when asked)"
+    );
+    println!(
+        "  curl -x http://{proxy} --cacert {ca} --cert {cert} --key {key} https://{}/distro/api/ping   (cloud distribution through the proxy)",
+        oqs_sim::names::hosts::DISTRO_CLOUD
+    );
+    println!(
+        "  chronyd -Q -t 10 -f /dev/null 'server {} port {} iburst maxsamples 1'   (NTP: offset to the sim clock)",
+        ntp.ip(),
+        ntp.port()
+    );
+}
+
+/// Where the linkage app reads and answers, its credentials, and a request to try.
+fn linkage_help(
+    terminal: &str,
+    req: &std::path::Path,
+    res: &std::path::Path,
+    encrypt: &[String],
+    dir: &std::path::Path,
+) {
+    println!("linkage app (連携アプリケーション) on terminal {terminal}:");
+    println!("  req (要求フォルダ)   {}", req.display());
+    println!("  res (結果フォルダ)   {}", res.display());
+    println!("  OQS_LOGIN_KEY       {LINKAGE_USER} / {LINKAGE_PASSWORD}");
+    println!("  OQS_CRYPT_PASS      {CRYPT_PASS}");
+    if !encrypt.is_empty() {
+        println!("  encrypted kinds     {}", encrypt.join(", "));
+    }
+    let samples = dir.join("samples");
+    println!(
+        "  sample requests     {} (one per QualificationValidity 1-5; encrypted/ holds them as ZIPs)",
+        samples.display()
+    );
+    println!("try:");
+    println!(
+        "  cp {}/OQSsiquc01req_V1.xml {}/ && sleep 1 && cat {}/OQSsiquc01res_V1.xml",
+        samples.display(),
+        req.display(),
+        res.display()
+    );
 }
 
 const CRYPT_PASS: &str = "Crypt2025";

@@ -75,12 +75,6 @@ pub async fn run(mut plan: Plan) -> Result<(Plan, Outcome), RunError> {
             report_dir.display()
         ))
     })?;
-    let create = |name: &str| {
-        let p = report_dir.join(name);
-        std::fs::File::create(&p)
-            .map_err(|e| RunError::Reports(format!("cannot create {}: {e}", p.display())))
-    };
-    let (junit, json) = (create("junit.xml")?, create("cucumber.json")?);
     for line in plan.describe() {
         println!("{line}");
     }
@@ -90,26 +84,7 @@ pub async fn run(mut plan: Plan) -> Result<(Plan, Outcome), RunError> {
     }
     // On a terminal: a progress bar, and the step-by-step output in run.log.
     let interactive = crate::progress::wanted();
-    let steps_out: Box<dyn std::io::Write> = if interactive {
-        println!(
-            "step-by-step output: {}",
-            report_dir.join("run.log").display()
-        );
-        Box::new(create("run.log")?)
-    } else {
-        Box::new(std::io::stdout())
-    };
-    let total = Arc::new(AtomicUsize::new(0));
-    let writer: KitWriter = writer::Basic::raw(steps_out, writer::Coloring::Never, 0)
-        .summarized()
-        .tee::<KitWorld, _>(writer::JUnit::for_tee(junit, 0))
-        .tee::<KitWorld, _>(writer::Json::for_tee(json))
-        .tee::<KitWorld, _>(
-            Total(total.clone())
-                .discard_stats_writes()
-                .discard_arbitrary_writes(),
-        )
-        .normalized();
+    let (writer, total) = writers(&report_dir, interactive)?;
     let counts = Arc::new(Mutex::new(Counts::default()));
     let bar = interactive.then(|| Bar::start(total, counts.clone()));
     let recorder = Arc::new(Recorder {
@@ -171,6 +146,35 @@ pub async fn run(mut plan: Plan) -> Result<(Plan, Outcome), RunError> {
         found,
     };
     Ok((plan, outcome))
+}
+
+fn create(dir: &Path, name: &str) -> Result<std::fs::File, RunError> {
+    let p = dir.join(name);
+    std::fs::File::create(&p)
+        .map_err(|e| RunError::Reports(format!("cannot create {}: {e}", p.display())))
+}
+
+/// The run's writers, and the scenario count they learn for the progress bar.
+fn writers(dir: &Path, interactive: bool) -> Result<(KitWriter, Arc<AtomicUsize>), RunError> {
+    let (junit, json) = (create(dir, "junit.xml")?, create(dir, "cucumber.json")?);
+    let steps_out: Box<dyn std::io::Write> = if interactive {
+        println!("step-by-step output: {}", dir.join("run.log").display());
+        Box::new(create(dir, "run.log")?)
+    } else {
+        Box::new(std::io::stdout())
+    };
+    let total = Arc::new(AtomicUsize::new(0));
+    let writer = writer::Basic::raw(steps_out, writer::Coloring::Never, 0)
+        .summarized()
+        .tee::<KitWorld, _>(writer::JUnit::for_tee(junit, 0))
+        .tee::<KitWorld, _>(writer::Json::for_tee(json))
+        .tee::<KitWorld, _>(
+            Total(total.clone())
+                .discard_stats_writes()
+                .discard_arbitrary_writes(),
+        )
+        .normalized();
+    Ok((writer, total))
 }
 
 /// Records each scenario as it finishes (cucumber's `after` hook).

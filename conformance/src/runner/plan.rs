@@ -132,6 +132,19 @@ fn manual_steps(
     Ok(steps)
 }
 
+/// The places of the last run's failures, read before this run's reports replace them.
+fn last_failures(report_dir: &Path) -> Result<Vec<(String, usize)>, RunError> {
+    let path = report_dir.join("cucumber.json");
+    let bytes = std::fs::read(&path).map_err(|e| {
+        RunError::Usage(format!(
+            "cannot read the last run's report {}: {e}",
+            path.display()
+        ))
+    })?;
+    super::select::failed_places(&bytes)
+        .map_err(|e| RunError::Usage(format!("{}: {e}", path.display())))
+}
+
 impl Plan {
     /// Resolves the options. Reads the target file, the manifest and (for `--rerun-failed`) the
     /// last run's report; checks that a driver target can reach PC/SC here.
@@ -198,14 +211,7 @@ impl Plan {
             return Ok(plan);
         }
         if kit.rerun_failed {
-            // read before this run's reports replace it
-            let path = plan.report_dir.join("cucumber.json");
-            let places = std::fs::read(&path)
-                .map_err(|e| format!("cannot read the last run's report {}: {e}", path.display()))
-                .and_then(|b| {
-                    super::select::failed_places(&b).map_err(|e| format!("{}: {e}", path.display()))
-                })
-                .map_err(RunError::Usage)?;
+            let places = last_failures(&plan.report_dir)?;
             if places.is_empty() {
                 plan.mode =
                     Mode::Nothing("the last run had no failed scenario: nothing to rerun".into());

@@ -187,44 +187,18 @@ async fn handle(
             );
         }
     };
-    let now = s.clock.now();
-    let method = req.method().to_string();
-    let record = |status: StatusCode| {
-        lock(&s.log).push(Access {
-            at: now,
-            client,
-            method: method.clone(),
-            target: format!("{host}:{port}"),
-            status: status.as_u16(),
-        });
+    let entry = Access {
+        at: s.clock.now(),
+        client,
+        method: req.method().to_string(),
+        target: format!("{host}:{port}"),
+        status: 0,
     };
-    let in_maintenance = lock(&s.maintenance).is_some_and(|(a, b)| a <= now && now < b);
-    if in_maintenance {
-        record(StatusCode::SERVICE_UNAVAILABLE);
-        return text(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "プロキシサーバーはメンテナンス中です。時間をおいて再度実行してください",
-        );
-    }
-    if !lock(&s.allow).iter().any(|p| host_matches(p, &host)) {
-        record(StatusCode::FORBIDDEN);
-        return text(
-            StatusCode::FORBIDDEN,
-            &format!("「{host}」への接続はプロキシで許可されていません"),
-        );
-    }
-    let upstream = match s.names.resolve(&host, port) {
-        Ok(addrs) => connect_any(&addrs).await,
-        Err(e) => Err(e),
-    };
-    let upstream = match upstream {
+    let upstream = match admit(&s, &host, port, entry.at).await {
         Ok(t) => t,
-        Err(e) => {
-            record(StatusCode::BAD_GATEWAY);
-            return text(
-                StatusCode::BAD_GATEWAY,
-                &format!("{host}:{port} に接続できません: {e}"),
-            );
+        Err((status, why)) => {
+            record(&s, &entry, status);
+            return text(status, &why);
         }
     };
     if connect {
@@ -235,24 +209,82 @@ async fn handle(
                 Err(e) => tracing::debug!("CONNECT upgrade failed: {e}"),
             }
         });
-        record(StatusCode::OK);
+        record(&s, &entry, StatusCode::OK);
         return Response::new(
             http_body_util::Empty::new()
                 .map_err(|never| match never {})
                 .boxed(),
         );
     }
-    // absolute-form: the upstream gets the origin form and a Host header
+    match forward(req, upstream).await {
+        Ok(resp) => {
+            record(&s, &entry, resp.status());
+            resp.map(BodyExt::boxed)
+        }
+        Err((status, why)) => {
+            record(&s, &entry, status);
+            text(status, &format!("{}{why}", entry.target))
+        }
+    }
+}
+
+fn record(s: &Shared, entry: &Access, status: StatusCode) {
+    let mut e = entry.clone();
+    e.status = status.as_u16();
+    lock(&s.log).push(e);
+}
+
+/// Whether the proxy lets the request through now (not in maintenance, an allowed host),
+/// and the upstream connection; else the status and what the proxy says.
+async fn admit(
+    s: &Shared,
+    host: &str,
+    port: u16,
+    now: OffsetDateTime,
+) -> Result<TcpStream, (StatusCode, String)> {
+    let in_maintenance = lock(&s.maintenance).is_some_and(|(a, b)| a <= now && now < b);
+    if in_maintenance {
+        return Err((
+            StatusCode::SERVICE_UNAVAILABLE,
+            "プロキシサーバーはメンテナンス中です。時間をおいて再度実行してください".into(),
+        ));
+    }
+    if !lock(&s.allow).iter().any(|p| host_matches(p, host)) {
+        return Err((
+            StatusCode::FORBIDDEN,
+            format!("「{host}」への接続はプロキシで許可されていません"),
+        ));
+    }
+    let upstream = match s.names.resolve(host, port) {
+        Ok(addrs) => connect_any(&addrs).await,
+        Err(e) => Err(e),
+    };
+    upstream.map_err(|e| {
+        (
+            StatusCode::BAD_GATEWAY,
+            format!("{host}:{port} に接続できません: {e}"),
+        )
+    })
+}
+
+/// An absolute-form request sent on: the upstream gets the origin form and a Host header,
+/// without the proxy's own headers. The error's text follows the target's name.
+async fn forward(
+    req: Request<hyper::body::Incoming>,
+    upstream: TcpStream,
+) -> Result<Response<hyper::body::Incoming>, (StatusCode, String)> {
     let path = req
         .uri()
         .path_and_query()
         .map_or("/", |p| p.as_str())
         .to_owned();
     let (mut parts, body) = req.into_parts();
-    parts.uri = match path.parse() {
-        Ok(u) => u,
-        Err(_) => return text(StatusCode::BAD_REQUEST, "URI を解釈できません"),
-    };
+    parts.uri = path.parse().map_err(|_| {
+        (
+            StatusCode::BAD_REQUEST,
+            " の URI を解釈できません".to_owned(),
+        )
+    })?;
     parts.headers.remove("proxy-connection");
     parts.headers.remove("proxy-authorization");
     let req = Request::from_parts(parts, body);
@@ -262,19 +294,12 @@ async fn handle(
         tokio::spawn(conn);
         sender.send_request(req).await
     };
-    match answer.await {
-        Ok(resp) => {
-            record(resp.status());
-            resp.map(BodyExt::boxed)
-        }
-        Err(e) => {
-            record(StatusCode::BAD_GATEWAY);
-            text(
-                StatusCode::BAD_GATEWAY,
-                &format!("{host}:{port} からの応答がありません: {e}"),
-            )
-        }
-    }
+    answer.await.map_err(|e| {
+        (
+            StatusCode::BAD_GATEWAY,
+            format!(" からの応答がありません: {e}"),
+        )
+    })
 }
 
 async fn connect_any(addrs: &[SocketAddr]) -> std::io::Result<TcpStream> {
