@@ -129,6 +129,48 @@ pub struct Seen {
     pub text: String,
 }
 
+/// What chromedriver starts: headless Chromium with its own profile, every request through the
+/// terminal's line (`proxy`), downloads into the terminal's folder without asking.
+fn capabilities(
+    chromium: &Path,
+    home: &Path,
+    proxy: std::net::SocketAddr,
+    downloads: &Path,
+) -> Result<serde_json::Map<String, serde_json::Value>> {
+    let args = vec![
+        "--headless=new".to_owned(),
+        "--no-sandbox".into(),
+        "--disable-gpu".into(),
+        "--disable-dev-shm-usage".into(),
+        "--no-first-run".into(),
+        "--window-size=1024,768".into(),
+        "--disable-crash-reporter".into(),
+        format!("--user-data-dir={}", home.join("profile").display()),
+        format!("--proxy-server=http://{proxy}"),
+        // the proxy reaches everything, loopback included
+        "--proxy-bypass-list=<-loopback>".into(),
+    ];
+    let caps = serde_json::json!({
+        "browserName": "chrome",
+        "goog:chromeOptions": {
+            "binary": chromium,
+            "args": args,
+            // a download goes to the folder without asking, as Edge's does
+            "prefs": {
+                "download.default_directory": downloads,
+                "download.prompt_for_download": false,
+                "download.directory_upgrade": true,
+                "safebrowsing.enabled": false,
+            },
+        },
+        "timeouts": { "pageLoad": 30_000, "script": 10_000, "implicit": 0 },
+    });
+    let serde_json::Value::Object(caps) = caps else {
+        bail!("capabilities");
+    };
+    Ok(caps)
+}
+
 impl Chromium {
     /// Starts a browser with `host`'s certificates, reaching the World through `names`.
     /// `downloads`: the folder the browser saves files to (the terminal's ダウンロード).
@@ -167,37 +209,7 @@ impl Chromium {
                     .context("chromedriver を起動できません")?,
             )
         };
-        let args = vec![
-            "--headless=new".to_owned(),
-            "--no-sandbox".into(),
-            "--disable-gpu".into(),
-            "--disable-dev-shm-usage".into(),
-            "--no-first-run".into(),
-            "--window-size=1024,768".into(),
-            "--disable-crash-reporter".into(),
-            format!("--user-data-dir={}", home.path().join("profile").display()),
-            format!("--proxy-server=http://{}", line.addr()),
-            // the proxy reaches everything, loopback included
-            "--proxy-bypass-list=<-loopback>".into(),
-        ];
-        let caps = serde_json::json!({
-            "browserName": "chrome",
-            "goog:chromeOptions": {
-                "binary": chromium,
-                "args": args,
-                // a download goes to the folder without asking, as Edge's does
-                "prefs": {
-                    "download.default_directory": downloads,
-                    "download.prompt_for_download": false,
-                    "download.directory_upgrade": true,
-                    "safebrowsing.enabled": false,
-                },
-            },
-            "timeouts": { "pageLoad": 30_000, "script": 10_000, "implicit": 0 },
-        });
-        let serde_json::Value::Object(caps) = caps else {
-            bail!("capabilities");
-        };
+        let caps = capabilities(&chromium, home.path(), line.addr(), downloads)?;
         let connector = hyper_util::client::legacy::connect::HttpConnector::new();
         let url = format!("http://127.0.0.1:{port}");
         let mut last = String::new();

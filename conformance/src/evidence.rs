@@ -105,42 +105,12 @@ fn testcase_place(name: &str) -> Option<(&str, usize)> {
 /// failure: <reason>"/>`, and the suites' `failures` counts lowered to match.
 pub fn junit_with_expected(xml: &str, expected: &[Expected]) -> Result<String, String> {
     use quick_xml::events::{BytesStart, Event};
-    let attr = |e: &BytesStart, key: &[u8]| -> Option<String> {
-        e.attributes()
-            .flatten()
-            .find(|a| a.key.as_ref() == key)
-            .and_then(|a| {
-                a.normalized_value(quick_xml::XmlVersion::Explicit1_0)
-                    .ok()
-                    .map(|v| v.into_owned())
-            })
-    };
     let reason_of = |e: &BytesStart| {
         let name = attr(e, b"name")?;
         let (path, line) = testcase_place(&name)?;
         expected_reason(expected, path, line).map(str::to_owned)
     };
-    // first pass: how many failures of each suite are expected
-    let mut per_suite = Vec::new();
-    let mut r = quick_xml::Reader::from_str(xml);
-    let mut reason: Option<String> = None;
-    loop {
-        match r.read_event().map_err(|e| format!("junit.xml: {e}"))? {
-            Event::Start(e) if e.name().as_ref() == b"testsuite" => per_suite.push(0usize),
-            Event::Start(e) if e.name().as_ref() == b"testcase" => reason = reason_of(&e),
-            Event::Start(e) | Event::Empty(e)
-                if e.name().as_ref() == b"failure" && reason.is_some() =>
-            {
-                if let Some(n) = per_suite.last_mut() {
-                    *n += 1;
-                }
-                reason = None;
-            }
-            Event::Eof => break,
-            _ => {}
-        }
-    }
-    // second pass: rewrite
+    let per_suite = expected_per_suite(xml, &reason_of)?;
     let mut w = quick_xml::Writer::new(Vec::new());
     let mut r = quick_xml::Reader::from_str(xml);
     let mut suite = 0;
@@ -154,26 +124,8 @@ pub fn junit_with_expected(xml: &str, expected: &[Expected]) -> Result<String, S
             Event::Start(e) if e.name().as_ref() == b"testsuite" => {
                 let n = per_suite.get(suite).copied().unwrap_or(0);
                 suite += 1;
-                let mut out = BytesStart::new("testsuite");
-                for a in e.attributes().flatten() {
-                    let v = a
-                        .normalized_value(quick_xml::XmlVersion::Explicit1_0)
-                        .map_err(|e| e.to_string())?;
-                    let v = match a.key.as_ref() {
-                        b"failures" => {
-                            (v.parse::<usize>().unwrap_or(0).saturating_sub(n)).to_string()
-                        }
-                        _ => v.into_owned(),
-                    };
-                    out.push_attribute((
-                        std::str::from_utf8(a.key.as_ref()).unwrap_or("?"),
-                        v.as_str(),
-                    ));
-                }
-                if n > 0 {
-                    out.push_attribute(("skipped", n.to_string().as_str()));
-                }
-                w.write_event(Event::Start(out)).map_err(io)?;
+                w.write_event(Event::Start(suite_less(&e, n)?))
+                    .map_err(io)?;
             }
             Event::Start(e) if e.name().as_ref() == b"testcase" => {
                 reason = reason_of(&e);
@@ -197,6 +149,70 @@ pub fn junit_with_expected(xml: &str, expected: &[Expected]) -> Result<String, S
         }
     }
     String::from_utf8(w.into_inner()).map_err(|e| e.to_string())
+}
+
+fn attr(e: &quick_xml::events::BytesStart, key: &[u8]) -> Option<String> {
+    e.attributes()
+        .flatten()
+        .find(|a| a.key.as_ref() == key)
+        .and_then(|a| {
+            a.normalized_value(quick_xml::XmlVersion::Explicit1_0)
+                .ok()
+                .map(|v| v.into_owned())
+        })
+}
+
+/// How many failures of each suite the manifest expects (`reason_of` a testcase).
+fn expected_per_suite(
+    xml: &str,
+    reason_of: &dyn Fn(&quick_xml::events::BytesStart) -> Option<String>,
+) -> Result<Vec<usize>, String> {
+    use quick_xml::events::Event;
+    let mut per_suite = Vec::new();
+    let mut r = quick_xml::Reader::from_str(xml);
+    let mut reason: Option<String> = None;
+    loop {
+        match r.read_event().map_err(|e| format!("junit.xml: {e}"))? {
+            Event::Start(e) if e.name().as_ref() == b"testsuite" => per_suite.push(0usize),
+            Event::Start(e) if e.name().as_ref() == b"testcase" => reason = reason_of(&e),
+            Event::Start(e) | Event::Empty(e)
+                if e.name().as_ref() == b"failure" && reason.is_some() =>
+            {
+                if let Some(n) = per_suite.last_mut() {
+                    *n += 1;
+                }
+                reason = None;
+            }
+            Event::Eof => break,
+            _ => {}
+        }
+    }
+    Ok(per_suite)
+}
+
+/// A `<testsuite>` with `n` fewer failures and `n` skipped.
+fn suite_less(
+    e: &quick_xml::events::BytesStart,
+    n: usize,
+) -> Result<quick_xml::events::BytesStart<'static>, String> {
+    let mut out = quick_xml::events::BytesStart::new("testsuite");
+    for a in e.attributes().flatten() {
+        let v = a
+            .normalized_value(quick_xml::XmlVersion::Explicit1_0)
+            .map_err(|e| e.to_string())?;
+        let v = match a.key.as_ref() {
+            b"failures" => (v.parse::<usize>().unwrap_or(0).saturating_sub(n)).to_string(),
+            _ => v.into_owned(),
+        };
+        out.push_attribute((
+            std::str::from_utf8(a.key.as_ref()).unwrap_or("?"),
+            v.as_str(),
+        ));
+    }
+    if n > 0 {
+        out.push_attribute(("skipped", n.to_string().as_str()));
+    }
+    Ok(out)
 }
 
 #[cfg(test)]

@@ -43,12 +43,18 @@ fn exchange() -> [Vec<u8>; 3] {
 
 pub fn run(args: Args) -> anyhow::Result<()> {
     let world = World::builder().seed(1).build()?;
+    let card = world.issue_card(0, FormFactor::Card, "1234");
+    in_process(&world, &card, &args)?;
+    through_pcscd(card, &args)
+}
+
+/// The card alone, through the in-process reader, and its RSA signatures.
+fn in_process(world: &World, card: &Arc<Mutex<MyNumberCard>>, args: &Args) -> anyhow::Result<()> {
     println!(
         "reader bench ({}): in process ({} APDUs each)",
         crate::bench::BUILD,
         args.apdus
     );
-    let card = world.issue_card(0, FormFactor::Card, "1234");
     let cmds = exchange();
     let rate = |f: &mut dyn FnMut(&[u8])| {
         let t = Instant::now();
@@ -97,7 +103,12 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         n as f64 / t.elapsed().as_secs_f64()
     };
     println!("  RSA-2048 signatures         {signs:>12.1} /s (COMPUTE DIGITAL SIGNATURE)");
+    Ok(())
+}
 
+/// Round trips through pcscd and vpcd: the card against the echo card (the floor) in both
+/// slots, then vicc when it is installed.
+fn through_pcscd(card: Arc<Mutex<MyNumberCard>>, args: &Args) -> anyhow::Result<()> {
     println!(
         "reader bench: through pcscd + vpcd ({} round trips each, SELECT JPKI-AP)",
         args.round_trips

@@ -320,35 +320,7 @@ pub fn result_for(job: &Job, answer: Answer, ctx: &Ctx) -> ResultMessage {
                 counts,
                 ctx.profile,
             );
-            body.bulk_confirm_units = d
-                .items
-                .into_iter()
-                .map(|i| match i.result {
-                    Ok(r) => BulkConfirmUnit {
-                        qualification_confirm_search_info: i.search,
-                        qualification_validity: Some(
-                            u8::from(r.qualification_validity).to_string(),
-                        ),
-                        reference_number: r
-                            .result_list
-                            .iter()
-                            .map(|x| x.reference_number.clone())
-                            .find(|n| !n.is_empty()),
-                        records: r.result_list,
-                        ..Default::default()
-                    }
-                    .with_outcome(Outcome::normal()),
-                    Err(e) => BulkConfirmUnit {
-                        qualification_confirm_search_info: i.search,
-                        ..Default::default()
-                    }
-                    .with_outcome(outcome_of(
-                        Err(e.message),
-                        ctx.profile,
-                        "bad_search",
-                    )),
-                })
-                .collect();
+            body.bulk_confirm_units = bulk_check_units(d, ctx.profile);
         }
         Answer::BulkRegistration(d) => {
             let errors = d.items.iter().filter(|i| i.error.is_some()).count();
@@ -359,21 +331,7 @@ pub fn result_for(job: &Job, answer: Answer, ctx: &Ctx) -> ResultMessage {
                 counts,
                 ctx.profile,
             );
-            body.bulk_registration_units = d
-                .items
-                .into_iter()
-                .map(|i| {
-                    let o = match i.error {
-                        None => Ok(()),
-                        Some(e) => Err(e.message),
-                    };
-                    BulkRegistrationUnit {
-                        reference_number_registration_info: i.registration,
-                        ..Default::default()
-                    }
-                    .with_outcome(outcome_of(o, ctx.profile, "bad_search"))
-                })
-                .collect();
+            body.bulk_registration_units = bulk_registration_units(d, ctx.profile);
         }
         Answer::Refused(f) => {
             let row = ctx.profile.result(f.id);
@@ -384,6 +342,53 @@ pub fn result_for(job: &Job, answer: Answer, ctx: &Ctx) -> ResultMessage {
         }
     }
     m
+}
+
+/// One unit per person of a bulk check: the validity and records, or the error.
+fn bulk_check_units(d: BulkCheckDownload, profile: &Profile) -> Vec<BulkConfirmUnit> {
+    d.items
+        .into_iter()
+        .map(|i| match i.result {
+            Ok(r) => BulkConfirmUnit {
+                qualification_confirm_search_info: i.search,
+                qualification_validity: Some(u8::from(r.qualification_validity).to_string()),
+                reference_number: r
+                    .result_list
+                    .iter()
+                    .map(|x| x.reference_number.clone())
+                    .find(|n| !n.is_empty()),
+                records: r.result_list,
+                ..Default::default()
+            }
+            .with_outcome(Outcome::normal()),
+            Err(e) => BulkConfirmUnit {
+                qualification_confirm_search_info: i.search,
+                ..Default::default()
+            }
+            .with_outcome(outcome_of(Err(e.message), profile, "bad_search")),
+        })
+        .collect()
+}
+
+/// One unit per registration of a bulk registration, with its error if it had one.
+fn bulk_registration_units(
+    d: BulkRegistrationDownload,
+    profile: &Profile,
+) -> Vec<BulkRegistrationUnit> {
+    d.items
+        .into_iter()
+        .map(|i| {
+            let o = match i.error {
+                None => Ok(()),
+                Some(e) => Err(e.message),
+            };
+            BulkRegistrationUnit {
+                reference_number_registration_info: i.registration,
+                ..Default::default()
+            }
+            .with_outcome(outcome_of(o, profile, "bad_search"))
+        })
+        .collect()
 }
 
 /// The error result document (SegmentOfResult 9) for a request that could not be answered.

@@ -132,6 +132,70 @@ fn main() {
     std::process::exit(code);
 }
 
+/// Runs the app until Ctrl-C or, under the kit (`--kit-events`), until stdin closes; tells
+/// the kit `ready`, each result `published`, and `synced <n>` once a whole scan has passed
+/// since the kit asked `sync <n>`.
+async fn serve(mut app: LinkageApp, kit_events: bool, fault: Option<Fault>) {
+    if kit_events {
+        println!("OQS-KIT ready");
+    }
+    // The kit's lines on stdin; their end is the kit's stop (portable, unlike signals).
+    let (lines_tx, mut lines) = tokio::sync::mpsc::unbounded_channel::<String>();
+    if kit_events {
+        std::thread::spawn(move || {
+            for line in std::io::stdin().lock().lines() {
+                let Ok(line) = line else { break };
+                if lines_tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+    } else {
+        drop(lines_tx);
+    }
+    let ctrl_c = tokio::signal::ctrl_c();
+    tokio::pin!(ctrl_c);
+    let (mut scans, mut told) = (0u64, 0usize);
+    // `sync <n>` questions, with the scans done when each was read
+    let mut syncs: Vec<(u64, String)> = Vec::new();
+    loop {
+        tokio::select! {
+            _ = &mut ctrl_c => break,
+            line = lines.recv(), if kit_events => match line {
+                None => break,
+                Some(l) => if let Some(n) = l.strip_prefix("sync ") {
+                    syncs.push((scans, n.trim().to_owned()));
+                },
+            },
+            alive = app.wait_scans(1) => {
+                if !alive {
+                    // an injected fault: die as a killed process would
+                    eprintln!("oqs-linkage: injected fault {fault:?}");
+                    std::process::exit(FAULT_EXIT);
+                }
+                scans += 1;
+                if kit_events {
+                    let published = app.published();
+                    for name in published.iter().skip(told) {
+                        println!("OQS-KIT published {name}");
+                    }
+                    told = published.len();
+                    // the scan in progress when a question came may have begun before it:
+                    // the one after that is a whole look
+                    syncs.retain(|(at, n)| {
+                        let due = scans >= at + 2;
+                        if due {
+                            println!("OQS-KIT synced {n}");
+                        }
+                        !due
+                    });
+                }
+            }
+        }
+    }
+    app.stop().await;
+}
+
 /// The exit code of a run stopped by an injected fault (as if killed).
 const FAULT_EXIT: i32 = 70;
 
@@ -149,77 +213,16 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             fault,
         } => {
             let (host, profile) = open(&terminal)?;
+            let options = Options {
+                rescan: std::time::Duration::from_millis(rescan_ms),
+                settle: std::time::Duration::from_millis(settle_ms),
+                profile,
+                fault,
+                ..Options::default()
+            };
             rt.block_on(async {
-                let mut app = LinkageApp::start(
-                    host,
-                    Options {
-                        rescan: std::time::Duration::from_millis(rescan_ms),
-                        settle: std::time::Duration::from_millis(settle_ms),
-                        profile,
-                        fault,
-                        ..Options::default()
-                    },
-                )
-                .await?;
-                if kit_events {
-                    println!("OQS-KIT ready");
-                }
-                // The kit's lines on stdin; their end is the kit's stop (portable, unlike
-                // signals).
-                let (lines_tx, mut lines) = tokio::sync::mpsc::unbounded_channel::<String>();
-                if kit_events {
-                    std::thread::spawn(move || {
-                        for line in std::io::stdin().lock().lines() {
-                            let Ok(line) = line else { break };
-                            if lines_tx.send(line).is_err() {
-                                break;
-                            }
-                        }
-                    });
-                } else {
-                    drop(lines_tx);
-                }
-                let ctrl_c = tokio::signal::ctrl_c();
-                tokio::pin!(ctrl_c);
-                let (mut scans, mut told) = (0u64, 0usize);
-                // `sync <n>` questions, with the scans done when each was read
-                let mut syncs: Vec<(u64, String)> = Vec::new();
-                loop {
-                    tokio::select! {
-                        _ = &mut ctrl_c => break,
-                        line = lines.recv(), if kit_events => match line {
-                            None => break,
-                            Some(l) => if let Some(n) = l.strip_prefix("sync ") {
-                                syncs.push((scans, n.trim().to_owned()));
-                            },
-                        },
-                        alive = app.wait_scans(1) => {
-                            if !alive {
-                                // an injected fault: die as a killed process would
-                                eprintln!("oqs-linkage: injected fault {fault:?}");
-                                std::process::exit(FAULT_EXIT);
-                            }
-                            scans += 1;
-                            if kit_events {
-                                let published = app.published();
-                                for name in published.iter().skip(told) {
-                                    println!("OQS-KIT published {name}");
-                                }
-                                told = published.len();
-                                // the scan in progress when a question came may have begun
-                                // before it: the one after that is a whole look
-                                syncs.retain(|(at, n)| {
-                                    let due = scans >= at + 2;
-                                    if due {
-                                        println!("OQS-KIT synced {n}");
-                                    }
-                                    !due
-                                });
-                            }
-                        }
-                    }
-                }
-                app.stop().await;
+                let app = LinkageApp::start(host, options).await?;
+                serve(app, kit_events, fault).await;
                 anyhow::Ok(())
             })
         }

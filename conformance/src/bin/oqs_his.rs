@@ -110,72 +110,76 @@ fn run(cli: Cli) -> Result<()> {
             };
             let request =
                 Request::qualification_check(&institution, &date, arbitrary_id.as_deref(), search);
-            let bytes = request.to_bytes(code)?;
-            // Written beside `req`, then moved in: the linkage app never sees half a file.
-            let parent = req_dir
-                .parent()
-                .context("要求フォルダに親フォルダがありません")?;
-            let tmp = parent.join(format!(".oqs-his-{file}.tmp"));
-            std::fs::write(&tmp, &bytes)
-                .with_context(|| format!("{} に書けません", tmp.display()))?;
-            std::fs::rename(&tmp, req_dir.join(&file))
-                .with_context(|| format!("{file} を要求フォルダへ移せません"))?;
-            println!("{file}: 要求フォルダに置きました（{} バイト）", bytes.len());
-            Ok(())
+            put(&req_dir, &file, &request.to_bytes(code)?)
         }
         Cmd::Take {
             res_dir,
             file,
             crypt_pass,
-        } => {
-            let path = res_dir.join(&file);
-            let bytes =
-                std::fs::read(&path).with_context(|| format!("{} を読めません", path.display()))?;
-            let xml = match file.strip_suffix(".zip") {
-                Some(stem) => {
-                    let pass: CryptPass = crypt_pass.parse().context(
-                        "暗号化された結果です: --crypt-pass に OQS_CRYPT_PASS を渡してください",
-                    )?;
-                    crypt::open(
-                        &file,
-                        &bytes,
-                        &format!("{stem}.xml"),
-                        &pass,
-                        // a HIS reads results as large as the app lets requests be
-                        oqs_proto::profile::Profile::builtin()
-                            .linkage
-                            .max_request_xml_bytes,
-                    )?
-                }
-                None => bytes,
-            };
-            // the declared encoding decides how the text is read
-            let m = ResultMessage::from_bytes(&xml)
-                .with_context(|| format!("結果ファイル {file} を読めません"))?;
-            std::fs::remove_file(&path)
-                .with_context(|| format!("{} を削除できません", path.display()))?;
-            if m.segment().is_empty() {
-                bail!("結果ファイル {file} に SegmentOfResult がありません");
-            }
-            // what the reception acts on, reported to the kit (UTF-8 on stdout)
-            let body = &m.message_body;
-            println!("OQS-KIT segment {}", m.segment());
-            if let Some(v) = &body.qualification_validity {
-                println!("OQS-KIT validity {v}");
-            }
-            if let Some(r) = body.result_list.as_ref().and_then(|l| l.records.first()) {
-                println!("OQS-KIT name {}", r.name);
-            }
-            // an error result's ErrorCode is the header's (TARGETS.md)
-            if let Some(c) = m
-                .message_header
-                .error_code
-                .as_deref()
-                .filter(|c| !c.is_empty())
-            {
-                println!("OQS-KIT error {c}");
-            }
-            Ok(())
-        }
+        } => take(&res_dir, &file, &crypt_pass),
     }
+}
+
+/// Writes the request beside `req`, then moves it in: the linkage app never sees half a file.
+fn put(req_dir: &std::path::Path, file: &str, bytes: &[u8]) -> Result<()> {
+    let parent = req_dir
+        .parent()
+        .context("要求フォルダに親フォルダがありません")?;
+    let tmp = parent.join(format!(".oqs-his-{file}.tmp"));
+    std::fs::write(&tmp, bytes).with_context(|| format!("{} に書けません", tmp.display()))?;
+    std::fs::rename(&tmp, req_dir.join(file))
+        .with_context(|| format!("{file} を要求フォルダへ移せません"))?;
+    println!("{file}: 要求フォルダに置きました（{} バイト）", bytes.len());
+    Ok(())
+}
+
+/// Reads a result out of `res` (opening an AES ZIP with the site's password), deletes it,
+/// and reports what the reception acts on.
+fn take(res_dir: &std::path::Path, file: &str, crypt_pass: &str) -> Result<()> {
+    let path = res_dir.join(file);
+    let bytes = std::fs::read(&path).with_context(|| format!("{} を読めません", path.display()))?;
+    let xml = match file.strip_suffix(".zip") {
+        Some(stem) => {
+            let pass: CryptPass = crypt_pass
+                .parse()
+                .context("暗号化された結果です: --crypt-pass に OQS_CRYPT_PASS を渡してください")?;
+            crypt::open(
+                &file,
+                &bytes,
+                &format!("{stem}.xml"),
+                &pass,
+                // a HIS reads results as large as the app lets requests be
+                oqs_proto::profile::Profile::builtin()
+                    .linkage
+                    .max_request_xml_bytes,
+            )?
+        }
+        None => bytes,
+    };
+    // the declared encoding decides how the text is read
+    let m = ResultMessage::from_bytes(&xml)
+        .with_context(|| format!("結果ファイル {file} を読めません"))?;
+    std::fs::remove_file(&path).with_context(|| format!("{} を削除できません", path.display()))?;
+    if m.segment().is_empty() {
+        bail!("結果ファイル {file} に SegmentOfResult がありません");
+    }
+    // what the reception acts on, reported to the kit (UTF-8 on stdout)
+    let body = &m.message_body;
+    println!("OQS-KIT segment {}", m.segment());
+    if let Some(v) = &body.qualification_validity {
+        println!("OQS-KIT validity {v}");
+    }
+    if let Some(r) = body.result_list.as_ref().and_then(|l| l.records.first()) {
+        println!("OQS-KIT name {}", r.name);
+    }
+    // an error result's ErrorCode is the header's (TARGETS.md)
+    if let Some(c) = m
+        .message_header
+        .error_code
+        .as_deref()
+        .filter(|c| !c.is_empty())
+    {
+        println!("OQS-KIT error {c}");
+    }
+    Ok(())
 }

@@ -147,89 +147,24 @@ impl Request {
     /// Checks that the request has what its kind needs.
     pub fn check(&self, kind: RequestKind) -> Result<(), MessageError> {
         let k = kind.label();
-        let h = &self.message_header;
-        if h.medical_institution_code.is_empty() {
-            return Err(MessageError::Missing {
-                kind: k,
-                element: "MedicalInstitutionCode",
-            });
-        }
-        if !is_digits(&h.medical_institution_code, 10) {
-            return Err(MessageError::Value {
-                element: "MedicalInstitutionCode",
-                value: h.medical_institution_code.clone(),
-                rule: "10桁の半角数字です",
-            });
-        }
-        if let Some(d) = &h.qualification_confirmation_date
-            && !is_digits(d, 8)
-        {
-            return Err(MessageError::Value {
-                element: "QualificationConfirmationDate",
-                value: d.clone(),
-                rule: "yyyyMMdd形式の8桁の数字です",
-            });
-        }
+        self.message_header.check(k)?;
         let b = &self.message_body;
-        let count = |element, n: usize, single: bool| {
-            let ok = if single { n == 1 } else { n >= 1 };
-            if ok {
-                Ok(())
-            } else if n == 0 {
-                Err(MessageError::Missing { kind: k, element })
-            } else {
-                Err(MessageError::Count {
-                    kind: k,
-                    element,
-                    expected: if single {
-                        "1件だけ含むもの"
-                    } else {
-                        "1件以上含むもの"
-                    },
-                    found: n,
-                })
-            }
-        };
         match kind {
             RequestKind::QualificationCheck | RequestKind::BulkCheckUpload => count(
+                k,
                 "QualificationConfirmSearchInfo",
                 b.search_infos.len(),
                 kind == RequestKind::QualificationCheck,
             )?,
             RequestKind::ReferenceNumberRegistration | RequestKind::BulkReferenceUpload => {
                 count(
+                    k,
                     "ReferenceNumberRegistrationInfo",
                     b.registrations.len(),
                     kind == RequestKind::ReferenceNumberRegistration,
                 )?;
                 for r in &b.registrations {
-                    if r.reference_number.is_empty() {
-                        return Err(MessageError::Missing {
-                            kind: k,
-                            element: "ReferenceNumber",
-                        });
-                    }
-                    if r.reference_number.chars().count() > 50 {
-                        return Err(MessageError::Value {
-                            element: "ReferenceNumber",
-                            value: r.reference_number.clone(),
-                            rule: "50文字以内です",
-                        });
-                    }
-                    if r.insured_card_symbol.chars().count() > 20 {
-                        return Err(MessageError::Value {
-                            element: "InsuredCardSymbol",
-                            value: r.insured_card_symbol.clone(),
-                            rule: "20文字以内です",
-                        });
-                    }
-                    if r.insured_identification_number.chars().count() > 20 {
-                        return Err(MessageError::Value {
-                            element: "InsuredIdentificationNumber",
-                            value: r.insured_identification_number.clone(),
-                            rule: "20文字以内です",
-                        });
-                    }
+                    check_registration(r, k)?;
                 }
             }
             RequestKind::BulkCheckDownload | RequestKind::BulkReferenceDownload => {
@@ -243,6 +178,98 @@ impl Request {
         }
         Ok(())
     }
+}
+
+impl RequestHeader {
+    /// The institution code (10 digits) and the date of the check (`yyyyMMdd`) when given.
+    fn check(&self, kind: &'static str) -> Result<(), MessageError> {
+        if self.medical_institution_code.is_empty() {
+            return Err(MessageError::Missing {
+                kind,
+                element: "MedicalInstitutionCode",
+            });
+        }
+        if !is_digits(&self.medical_institution_code, 10) {
+            return Err(MessageError::Value {
+                element: "MedicalInstitutionCode",
+                value: self.medical_institution_code.clone(),
+                rule: "10桁の半角数字です",
+            });
+        }
+        if let Some(d) = &self.qualification_confirmation_date
+            && !is_digits(d, 8)
+        {
+            return Err(MessageError::Value {
+                element: "QualificationConfirmationDate",
+                value: d.clone(),
+                rule: "yyyyMMdd形式の8桁の数字です",
+            });
+        }
+        Ok(())
+    }
+}
+
+/// `n` elements named `element`: exactly one when `single`, else at least one.
+fn count(
+    kind: &'static str,
+    element: &'static str,
+    n: usize,
+    single: bool,
+) -> Result<(), MessageError> {
+    let ok = if single { n == 1 } else { n >= 1 };
+    if ok {
+        Ok(())
+    } else if n == 0 {
+        Err(MessageError::Missing { kind, element })
+    } else {
+        Err(MessageError::Count {
+            kind,
+            element,
+            expected: if single {
+                "1件だけ含むもの"
+            } else {
+                "1件以上含むもの"
+            },
+            found: n,
+        })
+    }
+}
+
+/// A reference number registration: the number given, and each field within its length.
+fn check_registration(
+    r: &ReferenceNumberRegistration,
+    kind: &'static str,
+) -> Result<(), MessageError> {
+    if r.reference_number.is_empty() {
+        return Err(MessageError::Missing {
+            kind,
+            element: "ReferenceNumber",
+        });
+    }
+    for (element, value, max, rule) in [
+        ("ReferenceNumber", &r.reference_number, 50, "50文字以内です"),
+        (
+            "InsuredCardSymbol",
+            &r.insured_card_symbol,
+            20,
+            "20文字以内です",
+        ),
+        (
+            "InsuredIdentificationNumber",
+            &r.insured_identification_number,
+            20,
+            "20文字以内です",
+        ),
+    ] {
+        if value.chars().count() > max {
+            return Err(MessageError::Value {
+                element,
+                value: value.clone(),
+                rule,
+            });
+        }
+    }
+    Ok(())
 }
 
 /// `SegmentOfResult`: 1 normal end, 2 processing (a bulk result not ready yet), 9 abnormal end.

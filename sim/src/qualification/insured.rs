@@ -88,6 +88,8 @@ fn search_of(r: &QualificationRecord, with_branch: bool) -> SearchInfo {
 
 impl InsuredRegistry {
     /// `persons` people (at least 8), generated from `rng`, as of `today`.
+    // Longer than the house's 80 lines: persons 1–6 are the cases scenarios rely on (lost,
+    // newer qualification, twins, 国保, 𠮷), one paragraph each, read best in one place.
     pub fn seeded(rng: &mut impl Rng, today: Date, persons: usize) -> Self {
         let persons = persons.max(8);
         let mut entries = Vec::new();
