@@ -57,6 +57,7 @@ fn pem_body(pem: &str) -> Vec<u8> {
 }
 
 // The card answers from a runtime thread while the tools block this one.
+// Longer than 80 lines: one pcscd start is paid once for every tool's read of the same card.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn opensc_reads_the_virtual_card_through_pcscd_and_vpcd() {
     if let Some(why) = unavailable() {

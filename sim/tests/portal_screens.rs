@@ -164,6 +164,7 @@ async fn log_in_change_the_password_and_log_out_through_the_screens() {
     .unwrap();
 }
 
+// Longer than 80 lines: one session's story, each screen reached from the one before.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_reset_id_reissues_the_master_password_and_accounts_come_in_bulk_from_a_file() {
     if !curl_available() {

@@ -63,6 +63,7 @@ async fn curl(args: Vec<String>) -> Output {
     .unwrap()
 }
 
+// Longer than 80 lines: one proxy, each of its answers in turn, then its access log.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn curl_through_the_proxy_tunnels_forwards_refuses_and_closes_for_maintenance() {
     if !curl_available() {

@@ -273,8 +273,17 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         enc.rate / plain.rate.max(1e-9),
         enc.p50.as_secs_f64() / plain.p50.as_secs_f64().max(1e-9)
     );
-    // An encrypted request costs two WinZip-AES key derivations (PBKDF2-HMAC-SHA1, 1,000
-    // rounds: opening the request, sealing the result), whatever the app does around them.
+    print_ceiling(enc.rate);
+    if args.soak > 0 {
+        rt.block_on(soak(&args))?;
+    }
+    Ok(())
+}
+
+/// What encrypted linkage can reach here at most: an encrypted request costs two WinZip-AES
+/// key derivations (PBKDF2-HMAC-SHA1, 1,000 rounds: opening the request, sealing the
+/// result), whatever the app does around them.
+fn print_ceiling(encrypted_rate: f64) {
     let seal = {
         let pass: CryptPass = PASS.parse().expect("valid");
         let n = 50;
@@ -289,12 +298,8 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     println!(
         "  encrypted ceiling on this machine: {cores} cores / (2 x {:.2} ms per key derivation) = {ceiling:.0} requests/s with nothing else running; the app reaches {:.2}x of it",
         ms(seal),
-        enc.rate / ceiling
+        encrypted_rate / ceiling
     );
-    if args.soak > 0 {
-        rt.block_on(soak(&args))?;
-    }
-    Ok(())
 }
 
 /// The crash soak: the app runs as its own process and is killed with SIGKILL at random
@@ -342,28 +347,7 @@ async fn soak(args: &Args) -> anyhow::Result<()> {
             }
         }
         // and takes whatever results are there
-        for e in std::fs::read_dir(&res)? {
-            let name = e?.file_name().to_string_lossy().into_owned();
-            let path = res.join(&name);
-            let Ok(bytes) = std::fs::read(&path) else {
-                continue;
-            };
-            std::fs::remove_file(&path)?;
-            let afi = ResultMessage::from_bytes(&bytes)
-                .ok()
-                .and_then(|m| m.message_header.arbitrary_file_identifier)
-                .unwrap_or_default();
-            if name
-                .trim_start_matches("OQSsiquc01res_")
-                .trim_end_matches(".xml")
-                != afi
-            {
-                mismatched += 1;
-            }
-            if taken.insert(name, afi).is_some() {
-                duplicates += 1;
-            }
-        }
+        take_results(&res, &mut taken, &mut duplicates, &mut mismatched)?;
         if Instant::now() >= next_kill && dropped < args.soak {
             child.kill()?;
             child.wait()?;
@@ -386,5 +370,37 @@ async fn soak(args: &Args) -> anyhow::Result<()> {
         "  answered {} · lost {lost} · duplicated {duplicates} · answer for another request {mismatched}",
         taken.len()
     );
+    Ok(())
+}
+
+/// The HIS takes every result in `res`: a name taken twice is a duplicate, a result whose
+/// ArbitraryFileIdentifier is not its own request's answers another request.
+fn take_results(
+    res: &std::path::Path,
+    taken: &mut BTreeMap<String, String>,
+    duplicates: &mut usize,
+    mismatched: &mut usize,
+) -> anyhow::Result<()> {
+    for e in std::fs::read_dir(res)? {
+        let name = e?.file_name().to_string_lossy().into_owned();
+        let path = res.join(&name);
+        let Ok(bytes) = std::fs::read(&path) else {
+            continue;
+        };
+        std::fs::remove_file(&path)?;
+        let afi = ResultMessage::from_bytes(&bytes)
+            .ok()
+            .and_then(|m| m.message_header.arbitrary_file_identifier)
+            .unwrap_or_default();
+        let own = name
+            .trim_start_matches("OQSsiquc01res_")
+            .trim_end_matches(".xml");
+        if own != afi {
+            *mismatched += 1;
+        }
+        if taken.insert(name, afi).is_some() {
+            *duplicates += 1;
+        }
+    }
     Ok(())
 }

@@ -6,6 +6,7 @@
 //! | `test` | runs every test of the workspace and ends with one `tests: N passed, N failed, N skipped` line |
 //! | `sim [--pcsc]` | starts a World on loopback, prints addresses and certificate paths, runs until Ctrl-C; `--pcsc` adds a real pcscd with a virtual card |
 //! | `deps` | checks that workspace dependencies point down as DESIGN.md draws them |
+//! | `long-fns` | checks that no function is over 80 lines without a reason written above it |
 //! | `certs` | writes the test PKI (roots, server, one terminal's certificate and .p12) to a folder |
 //! | `bench suite` | scenarios/s of the whole suite and World start time |
 //! | `bench linkage` | linkage app requests/s and req→res latency (plain vs encrypted), crash soak |
@@ -18,6 +19,7 @@ mod bench;
 mod deps;
 mod fuzz;
 mod linkage_bench;
+mod long_fns;
 mod proxy_bench;
 mod reader_bench;
 mod server_bench;
@@ -55,6 +57,8 @@ enum Cmd {
     Fuzz(fuzz::FuzzArgs),
     /// Check that the workspace's dependencies point down as DESIGN.md draws them.
     Deps,
+    /// Check that no function is over 80 lines without a reason written above it.
+    LongFns,
     /// Benchmarks; they print figures, they assert nothing.
     Bench {
         #[command(subcommand)]
@@ -114,6 +118,7 @@ fn main() -> ExitCode {
         Cmd::Certs(args) => sim::certs(args),
         Cmd::Fuzz(args) => fuzz::run(args),
         Cmd::Deps => deps::run(),
+        Cmd::LongFns => long_fns::run(),
         Cmd::Bench { what } => match bench::optimised_rerun() {
             // benchmarks measure optimised code: a debug xtask runs its bench-profile self
             Some(code) => code,

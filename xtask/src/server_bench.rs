@@ -254,6 +254,41 @@ http {{
     ))
 }
 
+/// Each server measured `a.rounds` times in `mode`, the medians printed, and ours against
+/// nginx's when both ran.
+async fn compare(
+    servers: &[(&str, std::net::SocketAddr)],
+    cfg: &std::sync::Arc<rustls::ClientConfig>,
+    mode: Mode,
+    label: &str,
+    a: &Args,
+) -> anyhow::Result<()> {
+    let mut rows = Vec::new();
+    for (name, addr) in servers {
+        let mut rounds = Vec::new();
+        for _ in 0..a.rounds {
+            rounds.push(measure(*addr, cfg, mode, a).await?);
+        }
+        let f = median(rounds);
+        println!(
+            "  {label:<26} {name:<36} {:>9.0} req/s   p50 {:>7.3} ms   p99 {:>7.3} ms",
+            f.per_sec,
+            ms(f.p50),
+            ms(f.p99)
+        );
+        rows.push(f);
+    }
+    if let [o, n] = &rows[..] {
+        println!(
+            "  {label:<26} oqs-kit / nginx: throughput {:.2}x, p50 {:.2}x, p99 {:.2}x",
+            o.per_sec / n.per_sec,
+            o.p50.as_secs_f64() / n.p50.as_secs_f64(),
+            o.p99.as_secs_f64() / n.p99.as_secs_f64()
+        );
+    }
+    Ok(())
+}
+
 pub fn run(a: Args) -> anyhow::Result<()> {
     // the server's own threads, apart from the load client's
     let server_rt = tokio::runtime::Builder::new_multi_thread()
@@ -313,29 +348,7 @@ pub fn run(a: Args) -> anyhow::Result<()> {
             (Mode::KeepAlive, "keep-alive"),
             (Mode::NewHandshakes, "new handshake per request"),
         ] {
-            let mut rows = Vec::new();
-            for (name, addr) in &servers {
-                let mut rounds = Vec::new();
-                for _ in 0..a.rounds {
-                    rounds.push(measure(*addr, &cfg, mode, &a).await?);
-                }
-                let f = median(rounds);
-                println!(
-                    "  {label:<26} {name:<36} {:>9.0} req/s   p50 {:>7.3} ms   p99 {:>7.3} ms",
-                    f.per_sec,
-                    ms(f.p50),
-                    ms(f.p99)
-                );
-                rows.push(f);
-            }
-            if let [o, n] = &rows[..] {
-                println!(
-                    "  {label:<26} oqs-kit / nginx: throughput {:.2}x, p50 {:.2}x, p99 {:.2}x",
-                    o.per_sec / n.per_sec,
-                    o.p50.as_secs_f64() / n.p50.as_secs_f64(),
-                    o.p99.as_secs_f64() / n.p99.as_secs_f64()
-                );
-            }
+            compare(&servers, &cfg, mode, label, &a).await?;
         }
         drop(nginx);
         anyhow::Ok(())

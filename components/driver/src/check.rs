@@ -173,24 +173,7 @@ impl Driver {
             });
         }
         let certificate = card.auth_certificate()?;
-        match req.method {
-            IdentityMethod::Face => {
-                if self.readers.face_match(&entry.name)? == FaceMatch::NotMatched {
-                    return Err(CheckError::FaceNotMatched);
-                }
-            }
-            IdentityMethod::Pin | IdentityMethod::Android => {
-                let pin = req.pin.as_deref().unwrap_or_default();
-                if pin.len() != 4 || !pin.bytes().all(|b| b.is_ascii_digit()) {
-                    return Err(CheckError::PinFormat);
-                }
-                if card.auth_pin_tries_left()? == 0 {
-                    return Err(CardError::Blocked.into());
-                }
-                card.verify_auth_pin(pin)?;
-            }
-            IdentityMethod::Visual | IdentityMethod::IPhone => {}
-        }
+        self.identify(req, &entry.name, &mut card)?;
 
         let client = self.client_for(&settings, &account);
         let mut client = client.lock().await;
@@ -226,6 +209,35 @@ impl Driver {
             form,
             face_file,
         })
+    }
+
+    /// The person proves the card is theirs as the method asks: the face reader's match, the
+    /// PIN (4 digits, the card not blocked), or nothing more (目視確認, iPhone).
+    fn identify(
+        &self,
+        req: &CheckRequest,
+        reader: &str,
+        card: &mut Jpki<'_>,
+    ) -> Result<(), CheckError> {
+        match req.method {
+            IdentityMethod::Face => {
+                if self.readers.face_match(reader)? == FaceMatch::NotMatched {
+                    return Err(CheckError::FaceNotMatched);
+                }
+            }
+            IdentityMethod::Pin | IdentityMethod::Android => {
+                let pin = req.pin.as_deref().unwrap_or_default();
+                if pin.len() != 4 || !pin.bytes().all(|b| b.is_ascii_digit()) {
+                    return Err(CheckError::PinFormat);
+                }
+                if card.auth_pin_tries_left()? == 0 {
+                    return Err(CardError::Blocked.into());
+                }
+                card.verify_auth_pin(pin)?;
+            }
+            IdentityMethod::Visual | IdentityMethod::IPhone => {}
+        }
+        Ok(())
     }
 
     /// The kept connection of an institution and account: after a change of the institution

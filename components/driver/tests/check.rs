@@ -53,6 +53,7 @@ fn req(serial: &str, method: IdentityMethod, pin: Option<&str>) -> CheckRequest 
     }
 }
 
+// Longer than 80 lines: one unattended check, then every field of the face file it wrote.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn face_reader_unattended_writes_the_face_result_file() {
     let s = setup().await;

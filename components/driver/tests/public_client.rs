@@ -50,6 +50,7 @@ impl HandlerInCtx<()> for Delegate {
 }
 
 /// Everything a public client reads, checked against what the card was issued with.
+// Longer than 80 lines: one check per file of the card, in the order the client reads them.
 fn read_with_jpki_rs(ch: Box<dyn CardChannel>, issued: &CardContents) {
     let card = Rc::new(jpki::Card::new(Box::new(Delegate {
         ch: Mutex::new(ch),

@@ -486,27 +486,7 @@ fn restart_items(a: &mut Audit, w: &WindowsState, p: Option<&SiteProfile>) {
     let r = match (t, &daily) {
         (None, _) => Err(format!("タスク「{RESTART_TASK}」がありません")),
         (Some(_), None) => Err("毎日のトリガーがありません".into()),
-        (Some(t), Some(at)) => {
-            if t.command != RESTART_COMMAND {
-                Err(format!("操作が「{}」です", t.command))
-            } else if !t.run_whether_logged_on || t.stored_password.is_none() {
-                Err(
-                    "「ユーザーがログオンしているかどうかにかかわらず実行する」ではありません"
-                        .into(),
-                )
-            } else if t.run_as != OQS_USER {
-                Err(format!("実行ユーザーが {} です", t.run_as))
-            } else if !password_matches(w, t) {
-                Err(
-                    "保存された OqsComApp のパスワードが現在のものと違うため、再起動できません"
-                        .into(),
-                )
-            } else {
-                check_restart_time(at)
-                    .map(|_| format!("毎日 {at}"))
-                    .map_err(|e| e.to_string())
-            }
-        }
+        (Some(t), Some(at)) => restart_task(w, t, at),
     };
     a.add(
         "restart_task",
@@ -515,39 +495,12 @@ fn restart_items(a: &mut Audit, w: &WindowsState, p: Option<&SiteProfile>) {
         r,
         "タスク「定刻に再起動」を shutdown /r /t 0・毎日・OqsComApp・ログオンにかかわらず実行で作成し、時刻は 3:50〜4:10 以外かつ分の1の位が0・5以外にしてください",
     );
-    let u = &w.windows_update;
-    let start = p.map(|p| p.business_hours.start.clone());
-    let upd = if !u.enabled || u.option != 4 || u.day != 0 {
-        Err(format!(
-            "有効 {}、オプション {}、日 {}",
-            u.enabled, u.option, u.day
-        ))
-    } else {
-        match (
-            daily.as_deref().map(minutes),
-            minutes(&u.time),
-            start.as_deref().map(minutes),
-        ) {
-            (_, Err(e), _) => Err(e.to_string()),
-            (Some(Ok(r)), Ok(m), Some(Ok(s))) if !oqs_proto::site::update_in_window(r, m, s) => {
-                Err(format!(
-                    "インストール時刻 {} が再起動（{}）の後・診療開始（{}）の前ではありません",
-                    u.time,
-                    daily.as_deref().unwrap_or_default(),
-                    start.as_deref().unwrap_or_default()
-                ))
-            }
-            _ => Ok(format!(
-                "4 - 自動ダウンロードしインストール日時を指定、毎日 {}",
-                u.time
-            )),
-        }
-    };
+    let start = p.map(|p| p.business_hours.start.as_str());
     a.add(
         "update_policy",
         "操作3",
         "自動更新を構成する（グループポリシー）",
-        upd,
+        update_policy(w, daily.as_deref(), start),
         "gpedit.msc で「自動更新を構成する」を有効、4・0 - 毎日、再起動の後・診療開始の前の時刻にしてください",
     );
     a.add(
@@ -561,6 +514,54 @@ fn restart_items(a: &mut Audit, w: &WindowsState, p: Option<&SiteProfile>) {
         ),
         "Windows Update → アクティブ時間の変更 で自動調整をオフにし、時間を設定してください",
     );
+}
+
+/// The daily restart task as the manual draws it, at a time its rule allows.
+fn restart_task(w: &WindowsState, t: &oqs_host::windows::Task, at: &str) -> Result<String, String> {
+    if t.command != RESTART_COMMAND {
+        Err(format!("操作が「{}」です", t.command))
+    } else if !t.run_whether_logged_on || t.stored_password.is_none() {
+        Err("「ユーザーがログオンしているかどうかにかかわらず実行する」ではありません".into())
+    } else if t.run_as != OQS_USER {
+        Err(format!("実行ユーザーが {} です", t.run_as))
+    } else if !password_matches(w, t) {
+        Err("保存された OqsComApp のパスワードが現在のものと違うため、再起動できません".into())
+    } else {
+        check_restart_time(at)
+            .map(|_| format!("毎日 {at}"))
+            .map_err(|e| e.to_string())
+    }
+}
+
+/// The update policy: option 4, every day, installing after the restart (`daily`) and
+/// before business starts (`start`).
+fn update_policy(
+    w: &WindowsState,
+    daily: Option<&str>,
+    start: Option<&str>,
+) -> Result<String, String> {
+    let u = &w.windows_update;
+    if !u.enabled || u.option != 4 || u.day != 0 {
+        return Err(format!(
+            "有効 {}、オプション {}、日 {}",
+            u.enabled, u.option, u.day
+        ));
+    }
+    match (daily.map(minutes), minutes(&u.time), start.map(minutes)) {
+        (_, Err(e), _) => Err(e.to_string()),
+        (Some(Ok(r)), Ok(m), Some(Ok(s))) if !oqs_proto::site::update_in_window(r, m, s) => {
+            Err(format!(
+                "インストール時刻 {} が再起動（{}）の後・診療開始（{}）の前ではありません",
+                u.time,
+                daily.unwrap_or_default(),
+                start.unwrap_or_default()
+            ))
+        }
+        _ => Ok(format!(
+            "4 - 自動ダウンロードしインストール日時を指定、毎日 {}",
+            u.time
+        )),
+    }
 }
 
 fn share_item(

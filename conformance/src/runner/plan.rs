@@ -132,6 +132,30 @@ fn manual_steps(
     Ok(steps)
 }
 
+/// The target file and the expected-failures manifest; low to high: the target file's
+/// manifest, then `--expected-failures`.
+#[allow(clippy::type_complexity)]
+fn components(
+    kit: &KitOpts,
+) -> Result<(Option<Target>, Option<PathBuf>, Option<Manifest>), RunError> {
+    let target = kit
+        .target
+        .as_deref()
+        .map(Target::load)
+        .transpose()
+        .map_err(RunError::Usage)?;
+    let manifest_file = kit
+        .expected_failures
+        .clone()
+        .or_else(|| target.as_ref().and_then(|t| t.expected_failures.clone()));
+    let manifest = manifest_file
+        .as_deref()
+        .map(Manifest::load)
+        .transpose()
+        .map_err(RunError::Usage)?;
+    Ok((target, manifest_file, manifest))
+}
+
 /// The places of the last run's failures, read before this run's reports replace them.
 fn last_failures(report_dir: &Path) -> Result<Vec<(String, usize)>, RunError> {
     let path = report_dir.join("cucumber.json");
@@ -160,22 +184,7 @@ impl Plan {
             .clone()
             .unwrap_or_else(|| workspace_root().join("features"));
         let features = features.canonicalize().unwrap_or(features);
-        let target = kit
-            .target
-            .as_deref()
-            .map(Target::load)
-            .transpose()
-            .map_err(RunError::Usage)?;
-        // low to high: the target file's manifest, then --expected-failures
-        let manifest_file = kit
-            .expected_failures
-            .clone()
-            .or_else(|| target.as_ref().and_then(|t| t.expected_failures.clone()));
-        let manifest = manifest_file
-            .as_deref()
-            .map(Manifest::load)
-            .transpose()
-            .map_err(RunError::Usage)?;
+        let (target, manifest_file, manifest) = components(&kit)?;
         let coverage =
             (kit.coverage || kit.coverage_min.is_some()).then(|| kit.coverage_min.clone());
         let manual_steps = match &coverage {

@@ -179,26 +179,10 @@ impl Registry {
         };
         let site_kind = self.site_mut(code)?.info.kind;
         // input checks first: one bad row keeps the whole file out
-        let mut checked = Vec::new();
-        for (fields, row) in &rows {
-            let err = match row {
-                Err(e) => Some(e.clone()),
-                Ok(r) if r.kind == AccountKind::Master => {
-                    Some("マスタアカウントは一括登録できません".into())
-                }
-                Ok(r) => r
-                    .kind
-                    .check_id(&r.user_id, site_kind)
-                    .err()
-                    .map(|e| e.to_string())
-                    .or_else(|| {
-                        password::check(&r.password, &[])
-                            .err()
-                            .map(|v| v.iter().map(|x| x.message()).collect::<Vec<_>>().join("／"))
-                    }),
-            };
-            checked.push((fields.clone(), row.clone(), err));
-        }
+        let checked: Vec<_> = rows
+            .iter()
+            .map(|(fields, row)| (fields.clone(), row.clone(), row_error(row, site_kind)))
+            .collect();
         if checked.iter().any(|(_, _, e)| e.is_some()) {
             let result = checked
                 .into_iter()
@@ -237,5 +221,29 @@ impl Registry {
             count: Some(registered),
             result: account_csv::render_result(&results),
         })
+    }
+}
+
+/// What keeps a row of an account file out: its own format, a master account, an ID the
+/// account kind does not allow here, a password the rules refuse.
+fn row_error(
+    row: &Result<account_csv::AccountRow, String>,
+    site_kind: oqs_proto::institution::InstitutionKind,
+) -> Option<String> {
+    match row {
+        Err(e) => Some(e.clone()),
+        Ok(r) if r.kind == AccountKind::Master => {
+            Some("マスタアカウントは一括登録できません".into())
+        }
+        Ok(r) => r
+            .kind
+            .check_id(&r.user_id, site_kind)
+            .err()
+            .map(|e| e.to_string())
+            .or_else(|| {
+                password::check(&r.password, &[])
+                    .err()
+                    .map(|v| v.iter().map(|x| x.message()).collect::<Vec<_>>().join("／"))
+            }),
     }
 }

@@ -233,6 +233,33 @@ async fn linger(mut tcp: tokio::net::TcpStream) {
     .await;
 }
 
+/// The institution of the client's certificate, when the registry has it (an unregistered
+/// one is logged: the connection's requests are refused).
+fn registered_code(
+    tls: &tokio_rustls::server::TlsStream<tokio::net::TcpStream>,
+    ctx: &Ctx,
+    log: &RejectionLog,
+) -> Option<InstitutionCode> {
+    let code = tls
+        .get_ref()
+        .1
+        .peer_certificates()
+        .and_then(|c| c.first())
+        .and_then(|c| oqs_certs::inspect(c).ok())
+        .and_then(|i| i.institution_code)
+        .and_then(|c| c.parse::<InstitutionCode>().ok())?;
+    let registered = ctx
+        .registry
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .is_registered(&code);
+    if !registered {
+        log.record(Rejection::UnregisteredInstitution(code.to_string()));
+        return None;
+    }
+    Some(code)
+}
+
 /// One connection: the handshake within its time and place in the [`gate::Gate`], then HTTP
 /// with the profile's header (and idle) timeout, for as long as the client keeps its place.
 async fn serve_connection(
@@ -275,26 +302,7 @@ async fn serve_connection(
             return;
         }
     };
-    let code = tls
-        .get_ref()
-        .1
-        .peer_certificates()
-        .and_then(|c| c.first())
-        .and_then(|c| oqs_certs::inspect(c).ok())
-        .and_then(|i| i.institution_code)
-        .and_then(|c| c.parse::<InstitutionCode>().ok());
-    if let Some(code) = code {
-        let registered = ctx
-            .registry
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .is_registered(&code);
-        if registered {
-            ctx.code = Some(code);
-        } else {
-            log.record(Rejection::UnregisteredInstitution(code.to_string()));
-        }
-    }
+    ctx.code = registered_code(&tls, &ctx, &log);
     // the client is its certificate (each terminal has its own); one without a certificate
     // still gets its answer, in one shared place
     let client = tls

@@ -242,23 +242,7 @@ impl Edge {
             .map_err(|e| classify(&e))?;
         let mut driver = tokio::spawn(conn);
         let path = uri.path_and_query().map(|p| p.as_str()).unwrap_or("/");
-        let mut req = Request::builder()
-            .method(method)
-            .uri(path)
-            .header("host", &host)
-            .header(
-                "user-agent",
-                "Mozilla/5.0 (Windows NT 10.0; Win64; x64) Edg/oqs-kit",
-            );
-        if let Some(s) = session {
-            req = req.header("authorization", format!("Bearer {s}"));
-        }
-        if json.is_some() {
-            req = req.header("content-type", "application/json");
-        }
-        let req = req
-            .body(Full::new(Bytes::from(json.unwrap_or_default())))
-            .map_err(|e| BrowseError::Network(e.to_string()))?;
+        let req = request(method, path, &host, session, json)?;
         let result = async {
             let resp = match sender.send_request(req).await {
                 Ok(r) => r,
@@ -271,24 +255,7 @@ impl Edge {
                     };
                 }
             };
-            let status = resp.status().as_u16();
-            let content_type = resp
-                .headers()
-                .get("content-type")
-                .and_then(|v| v.to_str().ok())
-                .unwrap_or_default()
-                .to_owned();
-            let body = resp
-                .into_body()
-                .collect()
-                .await
-                .map_err(|e| classify(&e))?
-                .to_bytes();
-            Ok(Page {
-                status,
-                content_type,
-                body: String::from_utf8_lossy(&body).into_owned(),
-            })
+            page(resp).await
         }
         .await;
         driver.abort();
@@ -350,4 +317,52 @@ impl ApiFailure {
             _ => None,
         }
     }
+}
+
+/// The request Edge sends: its user agent, the portal session, a JSON body.
+fn request(
+    method: &str,
+    path: &str,
+    host: &str,
+    session: Option<&str>,
+    json: Option<Vec<u8>>,
+) -> Result<Request<Full<Bytes>>, BrowseError> {
+    let mut req = Request::builder()
+        .method(method)
+        .uri(path)
+        .header("host", host)
+        .header(
+            "user-agent",
+            "Mozilla/5.0 (Windows NT 10.0; Win64; x64) Edg/oqs-kit",
+        );
+    if let Some(s) = session {
+        req = req.header("authorization", format!("Bearer {s}"));
+    }
+    if json.is_some() {
+        req = req.header("content-type", "application/json");
+    }
+    req.body(Full::new(Bytes::from(json.unwrap_or_default())))
+        .map_err(|e| BrowseError::Network(e.to_string()))
+}
+
+/// The page a response shows: status, content type, body as text.
+async fn page(resp: hyper::Response<hyper::body::Incoming>) -> Result<Page, BrowseError> {
+    let status = resp.status().as_u16();
+    let content_type = resp
+        .headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
+    let body = resp
+        .into_body()
+        .collect()
+        .await
+        .map_err(|e| classify(&e))?
+        .to_bytes();
+    Ok(Page {
+        status,
+        content_type,
+        body: String::from_utf8_lossy(&body).into_owned(),
+    })
 }

@@ -27,6 +27,27 @@ fn utf16be(s: &str) -> Vec<u8> {
     s.encode_utf16().flat_map(u16::to_be_bytes).collect()
 }
 
+/// Where each text goes on the A4 page: `(x, y, size, text)`.
+fn layout(title: &str, lines: &[Line], notes: &[&str]) -> Vec<(f32, f32, f32, String)> {
+    let mut texts = vec![(60.0, 770.0, 16.0, title.to_owned())];
+    let mut y = 720.0;
+    for (item, value) in lines {
+        if item.is_empty() {
+            texts.push((60.0, y, 11.0, value.clone()));
+        } else {
+            texts.push((60.0, y, 11.0, item.clone()));
+            texts.push((230.0, y, 11.0, value.clone()));
+        }
+        y -= 24.0;
+    }
+    y -= 12.0;
+    for n in notes {
+        texts.push((60.0, y, 9.0, (*n).to_owned()));
+        y -= 18.0;
+    }
+    texts
+}
+
 /// The sheet as PDF bytes: `title`, then `lines` as a two-column table, then `notes`.
 pub fn render(title: &str, lines: &[Line], notes: &[&str]) -> Vec<u8> {
     let (catalog, tree, page, font, cid, descriptor, to_unicode, content) = (
@@ -69,22 +90,7 @@ pub fn render(title: &str, lines: &[Line], notes: &[&str]) -> Vec<u8> {
         .cap_height(740.0)
         .stem_v(80.0);
 
-    let mut texts: Vec<(f32, f32, f32, String)> = vec![(60.0, 770.0, 16.0, title.to_owned())];
-    let mut y = 720.0;
-    for (item, value) in lines {
-        if item.is_empty() {
-            texts.push((60.0, y, 11.0, value.clone()));
-        } else {
-            texts.push((60.0, y, 11.0, item.clone()));
-            texts.push((230.0, y, 11.0, value.clone()));
-        }
-        y -= 24.0;
-    }
-    y -= 12.0;
-    for n in notes {
-        texts.push((60.0, y, 9.0, (*n).to_owned()));
-        y -= 18.0;
-    }
+    let texts = layout(title, lines, notes);
 
     let mut cmap = UnicodeCmap::new(Name(b"OqsKit-UTF16"), japan1());
     let mut mapped = std::collections::BTreeSet::new();
