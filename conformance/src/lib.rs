@@ -17,6 +17,7 @@
 //! | [`coverage`] | which numbered steps and こんなときは branches of the manuals passing scenarios play, verified against a component or the simulator |
 //! | [`dry_run`] | `--dry-run`: every step matches exactly one definition; every claim names an entry, sits on a step that does something and is followed by an observation |
 //! | [`evidence`] | what a submission carries: kit commit, date, command line, target programs' SHA-256, JUnit with expected failures as skipped |
+//! | [`fuzz_seeds`] | `OQS_FUZZ_SEEDS`: the files the scenarios exchanged, kept as seeds for the fuzz targets |
 //! | [`expected`] | the expected-failures manifest: listed failures pass, surprises both ways fail |
 //! | [`progress`] | the progress bar of a run on a terminal |
 //! | [`report`] | the self-contained HTML report, and the merge of several runs' Cucumber JSON |

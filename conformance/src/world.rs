@@ -47,7 +47,7 @@ pub struct KitWorld {
     /// The browser at the portal: shortcut, visit, login, accounts, passwords, settings,
     /// lookups (operations 7–9, パスワードについて, 12 in part).
     pub portal: PortalScene,
-    /// The linkage app and the HIS's request/result files (operations 5 and 12 [C]).
+    /// The linkage app and the HIS's request/result files (operations 5 and 12 \[C\]).
     pub linkage: LinkageScene,
     /// The distribution app's restarts and notices (000 op 11; 001 step 13; 002–004).
     pub distro: DistroScene,

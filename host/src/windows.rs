@@ -29,7 +29,7 @@ pub struct Edge {
     /// 同期
     pub sync: bool,
     /// The face library version each extension was added from (file → version): after the
-    /// library is updated, extensions added before must be removed and added again [004].
+    /// library is updated, extensions added before must be removed and added again \[004\].
     #[serde(default)]
     pub added_from: std::collections::BTreeMap<String, String>,
     /// The 追加完了 message Edge shows after an extension is added (the extension's file

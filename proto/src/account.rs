@@ -91,7 +91,7 @@ impl AccountKind {
         }
     }
 
-    /// Face reader, linkage and WebAPI passwords never expire, whatever their length [001].
+    /// Face reader, linkage and WebAPI passwords never expire, whatever their length \[001\].
     pub fn password_never_expires(self) -> bool {
         matches!(self, Self::Face | Self::Linkage | Self::WebApi)
     }
@@ -168,7 +168,7 @@ impl AccountKind {
     }
 }
 
-/// [K] Longest user ID the kit accepts (the form's field; the real limit is not published).
+/// \[K\] Longest user ID the kit accepts (the form's field; the real limit is not published).
 pub const MAX_ID_LEN: usize = 20;
 
 /// `H` followed by exactly 7 digits, e.g. `H0123456`.
@@ -176,7 +176,7 @@ pub fn is_master_id(id: &str) -> bool {
     id.len() == 8 && id.starts_with('H') && id[1..].bytes().all(|b| b.is_ascii_digit())
 }
 
-/// The ID that resets a master account's password: the master ID followed by `R` [001].
+/// The ID that resets a master account's password: the master ID followed by `R` \[001\].
 pub fn reset_id_of(master_id: &str) -> String {
     format!("{master_id}R")
 }

@@ -1,6 +1,6 @@
 //! アカウント一括登録用ファイル [001 supplement]: a CSV of accounts the master or admin
 //! account uploads, **Shift_JIS only** whatever the site's character code, and the result file
-//! the server gives back. Columns ([K], mirroring the single registration form, with the
+//! the server gives back. Columns (\[K\], mirroring the single registration form, with the
 //! password the terminal's Credential Manager and ReaderInfo.ini already hold):
 //!
 //! ```text

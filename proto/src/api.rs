@@ -187,7 +187,7 @@ pub fn hex(bytes: &[u8]) -> String {
     ::hex::encode(bytes)
 }
 
-/// The bytes of [`hex`] text; `None` for anything else.
+/// The bytes of [`hex()`] text; `None` for anything else.
 pub fn unhex(s: &str) -> Option<Vec<u8>> {
     ::hex::decode(s).ok()
 }

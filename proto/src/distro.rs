@@ -4,7 +4,7 @@
 //!
 //! Known from the manuals: the two server choices, the buttons' answers, every status string,
 //! that 配信実績 shows `[Information]`, `Status=…`, the institution code and the computer name,
-//! that updates come in batches applied at restart. Inferred ([K], the kit's own): the file
+//! that updates come in batches applied at restart. Inferred (\[K\], the kit's own): the file
 //! locations under `C:\ProgramData\OQS\OQSDistroApp\`, the key names of 配信実績 other than
 //! `Status`, the settings file layout, and the wire format.
 
@@ -38,7 +38,7 @@ impl ServerChoice {
         }
     }
 
-    /// The server's host name [DOMAIN].
+    /// The server's host name \[DOMAIN\].
     pub fn host(self) -> &'static str {
         match self {
             Self::Base => "pweb.base.oqs-pdl.org",
@@ -47,7 +47,7 @@ impl ServerChoice {
     }
 }
 
-/// The apps the distro app keeps up to date [002].
+/// The apps the distro app keeps up to date \[002\].
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub enum App {
     #[serde(rename = "配信アプリケーション")]
@@ -77,7 +77,7 @@ impl App {
         }
     }
 
-    /// Its name in the distribution API's paths [K].
+    /// Its name in the distribution API's paths \[K\].
     pub fn slug(self) -> &'static str {
         match self {
             Self::DistroApp => "distro-app",
@@ -87,7 +87,7 @@ impl App {
         }
     }
 
-    /// Its `Version.info`, for the apps that have one [002].
+    /// Its `Version.info`, for the apps that have one \[002\].
     pub fn version_info(self) -> Option<&'static str> {
         match self {
             Self::DistroApp => Some(crate::version_info::DISTRO_APP),
@@ -97,7 +97,7 @@ impl App {
         }
     }
 
-    /// The key of its version in 配信実績 [K].
+    /// The key of its version in 配信実績 \[K\].
     fn record_key(self) -> &'static str {
         match self {
             Self::DistroApp => "DistroAppVersion",
@@ -289,7 +289,7 @@ impl Status {
     }
 }
 
-/// Where the distro app keeps its files [K].
+/// Where the distro app keeps its files \[K\].
 pub const SETTINGS_FILE: &str = r"C:\ProgramData\OQS\OQSDistroApp\settings.ini";
 pub const RECORD_FILE: &str = r"C:\ProgramData\OQS\OQSDistroApp\配信実績.txt";
 pub const STATE_FILE: &str = r"C:\ProgramData\OQS\OQSDistroApp\state.json";

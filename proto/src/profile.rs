@@ -1,4 +1,4 @@
-//! The kit's profile: the values the public sources leave open ([K] in INTERFACES.md), kept
+//! The kit's profile: the values the public sources leave open (\[K\] in INTERFACES.md), kept
 //! as data (`proto/profile/kit.toml`) so a vendor with the official specification can replace
 //! them without touching code.
 
@@ -60,7 +60,7 @@ pub struct ResultCode {
 }
 
 /// How the simulated qualification server defends itself (the real service's values are not
-/// public: these are the kit's, [K]). A profile without `[server]` gets these defaults.
+/// public: these are the kit's, \[K\]). A profile without `[server]` gets these defaults.
 #[derive(Clone, Debug, Deserialize, PartialEq, Eq)]
 #[serde(default)]
 pub struct ServerProfile {

@@ -3,7 +3,7 @@
 //! binding of readers to face accounts (`C:\ProgramData\OQS-Auth\ReaderInfo.ini`,
 //! [`ReaderInfo`]), and the name of the face result file.
 //!
-//! ReaderInfo.ini's layout is not public [INTERFACES §2]; the kit's ([K]) is one section per
+//! ReaderInfo.ini's layout is not public [INTERFACES §2]; the kit's (\[K\]) is one section per
 //! reader serial, UTF-8:
 //!
 //! ```text
@@ -283,7 +283,7 @@ impl ReaderInfo {
 }
 
 /// The face result file name: `OQSsiquc01res_face_<institution code>_<reader serial>_<yyyyMMddHHmmss>.xml`
-/// ([I] middle part: the code and an id; the kit uses the reader's serial).
+/// (\[I\] middle part: the code and an id; the kit uses the reader's serial).
 pub fn face_result_file_name(institution: &str, serial: &str, stamp: &str, zip: bool) -> String {
     let ext = if zip { "zip" } else { "xml" };
     format!("OQSsiquc01res_face_{institution}_{serial}_{stamp}.{ext}")

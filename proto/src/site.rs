@@ -6,9 +6,9 @@
 //! ```toml
 //! institution_code = "1312345678"
 //! network = "配信拠点起点"            # or ネットワーク事業者起点, 医療機関等起点
-//! face_reader = true                   # [A]
-//! smartphone = false                   # [B]
-//! his_linkage = true                   # [C]
+//! face_reader = true                   # \[A\]
+//! smartphone = false                   # \[B\]
+//! his_linkage = true                   # \[C\]
 //! his_account = "receiptcom"           # the HIS's account for the shares
 //! power = "auto"                       # auto (daily restart task + update policy) or manual
 //! business_hours = { start = "08:30", end = "18:00" }
@@ -20,7 +20,7 @@
 //! port = 8080
 //! bypass = "*.onshikaku.org;…"
 //! ntp = "ntp.base.oqs-pdl.org"
-//! [linkage]                            # [C] operation 12's Credential Manager entries
+//! [linkage]                            # \[C\] operation 12's Credential Manager entries
 //! user = "R0RENK01"
 //! password = "…"
 //! [certificate]                        # operation 6
@@ -43,7 +43,7 @@ pub const RESTART_COMMAND: &str = "shutdown /r /t 0";
 /// Edge extensions of the face library [000 op2, 004].
 pub const EXTENSIONS: [&str; 3] = ["delegate.crx", "nopinauth.crx", "pinauth.crx"];
 
-/// The name Edge shows for an extension file [004].
+/// The name Edge shows for an extension file \[004\].
 pub fn extension_name(file: &str) -> Option<&'static str> {
     match file {
         "delegate.crx" => Some("目視確認操作用アプリケーション"),
@@ -61,7 +61,7 @@ pub fn extension_file(name: &str) -> Option<&'static str> {
 }
 /// What the face library installer (ブラウザ拡張プラグイン（顔認証ライブラリ含む）) leaves on
 /// disk [000 op2]: the three extensions in `C:\Program Files\OQS-Auth\ext` and `Version.info`
-/// ([K] the extensions' contents are stand-ins).
+/// (\[K\] the extensions' contents are stand-ins).
 pub fn face_library_files(version: &str) -> Vec<(String, Vec<u8>)> {
     let mut files: Vec<(String, Vec<u8>)> = EXTENSIONS
         .iter()
@@ -79,10 +79,10 @@ pub fn face_library_files(version: &str) -> Vec<(String, Vec<u8>)> {
     files
 }
 
-/// The name prefix of the face reader vendor's software in the installed apps [K].
+/// The name prefix of the face reader vendor's software in the installed apps \[K\].
 pub const FACE_READER_SOFTWARE: &str = "顔認証付きカードリーダーソフトウェア ";
 
-/// Ports that must stay open [000].
+/// Ports that must stay open \[000\].
 pub const PORTS: [u16; 5] = [53, 80, 123, 443, 8080];
 
 /// 配信方法（ネットワーク構成）.
@@ -193,7 +193,7 @@ pub struct SiteProfile {
     pub proxy: Option<ProxySpec>,
     /// The Windows password of `OqsComApp` (stored with the restart task).
     pub oqs_password: String,
-    /// [C] The linkage account registered on the server (operation 8) and `OQS_CRYPT_PASS`, for
+    /// \[C\] The linkage account registered on the server (operation 8) and `OQS_CRYPT_PASS`, for
     /// the Credential Manager entries of operation 12.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub linkage: Option<LinkageSpec>,
@@ -263,7 +263,7 @@ pub struct CertificateSpec {
     pub password: String,
 }
 
-/// Where the setup tool keeps the profile it applied, for the audit [K].
+/// Where the setup tool keeps the profile it applied, for the audit \[K\].
 pub const APPLIED_PROFILE: &str = r"C:\ProgramData\oqs-kit\site.toml";
 
 fn default_his_account() -> String {
@@ -518,7 +518,7 @@ impl SiteProfile {
 
 /// `netsh winhttp show proxy`'s output, `None` = 直接アクセス. The layout (a colon after the
 /// heading, labels padded to one column, two spaces after the colon, the 直接アクセス line) is
-/// the kit's [K], after Windows' own: the seeds' screenshots disagree on the spacing (000 op3:
+/// the kit's \[K\], after Windows' own: the seeds' screenshots disagree on the spacing (000 op3:
 /// 「プロキシ サーバー : http://…」, 002: 「プロキシ サーバー: http://…」) and show no 直接アクセス
 /// line, so scenarios compare its words, not its whitespace.
 pub fn netsh_show_proxy(proxy: Option<(&str, &str)>) -> String {

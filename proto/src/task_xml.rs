@@ -2,9 +2,9 @@
 //! the `tools` folders — `OQS_exec_distroappstart.xml`, `OQS_exec_comappdelfile_periodic.xml`,
 //! `OQS_exec_comappdelfile_running.xml`, `OQS_exec_comappstart.xml` — in the Task Scheduler
 //! schema (`http://schemas.microsoft.com/windows/2004/02/mit/task`), UTF-16 with a BOM as
-//! Windows writes them, or UTF-8. The real files are not public; the kit's ([K]) carry what
+//! Windows writes them, or UTF-8. The real files are not public; the kit's (\[K\]) carry what
 //! the manuals say of them: start-up triggers with a delay (the distro app 1 minute, then
-//! hourly; forgotten-file deletion 30 s after start-up), no start on battery [002].
+//! hourly; forgotten-file deletion 30 s after start-up), no start on battery \[002\].
 
 use serde::{Deserialize, Serialize};
 
@@ -358,7 +358,7 @@ impl TaskDefinition {
     }
 }
 
-/// The kit's task files of the installers ([K]: names and folders from the manuals, contents
+/// The kit's task files of the installers (\[K\]: names and folders from the manuals, contents
 /// from what they say the tasks do).
 pub fn installer_tasks() -> Vec<(&'static str, TaskDefinition)> {
     let comapp = r"C:\Program Files\OQS\OQSComApp";

@@ -1,6 +1,6 @@
 //! `Version.info`: the installed version of an app, in `C:\Program Files\OQS\OQSComApp\`,
 //! `…\OQS\OQSDistroApp\` and `C:\Program Files\OQS-Auth\` [INTERFACES §4]. The layout is not
-//! public; the kit's ([K]) is one `Version=<x.y.z>` line (CRLF), other lines ignored.
+//! public; the kit's (\[K\]) is one `Version=<x.y.z>` line (CRLF), other lines ignored.
 
 /// Where each app keeps its `Version.info`.
 pub const LINKAGE_APP: &str = r"C:\Program Files\OQS\OQSComApp\Version.info";

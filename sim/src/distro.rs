@@ -10,7 +10,7 @@
 //! On release day answers are slow: a batch becomes ready only some (sim) minutes after it is
 //! first asked for.
 //!
-//! API ([K]): `GET /distro/api/ping` (接続確認), `POST /distro/api/check` (a
+//! API (\[K\]): `GET /distro/api/ping` (接続確認), `POST /distro/api/check` (a
 //! [`CheckRequest`] → [`CheckResponse`]), `GET /distro/api/package/<app>/<version>`.
 
 use crate::qualification::tls::RejectionLog;

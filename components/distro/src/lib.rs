@@ -10,6 +10,7 @@
 //! The buttons are [`DistroApp::connection_check`] (配信サーバーへの接続確認),
 //! [`DistroApp::download_now`] (今すぐダウンロード), [`DistroApp::record`] (配信実績の確認),
 //! [`DistroApp::save_settings`] (設定の変更) and [`DistroApp::versions`] (アプリバージョン情報).
+//! How it reaches its server (WinHTTP's proxy, then mutual TLS) is [`net`].
 
 pub mod net;
 
@@ -31,14 +32,14 @@ use time::{Duration, OffsetDateTime};
 pub const TASK: &str = "OQS_exec_distroappstart";
 /// How often the service asks the server by itself (the task repeats hourly).
 const PERIOD: Duration = Duration::hours(1);
-/// Installing a batch after its download (アップデート中), on an ordinary day [K]: seed 001
+/// Installing a batch after its download (アップデート中), on an ordinary day \[K\]: seed 001
 /// step 13 says the restart notice comes 「暫く待つと(1分~3分)」 after 今すぐダウンロード.
 const INSTALL_TIME: Duration = Duration::minutes(2);
-/// The same on a release day, when everything is slower [K] (seed 002: download and install
+/// The same on a release day, when everything is slower \[K\] (seed 002: download and install
 /// take 「20分程度」 in all).
 const SLOW_INSTALL_TIME: Duration = Duration::minutes(5);
 
-/// 今すぐダウンロード's answer [004].
+/// 今すぐダウンロード's answer \[004\].
 pub const DOWNLOAD_ACCEPTED: &str = "ダウンロード依頼の受付";
 /// 配信サーバーへの接続確認's answers [000 op11 03].
 pub const CONNECTED: &str = "接続成功";
@@ -68,7 +69,7 @@ impl std::fmt::Display for ConnectFailure {
     }
 }
 
-/// What the service keeps between runs [K].
+/// What the service keeps between runs \[K\].
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
 struct State {
     status: Option<Status>,

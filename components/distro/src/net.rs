@@ -1,5 +1,5 @@
 //! How the distro app reaches its server: through WinHTTP's settings, not the user's proxy —
-//! which is why `netsh winhttp import proxy source=ie` matters [002]. Direct when WinHTTP has no
+//! which is why `netsh winhttp import proxy source=ie` matters \[002\]. Direct when WinHTTP has no
 //! proxy or the bypass list matches the host; otherwise a CONNECT tunnel through the proxy.
 //! Then mutual TLS with the terminal's client certificate, and HTTP/1.1.
 

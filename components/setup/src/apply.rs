@@ -1,4 +1,4 @@
-//! Operations 1–12 of the setup manual [000], applied to a terminal from a site profile, in the
+//! Operations 1–12 of the setup manual \[000\], applied to a terminal from a site profile, in the
 //! manual's order. Each step says what it did, in the manual's words; the profile is checked
 //! first ([`SiteProfile::check`]), so nothing is half-applied because of a forbidden value.
 
@@ -198,7 +198,7 @@ fn op3_windows(w: &mut WindowsState, p: &SiteProfile, done: &mut Vec<String>) {
     }
 }
 
-/// 4 [A] the face result folder and 5 [C] the linkage app's req/res, shared with the HIS.
+/// 4 \[A\] the face result folder and 5 \[C\] the linkage app's req/res, shared with the HIS.
 fn op4_op5_shares(
     host: &dyn Host,
     w: &mut WindowsState,
@@ -243,7 +243,7 @@ fn op4_op5_shares(
     Ok(())
 }
 
-/// 10 [A] the face reader vendor's software, logged on as OqsComApp.
+/// 10 \[A\] the face reader vendor's software, logged on as OqsComApp.
 fn op10_face_reader_software(w: &mut WindowsState, p: &SiteProfile, done: &mut Vec<String>) {
     if p.face_reader {
         set_app(
@@ -301,8 +301,8 @@ fn op11_distro_app(
     Ok(())
 }
 
-/// 12 Credential Manager: the institution code for the linkage app [C] and the face library
-/// [A] alike; the linkage account and the linkage app's tasks [C].
+/// 12 Credential Manager: the institution code for the linkage app \[C\] and the face library
+/// \[A\] alike; the linkage account and the linkage app's tasks \[C\].
 fn op12_credentials_and_tasks(
     host: &dyn Host,
     w: &mut WindowsState,

@@ -1,4 +1,4 @@
-//! The terminal checked against the setup manual [000]: the settings of operations 1–12 and
+//! The terminal checked against the setup manual \[000\]: the settings of operations 1–12 and
 //! the list of things that break a terminal after setup (an expired or missing certificate,
 //! running on battery, closed ports, …). One line per item, with the manual's reference and
 //! the remedy. Which items apply follows the profile the setup tool applied (A/B/C, power).
@@ -631,7 +631,7 @@ fn certificate_item(a: &mut Audit, host: &dyn Host, p: Option<&SiteProfile>) {
 }
 
 /// A task that runs whether the user is logged on or not holds the user's password; after the
-/// Windows password changes it can no longer log on [003]. (A missing user is the user item's
+/// Windows password changes it can no longer log on \[003\]. (A missing user is the user item's
 /// finding, reported once there.)
 fn password_matches(w: &WindowsState, t: &oqs_host::windows::Task) -> bool {
     !t.run_whether_logged_on
@@ -670,7 +670,7 @@ fn task_item(
     );
 }
 
-/// `OQS_MEDICAL_INSTITUTION_CODE`: the linkage app [C] and the face library [A] both read it.
+/// `OQS_MEDICAL_INSTITUTION_CODE`: the linkage app \[C\] and the face library \[A\] both read it.
 fn institution_code_item(a: &mut Audit, host: &dyn Host, p: Option<&SiteProfile>) {
     let code = host
         .credentials()
@@ -692,7 +692,7 @@ fn institution_code_item(a: &mut Audit, host: &dyn Host, p: Option<&SiteProfile>
     );
 }
 
-/// [C] `OQS_LOGIN_KEY` and, when present, a valid `OQS_CRYPT_PASS`.
+/// \[C\] `OQS_LOGIN_KEY` and, when present, a valid `OQS_CRYPT_PASS`.
 fn credentials_item(a: &mut Audit, host: &dyn Host) {
     let c = host.credentials();
     let read = |t| c.read_generic(t).ok().flatten();

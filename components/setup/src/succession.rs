@@ -1,4 +1,4 @@
-//! 医療機関コードの変更 on the terminal [001]: the old certificate out of the Personal store,
+//! 医療機関コードの変更 on the terminal \[001\]: the old certificate out of the Personal store,
 //! the readers unbound (`InitializeFace.bat` or deleting `ReaderInfo.ini`), the new certificate
 //! chosen among the downloads (the newest `.p12`, and never one for the old code) and backed
 //! up, `OQS_MEDICAL_INSTITUTION_CODE` changed.

@@ -18,14 +18,14 @@ pub struct KitOpts {
     /// Printed at the start and with every failure.
     #[arg(long, env = "OQS_SEED")]
     pub seed: Option<u64>,
-    /// Where junit.xml and cucumber.json go [default: <workspace>/target/conformance].
+    /// Where junit.xml and cucumber.json go (default: target/conformance in the workspace).
     #[arg(long, value_name = "DIR")]
     pub report_dir: Option<PathBuf>,
-    /// The features folder [default: <workspace>/features].
+    /// The features folder (default: features in the workspace).
     #[arg(long, value_name = "DIR")]
     pub features: Option<PathBuf>,
     /// After the run, print per manual the steps and こんなときは branches claimed (`@m-<id>`)
-    /// by passing scenarios, and the ones left (data: <features>/manual-steps.toml).
+    /// by passing scenarios, and the ones left (data: `<features>/manual-steps.toml`).
     #[arg(long)]
     pub coverage: bool,
     /// Fail (exit 3) when coverage is under this: `70` (all manuals) and/or `000=80,001=60`

@@ -1,4 +1,4 @@
-//! Operations 5 and 12 [C]: the linkage app and the HIS's request/result files, seen from the
+//! Operations 5 and 12 \[C\]: the linkage app and the HIS's request/result files, seen from the
 //! receipt computer's side — it drops files into `C:\OQS\req` and reads `C:\OQS\res` — and
 //! from the installer's (Credential Manager, config files, OQSComAppRestart).
 
@@ -28,7 +28,7 @@ pub fn res_dir() -> &'static str {
 }
 const CONFIG: &str = r"C:\ProgramData\OQS\OQSComApp\config";
 
-/// The linkage app (operations 5 and 12 [C]) and what the receipt computer exchanged with it:
+/// The linkage app (operations 5 and 12 \[C\]) and what the receipt computer exchanged with it:
 /// the requests it dropped into `req` and the results it read from `res`.
 #[derive(Default)]
 pub struct LinkageScene {

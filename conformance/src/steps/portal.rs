@@ -16,7 +16,7 @@ use std::collections::HashMap;
 /// (operation 12, part).
 #[derive(Default)]
 pub struct PortalScene {
-    /// The 受付番号 the portal gave the last アカウント一括登録 upload [001].
+    /// The 受付番号 the portal gave the last アカウント一括登録 upload \[001\].
     pub bulk_reception: Option<String>,
     /// The desktop shortcut's URL (項目の場所).
     pub shortcut: Option<String>,

@@ -1,4 +1,4 @@
-//! Operation 12, sections 03–07 [A][B]: checks with a My Number Card at a face reader and at a
+//! Operation 12, sections 03–07 \[A\]\[B\]: checks with a My Number Card at a face reader and at a
 //! generic reader, with a smartphone carrying the card, and what goes wrong at a reader — a
 //! wrong PIN down to the lockout, a blocked card, a card pulled mid-check, a reader unbound
 //! after `ReaderInfo.ini` was deleted, the smartphone setting left at 利用しない. The driver

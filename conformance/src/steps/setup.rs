@@ -1,4 +1,4 @@
-//! Operations 1–3 and the checklist [000], played on the fake terminal: a person's hands on
+//! Operations 1–3 and the checklist \[000\], played on the fake terminal: a person's hands on
 //! Windows settings (proxy, `netsh`, power, tasks), the setup tool applying a site profile,
 //! and the audit that checks the terminal against the manual.
 

@@ -33,7 +33,7 @@ pub struct CardBook {
 }
 
 /// What one institution's 資格情報照会 screen asked for (by which session, when), and what
-/// the reader's check answered. One terminal's screen waits at a time [kit]: a second ask
+/// the reader's check answered. One terminal's screen waits at a time \[kit\]: a second ask
 /// replaces the first.
 struct Desk {
     asked: Option<IdentityMethod>,
@@ -42,7 +42,7 @@ struct Desk {
     answer: Option<DeskAnswer>,
 }
 
-/// [kit] How long a 資格情報照会 screen waits for the reader's check (sim clock).
+/// \[kit\] How long a 資格情報照会 screen waits for the reader's check (sim clock).
 pub const DESK_WAIT: Duration = Duration::seconds(60);
 
 /// What the waiting screen learns.

@@ -364,7 +364,7 @@ fn html(title: &str, body: &str) -> Response<Full<Bytes>> {
         .unwrap_or_default()
 }
 
-/// [kit] The largest request body the API takes (and the portal's file upload).
+/// \[kit\] The largest request body the API takes (and the portal's file upload).
 pub(crate) const MAX_BODY_BYTES: usize = 1 << 20;
 
 /// A request's body, at most `max` bytes and within `secs` (the profile's body timeout), or

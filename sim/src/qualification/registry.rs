@@ -373,7 +373,7 @@ impl Registry {
         &self.sites[&spec.code]
     }
 
-    /// 医療機関コードの変更 [001]: the institution gets `new` (a site with the same name, kind
+    /// 医療機関コードの変更 \[001\]: the institution gets `new` (a site with the same name, kind
     /// and settings; a new master account as the usage application gives). With
     /// `carry_accounts`, its other accounts come along with their passwords; without, only the
     /// master exists and the installer re-registers them (supplement of step 9).

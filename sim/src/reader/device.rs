@@ -39,7 +39,7 @@ impl Decision {
         }
     }
 
-    /// What the reader's screen says of it ([kit] words: the manuals give only the outcome).
+    /// What the reader's screen says of it (\[kit\] words: the manuals give only the outcome).
     pub fn screen(&self) -> String {
         match self {
             Self::Compared(Verdict::Matched(_)) => "[kit] 顔認証に成功しました".into(),
@@ -248,7 +248,7 @@ impl SimReader {
     }
 
     /// The institution name on the idle screen, set in the reader's settings tool; it stays
-    /// with the device across unplugging (a succession changes it by hand [001]).
+    /// with the device across unplugging (a succession changes it by hand \[001\]).
     pub fn set_idle_screen(&self, institution_name: &str) {
         self.slot().idle_screen = institution_name.into();
     }

@@ -10,7 +10,7 @@
 //! - [`compare`] is the reader's decision: is there a face, is it a live one, and is it the
 //!   photo's.
 //!
-//! Nothing here is a real face or a real recognition algorithm ([K]): it is a model in which
+//! Nothing here is a real face or a real recognition algorithm (\[K\]): it is a model in which
 //! the outcome follows from the pictures, so that a scenario chooses who stands at the reader,
 //! never the verdict.
 

@@ -12,7 +12,7 @@
 //!   status while binding and refuses the card ("Unsupported card") on anything but `63 xx`.
 //! - READ BINARY returns at most what is left of the file with `90 00`; short and extended Le,
 //!   and the short-EF-identifier form (`P1 = 80|SFI`); VERIFY also takes `P2 = 80|SFI`.
-//! - Kit choices ([K]): tries of 照合番号A/B and of the birth-date key (not public): 10; the
+//! - Kit choices (\[K\]): tries of 照合番号A/B and of the birth-date key (not public): 10; the
 //!   photo is a PNG (real cards hold JPEG 2000, for which no maintained pure-Rust encoder
 //!   exists); the text images are test glyphs; the card's own 券面 key is its authentication
 //!   key pair; the test J-LIS signs card faces with the test JPKI CA's key. Files the kit does

@@ -1,4 +1,4 @@
-//! What a person does on the terminal's Windows in operation 2 [000]: install .NET Framework 4.8,
+//! What a person does on the terminal's Windows in operation 2 \[000\]: install .NET Framework 4.8,
 //! run the face library installer (`OqsInstall.exe`), and add its three extensions to Edge with
 //! developer mode on — and the warning Edge may show at its next start, whose 「無効にする」
 //! button turns the extensions off (the manual says to close it with × instead).
@@ -72,7 +72,7 @@ impl FakeTerminal {
         Ok("セットアップウィザード完了")
     }
 
-    /// 操作10 [A]: the face reader vendor's software, installed by whoever is logged on.
+    /// 操作10 \[A\]: the face reader vendor's software, installed by whoever is logged on.
     pub fn install_face_reader_software(&self, vendor: &str) -> io::Result<()> {
         self.edit(|w| {
             let name = format!("{}{vendor}", oqs_proto::site::FACE_READER_SOFTWARE);
@@ -148,7 +148,7 @@ impl FakeTerminal {
     }
 
     /// 「同期を有効にする」 on the 追加完了 message (the manual: do not click it): the message
-    /// closes and Edge's sign-in screen opens; sync is not on until someone signs in [004].
+    /// closes and Edge's sign-in screen opens; sync is not on until someone signs in \[004\].
     pub fn edge_click_enable_sync(&self) -> io::Result<()> {
         self.edit(|w| {
             w.edge.added_message = None;
@@ -156,7 +156,7 @@ impl FakeTerminal {
         })
     }
 
-    /// The sign-in screen closed with 「×」 without signing in [004]. Whether it was open.
+    /// The sign-in screen closed with 「×」 without signing in \[004\]. Whether it was open.
     pub fn edge_close_signin(&self) -> io::Result<bool> {
         let mut open = false;
         self.edit(|w| open = std::mem::take(&mut w.edge.signin_open))?;

@@ -173,7 +173,7 @@ pub enum ExportError {
 pub const EXPORT_DONE: &str = "正しくエクスポートされました。";
 
 impl FakeTerminal {
-    /// certmgr.msc → 個人 → すべてのタスク → エクスポート [003]: PKCS#12 with the private key and
+    /// certmgr.msc → 個人 → すべてのタスク → エクスポート \[003\]: PKCS#12 with the private key and
     /// the chain, protected by `password`.
     pub fn export_pfx(&self, thumbprint: &str, password: &str) -> Result<Vec<u8>, ExportError> {
         let c = self

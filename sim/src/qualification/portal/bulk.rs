@@ -15,10 +15,10 @@ use crate::qualification::registry::Refusal;
 use bytes::Bytes;
 use hyper::Method;
 
-/// [kit] The largest account file the screen takes (the API's request limit).
+/// \[kit\] The largest account file the screen takes (the API's request limit).
 pub const MAX_FILE_BYTES: usize = crate::qualification::MAX_BODY_BYTES;
 
-/// [kit] What the screen says when 登録 is clicked with no file chosen.
+/// \[kit\] What the screen says when 登録 is clicked with no file chosen.
 const NO_FILE: &str = "[kit] アカウント一括登録用ファイルを選択してください";
 
 pub async fn serve(c: Ctx<'_>, method: Method, path: &str, req: super::Req) -> Reply {

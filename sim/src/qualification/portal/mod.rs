@@ -9,10 +9,10 @@
 //! | パスワード変更 | `GET /web/password`, `POST /web/password` (forced after an initial or expired password) |
 //! | メニュー | `GET /web/menu` |
 //! | 環境設定 | `GET /web/settings`, `POST /web/settings` (文字コード and each service's 利用する/利用しない) |
-//! | アカウント情報管理 | under `/web/accounts` ([`accounts`]) |
-//! | アカウント一括登録 | under `/web/accounts/bulk` ([`bulk`]) |
-//! | マイナンバーカードで確認 | under `/web/check/card` ([`card`]) |
-//! | 資格確認書／処方箋で確認 | `/web/check/insurance` ([`lookup`]) |
+//! | アカウント情報管理 | under `/web/accounts` (`accounts`) |
+//! | アカウント一括登録 | under `/web/accounts/bulk` (`bulk`) |
+//! | マイナンバーカードで確認 | under `/web/check/card` (`card`) |
+//! | 資格確認書／処方箋で確認 | `/web/check/insurance` (`lookup`) |
 //! | ログアウト | `GET /web/logout` (ログアウトします。OK / キャンセル), `POST /web/logout` |
 //!
 //! Screen names, buttons and messages are the manuals' (000 ops 7–8, パスワードについて); the
