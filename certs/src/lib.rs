@@ -15,7 +15,7 @@
 //!
 //! | module | what it holds |
 //! |---|---|
-//! | [`inspect`] | a certificate read as Windows' certificate dialog shows it (the components' reader, re-exported) |
+//! | [`inspect`](mod@inspect) | a certificate read as Windows' certificate dialog shows it (the components' reader, re-exported) |
 //! | [`jpki`] | the test JPKI: RSA-2048 certificates of My Number Cards |
 //! | [`pkcs12`] | PKCS#12 files with a 4-digit password, as the certificate site hands them out |
 //! | [`store`] | certificates as a Windows certificate store lists them (re-exported) |
