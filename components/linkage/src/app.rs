@@ -842,7 +842,7 @@ impl Worker {
         out
     }
 
-    /// 1. Each request read and opened (decrypted, parsed), on every core at once.
+    /// Step 1: each request read and opened (decrypted, parsed), on every core at once.
     fn open_all(&self, claimed: &[(FileName, usize, Option<Failure>)]) -> Vec<Opened> {
         let max = self.options.profile.linkage.max_request_bytes;
         let ctxs: Vec<Ctx<'_>> = claimed.iter().map(|c| self.ctx(&c.0.prefix())).collect();
@@ -876,7 +876,7 @@ impl Worker {
         })
     }
 
-    /// 2. The server asked, one request at a time on the kept connection. A request that
+    /// Step 2: the server asked, one request at a time on the kept connection. A request that
     /// cannot be read for a moment is left out: it waits in the work folder.
     async fn ask_all(
         &mut self,
@@ -918,7 +918,7 @@ impl Worker {
         asked
     }
 
-    /// 3. Each result rendered (and sealed), on every core again; an error result with the
+    /// Step 3: each result rendered (and sealed), on every core again; an error result with the
     /// failure to log when the answer cannot be rendered.
     fn render_all(&self, asked: &[(FileName, usize, Replied)]) -> Vec<(OutFile, Option<Failure>)> {
         let ctxs: Vec<Ctx<'_>> = asked.iter().map(|a| self.ctx(&a.0.prefix())).collect();

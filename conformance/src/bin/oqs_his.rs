@@ -144,7 +144,7 @@ fn take(res_dir: &std::path::Path, file: &str, crypt_pass: &str) -> Result<()> {
                 .parse()
                 .context("暗号化された結果です: --crypt-pass に OQS_CRYPT_PASS を渡してください")?;
             crypt::open(
-                &file,
+                file,
                 &bytes,
                 &format!("{stem}.xml"),
                 &pass,
