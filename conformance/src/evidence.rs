@@ -57,7 +57,7 @@ pub fn sha256_file(path: &Path) -> String {
             .iter()
             .map(|b| format!("{b:02x}"))
             .collect(),
-        Err(e) => format!("（読めません: {e}）"),
+        Err(e) => format!("(cannot read: {e})"),
     }
 }
 
@@ -274,6 +274,6 @@ mod tests {
             sha256_file(&p),
             "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
         );
-        assert!(sha256_file(&dir.path().join("missing")).contains("読めません"));
+        assert!(sha256_file(&dir.path().join("missing")).contains("cannot read"));
     }
 }

@@ -62,7 +62,8 @@ pub fn run() -> i32 {
 pub fn offenders(root: &Path) -> std::io::Result<Vec<Long>> {
     let mut out = Vec::new();
     for file in rust_files(root)? {
-        let text = std::fs::read_to_string(&file)?;
+        // a file that is not UTF-8 is read as far as it is: rustc would refuse it anyway
+        let text = String::from_utf8_lossy(&std::fs::read(&file)?).into_owned();
         let shown = file.strip_prefix(root).unwrap_or(&file).to_path_buf();
         out.extend(scan(&text).into_iter().map(|(line, name, lines)| Long {
             file: shown.clone(),
@@ -151,14 +152,30 @@ fn body_length(from: &[&str], indent: &str) -> Option<usize> {
     None
 }
 
-/// Whether the comments and attributes right above a function give the reason.
+/// Whether the comments and attributes right above a function give the reason: a `//`
+/// comment (not a doc line) saying "80 lines". Attributes may span lines, as rustfmt lays out
+/// `#[when(\n    regex = …\n)]`.
 fn has_reason(above: &[&str]) -> bool {
-    above
-        .iter()
-        .rev()
-        .map(|l| l.trim())
-        .take_while(|l| l.starts_with("//") || l.starts_with("#["))
-        .any(|l| l.starts_with("//") && !l.starts_with("///") && l.contains(REASON))
+    let mut in_attribute = false;
+    for line in above.iter().rev().map(|l| l.trim()) {
+        if in_attribute {
+            in_attribute = !line.starts_with("#[");
+            continue;
+        }
+        if line.starts_with("//") {
+            let doc = line.starts_with("///") || line.starts_with("//!");
+            if !doc && line.contains(REASON) {
+                return true;
+            }
+        } else if line.starts_with("#[") {
+            // a whole attribute on its line
+        } else if line.ends_with(")]") || line == "]" {
+            in_attribute = true;
+        } else {
+            return false;
+        }
+    }
+    false
 }
 
 #[cfg(test)]
@@ -186,6 +203,20 @@ mod tests {
         assert!(scan(&why).is_empty());
         // a doc line that merely mentions lines is not a reason
         assert_eq!(scan(&function("/// Reads 80 lines.\n", "f", 90)).len(), 1);
+        assert_eq!(scan(&function("//! 80 lines.\n", "f", 90)).len(), 1);
+        // a reason above an attribute rustfmt spread over lines
+        let step = "// Longer than 80 lines: one table.\n#[when(\n    regex = r\"^x$\"\n)]\n";
+        assert!(scan(&function(step, "step", 90)).is_empty());
+        // code above is not a comment: the search stops there
+        assert_eq!(
+            scan(&function(
+                "// Longer than 80 lines.\nconst X: u8 = 1;\n",
+                "f",
+                90
+            ))
+            .len(),
+            1
+        );
         // at the limit, and a declaration without a body
         assert!(scan(&function("", "short", MAX_LINES - 3)).is_empty());
         assert!(scan("trait T {\n    fn f(&self) -> u8;\n}\n").is_empty());

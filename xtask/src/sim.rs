@@ -236,9 +236,7 @@ fn accounts(world: &World, code: &InstitutionCode) {
             s.secret_number.clone(),
         )
     });
-    let Some((master, master_pw, reset, secret)) = issued else {
-        return;
-    };
+    let (master, master_pw, reset, secret) = issued.expect("the World registers this site");
     println!("accounts of {code}:");
     println!("  master            {master} / {master_pw}");
     println!("  master reset ID   {reset} / 秘密の番号 {secret}");

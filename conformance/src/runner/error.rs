@@ -19,8 +19,9 @@ pub mod exit {
     pub const DRY_RUN: i32 = 4;
     /// The target's `build` command failed: nothing ran.
     pub const TARGET_BUILD: i32 = 5;
-    /// This machine cannot do what was asked (PC/SC for a driver target), or the reports could
-    /// not be written.
+    /// This machine cannot do what was asked (PC/SC for a driver target), or the report folder,
+    /// `junit.xml`, `cucumber.json`, `coverage.json` or `evidence.zip` cannot be written (the
+    /// HTML page and the services' logs are only said to be missing).
     pub const ENVIRONMENT: i32 = 6;
 }
 

@@ -203,10 +203,12 @@ impl Recorder {
         let passed = matches!(ev, event::ScenarioFinished::StepPassed);
         let rel = relative(&self.root, feature);
         let place = format!("{rel}:{}", scenario.position.line);
-        let mut found = self.found.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(path) = &feature.path {
-            claim(&mut found.claims, path, feature, rule, scenario, passed);
-        }
+        // files first, without the lock: the scenarios finishing meanwhile wait for nothing
+        let played = feature
+            .path
+            .as_deref()
+            .map(|path| played(path, feature, rule, scenario))
+            .unwrap_or_default();
         if let (Some(dest), Some(w)) = (&self.fuzz_seeds, world) {
             if let Some(sim) = &w.sim {
                 crate::fuzz_seeds::harvest(sim.dir(), dest);
@@ -215,17 +217,23 @@ impl Recorder {
                 crate::fuzz_seeds::harvest_request(r, dest);
             }
         }
-        if let Some(png) = screen {
+        let screen_file = screen.and_then(|png| {
             let file = crate::report::screen_file(&rel, scenario.position.line);
-            if std::fs::create_dir_all(&self.screens_dir)
+            std::fs::create_dir_all(&self.screens_dir)
                 .and_then(|()| std::fs::write(self.screens_dir.join(&file), png))
-                .is_ok()
-            {
-                found.screens.insert(place.clone(), file);
-            }
+                .ok()
+                .map(|()| file)
+        });
+        let logs = (!passed)
+            .then(|| world.map(KitWorld::failure_context))
+            .flatten();
+        let mut found = self.found.lock().unwrap_or_else(|e| e.into_inner());
+        claim(&mut found.claims, played, passed);
+        if let Some(file) = screen_file {
+            found.screens.insert(place.clone(), file);
         }
-        if !passed && let Some(w) = world {
-            found.logs.insert(place, w.failure_context());
+        if let Some(text) = logs {
+            found.logs.insert(place, text);
         }
         found.outcomes.push(crate::expected::Outcome {
             feature: rel,
@@ -270,15 +278,13 @@ impl Recorder {
 }
 
 /// The `# m:` claims a scenario played, as it ran: the feature's background, the rule's, then
-/// its own steps. Only a passing scenario's observed claims count as covered.
-fn claim(
-    claims: &mut Claims,
+/// its own steps.
+fn played(
     path: &Path,
     feature: &Feature,
     rule: Option<&Rule>,
     scenario: &Scenario,
-    passed: bool,
-) {
+) -> Vec<crate::claims::Claim> {
     let steps: Vec<&Step> = feature
         .background
         .iter()
@@ -286,7 +292,12 @@ fn claim(
         .flat_map(|b| b.steps.iter())
         .chain(scenario.steps.iter())
         .collect();
-    for c in crate::claims::of_scenario(&steps, &crate::claims::of_file(path)) {
+    crate::claims::of_scenario(&steps, &crate::claims::of_file(path))
+}
+
+/// Only a passing scenario's observed claims count as covered.
+fn claim(claims: &mut Claims, played: Vec<crate::claims::Claim>, passed: bool) {
+    for c in played {
         if passed
             && let Some(o) = c.observed
             && !c.does_nothing

@@ -1,5 +1,6 @@
 //! `oqs-conformance merge <cucumber.json>... [--out DIR]`: the runs of a CI matrix's shards
-//! as one `cucumber.json`, one `service-logs.json` and one `report.html`.
+//! as one `cucumber.json`, one `service-logs.json` and one `report.html`. Exit codes: 0
+//! merged, 2 an argument or an input file is wrong, 6 the merged files cannot be written.
 
 use super::error::{RunError, exit};
 use super::reporters::{read_json, write_html};
@@ -20,7 +21,7 @@ pub fn merge_cli(args: &[String]) -> i32 {
             exit::PASSED
         }
         Err(e) => {
-            eprintln!("merge: {e}");
+            eprintln!("{e}");
             e.exit_code()
         }
     }
@@ -34,7 +35,7 @@ fn parse(args: &[String]) -> Result<(Vec<PathBuf>, PathBuf), RunError> {
         if a == "--out" {
             let dir = it
                 .next()
-                .ok_or_else(|| RunError::Usage("--out needs a folder: --out DIR".into()))?;
+                .ok_or_else(|| RunError::Usage("merge: --out needs a folder: --out DIR".into()))?;
             out = PathBuf::from(dir);
         } else {
             inputs.push(PathBuf::from(a));
@@ -42,7 +43,8 @@ fn parse(args: &[String]) -> Result<(Vec<PathBuf>, PathBuf), RunError> {
     }
     if inputs.is_empty() {
         return Err(RunError::Usage(
-            "name one or more cucumber.json files: merge <cucumber.json>... [--out DIR]".into(),
+            "merge: name one or more cucumber.json files: merge <cucumber.json>... [--out DIR]"
+                .into(),
         ));
     }
     Ok((inputs, out))

@@ -185,12 +185,6 @@ impl Plan {
             .unwrap_or_else(|| workspace_root().join("features"));
         let features = features.canonicalize().unwrap_or(features);
         let (target, manifest_file, manifest) = components(&kit)?;
-        let coverage =
-            (kit.coverage || kit.coverage_min.is_some()).then(|| kit.coverage_min.clone());
-        let manual_steps = match &coverage {
-            Some(min) => Some(manual_steps(&features, min.as_deref())?),
-            None => None,
-        };
         let mut selection = Selection {
             by_name: cucumber.re_filter.take(),
             by_tags: cucumber.tags_filter.take(),
@@ -209,8 +203,8 @@ impl Plan {
             manifest_file,
             selection: Selection::default(),
             left_out: Vec::new(),
-            coverage,
-            manual_steps,
+            coverage: None,
+            manual_steps: None,
             bundle: kit.bundle,
             cucumber,
         };
@@ -224,8 +218,15 @@ impl Plan {
             if places.is_empty() {
                 plan.mode =
                     Mode::Nothing("the last run had no failed scenario: nothing to rerun".into());
+                return Ok(plan);
             }
             selection.rerun = Some(places);
+        }
+        // a dry run and a run with nothing to do check no coverage and need no PC/SC
+        plan.coverage =
+            (kit.coverage || kit.coverage_min.is_some()).then(|| kit.coverage_min.clone());
+        if let Some(min) = &plan.coverage {
+            plan.manual_steps = Some(manual_steps(&plan.features, min.as_deref())?);
         }
         plan.left_out = plan.machine_limits()?;
         for (tag, _) in &plan.left_out {

@@ -443,7 +443,7 @@ async fn route(req: Request<Incoming>, ctx: Ctx) -> Response<Full<Bytes>> {
                 .into(),
         );
     };
-    if path.starts_with("/web/api/") && ctx.faults.take_unavailable() {
+    if req.uri().path().starts_with("/web/api/") && ctx.faults.take_unavailable() {
         return error(
             StatusCode::SERVICE_UNAVAILABLE,
             "service_unavailable",
