@@ -125,17 +125,24 @@ impl std::str::FromStr for Network {
     type Err = String;
 
     fn from_str(s: &str) -> Result<Self, String> {
-        let labels = Self::ALL.map(Self::label);
-        Self::ALL
-            .into_iter()
-            .find(|n| n.label() == s.trim())
-            .ok_or_else(|| {
-                format!(
-                    "配信方法「{s}」は {} のどれでもありません",
-                    labels.join("・")
-                )
-            })
+        by_label(&Self::ALL, Self::label, s, "配信方法")
     }
+}
+
+/// The one of `all` whose `label` is `s`; else an error naming `what` and every label.
+fn by_label<T: Copy>(
+    all: &[T],
+    label: fn(T) -> &'static str,
+    s: &str,
+    what: &str,
+) -> Result<T, String> {
+    all.iter()
+        .copied()
+        .find(|x| label(*x) == s.trim())
+        .ok_or_else(|| {
+            let labels: Vec<&str> = all.iter().map(|x| label(*x)).collect();
+            format!("{what}「{s}」は {} のどれでもありません", labels.join("・"))
+        })
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, Serialize)]
@@ -235,16 +242,7 @@ impl std::str::FromStr for StopAutoUpdate {
     type Err = String;
 
     fn from_str(s: &str) -> Result<Self, String> {
-        let labels = Self::ALL.map(Self::label);
-        Self::ALL
-            .into_iter()
-            .find(|r| r.label() == s.trim())
-            .ok_or_else(|| {
-                format!(
-                    "自動アップデートを停止する理由「{s}」は {} のどれでもありません",
-                    labels.join("・")
-                )
-            })
+        by_label(&Self::ALL, Self::label, s, "自動アップデートを停止する理由")
     }
 }
 
