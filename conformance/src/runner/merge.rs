@@ -57,7 +57,7 @@ pub fn merge(inputs: &[PathBuf], out: &Path) -> Result<PathBuf, RunError> {
         let v = std::fs::read(p)
             .map_err(|e| e.to_string())
             .and_then(|b| serde_json::from_slice(&b).map_err(|e| e.to_string()))
-            .map_err(|e| RunError::Usage(format!("{}: {e}", p.display())))?;
+            .map_err(|e| RunError::Usage(format!("merge: cannot read {}: {e}", p.display())))?;
         reports.push(v);
     }
     let merged = crate::report::merge(&reports);
@@ -84,7 +84,7 @@ pub fn merge(inputs: &[PathBuf], out: &Path) -> Result<PathBuf, RunError> {
                 serde_json::to_vec_pretty(&logs).unwrap_or_default(),
             )
         })
-        .map_err(|e| RunError::Reports(format!("{}: {e}", out.display())))?;
+        .map_err(|e| RunError::Reports(format!("merge: cannot write to {}: {e}", out.display())))?;
     write_html(
         out,
         &features,
@@ -92,5 +92,5 @@ pub fn merge(inputs: &[PathBuf], out: &Path) -> Result<PathBuf, RunError> {
         &crate::evidence::RunInfo::default(),
         &[],
     )
-    .map_err(RunError::Reports)
+    .map_err(|e| RunError::Reports(format!("merge: report.html: {e}")))
 }
