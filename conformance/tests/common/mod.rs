@@ -29,16 +29,22 @@ pub fn sibling(name: &str) -> PathBuf {
 /// Runs the scenarios named by `name` (a regex) against `target` (a file in `dir`, named
 /// relative to it as a vendor would), with reports in `dir`. Returns the exit code and
 /// everything printed.
+#[allow(dead_code)] // each test file uses its own part of this module
 pub fn run_kit(target: &Path, dir: &Path, name: &str) -> (i32, String) {
+    let target = target.file_name().unwrap().to_string_lossy().into_owned();
+    kit(dir, &["--target", &target, "--name", name])
+}
+
+/// Runs the runner in `dir` with seed 7, the kit's features and reports in `dir/reports`,
+/// then `args`. Returns the exit code and everything printed.
+pub fn kit(dir: &Path, args: &[&str]) -> (i32, String) {
     let out = Command::new(env!("CARGO_BIN_EXE_oqs-conformance"))
         .current_dir(dir)
-        .arg("--target")
-        .arg(target.file_name().unwrap())
         .args(["--seed", "7", "--report-dir"])
         .arg(dir.join("reports"))
         .arg("--features")
         .arg(root().join("features"))
-        .args(["--name", name])
+        .args(args)
         .output()
         .unwrap();
     let text =
