@@ -240,7 +240,7 @@ mod tests {
                 "--no-deps",
                 "--offline",
             ])
-            .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/.."))
+            .current_dir(crate::workspace_root())
             .output()
             .unwrap();
         assert!(out.status.success());

@@ -7,7 +7,7 @@
 
 use crate::cargo;
 use clap::Args;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Stdio};
 
 /// The targets, with what each one feeds its input to.
@@ -63,13 +63,6 @@ pub struct FuzzArgs {
     rss_limit_mb: u64,
 }
 
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .expect("xtask lives in the workspace")
-        .to_path_buf()
-}
-
 pub fn run(args: FuzzArgs) -> i32 {
     if args.list || args.target.is_none() {
         for (name, what) in TARGETS {
@@ -116,7 +109,7 @@ fn cargo_fuzz() -> Command {
     let mut c = cargo();
     c.arg("fuzz")
         .env("RUSTC_BOOTSTRAP", "1")
-        .current_dir(root().join("fuzz"));
+        .current_dir(crate::workspace_root().join("fuzz"));
     c
 }
 
@@ -143,13 +136,13 @@ fn ensure_cargo_fuzz() -> Result<(), String> {
 /// Fills empty corpora: the features' files (one conformance run with harvesting on), and the
 /// protocol traffic the kit's own components send.
 fn seed(targets: &[&str]) -> Result<(), String> {
-    let corpus = root().join("fuzz/corpus");
+    let corpus = crate::workspace_root().join("fuzz/corpus");
     let empty =
         |t: &str| std::fs::read_dir(corpus.join(t)).map_or(true, |mut d| d.next().is_none());
     if !targets.iter().any(|t| empty(t)) {
         return Ok(());
     }
-    let harvest = root().join("target/fuzz-seeds");
+    let harvest = crate::workspace_root().join("target/fuzz-seeds");
     if !harvest.join("request_xml").exists() {
         println!("fuzz: taking seeds from the features' files (one conformance run)");
         let status = crate::conformance()
@@ -278,8 +271,8 @@ fn protocol_seeds(dir: &Path) -> std::io::Result<()> {
 
 /// One target for `secs` seconds; its figures as one line.
 fn run_one(target: &str, secs: u64, rss_mb: u64) -> Result<String, String> {
-    let corpus = root().join("fuzz/corpus").join(target);
-    let log = root().join("target/fuzz-logs");
+    let corpus = crate::workspace_root().join("fuzz/corpus").join(target);
+    let log = crate::workspace_root().join("target/fuzz-logs");
     std::fs::create_dir_all(&log).map_err(|e| e.to_string())?;
     let log = log.join(format!("{target}.log"));
     let out = std::fs::File::create(&log).map_err(|e| e.to_string())?;
@@ -312,13 +305,14 @@ fn run_one(target: &str, secs: u64, rss_mb: u64) -> Result<String, String> {
         })
         .unwrap_or("?");
     let corpus_files = std::fs::read_dir(&corpus).map_or(0, |d| d.count());
-    let crashes: Vec<String> = std::fs::read_dir(root().join("fuzz/artifacts").join(target))
-        .map(|d| {
-            d.flatten()
-                .map(|e| e.file_name().to_string_lossy().into_owned())
-                .collect()
-        })
-        .unwrap_or_default();
+    let crashes: Vec<String> =
+        std::fs::read_dir(crate::workspace_root().join("fuzz/artifacts").join(target))
+            .map(|d| {
+                d.flatten()
+                    .map(|e| e.file_name().to_string_lossy().into_owned())
+                    .collect()
+            })
+            .unwrap_or_default();
     let line = format!(
         "fuzz {target}: {secs} s, {} execs ({} /s), cov {cov}, corpus {corpus_files}, peak RSS {} MB, artifacts {}",
         stat("stat::number_of_executed_units:"),

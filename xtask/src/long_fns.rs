@@ -26,11 +26,7 @@ pub struct Long {
 }
 
 pub fn run() -> i32 {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .map(Path::to_path_buf)
-        .unwrap_or_default();
-    match offenders(&root) {
+    match offenders(&crate::workspace_root()) {
         Ok(long) if long.is_empty() => {
             println!("long-fns: no function over {MAX_LINES} lines without a reason");
             0
@@ -235,8 +231,7 @@ mod tests {
 
     #[test]
     fn the_kits_own_code_keeps_the_rule() {
-        let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
-        let long = offenders(root).unwrap();
+        let long = offenders(&crate::workspace_root()).unwrap();
         assert!(long.is_empty(), "{long:#?}");
     }
 }

@@ -66,6 +66,14 @@ enum Cmd {
     },
 }
 
+/// The workspace's folder (xtask lives in it).
+pub fn workspace_root() -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("xtask lives in the workspace")
+        .to_path_buf()
+}
+
 /// A nested cargo call that sees the same environment as the user's own `cargo`: without the
 /// variables cargo sets for the package it is running (xtask's `CARGO_MANIFEST_DIR`,
 /// `CARGO_PKG_*`, …). Build scripts track some of them (ring's does), so leaving them in made
